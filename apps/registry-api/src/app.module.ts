@@ -1,0 +1,47 @@
+import { AUTH_SETTINGS, BearerAuthGuard, HealthService, PlatformModule, type AuthSettings } from '@beacon/platform';
+import { Inject, Module, type DynamicModule, type OnModuleInit } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { CatalogService } from './catalog/catalog.service';
+import { RegistryHandlers } from './catalog/registry.handlers';
+import { ServicesController } from './catalog/services.controller';
+import { REGISTRY_ENV, type RegistryEnv } from './config';
+import { RegistryHealthController } from './health/registry-health.controller';
+import { SERVICE_STORE, type ServiceStore } from './store/service-store';
+import { StoreLifecycle, storeProvider } from './store/store.provider';
+
+/** Makes readiness include the store. */
+class StoreReadiness implements OnModuleInit {
+  constructor(
+    @Inject(HealthService) private readonly health: HealthService,
+    @Inject(SERVICE_STORE) private readonly store: ServiceStore,
+  ) {}
+
+  onModuleInit(): void {
+    this.health.addReadinessCheck('store', async () => {
+      await this.store.ping();
+      return true;
+    });
+  }
+}
+
+@Module({})
+export class AppModule {
+  static forRoot(config: RegistryEnv, version: string): DynamicModule {
+    const auth: AuthSettings = { tokens: config.BEACON_AUTH_TOKEN, guardReads: config.BEACON_AUTH_READS };
+    return {
+      module: AppModule,
+      imports: [PlatformModule.forRoot({ appName: 'registry-api', version, env: config })],
+      controllers: [ServicesController, RegistryHealthController],
+      providers: [
+        { provide: REGISTRY_ENV, useValue: config },
+        { provide: AUTH_SETTINGS, useValue: auth },
+        { provide: APP_GUARD, useClass: BearerAuthGuard },
+        storeProvider,
+        StoreLifecycle,
+        StoreReadiness,
+        CatalogService,
+        RegistryHandlers,
+      ],
+    };
+  }
+}

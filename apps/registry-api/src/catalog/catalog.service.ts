@@ -1,0 +1,176 @@
+import {
+  DEFAULTS,
+  Subjects,
+  WIRE_VERSION,
+  type RegisterServiceDto,
+  type RemovalReason,
+  type Service,
+  type ServiceStatus,
+  type StatusCounts,
+  type UpdateServiceDto,
+} from '@beacon/contracts';
+import { NatsService } from '@beacon/platform';
+import { ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { REGISTRY_ENV, type RegistryEnv } from '../config';
+import { IdentityConflictError, SERVICE_STORE, type Page, type ServiceFilter, type ServiceStore } from '../store/service-store';
+import { draftHeartbeat, draftRegistration, draftUpdate } from './registration';
+import { effectiveStatus, toWire, type ServiceRecord } from './service-record';
+
+export interface Listing {
+  services: Service[];
+  total: number;
+}
+
+export interface RegisterResult {
+  service: Service;
+  created: boolean;
+}
+
+/** How many due records one sweep expires; the next sweep takes the rest. */
+const SWEEP_BATCH = 1000;
+
+/**
+ * The catalog's rules: every mutation is stored first, then its event is published
+ * with the revision the store assigned. Controllers and NATS handlers call this and
+ * nothing else.
+ */
+@Injectable()
+export class CatalogService {
+  constructor(
+    @Inject(SERVICE_STORE) private readonly store: ServiceStore,
+    @Inject(REGISTRY_ENV) private readonly config: RegistryEnv,
+    @Inject(NatsService) private readonly nats: NatsService,
+  ) {}
+
+  async register(input: RegisterServiceDto): Promise<RegisterResult> {
+    const now = Date.now();
+    const identity = { name: input.name, host: input.host, port: input.port, instance_id: input.instance_id };
+    const outcome = await this.store.register(identity, (existing) =>
+      draftRegistration(input, existing, now, this.config.BEACON_DEFAULT_TTL),
+    );
+    if (outcome.superseded) this.publishRemoval(outcome.superseded, 'superseded', now);
+    const service = toWire(outcome.record, now);
+    // A record coming back from expiry is news to every consumer, as a new one is.
+    const reappeared = outcome.previous === null || effectiveStatus(outcome.previous, now) === 'expired';
+    const subject = reappeared ? Subjects.serviceRegistered : Subjects.serviceUpdated;
+    this.nats.publish(subject, this.serviceEvent(reappeared ? 'service.registered' : 'service.updated', service));
+    return { service, created: outcome.previous === null };
+  }
+
+  async get(serviceId: string): Promise<Service> {
+    const record = await this.store.get(serviceId);
+    if (!record) throw notFound(serviceId);
+    return toWire(record, Date.now());
+  }
+
+  async heartbeat(serviceId: string, ttl: number | undefined): Promise<Service> {
+    const now = Date.now();
+    const outcome = await this.store.modify(serviceId, (current) => draftHeartbeat(current, ttl, now));
+    if (!outcome) throw notFound(serviceId);
+    const service = toWire(outcome.record, now);
+    if (effectiveStatus(outcome.previous, now) === 'expired') {
+      this.nats.publish(Subjects.serviceUpdated, this.serviceEvent('service.updated', service));
+    } else {
+      this.nats.publish(Subjects.serviceRenewed, this.serviceEvent('service.renewed', service));
+    }
+    return service;
+  }
+
+  async update(serviceId: string, patch: UpdateServiceDto): Promise<Service> {
+    const now = Date.now();
+    let outcome;
+    try {
+      outcome = await this.store.modify(serviceId, (current) => {
+        if (patch.status !== undefined && effectiveStatus(current, now) === 'expired') {
+          throw new ConflictException({
+            detail: `Service ${serviceId} has expired; send a heartbeat or register again to bring it back`,
+          });
+        }
+        return draftUpdate(current, patch, now);
+      });
+    } catch (error) {
+      if (error instanceof IdentityConflictError) throw new ConflictException({ detail: `Cannot update: ${error.message}` });
+      throw error;
+    }
+    if (!outcome) return this.get(serviceId); // unknown (404) or nothing changed
+    const service = toWire(outcome.record, now);
+    this.nats.publish(Subjects.serviceUpdated, this.serviceEvent('service.updated', service));
+    return service;
+  }
+
+  async deregister(serviceId: string): Promise<void> {
+    const removed = await this.store.remove(serviceId);
+    if (!removed) throw notFound(serviceId);
+    this.publishRemoval(removed, 'deregistered', Date.now());
+  }
+
+  async list(filter: ServiceFilter, page: Page): Promise<Listing> {
+    const now = Date.now();
+    const { records, total } = await this.store.list(filter, page, now);
+    return { services: records.map((record) => toWire(record, now)), total };
+  }
+
+  types(): Promise<string[]> {
+    return this.store.distinctTypes();
+  }
+
+  tags(): Promise<string[]> {
+    return this.store.distinctTags();
+  }
+
+  countByStatus(): Promise<StatusCounts> {
+    return this.store.countByStatus(Date.now());
+  }
+
+  /** Expires one record if it is still due and nobody renewed it since the caller looked. */
+  async expire(serviceId: string, expiresAt: number): Promise<boolean> {
+    const now = Date.now();
+    const outcome = await this.store.modify(serviceId, (current) =>
+      current.status !== 'expired' && current.expires_at === expiresAt && current.expires_at <= now
+        ? { ...current, status: 'expired', updated_at: now }
+        : null,
+    );
+    if (!outcome) return false;
+    this.nats.publish(Subjects.serviceExpired, this.serviceEvent('service.expired', toWire(outcome.record, now)));
+    return true;
+  }
+
+  /** Expires everything due (never ahead of this process's clock). */
+  async sweep(callerNow: number | undefined): Promise<number> {
+    const now = Math.min(callerNow ?? Date.now(), Date.now());
+    const due = await this.store.dueForExpiry(now, SWEEP_BATCH);
+    let expired = 0;
+    for (const record of due) {
+      if (await this.expire(record.service_id, record.expires_at)) expired += 1;
+    }
+    return expired;
+  }
+
+  /** Deletes records that expired before `cutoff` (retention, and `DELETE /services/cleanup`). */
+  async purge(cutoff: number): Promise<number> {
+    const removed = await this.store.removeExpiredBefore(cutoff);
+    const now = Date.now();
+    for (const record of removed) this.publishRemoval(record, 'purged', now);
+    return removed.length;
+  }
+
+  private publishRemoval(record: ServiceRecord, reason: RemovalReason, now: number): void {
+    this.nats.publish(Subjects.serviceDeregistered, {
+      ...this.serviceEvent('service.deregistered', toWire(record, now)),
+      reason,
+    });
+  }
+
+  private serviceEvent<T extends string>(type: T, service: Service) {
+    return { v: WIRE_VERSION, type, timestamp: new Date().toISOString(), revision: service.revision, service };
+  }
+}
+
+function notFound(serviceId: string): NotFoundException {
+  return new NotFoundException({ detail: `Service ${serviceId} not found` });
+}
+
+export const DEFAULT_PAGE: Page = { limit: DEFAULTS.listLimit, skip: 0 };
+
+/** The default of `discover`: only what a client should connect to. */
+export const DISCOVERABLE: ServiceStatus = 'active';

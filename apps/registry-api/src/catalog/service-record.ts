@@ -1,0 +1,89 @@
+import type { HealthState, Service, ServiceStatus } from '@beacon/contracts';
+
+/**
+ * A service as the store keeps it: timestamps as epoch milliseconds and the stored
+ * status (the wire shows the effective one). Adapters read and write exactly this.
+ */
+export interface ServiceRecord {
+  service_id: string;
+  name: string;
+  type: string;
+  host: string;
+  port: number;
+  protocol: string;
+  tags: string[];
+  metadata: Record<string, string>;
+  version: string | null;
+  node_id: string | null;
+  instance_id: string | null;
+  status: ServiceStatus;
+  health: HealthState;
+  ttl: number;
+  expires_at: number;
+  last_heartbeat: number | null;
+  created_at: number;
+  updated_at: number;
+  health_check_url: string | null;
+  health_check_tcp: string | null;
+  health_check_interval: number;
+  health_check_timeout: number;
+  health_check_retries: number;
+  health_check_rise: number;
+  last_health_check: number | null;
+  consecutive_health_failures: number;
+  consecutive_health_successes: number;
+  load: number | null;
+  mdns_service_type: string;
+  mdns_txt_records: Record<string, string>;
+  revision: number;
+}
+
+/** A record before the store assigns its revision. */
+export type ServiceDraft = Omit<ServiceRecord, 'revision'>;
+
+/**
+ * What clients see: a record past `expires_at` reads `expired` even before the reaper
+ * has marked it. `status: 'expired'` is only ever stored once `expires_at` has passed,
+ * so "expired" is exactly "`expires_at` <= now" (stores filter on that).
+ */
+export function effectiveStatus(record: Pick<ServiceRecord, 'status' | 'expires_at'>, now: number): ServiceStatus {
+  return record.expires_at <= now ? 'expired' : record.status;
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+const isoOrNull = (ms: number | null): string | null => (ms === null ? null : iso(ms));
+
+export function toWire(record: ServiceRecord, now: number): Service {
+  return {
+    service_id: record.service_id,
+    name: record.name,
+    type: record.type,
+    host: record.host,
+    port: record.port,
+    protocol: record.protocol,
+    tags: record.tags,
+    metadata: record.metadata,
+    version: record.version,
+    node_id: record.node_id,
+    instance_id: record.instance_id,
+    status: effectiveStatus(record, now),
+    health: record.health,
+    ttl: record.ttl,
+    expires_at: iso(record.expires_at),
+    last_heartbeat: isoOrNull(record.last_heartbeat),
+    created_at: iso(record.created_at),
+    updated_at: iso(record.updated_at),
+    health_check_url: record.health_check_url,
+    health_check_tcp: record.health_check_tcp,
+    health_check_interval: record.health_check_interval,
+    health_check_timeout: record.health_check_timeout,
+    health_check_retries: record.health_check_retries,
+    health_check_rise: record.health_check_rise,
+    last_health_check: isoOrNull(record.last_health_check),
+    consecutive_health_failures: record.consecutive_health_failures,
+    load: record.load,
+    mdns_service_type: record.mdns_service_type,
+    mdns_txt_records: record.mdns_txt_records,
+    revision: record.revision,
+  };
+}

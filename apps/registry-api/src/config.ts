@@ -1,0 +1,35 @@
+import { env, platformEnv, type EnvValues } from '@beacon/platform';
+
+/** registry-api's variables (seed 000's names where it has one), validated at boot. */
+export const registryEnv = {
+  ...platformEnv,
+  BEACON_PORT: env.port({ doc: 'HTTP port of the REST API', default: 8097 }),
+  BEACON_HOST: env.string({ doc: 'address to listen on', default: '0.0.0.0' }),
+  BEACON_DEFAULT_TTL: env.int({ doc: 'TTL in seconds for registrations that give none', default: 300, min: 10, max: 86400 }),
+  CORS_ORIGINS: env.list({ doc: 'origins allowed by CORS: * or a comma-separated list; empty disables CORS', default: ['*'] }),
+  BEACON_STORE: env.oneOf(['auto', 'sqlite', 'mongodb'], {
+    doc: 'catalog store: sqlite (embedded, one replica) or mongodb; auto picks mongodb when BEACON_MONGODB_URL is set',
+    default: 'auto',
+  }),
+  BEACON_MONGODB_URL: env.optionalString({ doc: 'MongoDB connection string (production store, many replicas)' }),
+  BEACON_SQLITE_PATH: env.string({ doc: 'file of the embedded store', default: './data/beacon.db' }),
+  BEACON_SQLITE_SYNCHRONOUS: env.oneOf(['normal', 'full'], {
+    doc: 'normal: writes survive a crash of the process; full: also a power cut (slower)',
+    default: 'normal',
+  }),
+  BEACON_AUTH_TOKEN: env.list({
+    doc: 'bearer token(s), comma-separated; when set, mutations need one',
+    default: [],
+    alias: 'SERVICE_DISCOVERY_SECRET',
+  }),
+  BEACON_AUTH_READS: env.bool({ doc: 'require the token for reads too', default: false }),
+  BEACON_SNAPSHOT_PAGE_BYTES: env.int({
+    doc: 'upper bound of one beacon.registry.snapshot reply (stay under NATS max_payload)',
+    default: 512 * 1024,
+    min: 16 * 1024,
+  }),
+};
+
+export type RegistryEnv = EnvValues<typeof registryEnv>;
+
+export const REGISTRY_ENV = Symbol('REGISTRY_ENV');

@@ -1,0 +1,22 @@
+import 'reflect-metadata';
+import { MAX_BODY_BYTES } from '@beacon/contracts';
+import { ROOT_LOGGER, createHttpApp, loadEnv, runMain, type Logger } from '@beacon/platform';
+import { AppModule } from './app.module';
+import { registryEnv } from './config';
+import { setupOpenApi } from './openapi';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { version } = require('../package.json') as { version: string };
+
+runMain('registry-api', async () => {
+  const config = loadEnv(registryEnv);
+  const app = await createHttpApp(AppModule.forRoot(config, version), {
+    bodyLimit: MAX_BODY_BYTES,
+    corsOrigins: config.CORS_ORIGINS,
+  });
+  setupOpenApi(app, version);
+  const logger = app.get<Logger>(ROOT_LOGGER);
+  await app.listen({ port: config.BEACON_PORT, host: config.BEACON_HOST });
+  logger.info({ url: `http://${config.BEACON_HOST}:${config.BEACON_PORT}`, docs: '/api/docs' }, 'registry-api listening');
+  return { app, logger, shutdownTimeoutSeconds: config.SHUTDOWN_TIMEOUT };
+});

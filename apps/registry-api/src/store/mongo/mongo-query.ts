@@ -1,0 +1,130 @@
+import type { ServiceRecord } from '../../catalog/service-record';
+import type { ServiceFilter } from '../service-store';
+
+/**
+ * The MongoDB adapter's pure half: how a record is laid out as a document and how a
+ * filter becomes a query. Nothing here touches a connection, so all of it is unit-tested.
+ */
+
+/** One entry of a user-keyed map, stored as data so a key never becomes a field name. */
+export interface KeyValue {
+  k: string;
+  v: string;
+}
+
+/**
+ * A record as stored. User-keyed maps (`metadata`, `mdns_txt_records`) are kept as
+ * key/value pairs: keys like `$ref`, `a.b` or `__proto__` are then plain values, and
+ * `metadata_kv` can be indexed and queried for any key.
+ */
+export type ServiceDocument = Omit<ServiceRecord, 'service_id' | 'metadata' | 'mdns_txt_records'> & {
+  _id: string;
+  metadata_kv: KeyValue[];
+  mdns_txt_kv: KeyValue[];
+};
+
+export interface ServiceIndex {
+  key: Record<string, 1>;
+  name: string;
+  unique?: boolean;
+  partialFilterExpression?: Record<string, unknown>;
+}
+
+export const SERVICE_INDEXES: readonly ServiceIndex[] = [
+  { key: { expires_at: 1 }, name: 'expires_at' },
+  { key: { name: 1 }, name: 'name' },
+  { key: { type: 1 }, name: 'type' },
+  { key: { tags: 1 }, name: 'tags' },
+  { key: { status: 1 }, name: 'status' },
+  { key: { created_at: 1, _id: 1 }, name: 'list_order' },
+  { key: { 'metadata_kv.k': 1, 'metadata_kv.v': 1 }, name: 'metadata' },
+  { key: { name: 1, host: 1, port: 1 }, name: 'endpoint', unique: true },
+  // Only records that have an instance_id claim one; null would otherwise collide.
+  {
+    key: { name: 1, instance_id: 1 },
+    name: 'instance',
+    unique: true,
+    partialFilterExpression: { instance_id: { $type: 'string' } },
+  },
+];
+
+/** Filter fields that are plain equality on a same-named document field. */
+const EQUALITY_FIELDS = ['type', 'protocol', 'name', 'version', 'node_id', 'health'] as const satisfies readonly (keyof ServiceFilter)[];
+
+const toPairs = (map: Record<string, string>): KeyValue[] => Object.entries(map).map(([k, v]) => ({ k, v }));
+
+// Object.fromEntries defines own properties, so a `__proto__` key stays a key.
+const fromPairs = (pairs: readonly KeyValue[]): Record<string, string> => Object.fromEntries(pairs.map(({ k, v }) => [k, v]));
+
+/**
+ * Filter → MongoDB query. Field names come only from this module; every user string sits
+ * under `$eq`/`$all`, so even a value that is (at run time) an object such as
+ * `{ $ne: null }` is compared literally instead of read as an operator.
+ */
+export function toMongoFilter(filter: ServiceFilter, now: number): Record<string, unknown> {
+  const query: Record<string, unknown> = {};
+  for (const field of EQUALITY_FIELDS) {
+    const value = filter[field];
+    if (value !== undefined) query[field] = { $eq: value };
+  }
+  Object.assign(query, statusCondition(filter.status, now));
+  // `$all: []` matches nothing, while no tags means no condition.
+  if (filter.tags !== undefined && filter.tags.length > 0) query.tags = { $all: [...filter.tags] };
+  const metadata = metadataConditions(filter.metadata);
+  if (metadata.length > 0) query.$and = metadata;
+  return query;
+}
+
+/** Effective status: `expired` is decided by the clock, not by the stored status. */
+function statusCondition(status: ServiceFilter['status'], now: number): Record<string, unknown> {
+  if (status === undefined) return {};
+  if (status === 'expired') return { expires_at: { $lte: now } };
+  return { status: { $eq: status }, expires_at: { $gt: now } };
+}
+
+/** One `$elemMatch` per pair: both key and value must hold in the same array entry. */
+function metadataConditions(metadata: Record<string, string> | undefined): Record<string, unknown>[] {
+  return toPairs(metadata ?? {}).map(({ k, v }) => ({ metadata_kv: { $elemMatch: { k: { $eq: k }, v: { $eq: v } } } }));
+}
+
+export function toDocument(record: ServiceRecord): ServiceDocument {
+  const { service_id, metadata, mdns_txt_records, ...rest } = record;
+  return { _id: service_id, ...rest, metadata_kv: toPairs(metadata), mdns_txt_kv: toPairs(mdns_txt_records) };
+}
+
+/** Picks every field by name so storage-only fields (`_id`, `__v`, `*_kv`) never reach a record. */
+export function fromDocument(doc: ServiceDocument): ServiceRecord {
+  return {
+    service_id: doc._id,
+    name: doc.name,
+    type: doc.type,
+    host: doc.host,
+    port: doc.port,
+    protocol: doc.protocol,
+    tags: [...doc.tags],
+    metadata: fromPairs(doc.metadata_kv),
+    version: doc.version,
+    node_id: doc.node_id,
+    instance_id: doc.instance_id,
+    status: doc.status,
+    health: doc.health,
+    ttl: doc.ttl,
+    expires_at: doc.expires_at,
+    last_heartbeat: doc.last_heartbeat,
+    created_at: doc.created_at,
+    updated_at: doc.updated_at,
+    health_check_url: doc.health_check_url,
+    health_check_tcp: doc.health_check_tcp,
+    health_check_interval: doc.health_check_interval,
+    health_check_timeout: doc.health_check_timeout,
+    health_check_retries: doc.health_check_retries,
+    health_check_rise: doc.health_check_rise,
+    last_health_check: doc.last_health_check,
+    consecutive_health_failures: doc.consecutive_health_failures,
+    consecutive_health_successes: doc.consecutive_health_successes,
+    load: doc.load,
+    mdns_service_type: doc.mdns_service_type,
+    mdns_txt_records: fromPairs(doc.mdns_txt_kv),
+    revision: doc.revision,
+  };
+}

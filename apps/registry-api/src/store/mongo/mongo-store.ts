@@ -1,0 +1,283 @@
+import { SERVICE_STATUSES, type ServiceStatus, type StatusCounts } from '@beacon/contracts';
+import mongoose, { type Connection } from 'mongoose';
+import { performance } from 'node:perf_hooks';
+import type { ServiceDraft, ServiceRecord } from '../../catalog/service-record';
+import {
+  IdentityConflictError,
+  type Identity,
+  type ModifyOutcome,
+  type Page,
+  type RegisterOutcome,
+  type ServiceFilter,
+  type ServiceStore,
+  type SnapshotPage,
+} from '../service-store';
+import { fromDocument, SERVICE_INDEXES, toDocument, toMongoFilter, type ServiceDocument } from './mongo-query';
+
+type Collection<T extends mongoose.mongo.Document> = mongoose.mongo.Collection<T>;
+type Filter = mongoose.mongo.Filter<ServiceDocument>;
+
+interface Counter {
+  _id: string;
+  seq: number;
+}
+
+const REVISION = 'revision';
+
+/**
+ * Optimistic writes retry when another replica changed the record between our read and
+ * our write; this many lost races in a row means something is wrong, not busy.
+ */
+const MAX_ATTEMPTS = 10;
+
+const isDuplicateKey = (error: unknown): boolean => error instanceof mongoose.mongo.MongoServerError && error.code === 11000;
+
+const exhausted = (what: string): Error => new Error(`${what}: still contended after ${MAX_ATTEMPTS} attempts`);
+
+function endpointOf(identity: Pick<Identity, 'name' | 'host' | 'port'>): Filter {
+  return { name: { $eq: identity.name }, host: { $eq: identity.host }, port: { $eq: identity.port } };
+}
+
+function instanceOf(name: string, instanceId: string): Filter {
+  return { name: { $eq: name }, instance_id: { $eq: instanceId } };
+}
+
+/**
+ * The production store: MongoDB shared by many stateless registry-api replicas. There are
+ * no multi-document transactions (they need a replica set): every write is a single
+ * conditional document operation, retried when a concurrent writer got there first.
+ */
+export class MongoStore implements ServiceStore {
+  readonly backend = 'mongodb' as const;
+
+  private constructor(
+    private readonly connection: Connection,
+    private readonly db: mongoose.mongo.Db,
+    private readonly services: Collection<ServiceDocument>,
+    private readonly counters: Collection<Counter>,
+  ) {}
+
+  static async connect(url: string): Promise<MongoStore> {
+    // Its own connection: the app may use mongoose's default one for something else.
+    const connection = mongoose.createConnection(url, { serverSelectionTimeoutMS: 5000 });
+    try {
+      await connection.asPromise();
+      const db = connection.db;
+      if (!db) throw new Error('MongoDB connection opened without a database');
+      const store = new MongoStore(connection, db, db.collection<ServiceDocument>('services'), db.collection<Counter>('counters'));
+      await store.prepare();
+      return store;
+    } catch (error) {
+      await connection.close().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private async prepare(): Promise<void> {
+    await this.services.createIndexes([...SERVICE_INDEXES]);
+    try {
+      await this.counters.updateOne({ _id: REVISION }, { $setOnInsert: { seq: 0 } }, { upsert: true });
+    } catch (error) {
+      // Two replicas booting together can both try the upsert; one inserted it, which is all we need.
+      if (!isDuplicateKey(error)) throw error;
+    }
+  }
+
+  private async nextRevision(): Promise<number> {
+    const counter = await this.counters.findOneAndUpdate(
+      { _id: REVISION },
+      { $inc: { seq: 1 } },
+      { upsert: true, returnDocument: 'after' },
+    );
+    if (!counter) throw new Error('revision counter upsert returned no document');
+    return counter.seq;
+  }
+
+  private async currentRevision(): Promise<number> {
+    return (await this.counters.findOne({ _id: REVISION }))?.seq ?? 0;
+  }
+
+  private async find(filter: Filter): Promise<ServiceRecord | null> {
+    const doc = await this.services.findOne(filter);
+    return doc ? fromDocument(doc) : null;
+  }
+
+  /** Atomic delete; the removal itself is a catalog change, so it gets a revision. */
+  private async deleteWhere(filter: Filter): Promise<ServiceRecord | null> {
+    const doc = await this.services.findOneAndDelete(filter);
+    return doc ? { ...fromDocument(doc), revision: await this.nextRevision() } : null;
+  }
+
+  /** Whoever holds the endpoint or instance `draft` asks for, other than `draft` itself. */
+  private async identityHolder(draft: ServiceDraft): Promise<ServiceRecord | null> {
+    const others: Filter = { _id: { $ne: draft.service_id } };
+    const endpoint = await this.find({ ...endpointOf(draft), ...others });
+    if (endpoint || draft.instance_id === null) return endpoint;
+    return this.find({ ...instanceOf(draft.name, draft.instance_id), ...others });
+  }
+
+  /**
+   * Writes `draft` over `previous` (or inserts it), only if `previous` is still what is
+   * stored. Resolves null when another writer got there first.
+   */
+  private async write(draft: ServiceDraft, previous: ServiceRecord | null): Promise<ServiceRecord | null> {
+    const record: ServiceRecord = { ...draft, revision: await this.nextRevision() };
+    if (!previous) {
+      await this.services.insertOne(toDocument(record));
+      return record;
+    }
+    const result = await this.services.replaceOne({ _id: previous.service_id, revision: previous.revision }, toDocument(record));
+    return result.matchedCount === 1 ? record : null;
+  }
+
+  async ping(): Promise<number> {
+    const started = performance.now();
+    await this.db.admin().ping();
+    return performance.now() - started;
+  }
+
+  async close(): Promise<void> {
+    await this.connection.close();
+  }
+
+  async register(identity: Identity, build: (existing: ServiceRecord | null) => ServiceDraft): Promise<RegisterOutcome> {
+    // A holder removed in a lost attempt stays removed, so it is still reported.
+    let superseded: ServiceRecord | null = null;
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const byInstance = identity.instance_id ? await this.find(instanceOf(identity.name, identity.instance_id)) : null;
+      const byEndpoint = await this.find(endpointOf(identity));
+      const previous = byInstance ?? byEndpoint;
+      if (byEndpoint && previous && byEndpoint.service_id !== previous.service_id) {
+        // Conditional on still holding the endpoint, so a holder that just moved survives.
+        const removed = await this.deleteWhere({ _id: byEndpoint.service_id, ...endpointOf(identity) });
+        if (!removed) continue;
+        superseded = removed;
+      }
+      const record = await this.tryWrite(build(previous), previous);
+      if (record) return { record, previous, superseded };
+    }
+    throw exhausted(`register ${identity.name} at ${identity.host}:${identity.port}`);
+  }
+
+  /** A lost race for the identity (unique index) is retried like any other lost race. */
+  private async tryWrite(draft: ServiceDraft, previous: ServiceRecord | null): Promise<ServiceRecord | null> {
+    try {
+      return await this.write(draft, previous);
+    } catch (error) {
+      if (isDuplicateKey(error)) return null;
+      throw error;
+    }
+  }
+
+  async get(serviceId: string): Promise<ServiceRecord | null> {
+    return this.find({ _id: { $eq: serviceId } });
+  }
+
+  async modify(serviceId: string, mutate: (current: ServiceRecord) => ServiceDraft | null): Promise<ModifyOutcome | null> {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const previous = await this.get(serviceId);
+      if (!previous) return null;
+      const draft = mutate(previous);
+      if (!draft) return null;
+      const holder = await this.identityHolder(draft);
+      if (holder) throw new IdentityConflictError(holder);
+      const record = await this.writeChecked(draft, previous);
+      if (record) return { record, previous };
+    }
+    throw exhausted(`modify ${serviceId}`);
+  }
+
+  /** Like `write`, but an identity taken between our check and our write is a conflict. */
+  private async writeChecked(draft: ServiceDraft, previous: ServiceRecord): Promise<ServiceRecord | null> {
+    try {
+      return await this.write(draft, previous);
+    } catch (error) {
+      if (!isDuplicateKey(error)) throw error;
+      const holder = await this.identityHolder(draft);
+      // No holder: it let go again already, so the caller's retry will get through.
+      if (holder) throw new IdentityConflictError(holder);
+      return null;
+    }
+  }
+
+  async remove(serviceId: string): Promise<ServiceRecord | null> {
+    return this.deleteWhere({ _id: { $eq: serviceId } });
+  }
+
+  async list(filter: ServiceFilter, page: Page, now: number): Promise<{ records: ServiceRecord[]; total: number }> {
+    const query: Filter = toMongoFilter(filter, now);
+    // Mongo reads limit 0 as "no limit"; the port means no records.
+    const docs =
+      page.limit > 0
+        ? await this.services.find(query).sort({ created_at: 1, _id: 1 }).skip(page.skip).limit(page.limit).toArray()
+        : [];
+    const records = docs.map(fromDocument);
+    // A first page shorter than the limit already is the whole result.
+    const total =
+      page.skip === 0 && records.length < page.limit ? records.length : await this.services.countDocuments(query);
+    return { records, total };
+  }
+
+  async distinctTypes(): Promise<string[]> {
+    return (await this.services.distinct('type')).sort();
+  }
+
+  async distinctTags(): Promise<string[]> {
+    return (await this.services.distinct('tags')).sort();
+  }
+
+  async countByStatus(now: number): Promise<StatusCounts> {
+    const rows = await this.services
+      .aggregate<{ _id: ServiceStatus; n: number }>([
+        { $group: { _id: { $cond: [{ $lte: ['$expires_at', now] }, 'expired', '$status'] }, n: { $sum: 1 } } },
+      ])
+      .toArray();
+    const counts = Object.fromEntries(SERVICE_STATUSES.map((status) => [status, 0])) as StatusCounts;
+    counts.total = 0;
+    for (const row of rows) {
+      counts[row._id] = row.n;
+      counts.total += row.n;
+    }
+    return counts;
+  }
+
+  async dueForExpiry(now: number, limit: number): Promise<ServiceRecord[]> {
+    if (limit <= 0) return [];
+    const docs = await this.services
+      .find({ expires_at: { $lte: now }, status: { $ne: 'expired' } })
+      .sort({ expires_at: 1, _id: 1 })
+      .limit(limit)
+      .toArray();
+    return docs.map(fromDocument);
+  }
+
+  async removeExpiredBefore(cutoff: number): Promise<ServiceRecord[]> {
+    const expired: Filter = { expires_at: { $lt: cutoff } };
+    const candidates = await this.services.find(expired, { projection: { _id: 1 } }).sort({ expires_at: 1 }).toArray();
+    const removed: ServiceRecord[] = [];
+    for (const { _id } of candidates) {
+      // Re-checked on delete: a heartbeat since the scan keeps the record.
+      const record = await this.deleteWhere({ _id, ...expired });
+      if (record) removed.push(record);
+    }
+    return removed;
+  }
+
+  async snapshotPage(after: string | null, limit: number): Promise<SnapshotPage> {
+    // Read before the page so the page never claims a revision newer than the writes it
+    // could see. Without transactions a write holding a lower revision may still be in
+    // flight and missing here; the consumer's periodic resync picks it up.
+    const revision = await this.currentRevision();
+    const docs =
+      limit > 0
+        ? await this.services
+            .find(after === null ? {} : { _id: { $gt: after } })
+            .sort({ _id: 1 })
+            .limit(limit)
+            .toArray()
+        : [];
+    const records = docs.map(fromDocument);
+    const last = records.at(-1);
+    return { revision, records, next: records.length === limit && last ? last.service_id : null };
+  }
+}

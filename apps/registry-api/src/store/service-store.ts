@@ -1,0 +1,111 @@
+import type { HealthState, ServiceStatus, StatusCounts } from '@beacon/contracts';
+import type { ServiceDraft, ServiceRecord } from '../catalog/service-record';
+
+/** Catalog filters after validation (all given conditions must hold). */
+export interface ServiceFilter {
+  type?: string;
+  /** All of these tags. */
+  tags?: string[];
+  protocol?: string;
+  /** Effective status: `expired` means `expires_at` <= now. */
+  status?: ServiceStatus;
+  name?: string;
+  version?: string;
+  health?: HealthState;
+  node_id?: string;
+  /** Every key must have exactly this value. */
+  metadata?: Record<string, string>;
+}
+
+export interface Page {
+  limit: number;
+  skip: number;
+}
+
+export interface Identity {
+  name: string;
+  host: string;
+  port: number;
+  instance_id?: string;
+}
+
+export interface RegisterOutcome {
+  record: ServiceRecord;
+  /** The record before this registration, or null when it created one. */
+  previous: ServiceRecord | null;
+  /** Another record that held the same (name, host, port) and was replaced. */
+  superseded: ServiceRecord | null;
+}
+
+export interface ModifyOutcome {
+  record: ServiceRecord;
+  previous: ServiceRecord;
+}
+
+/** Another record already holds the `(name, host, port)` or `(name, instance_id)` an update asks for. */
+export class IdentityConflictError extends Error {
+  constructor(readonly holder: ServiceRecord) {
+    super(
+      `another service (${holder.service_id}) is already registered as "${holder.name}" at ${holder.host}:${holder.port}` +
+        (holder.instance_id ? ` with instance_id "${holder.instance_id}"` : ''),
+    );
+    this.name = 'IdentityConflictError';
+  }
+}
+
+export interface SnapshotPage {
+  revision: number;
+  records: ServiceRecord[];
+  next: string | null;
+}
+
+/**
+ * The catalog's storage port. Every mutation is atomic and assigns the record the next
+ * catalog-wide revision. Callbacks (`build`, `mutate`) are pure and synchronous: an
+ * adapter may call them more than once when it retries an optimistic write.
+ */
+export interface ServiceStore {
+  readonly backend: 'sqlite' | 'mongodb';
+
+  /** Round trip to the store, in milliseconds; throws when it is unreachable. */
+  ping(): Promise<number>;
+  close(): Promise<void>;
+
+  /**
+   * Registration by identity: with `instance_id`, the record with the same
+   * `(name, instance_id)`; otherwise (or if there is none) the one at the same
+   * `(name, host, port)`. `build(existing)` gives the record to write. A different record
+   * still holding the endpoint is removed (`superseded`): whoever registers an endpoint
+   * last owns it.
+   */
+  register(identity: Identity, build: (existing: ServiceRecord | null) => ServiceDraft): Promise<RegisterOutcome>;
+
+  get(serviceId: string): Promise<ServiceRecord | null>;
+
+  /**
+   * Read-modify-write of one record. `mutate` returns the new record, or null to change
+   * nothing (the outcome is then null too). Throws `IdentityConflictError` when the new
+   * identity is taken. Resolves null if the record does not exist.
+   */
+  modify(serviceId: string, mutate: (current: ServiceRecord) => ServiceDraft | null): Promise<ModifyOutcome | null>;
+
+  remove(serviceId: string): Promise<ServiceRecord | null>;
+
+  /** Matching records ordered by `created_at`, then `service_id`, and the total matching. */
+  list(filter: ServiceFilter, page: Page, now: number): Promise<{ records: ServiceRecord[]; total: number }>;
+
+  distinctTypes(): Promise<string[]>;
+  distinctTags(): Promise<string[]>;
+  countByStatus(now: number): Promise<StatusCounts>;
+
+  /** Records past `expires_at` not yet marked expired (the sweep's work list). */
+  dueForExpiry(now: number, limit: number): Promise<ServiceRecord[]>;
+
+  /** Deletes records whose `expires_at` is before `cutoff`; returns them. */
+  removeExpiredBefore(cutoff: number): Promise<ServiceRecord[]>;
+
+  /** One page of the whole catalog in `service_id` order, after `after`. */
+  snapshotPage(after: string | null, limit: number): Promise<SnapshotPage>;
+}
+
+export const SERVICE_STORE = Symbol('SERVICE_STORE');

@@ -1,0 +1,51 @@
+/**
+ * Every NATS subject Beacon uses. No subject string appears anywhere else.
+ * Payload types per subject are in `events.ts` (`EventPayloads`) and
+ * `registry-requests.ts` (`RequestReplies`), so a wrong payload fails to compile.
+ */
+export const Subjects = {
+  serviceRegistered: 'beacon.events.service.registered',
+  serviceUpdated: 'beacon.events.service.updated',
+  serviceRenewed: 'beacon.events.service.renewed',
+  serviceDeregistered: 'beacon.events.service.deregistered',
+  serviceExpired: 'beacon.events.service.expired',
+  serviceHealthChanged: 'beacon.events.service.health_changed',
+  serviceCriticalLoad: 'beacon.events.service.critical_load',
+  probeResult: 'beacon.events.probe.result',
+  nodeRoleChanged: 'beacon.events.node.role_changed',
+
+  registrySnapshot: 'beacon.registry.snapshot',
+  registryExpire: 'beacon.registry.expire',
+  registrySweep: 'beacon.registry.sweep',
+  registryPurge: 'beacon.registry.purge',
+  proberCheck: 'beacon.prober.check',
+  mdnsStatus: 'beacon.mdns.status',
+  electorStatus: 'beacon.elector.status',
+} as const;
+
+export type Subject = (typeof Subjects)[keyof typeof Subjects];
+
+/** Wildcard for every catalog event about a service. */
+export const SERVICE_EVENTS_WILDCARD = 'beacon.events.service.*';
+
+/** The JetStream stream that keeps catalog changes for replay. */
+export const EVENTS_STREAM = 'BEACON_EVENTS';
+
+/**
+ * Subjects the stream stores. Listed explicitly: the high-volume `renewed` (every
+ * heartbeat) and `probe.result` (every check) stay core-NATS only.
+ */
+export const STREAM_SUBJECTS: readonly Subject[] = [
+  Subjects.serviceRegistered,
+  Subjects.serviceUpdated,
+  Subjects.serviceDeregistered,
+  Subjects.serviceExpired,
+  Subjects.serviceHealthChanged,
+  Subjects.serviceCriticalLoad,
+  Subjects.nodeRoleChanged,
+];
+
+/** Queue groups: replicas of one app share request subjects. */
+export const QueueGroups = {
+  registryApi: 'beacon.registry-api',
+} as const;

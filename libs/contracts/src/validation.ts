@@ -1,0 +1,90 @@
+import { plainToInstance, type ClassConstructor } from 'class-transformer';
+import { validateSync, type ValidationError } from 'class-validator';
+import type { FieldError } from './responses';
+import { ServiceQueryDto } from './service.dto';
+
+export type Validated<T> = { ok: true; value: T } | { ok: false; errors: FieldError[] };
+
+const MAX_DEPTH = 8;
+
+/**
+ * Keys that start with `$` are query operators in MongoDB (`{"$ne": ""}`) and never a
+ * legitimate Beacon field: reject them anywhere in the input, before anything else looks.
+ */
+export function findOperatorKeys(input: unknown, path = '', depth = 0): FieldError[] {
+  if (typeof input !== 'object' || input === null) return [];
+  if (depth > MAX_DEPTH) return [{ field: path || '(body)', message: 'is nested too deeply' }];
+  const found: FieldError[] = [];
+  for (const [key, value] of Object.entries(input)) {
+    const field = path ? `${path}.${key}` : key;
+    if (key.startsWith('$') || key.includes('[$')) {
+      found.push({ field, message: 'operator keys ("$…") are not allowed' });
+    } else {
+      found.push(...findOperatorKeys(value, field, depth + 1));
+    }
+  }
+  return found;
+}
+
+function flatten(errors: ValidationError[], parent = ''): FieldError[] {
+  return errors.flatMap((error) => {
+    const field = parent ? `${parent}.${error.property}` : error.property;
+    const own = Object.entries(error.constraints ?? {}).map(([constraint, message]) => ({
+      field,
+      message:
+        constraint === 'whitelistValidation'
+          ? 'is not an accepted field'
+          : message.startsWith(`${error.property} `)
+            ? message.slice(error.property.length + 1)
+            : message,
+    }));
+    return [...own, ...flatten(error.children ?? [], field)];
+  });
+}
+
+/**
+ * Validates untrusted input (an HTTP body or query, a NATS message) against a contract
+ * class. Unknown fields, `$` operators and wrong types all come back as field errors;
+ * the input is never mutated.
+ */
+export function validateInput<T extends object>(cls: ClassConstructor<T>, input: unknown): Validated<T> {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    return { ok: false, errors: [{ field: '(body)', message: 'must be a JSON object' }] };
+  }
+  const operators = findOperatorKeys(input);
+  if (operators.length > 0) return { ok: false, errors: operators };
+  const instance = plainToInstance(cls, input, { exposeDefaultValues: false });
+  const errors = validateSync(instance, {
+    whitelist: true,
+    forbidNonWhitelisted: true,
+    forbidUnknownValues: true,
+    validationError: { target: false, value: false },
+  });
+  if (errors.length > 0) return { ok: false, errors: flatten(errors) };
+  return { ok: true, value: instance };
+}
+
+const METADATA_PREFIX = 'metadata.';
+
+/**
+ * A list/discover query string: `metadata.<key>=<value>` parameters become the
+ * `metadata` filter map, everything else is validated as `ServiceQueryDto`.
+ */
+export function parseServiceQuery(query: Record<string, unknown>): Validated<ServiceQueryDto> {
+  const plain: Record<string, unknown> = {};
+  const metadata: Record<string, unknown> = {};
+  const errors: FieldError[] = [];
+  for (const [key, value] of Object.entries(query)) {
+    if (!key.startsWith(METADATA_PREFIX)) {
+      plain[key] = value;
+      continue;
+    }
+    const metaKey = key.slice(METADATA_PREFIX.length);
+    if (Array.isArray(value)) errors.push({ field: key, message: 'must be given once' });
+    else if (metaKey.length === 0) errors.push({ field: key, message: 'needs a key: metadata.<key>=<value>' });
+    else metadata[metaKey] = value;
+  }
+  if (errors.length > 0) return { ok: false, errors };
+  if (Object.keys(metadata).length > 0) plain.metadata = metadata;
+  return validateInput(ServiceQueryDto, plain);
+}

@@ -1,0 +1,141 @@
+import { Transform } from 'class-transformer';
+import {
+  ValidateIf,
+  registerDecorator,
+  isIP,
+  type ValidationArguments,
+  type ValidationOptions,
+} from 'class-validator';
+
+/**
+ * The field may be absent, but `null` is rejected (for fields a partial update may
+ * change but never clear, such as `name` or `port`).
+ */
+export function IsOptionalNotNull(): PropertyDecorator {
+  return ValidateIf((_object: object, value: unknown) => value !== undefined);
+}
+
+/**
+ * Integers arrive as JSON numbers or, from shell scripts and query strings, as digit
+ * strings. The original (Pydantic, lax mode) accepted `"8080"`; so does Beacon.
+ * Anything else (`"80a"`, `8.5`, `true`) is left as is for `@IsInt` to reject.
+ */
+export function ToInt(): PropertyDecorator {
+  return Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' && /^-?\d{1,15}$/.test(value.trim()) ? Number(value.trim()) : value,
+  );
+}
+
+/** A query parameter given as `?tags=a&tags=b`, `?tags=a,b` or a JSON array → string[]. */
+export function ToStringList(): PropertyDecorator {
+  return Transform(({ value }: { value: unknown }) => {
+    const items = typeof value === 'string' ? [value] : value;
+    if (!Array.isArray(items) || !items.every((item) => typeof item === 'string')) return value;
+    return items
+      .flatMap((item: string) => item.split(','))
+      .map((item) => item.trim())
+      .filter((item) => item.length > 0);
+  });
+}
+
+/** Query parameters must be given once: `?type=a&type=b` is ambiguous, not a list. */
+export function IsSingleValue(options?: ValidationOptions): PropertyDecorator {
+  return (target: object, propertyName: string | symbol) =>
+    registerDecorator({
+      name: 'isSingleValue',
+      target: target.constructor,
+      propertyName: String(propertyName),
+      options: { message: '$property must be given once', ...options },
+      validator: { validate: (value: unknown) => !Array.isArray(value) },
+    });
+}
+
+const HOST_LABEL = /^[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$/;
+
+/** An IPv4/IPv6 address or a DNS host name; not a URL (`http://x` is a common slip). */
+export function isHostName(value: unknown): value is string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > 255) return false;
+  const bare = value.startsWith('[') && value.endsWith(']') ? value.slice(1, -1) : value;
+  if (isIP(bare)) return true;
+  const name = value.endsWith('.') ? value.slice(0, -1) : value;
+  return name.length > 0 && name.split('.').every((label) => HOST_LABEL.test(label));
+}
+
+export function IsHostName(options?: ValidationOptions): PropertyDecorator {
+  return (target: object, propertyName: string | symbol) =>
+    registerDecorator({
+      name: 'isHostName',
+      target: target.constructor,
+      propertyName: String(propertyName),
+      options: {
+        message: '$property must be an IP address or a host name (not a URL)',
+        ...options,
+      },
+      validator: { validate: isHostName },
+    });
+}
+
+/** `host:port` or `[v6]:port`, as in `health_check_tcp`. */
+export function isHostPort(value: unknown): value is string {
+  if (typeof value !== 'string') return false;
+  const match = /^(.+):(\d{1,5})$/.exec(value);
+  if (!match) return false;
+  const [, host, port] = match as unknown as [string, string, string];
+  const portNumber = Number(port);
+  if (portNumber < 1 || portNumber > 65535) return false;
+  if (host.includes(':') && !(host.startsWith('[') && host.endsWith(']'))) return false;
+  return isHostName(host);
+}
+
+export function IsHostPort(options?: ValidationOptions): PropertyDecorator {
+  return (target: object, propertyName: string | symbol) =>
+    registerDecorator({
+      name: 'isHostPort',
+      target: target.constructor,
+      propertyName: String(propertyName),
+      options: { message: '$property must be "host:port" with a port in 1–65535', ...options },
+      validator: { validate: isHostPort },
+    });
+}
+
+export interface StringMapLimits {
+  maxKeys: number;
+  maxKeyLength: number;
+  maxValueLength: number;
+}
+
+/** Why a value is not a valid string→string map, or null when it is. */
+export function stringMapProblem(value: unknown, limits: StringMapLimits): string | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return 'must be an object of string values';
+  }
+  const entries = Object.entries(value);
+  if (entries.length > limits.maxKeys) return `must have at most ${limits.maxKeys} keys`;
+  for (const [key, item] of entries) {
+    if (key.length === 0 || key.length > limits.maxKeyLength) {
+      return `keys must be 1–${limits.maxKeyLength} characters (got "${key.slice(0, 40)}")`;
+    }
+    if (key.startsWith('$')) return `key "${key}" must not start with "$"`;
+    if (typeof item !== 'string') return `value of "${key}" must be a string`;
+    if (item.length > limits.maxValueLength) {
+      return `value of "${key}" must be at most ${limits.maxValueLength} characters`;
+    }
+  }
+  return null;
+}
+
+export function IsStringMap(limits: StringMapLimits, options?: ValidationOptions): PropertyDecorator {
+  return (target: object, propertyName: string | symbol) =>
+    registerDecorator({
+      name: 'isStringMap',
+      target: target.constructor,
+      propertyName: String(propertyName),
+      constraints: [limits],
+      options: {
+        message: (args: ValidationArguments) =>
+          `${args.property} ${stringMapProblem(args.value, limits) ?? 'is invalid'}`,
+        ...options,
+      },
+      validator: { validate: (value: unknown) => stringMapProblem(value, limits) === null },
+    });
+}

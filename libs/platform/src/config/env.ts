@@ -1,0 +1,154 @@
+/**
+ * Configuration from environment variables, declared once per app as a schema and
+ * validated at boot: every bad variable is reported in one error, by name.
+ */
+
+export interface FieldSpec<T> {
+  /** What the variable is for; printed by `describeEnv` and in error messages' context. */
+  doc: string;
+  /** Parses the raw string or returns an error sentence. */
+  parse(raw: string): { value: T } | { error: string };
+  default?: T;
+  /** Another variable accepted for the same setting (seed 004's names). */
+  alias?: string;
+}
+
+export type EnvSchema = Record<string, FieldSpec<unknown>>;
+
+export type EnvValues<S extends EnvSchema> = {
+  [K in keyof S]: S[K] extends FieldSpec<infer T> ? T : never;
+};
+
+type Options<T> = { doc: string; default?: T; alias?: string };
+
+function spec<T>(options: Options<T>, parse: FieldSpec<T>['parse']): FieldSpec<T> {
+  return { ...options, parse };
+}
+
+export const env = {
+  string(options: Options<string> & { pattern?: RegExp; patternHint?: string }): FieldSpec<string> {
+    return spec<string>(options, (raw) =>
+      options.pattern && !options.pattern.test(raw)
+        ? { error: `must be ${options.patternHint ?? `like ${options.pattern}`}` }
+        : { value: raw },
+    );
+  },
+
+  /** Optional string: absent or empty means undefined. */
+  optionalString(options: { doc: string; alias?: string }): FieldSpec<string | undefined> {
+    return { ...options, default: undefined, parse: (raw) => ({ value: raw === '' ? undefined : raw }) };
+  },
+
+  int(options: Options<number> & { min?: number; max?: number }): FieldSpec<number> {
+    const { min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER } = options;
+    return spec<number>(options, (raw) => {
+      if (!/^-?\d+$/.test(raw.trim())) return { error: `must be a whole number, got "${raw}"` };
+      const value = Number(raw);
+      if (value < min || value > max) return { error: `must be between ${min} and ${max}, got ${value}` };
+      return { value };
+    });
+  },
+
+  number(options: Options<number> & { min?: number; max?: number }): FieldSpec<number> {
+    const { min = -Infinity, max = Infinity } = options;
+    return spec<number>(options, (raw) => {
+      const value = Number(raw);
+      if (raw.trim() === '' || !Number.isFinite(value)) return { error: `must be a number, got "${raw}"` };
+      if (value < min || value > max) return { error: `must be between ${min} and ${max}, got ${value}` };
+      return { value };
+    });
+  },
+
+  port(options: Options<number>): FieldSpec<number> {
+    return env.int({ ...options, min: 0, max: 65535 });
+  },
+
+  bool(options: Options<boolean>): FieldSpec<boolean> {
+    return spec<boolean>(options, (raw) => {
+      const normalized = raw.trim().toLowerCase();
+      if (['true', '1', 'yes', 'on'].includes(normalized)) return { value: true };
+      if (['false', '0', 'no', 'off'].includes(normalized)) return { value: false };
+      return { error: `must be true or false, got "${raw}"` };
+    });
+  },
+
+  oneOf<const V extends string>(values: readonly V[], options: Options<V>): FieldSpec<V> {
+    return spec<V>(options, (raw) => {
+      const normalized = raw.trim().toLowerCase();
+      return (values as readonly string[]).includes(normalized)
+        ? { value: normalized as V }
+        : { error: `must be one of ${values.join(', ')}, got "${raw}"` };
+    });
+  },
+
+  /** Comma-separated list; empty entries dropped. */
+  list(options: Options<string[]>): FieldSpec<string[]> {
+    return spec<string[]>(options, (raw) => ({
+      value: raw
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item.length > 0),
+    }));
+  },
+
+  url(options: Options<string> & { protocols: readonly string[] }): FieldSpec<string> {
+    return spec<string>(options, (raw) => {
+      // NATS_URL may list several servers, comma-separated.
+      for (const part of raw.split(',')) {
+        let url: URL;
+        try {
+          url = new URL(part.trim());
+        } catch {
+          return { error: `must be a URL like ${options.protocols[0]}://host:port, got "${part}"` };
+        }
+        const protocol = url.protocol.replace(/:$/, '');
+        if (!options.protocols.includes(protocol)) {
+          return { error: `must use ${options.protocols.join(' or ')}://, got "${protocol}://"` };
+        }
+      }
+      return { value: raw };
+    });
+  },
+};
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads and validates every variable of `schema` from `source`; throws one `ConfigError`. */
+export function loadEnv<S extends EnvSchema>(
+  schema: S,
+  source: NodeJS.ProcessEnv = process.env,
+): EnvValues<S> {
+  const values: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const [name, field] of Object.entries(schema)) {
+    const fromName = source[name];
+    const fromAlias = field.alias ? source[field.alias] : undefined;
+    const raw = fromName ?? fromAlias;
+    const used = fromName !== undefined ? name : field.alias;
+    if (raw === undefined || (raw === '' && 'default' in field)) {
+      if ('default' in field) values[name] = field.default;
+      else problems.push(`${name} is required (${field.doc})`);
+      continue;
+    }
+    const parsed = field.parse(raw);
+    if ('error' in parsed) problems.push(`${used} ${parsed.error}`);
+    else values[name] = parsed.value;
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return values as EnvValues<S>;
+}
+
+/** One line per variable: name, default and purpose (for `--help` and the README). */
+export function describeEnv(schema: EnvSchema): string {
+  return Object.entries(schema)
+    .map(([name, field]) => {
+      const fallback = field.default === undefined ? '' : ` (default ${JSON.stringify(field.default)})`;
+      return `${name}${fallback}: ${field.doc}`;
+    })
+    .join('\n');
+}

@@ -1,0 +1,32 @@
+import { env, type EnvValues } from './env';
+
+/** Variables every Beacon app reads. Apps spread this into their own schema. */
+export const platformEnv = {
+  NATS_URL: env.url({
+    doc: 'NATS server(s), comma-separated; credentials may be in the URL',
+    default: 'nats://127.0.0.1:4222',
+    protocols: ['nats', 'tls', 'ws', 'wss'],
+  }),
+  NATS_CREDS_FILE: env.optionalString({ doc: 'NATS credentials file (.creds) for decentralized auth' }),
+  NATS_TLS_CA: env.optionalString({ doc: 'CA certificate file to verify the NATS server' }),
+  LOG_LEVEL: env.oneOf(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], {
+    doc: 'log level',
+    default: 'info',
+  }),
+  LOG_FORMAT: env.oneOf(['json', 'pretty'], { doc: 'json for machines, pretty for people', default: 'json' }),
+  LOG_HTTP: env.bool({ doc: 'log every HTTP request (access log)', default: false }),
+  BEACON_EVENTS_MAX_AGE: env.int({
+    doc: 'seconds the BEACON_EVENTS stream keeps events for replay',
+    default: 86400,
+    min: 60,
+  }),
+  BEACON_EVENTS_MAX_BYTES: env.int({
+    doc: 'bytes the BEACON_EVENTS stream may hold (small default fits a Raspberry Pi)',
+    default: 64 * 1024 * 1024,
+    min: 1024 * 1024,
+  }),
+  BEACON_EVENTS_REPLICAS: env.int({ doc: 'JetStream replicas of BEACON_EVENTS (clustered NATS)', default: 1, min: 1, max: 5 }),
+  SHUTDOWN_TIMEOUT: env.int({ doc: 'seconds to finish in-flight work on SIGTERM', default: 10, min: 1, max: 300 }),
+};
+
+export type PlatformEnv = EnvValues<typeof platformEnv>;

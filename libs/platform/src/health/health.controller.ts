@@ -1,0 +1,34 @@
+import { Controller, Get, HttpCode, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { Access } from '../http/auth';
+import { HealthService } from './health.service';
+import { MetricsService } from '../metrics/metrics.service';
+
+/** `/health` (liveness), `/ready` (dependencies up) and `/metrics`, on every app. */
+@Controller()
+@Access('public')
+export class HealthController {
+  constructor(
+    private readonly health: HealthService,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  @Get('health')
+  liveness(): { status: 'ok'; app: string; version: string; uptime: number } {
+    return { status: 'ok', app: this.health.appName, version: this.health.version, uptime: this.health.uptimeSeconds };
+  }
+
+  @Get('ready')
+  async readiness(@Res({ passthrough: true }) reply: FastifyReply): Promise<{ status: 'ready' | 'not_ready'; checks: Record<string, boolean> }> {
+    const report = await this.health.readiness();
+    if (!report.ready) reply.status(503);
+    return { status: report.ready ? 'ready' : 'not_ready', checks: report.checks };
+  }
+
+  @Get('metrics')
+  @HttpCode(200)
+  async scrape(@Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
+    reply.header('content-type', this.metrics.registry.contentType);
+    return this.metrics.registry.metrics();
+  }
+}

@@ -1,0 +1,53 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { PLATFORM_OPTIONS, type PlatformOptions } from '../platform.options';
+
+export type ReadinessCheck = () => boolean | Promise<boolean>;
+
+export interface ReadinessReport {
+  ready: boolean;
+  checks: Record<string, boolean>;
+}
+
+/** Liveness and readiness for `/health` and `/ready`; apps register what readiness needs. */
+@Injectable()
+export class HealthService {
+  private readonly startedAt = Date.now();
+  private readonly checks = new Map<string, ReadinessCheck>();
+  private shuttingDown = false;
+
+  constructor(@Inject(PLATFORM_OPTIONS) private readonly options: PlatformOptions) {}
+
+  addReadinessCheck(name: string, check: ReadinessCheck): void {
+    this.checks.set(name, check);
+  }
+
+  /** From SIGTERM on, readiness fails so load balancers stop sending traffic. */
+  markShuttingDown(): void {
+    this.shuttingDown = true;
+  }
+
+  get uptimeSeconds(): number {
+    return Math.floor((Date.now() - this.startedAt) / 1000);
+  }
+
+  get appName(): string {
+    return this.options.appName;
+  }
+
+  get version(): string {
+    return this.options.version;
+  }
+
+  async readiness(): Promise<ReadinessReport> {
+    const checks: Record<string, boolean> = {};
+    for (const [name, check] of this.checks) {
+      try {
+        checks[name] = await check();
+      } catch {
+        checks[name] = false;
+      }
+    }
+    if (this.shuttingDown) checks.shutting_down = false;
+    return { ready: Object.values(checks).every(Boolean), checks };
+  }
+}

@@ -1,0 +1,97 @@
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { BadRequestException, type DynamicModule, type Type } from '@nestjs/common';
+import type { FastifyInstance } from 'fastify';
+import { Logger as NestPinoLogger } from 'nestjs-pino';
+import type { Logger } from 'pino';
+import secureJson from 'secure-json-parse';
+import { ConfigError } from '../config/env';
+import { HealthService } from '../health/health.service';
+import { MetricsService } from '../metrics/metrics.service';
+import { ROOT_LOGGER } from '../platform.options';
+import { AllExceptionsFilter } from './exception.filter';
+
+export interface HttpAppOptions {
+  bodyLimit: number;
+  /** `CORS_ORIGINS`: `*` or a list of origins; empty disables CORS. */
+  corsOrigins?: string[];
+}
+
+const EMPTY_BODY = /^\s*$/;
+
+/**
+ * JSON bodies: an empty body reads as "no body" (heartbeat clients send `PUT` with none);
+ * `__proto__`/`constructor` keys are refused; a syntax error says where it is.
+ */
+function installJsonParser(fastify: FastifyInstance, bodyLimit: number): void {
+  fastify.removeContentTypeParser('application/json');
+  fastify.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit }, (_request, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (EMPTY_BODY.test(text)) {
+      done(null, undefined);
+      return;
+    }
+    try {
+      done(null, secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' }));
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      done(new BadRequestException({ detail: `Body is not valid JSON: ${reason}` }), undefined);
+    }
+  });
+}
+
+function installMetrics(fastify: FastifyInstance, metrics: MetricsService): void {
+  fastify.addHook('onResponse', (request, reply, done) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
+    metrics.httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+    done();
+  });
+}
+
+/** A Nest app on Fastify with Beacon's body limit, JSON parsing, error bodies, metrics and logging. */
+export async function createHttpApp(module: DynamicModule | Type<unknown>, options: HttpAppOptions): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({ bodyLimit: options.bodyLimit, logger: false, return503OnClosing: true });
+  const app = await NestFactory.create<NestFastifyApplication>(module, adapter, { bufferLogs: true, abortOnError: false, bodyParser: false });
+  app.useLogger(app.get(NestPinoLogger));
+  const logger = app.get<Logger>(ROOT_LOGGER);
+  const fastify = app.getHttpAdapter().getInstance();
+  installJsonParser(fastify, options.bodyLimit);
+  installMetrics(fastify, app.get(MetricsService));
+  app.useGlobalFilters(new AllExceptionsFilter(logger, options.bodyLimit));
+  if (options.corsOrigins && options.corsOrigins.length > 0) {
+    app.enableCors({ origin: options.corsOrigins.includes('*') ? true : options.corsOrigins });
+  }
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
+  return app;
+}
+
+/**
+ * Runs an app's `main`: a configuration error prints the list of bad variables and exits 1;
+ * SIGTERM/SIGINT mark the app not-ready, finish in-flight work, and exit within
+ * `shutdownTimeoutSeconds` even if something hangs.
+ */
+export function runMain(appName: string, main: () => Promise<{ app: NestFastifyApplication; logger: Logger; shutdownTimeoutSeconds: number }>): void {
+  main()
+    .then(({ app, logger, shutdownTimeoutSeconds }) => {
+      for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+        process.once(signal, () => {
+          logger.info({ signal }, 'shutting down');
+          app.get(HealthService).markShuttingDown();
+          setTimeout(() => {
+            logger.error({ timeout_s: shutdownTimeoutSeconds }, 'shutdown took too long; exiting');
+            process.exit(1);
+          }, shutdownTimeoutSeconds * 1000).unref();
+        });
+      }
+    })
+    .catch((error: unknown) => {
+      if (error instanceof ConfigError) {
+        process.stderr.write(`${appName}: ${error.message}\n`);
+      } else {
+        const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+        process.stderr.write(`${appName}: failed to start: ${detail}\n`);
+      }
+      process.exit(1);
+    });
+}

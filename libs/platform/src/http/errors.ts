@@ -1,0 +1,36 @@
+import type { ErrorResponse, FieldError } from '@beacon/contracts';
+import { BadRequestException, HttpException, HttpStatus } from '@nestjs/common';
+
+/** A 400 whose body names each bad field; thrown by the edges that validate input. */
+export class InvalidInputException extends BadRequestException {
+  constructor(errors: FieldError[], what = 'request') {
+    const summary = errors.map((error) => `${error.field}: ${error.message}`).join('; ');
+    super({ detail: `Invalid ${what}: ${summary}`, errors } satisfies ErrorResponse);
+  }
+}
+
+/** The `{ detail }` body (seed 000 clients read `detail`) for any HttpException. */
+export function errorBody(exception: HttpException): ErrorResponse {
+  const response = exception.getResponse();
+  if (typeof response === 'string') return { detail: response };
+  if (typeof response === 'object' && response !== null) {
+    const body = response as Partial<ErrorResponse> & { message?: unknown };
+    if (typeof body.detail === 'string') return body as ErrorResponse;
+    const message = Array.isArray(body.message) ? body.message.join('; ') : body.message;
+    if (typeof message === 'string') return { detail: message };
+  }
+  return { detail: exception.message };
+}
+
+/**
+ * Errors Fastify raises before a route runs reach the filter as bare HttpExceptions
+ * (Nest maps them by status): give them messages that say what to do.
+ */
+export function clientErrorBody(status: number, body: ErrorResponse, bodyLimit: number): ErrorResponse {
+  if (body.errors) return body;
+  if (status === HttpStatus.PAYLOAD_TOO_LARGE) return { detail: `Request body is larger than ${bodyLimit} bytes` };
+  if (status === HttpStatus.UNSUPPORTED_MEDIA_TYPE) {
+    return { detail: 'Unsupported Content-Type: send JSON with "Content-Type: application/json"' };
+  }
+  return body;
+}

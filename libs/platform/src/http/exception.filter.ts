@@ -1,0 +1,28 @@
+import { ArgumentsHost, Catch, HttpException, type ExceptionFilter } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import type { Logger } from 'pino';
+import { clientErrorBody, errorBody } from './errors';
+
+/**
+ * Every error leaves as `{ detail, errors? }`. Client errors keep their status; anything
+ * unexpected is logged with its stack and answered 500 without internals.
+ */
+@Catch()
+export class AllExceptionsFilter implements ExceptionFilter {
+  constructor(
+    private readonly logger: Logger,
+    private readonly bodyLimit: number,
+  ) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      if (status >= 500) this.logger.warn({ err: exception }, 'request failed');
+      void reply.status(status).send(clientErrorBody(status, errorBody(exception), this.bodyLimit));
+      return;
+    }
+    this.logger.error({ err: exception }, 'unhandled error');
+    void reply.status(500).send({ detail: 'Internal server error' });
+  }
+}

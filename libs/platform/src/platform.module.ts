@@ -1,0 +1,71 @@
+import { Global, Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { LoggerModule } from 'nestjs-pino';
+import type { Logger } from 'pino';
+import { HealthController } from './health/health.controller';
+import { HealthService } from './health/health.service';
+import { createLogger } from './logging/logger';
+import { MetricsService } from './metrics/metrics.service';
+import { NatsService } from './nats/nats.service';
+import { PLATFORM_OPTIONS, ROOT_LOGGER, type PlatformOptions } from './platform.options';
+
+/** Drains NATS once the HTTP server has stopped taking requests. */
+class NatsLifecycle implements OnApplicationShutdown {
+  constructor(@Inject(NatsService) private readonly nats: NatsService) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.nats.drain();
+  }
+}
+
+/**
+ * Everything an app shares, provided globally: options, root logger, metrics, the NATS
+ * connection (connected and with the event stream ensured before the app starts),
+ * health/readiness, and the `/health`, `/ready`, `/metrics` routes.
+ */
+@Global()
+@Module({})
+export class PlatformModule {
+  static forRoot(options: PlatformOptions): DynamicModule {
+    const logger = createLogger(options.appName, options.env);
+    const metrics = new MetricsService(options.appName);
+    return {
+      module: PlatformModule,
+      imports: [
+        LoggerModule.forRoot({
+          pinoHttp: {
+            logger,
+            autoLogging: options.env.LOG_HTTP,
+            quietReqLogger: true,
+          },
+        }),
+      ],
+      controllers: [HealthController],
+      providers: [
+        { provide: PLATFORM_OPTIONS, useValue: options },
+        { provide: ROOT_LOGGER, useValue: logger },
+        { provide: MetricsService, useValue: metrics },
+        {
+          provide: NatsService,
+          useFactory: () => NatsService.connect(options.appName, options.env, logger.child({ component: 'nats' }), metrics),
+        },
+        {
+          provide: NatsLifecycle,
+          useFactory: (nats: NatsService) => new NatsLifecycle(nats),
+          inject: [NatsService],
+        },
+        {
+          provide: HealthService,
+          useFactory: (nats: NatsService) => {
+            const health = new HealthService(options);
+            health.addReadinessCheck('nats', () => nats.connected);
+            return health;
+          },
+          inject: [NatsService],
+        },
+      ],
+      exports: [PLATFORM_OPTIONS, ROOT_LOGGER, MetricsService, NatsService, HealthService],
+    };
+  }
+}
+
+export type RootLogger = Logger;
