@@ -1,0 +1,63 @@
+import type { Service } from '@beacon/contracts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { call, startRegistry, type RegistryFixture } from './registry-fixture';
+
+let registry: RegistryFixture;
+
+beforeAll(async () => {
+  registry = await startRegistry();
+});
+
+afterAll(async () => {
+  await registry?.dispose();
+});
+
+describe('embedded store durability', () => {
+  it('keeps every acknowledged write when registry-api is killed with SIGKILL right after the 201', async () => {
+    const acknowledged: Service[] = [];
+    for (let round = 0; round < 3; round += 1) {
+      // Writes in flight together, then SIGKILL the moment the last 201 arrives.
+      const burst = await Promise.all(
+        Array.from({ length: 20 }, (_, index) =>
+          call<Service>('POST', `${registry.base}/services/register`, {
+            name: `durable-${round}-${index}`,
+            host: '10.20.0.1',
+            port: 1000 + index,
+            metadata: { round: String(round) },
+          }),
+        ),
+      );
+      const last = await call<Service>('PUT', `${registry.base}/services/${burst[0]?.body.service_id}`, { version: `v${round}` });
+      const exit = await registry.api.stop('SIGKILL');
+      expect(exit).toBe('SIGKILL');
+      for (const response of burst) expect(response.status).toBe(201);
+      expect(last.status).toBe(200);
+      acknowledged.push(...burst.map((response) => response.body), last.body);
+      await registry.restart();
+    }
+    for (const service of acknowledged) {
+      const stored = await call<Service>('GET', `${registry.base}/services/${service.service_id}`);
+      expect(stored.status).toBe(200);
+      expect(stored.body.revision).toBeGreaterThanOrEqual(service.revision);
+    }
+    const lastUpdate = acknowledged.at(-1);
+    const reread = await call<Service>('GET', `${registry.base}/services/${lastUpdate?.service_id}`);
+    expect(reread.body.version).toBe('v2');
+  });
+
+  it('keeps numbering revisions upward across a restart', async () => {
+    const before = await call<Service>('POST', `${registry.base}/services/register`, { name: 'rev-a', host: '10.20.0.2', port: 1 });
+    await registry.api.stop('SIGKILL');
+    await registry.restart();
+    const after = await call<Service>('POST', `${registry.base}/services/register`, { name: 'rev-b', host: '10.20.0.2', port: 2 });
+    expect(after.body.revision).toBeGreaterThan(before.body.revision);
+  });
+
+  it('shuts down cleanly on SIGTERM', async () => {
+    const code = await registry.api.stop('SIGTERM');
+    expect(code).toBe(0);
+    await registry.restart();
+    const health = await call<{ database: { connected: boolean } }>('GET', `${registry.base}/health`);
+    expect(health.body.database.connected).toBe(true);
+  });
+});

@@ -1,0 +1,4 @@
+export * from './ports';
+export * from './nats-server';
+export * from './app-process';
+export * from './event-recorder';

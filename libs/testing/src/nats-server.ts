@@ -1,0 +1,75 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { connect } from 'nats';
+import { freePort, waitFor } from './ports';
+
+/** nats-server from PATH; Debian installs it in /usr/sbin, which a non-root PATH may lack. */
+export function findNatsServer(): string {
+  const candidates = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/usr/local/bin', '/usr/bin'];
+  for (const dir of candidates) {
+    const path = join(dir, 'nats-server');
+    if (dir && existsSync(path)) return path;
+  }
+  throw new Error('nats-server not found: install it (Debian/Ubuntu: sudo apt-get install nats-server)');
+}
+
+export interface NatsServerHandle {
+  url: string;
+  port: number;
+  /** Stops the server; the JetStream directory is kept for `start()` again. */
+  stop(): Promise<void>;
+  /** Starts it again on the same port and store (after `stop()`). */
+  start(): Promise<void>;
+  /** Stops and removes the store. */
+  dispose(): Promise<void>;
+}
+
+/**
+ * A real nats-server with JetStream on a free loopback port and a temporary store,
+ * one per test suite (as nats.js's own test launcher does).
+ */
+export async function startNatsServer(): Promise<NatsServerHandle> {
+  const binary = findNatsServer();
+  const port = await freePort();
+  const storeDir = mkdtempSync(join(tmpdir(), 'beacon-nats-'));
+  const url = `nats://127.0.0.1:${port}`;
+  let child: ChildProcess | null = null;
+  let output = '';
+
+  const start = async (): Promise<void> => {
+    output = '';
+    child = spawn(binary, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    await waitFor(`nats-server on ${port}`, async () => {
+      if (child?.exitCode !== null) throw new Error(`nats-server exited: ${output}`);
+      const probe = await connect({ servers: url, reconnect: false, timeout: 500 });
+      await probe.close();
+      return true;
+    });
+  };
+
+  const stop = async (): Promise<void> => {
+    const running = child;
+    child = null;
+    if (!running || running.exitCode !== null) return;
+    await new Promise<void>((resolve) => {
+      running.once('exit', () => resolve());
+      running.kill('SIGTERM');
+    });
+  };
+
+  await start();
+  return {
+    url,
+    port,
+    stop,
+    start,
+    async dispose() {
+      await stop();
+      rmSync(storeDir, { recursive: true, force: true });
+    },
+  };
+}
