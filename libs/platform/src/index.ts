@@ -1,6 +1,7 @@
 export * from './config/env';
 export * from './config/platform-env';
 export * from './logging/logger';
+export * from './logging/nest-log-bridge';
 export * from './metrics/metrics.service';
 export * from './nats/nats.service';
 export * from './health/health.service';

@@ -30,15 +30,8 @@ export class PlatformModule {
     const metrics = new MetricsService(options.appName);
     return {
       module: PlatformModule,
-      imports: [
-        LoggerModule.forRoot({
-          pinoHttp: {
-            logger,
-            autoLogging: options.env.LOG_HTTP,
-            quietReqLogger: true,
-          },
-        }),
-      ],
+      // Access logs cost a child logger per request: only when asked for.
+      imports: options.env.LOG_HTTP ? [LoggerModule.forRoot({ pinoHttp: { logger, quietReqLogger: true } })] : [],
       controllers: [HealthController],
       providers: [
         { provide: PLATFORM_OPTIONS, useValue: options },

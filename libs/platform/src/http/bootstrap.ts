@@ -2,11 +2,11 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { BadRequestException, type DynamicModule, type Type } from '@nestjs/common';
 import type { FastifyInstance } from 'fastify';
-import { Logger as NestPinoLogger } from 'nestjs-pino';
 import type { Logger } from 'pino';
 import secureJson from 'secure-json-parse';
 import { ConfigError } from '../config/env';
 import { HealthService } from '../health/health.service';
+import { NestLogBridge } from '../logging/nest-log-bridge';
 import { MetricsService } from '../metrics/metrics.service';
 import { ROOT_LOGGER } from '../platform.options';
 import { AllExceptionsFilter } from './exception.filter';
@@ -53,8 +53,8 @@ function installMetrics(fastify: FastifyInstance, metrics: MetricsService): void
 export async function createHttpApp(module: DynamicModule | Type<unknown>, options: HttpAppOptions): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({ bodyLimit: options.bodyLimit, logger: false, return503OnClosing: true });
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, { bufferLogs: true, abortOnError: false, bodyParser: false });
-  app.useLogger(app.get(NestPinoLogger));
   const logger = app.get<Logger>(ROOT_LOGGER);
+  app.useLogger(new NestLogBridge(logger));
   const fastify = app.getHttpAdapter().getInstance();
   installJsonParser(fastify, options.bodyLimit);
   installMetrics(fastify, app.get(MetricsService));

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Beacon's two entry points on a fresh Debian/Ubuntu machine with Node.js 20+:
+#   ./beacon.sh start   install what is missing, build, start NATS + Beacon on http://localhost:8097
+#   ./beacon.sh test    install what is missing, build, run the whole test suite
+set -euo pipefail
+cd "$(dirname "$0")"
+
+say() { printf '\033[1mbeacon:\033[0m %s\n' "$*" >&2; }
+die() { say "$*"; exit 1; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"
+  elif command -v sudo >/dev/null 2>&1; then sudo "$@"
+  else die "need root to run: $* (no sudo here); run it as root, then try again"
+  fi
+}
+
+apt_updated=0
+apt_install() {
+  command -v apt-get >/dev/null 2>&1 || die "cannot install $* automatically (no apt-get): install it with your package manager, then try again"
+  if [ "$apt_updated" -eq 0 ]; then as_root apt-get update -qq; apt_updated=1; fi
+  say "installing $* (apt-get)"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+have() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ]; }
+
+require_node() {
+  have node || die "Node.js 20.19+ is required: https://nodejs.org/ (or: apt-get install nodejs from NodeSource)"
+  node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)' \
+    || die "Node.js $(node -v) is too old: Beacon needs 20.19 or newer"
+}
+
+require_pnpm() {
+  if ! have pnpm; then
+    say "installing pnpm 10 (npm install -g pnpm@10)"
+    # corepack cannot verify pnpm's signatures on every machine; npm can install it directly.
+    npm install -g pnpm@10 >/dev/null 2>&1 || as_root npm install -g pnpm@10 >/dev/null
+  fi
+}
+
+require_nats() {
+  if [ -z "${NATS_URL:-}" ] && ! have nats-server; then apt_install nats-server; fi
+}
+
+# Packages the test suite drives for real; each later suite adds its own here.
+require_test_tools() {
+  have nats-server || apt_install nats-server
+  have jq || apt_install jq # the README's examples use it, and a test runs them
+}
+
+install_and_build() {
+  pnpm install --frozen-lockfile
+  pnpm build
+}
+
+case "${1:-}" in
+  start)
+    require_node; require_pnpm; require_nats
+    install_and_build
+    exec pnpm start
+    ;;
+  test)
+    require_node; require_pnpm; require_test_tools
+    install_and_build
+    exec pnpm test
+    ;;
+  *)
+    echo "usage: ./beacon.sh start | test" >&2
+    exit 2
+    ;;
+esac
