@@ -43,122 +43,138 @@ const HTTP_URL = {
 /** A TXT string holds 255 bytes; the announcer cuts what still does not fit as key=value. */
 const TXT_RECORD_LIMITS = { maxKeys: 32, maxKeyLength: 64, maxValueLength: 255 } as const;
 
+/** Several property decorators as one, so each field's rules are written once. */
+function rules(...decorators: PropertyDecorator[]): PropertyDecorator {
+  return (target, property) => {
+    for (const decorator of decorators) decorator(target, property);
+  };
+}
+
+const text = (min: number, max: number, field: string): PropertyDecorator =>
+  rules(IsString(), Length(min, max), Matches(NOT_BLANK, { message: `${field} must not be blank` }));
+
+const integer = (min: number, max: number): PropertyDecorator => rules(ToInt(), IsInt(), Min(min), Max(max));
+
+/** Each registration field's rules, shared by `RegisterServiceDto` and `UpdateServiceDto`. */
+const Field = {
+  name: () => text(LIMITS.name.min, LIMITS.name.max, 'name'),
+  type: () => text(LIMITS.type.min, LIMITS.type.max, 'type'),
+  host: () => rules(IsString(), Length(LIMITS.host.min, LIMITS.host.max), IsHostName()),
+  port: () => integer(LIMITS.port.min, LIMITS.port.max),
+  protocol: () => rules(IsString(), Length(LIMITS.protocol.min, LIMITS.protocol.max)),
+  tags: () =>
+    rules(
+      IsArray(),
+      ArrayMaxSize(LIMITS.tags.maxCount),
+      IsString({ each: true }),
+      Length(1, LIMITS.tags.maxLength, { each: true }),
+      Matches(NO_COMMA, { each: true, message: 'tags must not contain commas (filters use them as separators)' }),
+    ),
+  metadata: () => IsStringMap(LIMITS.metadata),
+  version: () => rules(IsString(), Length(1, LIMITS.version.max)),
+  nodeId: () => rules(IsString(), Length(1, LIMITS.nodeId.max)),
+  instanceId: () => rules(IsString(), Length(1, LIMITS.instanceId.max)),
+  ttl: () => integer(LIMITS.ttl.min, LIMITS.ttl.max),
+  healthCheckUrl: () =>
+    rules(
+      IsString(),
+      MaxLength(LIMITS.healthCheckUrl.max),
+      IsUrl(HTTP_URL, { message: 'health_check_url must be an http:// or https:// URL' }),
+    ),
+  healthCheckTcp: () => IsHostPort(),
+  healthCheckInterval: () => integer(LIMITS.healthCheckInterval.min, LIMITS.healthCheckInterval.max),
+  healthCheckTimeout: () => integer(LIMITS.healthCheckTimeout.min, LIMITS.healthCheckTimeout.max),
+  healthCheckRetries: () => integer(LIMITS.healthCheckRetries.min, LIMITS.healthCheckRetries.max),
+  healthCheckRise: () => integer(LIMITS.healthCheckRise.min, LIMITS.healthCheckRise.max),
+  mdnsServiceType: () =>
+    rules(
+      IsString(),
+      Matches(MDNS_SERVICE_TYPE_PATTERN, {
+        message: 'mdns_service_type must look like "_name._tcp" or "_name._udp" (name: 1–15 of a-z, 0-9, -)',
+      }),
+    ),
+  mdnsTxtRecords: () => IsStringMap(TXT_RECORD_LIMITS),
+};
+
 /**
  * `POST /services/register` (seed 000), also the body of a NATS registration.
  * Unknown fields are rejected; omitted fields take Beacon's defaults.
  */
 export class RegisterServiceDto {
-  @IsString()
-  @Length(LIMITS.name.min, LIMITS.name.max)
-  @Matches(NOT_BLANK, { message: 'name must not be blank' })
+  @Field.name()
   name!: string;
 
   @IsOptional()
-  @IsString()
-  @Length(LIMITS.type.min, LIMITS.type.max)
-  @Matches(NOT_BLANK, { message: 'type must not be blank' })
+  @Field.type()
   type?: string;
 
-  @IsString()
-  @Length(LIMITS.host.min, LIMITS.host.max)
-  @IsHostName()
+  @Field.host()
   host!: string;
 
-  @ToInt()
-  @IsInt()
-  @Min(LIMITS.port.min)
-  @Max(LIMITS.port.max)
+  @Field.port()
   port!: number;
 
   @IsOptional()
-  @IsString()
-  @Length(LIMITS.protocol.min, LIMITS.protocol.max)
+  @Field.protocol()
   protocol?: string;
 
   @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(LIMITS.tags.maxCount)
-  @IsString({ each: true })
-  @Length(1, LIMITS.tags.maxLength, { each: true })
-  @Matches(NO_COMMA, { each: true, message: 'tags must not contain commas (filters use them as separators)' })
+  @Field.tags()
   tags?: string[];
 
   @IsOptional()
-  @IsStringMap(LIMITS.metadata)
+  @Field.metadata()
   metadata?: Record<string, string>;
 
   /** First-class version (seed 003); falls back to `metadata.version` as seed 000 puts it. */
   @IsOptional()
-  @IsString()
-  @Length(1, LIMITS.version.max)
+  @Field.version()
   version?: string;
 
   @IsOptional()
-  @IsString()
-  @Length(1, LIMITS.nodeId.max)
+  @Field.nodeId()
   node_id?: string;
 
   /** Seed 004's identity: re-registering the same `(name, instance_id)` updates that record. */
   @IsOptional()
-  @IsString()
-  @Length(1, LIMITS.instanceId.max)
+  @Field.instanceId()
   instance_id?: string;
 
   @IsOptional()
-  @ToInt()
-  @IsInt()
-  @Min(LIMITS.ttl.min)
-  @Max(LIMITS.ttl.max)
+  @Field.ttl()
   ttl?: number;
 
   @IsOptional()
-  @IsString()
-  @MaxLength(LIMITS.healthCheckUrl.max)
-  @IsUrl(HTTP_URL, { message: 'health_check_url must be an http:// or https:// URL' })
+  @Field.healthCheckUrl()
   health_check_url?: string;
 
   /** For services that speak no HTTP (databases): a TCP connect check. */
   @IsOptional()
-  @IsHostPort()
+  @Field.healthCheckTcp()
   health_check_tcp?: string;
 
   @IsOptional()
-  @ToInt()
-  @IsInt()
-  @Min(LIMITS.healthCheckInterval.min)
-  @Max(LIMITS.healthCheckInterval.max)
+  @Field.healthCheckInterval()
   health_check_interval?: number;
 
   @IsOptional()
-  @ToInt()
-  @IsInt()
-  @Min(LIMITS.healthCheckTimeout.min)
-  @Max(LIMITS.healthCheckTimeout.max)
+  @Field.healthCheckTimeout()
   health_check_timeout?: number;
 
   @IsOptional()
-  @ToInt()
-  @IsInt()
-  @Min(LIMITS.healthCheckRetries.min)
-  @Max(LIMITS.healthCheckRetries.max)
+  @Field.healthCheckRetries()
   health_check_retries?: number;
 
   @IsOptional()
-  @ToInt()
-  @IsInt()
-  @Min(LIMITS.healthCheckRise.min)
-  @Max(LIMITS.healthCheckRise.max)
+  @Field.healthCheckRise()
   health_check_rise?: number;
 
   @IsOptional()
-  @IsString()
-  @Matches(MDNS_SERVICE_TYPE_PATTERN, {
-    message: 'mdns_service_type must look like "_name._tcp" or "_name._udp" (name: 1–15 of a-z, 0-9, -)',
-  })
+  @Field.mdnsServiceType()
   mdns_service_type?: string;
 
   @IsOptional()
-  @IsStringMap(TXT_RECORD_LIMITS)
+  @Field.mdnsTxtRecords()
   mdns_txt_records?: Record<string, string>;
 }
 
@@ -168,62 +184,43 @@ export class RegisterServiceDto {
  */
 export class UpdateServiceDto {
   @IsOptionalNotNull()
-  @IsString()
-  @Length(LIMITS.name.min, LIMITS.name.max)
-  @Matches(NOT_BLANK, { message: 'name must not be blank' })
+  @Field.name()
   name?: string;
 
   @IsOptionalNotNull()
-  @IsString()
-  @Length(LIMITS.type.min, LIMITS.type.max)
-  @Matches(NOT_BLANK, { message: 'type must not be blank' })
+  @Field.type()
   type?: string;
 
   @IsOptionalNotNull()
-  @IsString()
-  @Length(LIMITS.host.min, LIMITS.host.max)
-  @IsHostName()
+  @Field.host()
   host?: string;
 
   @IsOptionalNotNull()
-  @ToInt()
-  @IsInt()
-  @Min(LIMITS.port.min)
-  @Max(LIMITS.port.max)
+  @Field.port()
   port?: number;
 
   @IsOptionalNotNull()
-  @IsString()
-  @Length(LIMITS.protocol.min, LIMITS.protocol.max)
+  @Field.protocol()
   protocol?: string;
 
   @IsOptionalNotNull()
-  @IsArray()
-  @ArrayMaxSize(LIMITS.tags.maxCount)
-  @IsString({ each: true })
-  @Length(1, LIMITS.tags.maxLength, { each: true })
-  @Matches(NO_COMMA, { each: true, message: 'tags must not contain commas (filters use them as separators)' })
+  @Field.tags()
   tags?: string[];
 
   @IsOptionalNotNull()
-  @IsStringMap(LIMITS.metadata)
+  @Field.metadata()
   metadata?: Record<string, string>;
 
   @IsOptional()
-  @IsString()
-  @Length(1, LIMITS.version.max)
+  @Field.version()
   version?: string | null;
 
   @IsOptional()
-  @IsString()
-  @Length(1, LIMITS.nodeId.max)
+  @Field.nodeId()
   node_id?: string | null;
 
   @IsOptionalNotNull()
-  @ToInt()
-  @IsInt()
-  @Min(LIMITS.ttl.min)
-  @Max(LIMITS.ttl.max)
+  @Field.ttl()
   ttl?: number;
 
   /** `inactive` takes a service out of discovery without deregistering it (maintenance). */
@@ -232,52 +229,35 @@ export class UpdateServiceDto {
   status?: SettableStatus;
 
   @IsOptional()
-  @IsString()
-  @MaxLength(LIMITS.healthCheckUrl.max)
-  @IsUrl(HTTP_URL, { message: 'health_check_url must be an http:// or https:// URL' })
+  @Field.healthCheckUrl()
   health_check_url?: string | null;
 
   @IsOptional()
-  @IsHostPort()
+  @Field.healthCheckTcp()
   health_check_tcp?: string | null;
 
   @IsOptionalNotNull()
-  @ToInt()
-  @IsInt()
-  @Min(LIMITS.healthCheckInterval.min)
-  @Max(LIMITS.healthCheckInterval.max)
+  @Field.healthCheckInterval()
   health_check_interval?: number;
 
   @IsOptionalNotNull()
-  @ToInt()
-  @IsInt()
-  @Min(LIMITS.healthCheckTimeout.min)
-  @Max(LIMITS.healthCheckTimeout.max)
+  @Field.healthCheckTimeout()
   health_check_timeout?: number;
 
   @IsOptionalNotNull()
-  @ToInt()
-  @IsInt()
-  @Min(LIMITS.healthCheckRetries.min)
-  @Max(LIMITS.healthCheckRetries.max)
+  @Field.healthCheckRetries()
   health_check_retries?: number;
 
   @IsOptionalNotNull()
-  @ToInt()
-  @IsInt()
-  @Min(LIMITS.healthCheckRise.min)
-  @Max(LIMITS.healthCheckRise.max)
+  @Field.healthCheckRise()
   health_check_rise?: number;
 
   @IsOptional()
-  @IsString()
-  @Matches(MDNS_SERVICE_TYPE_PATTERN, {
-    message: 'mdns_service_type must look like "_name._tcp" or "_name._udp" (name: 1–15 of a-z, 0-9, -)',
-  })
+  @Field.mdnsServiceType()
   mdns_service_type?: string | null;
 
   @IsOptionalNotNull()
-  @IsStringMap(TXT_RECORD_LIMITS)
+  @Field.mdnsTxtRecords()
   mdns_txt_records?: Record<string, string>;
 }
 

@@ -1,41 +1,21 @@
-import type { HealthState, Service, ServiceStatus } from '@beacon/contracts';
+import type { Service, ServiceStatus } from '@beacon/contracts';
+
+/** Wire timestamps the store keeps as epoch milliseconds (easy to compare and index). */
+type Timestamps = 'expires_at' | 'last_heartbeat' | 'created_at' | 'updated_at' | 'last_health_check';
 
 /**
- * A service as the store keeps it: timestamps as epoch milliseconds and the stored
- * status (the wire shows the effective one). Adapters read and write exactly this.
+ * A service as the store keeps it: the wire shape with timestamps as epoch milliseconds,
+ * the stored status (the wire shows the effective one), and the prober's success streak.
+ * Adapters read and write exactly this.
  */
-export interface ServiceRecord {
-  service_id: string;
-  name: string;
-  type: string;
-  host: string;
-  port: number;
-  protocol: string;
-  tags: string[];
-  metadata: Record<string, string>;
-  version: string | null;
-  node_id: string | null;
-  instance_id: string | null;
-  status: ServiceStatus;
-  health: HealthState;
-  ttl: number;
+export interface ServiceRecord extends Omit<Service, Timestamps> {
   expires_at: number;
   last_heartbeat: number | null;
   created_at: number;
   updated_at: number;
-  health_check_url: string | null;
-  health_check_tcp: string | null;
-  health_check_interval: number;
-  health_check_timeout: number;
-  health_check_retries: number;
-  health_check_rise: number;
   last_health_check: number | null;
-  consecutive_health_failures: number;
+  /** Consecutive passing checks, for `health_check_rise`. */
   consecutive_health_successes: number;
-  load: number | null;
-  mdns_service_type: string;
-  mdns_txt_records: Record<string, string>;
-  revision: number;
 }
 
 /** A record before the store assigns its revision. */

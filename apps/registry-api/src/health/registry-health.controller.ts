@@ -1,5 +1,5 @@
 import { Subjects, type MdnsStatus, type RegistryHealthResponse } from '@beacon/contracts';
-import { Access, HealthService, NatsService } from '@beacon/platform';
+import { Access, HealthService, NatsService, type ReadinessBody } from '@beacon/platform';
 import { Controller, Get, Inject, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { CatalogService } from '../catalog/catalog.service';
@@ -42,10 +42,10 @@ export class RegistryHealthController {
   }
 
   @Get('ready')
-  async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<{ status: 'ready' | 'not_ready'; checks: Record<string, boolean> }> {
-    const report = await this.health.readiness();
-    if (!report.ready) reply.status(503);
-    return { status: report.ready ? 'ready' : 'not_ready', checks: report.checks };
+  async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<ReadinessBody> {
+    const { ready, body } = await this.health.readinessBody();
+    if (!ready) reply.status(503);
+    return body;
   }
 
   @Get('live')

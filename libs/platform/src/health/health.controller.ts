@@ -1,7 +1,7 @@
 import { Controller, Get, HttpCode, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { Access } from '../http/auth';
-import { HealthService } from './health.service';
+import { HealthService, type ReadinessBody } from './health.service';
 import { MetricsService } from '../metrics/metrics.service';
 
 /** `/health` (liveness), `/ready` (dependencies up) and `/metrics`, on every app. */
@@ -19,10 +19,10 @@ export class HealthController {
   }
 
   @Get('ready')
-  async readiness(@Res({ passthrough: true }) reply: FastifyReply): Promise<{ status: 'ready' | 'not_ready'; checks: Record<string, boolean> }> {
-    const report = await this.health.readiness();
-    if (!report.ready) reply.status(503);
-    return { status: report.ready ? 'ready' : 'not_ready', checks: report.checks };
+  async readiness(@Res({ passthrough: true }) reply: FastifyReply): Promise<ReadinessBody> {
+    const { ready, body } = await this.health.readinessBody();
+    if (!ready) reply.status(503);
+    return body;
   }
 
   @Get('metrics')

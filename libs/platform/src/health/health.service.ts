@@ -8,6 +8,12 @@ export interface ReadinessReport {
   checks: Record<string, boolean>;
 }
 
+/** The body of `/ready`: `{ status: "ready" }` as API-SHAPES has it, plus what was checked. */
+export interface ReadinessBody {
+  status: 'ready' | 'not_ready';
+  checks: Record<string, boolean>;
+}
+
 /** Liveness and readiness for `/health` and `/ready`; apps register what readiness needs. */
 @Injectable()
 export class HealthService {
@@ -36,6 +42,12 @@ export class HealthService {
 
   get version(): string {
     return this.options.version;
+  }
+
+  /** The `/ready` answer; the caller sends it with 200, or 503 when `ready` is false. */
+  async readinessBody(): Promise<{ ready: boolean; body: ReadinessBody }> {
+    const report = await this.readiness();
+    return { ready: report.ready, body: { status: report.ready ? 'ready' : 'not_ready', checks: report.checks } };
   }
 
   async readiness(): Promise<ReadinessReport> {
