@@ -8,6 +8,16 @@ export type Validated<T> = { ok: true; value: T } | { ok: false; errors: FieldEr
 const MAX_DEPTH = 8;
 
 /**
+ * Names every plain object inherits (`constructor`, `toString`, `__proto__`, …).
+ * class-transformer mistakes them for the object's own machinery: a `constructor` key
+ * anywhere crashes `plainToInstance` (a 500), and a `toString` key is silently dropped
+ * (from metadata too). They are no Beacon field, so they are refused like operators.
+ */
+function isReservedKey(key: string): boolean {
+  return Object.prototype.hasOwnProperty.call(Object.prototype, key);
+}
+
+/**
  * Keys that start with `$` are query operators in MongoDB (`{"$ne": ""}`) and never a
  * legitimate Beacon field: reject them anywhere in the input, before anything else looks.
  */
@@ -19,6 +29,8 @@ export function findOperatorKeys(input: unknown, path = '', depth = 0): FieldErr
     const field = path ? `${path}.${key}` : key;
     if (key.startsWith('$') || key.includes('[$')) {
       found.push({ field, message: 'operator keys ("$…") are not allowed' });
+    } else if (isReservedKey(key)) {
+      found.push({ field, message: 'is a reserved name and not allowed as a key' });
     } else {
       found.push(...findOperatorKeys(value, field, depth + 1));
     }
@@ -75,6 +87,11 @@ export function parseServiceQuery(query: Record<string, unknown>): Validated<Ser
   const metadata: Record<string, unknown> = {};
   const errors: FieldError[] = [];
   for (const [key, value] of Object.entries(query)) {
+    // Checked here, before the keys are copied into plain objects that would swallow `__proto__`.
+    if (isReservedKey(key) || (key.startsWith(METADATA_PREFIX) && isReservedKey(key.slice(METADATA_PREFIX.length)))) {
+      errors.push({ field: key, message: 'is a reserved name and not allowed as a key' });
+      continue;
+    }
     if (!key.startsWith(METADATA_PREFIX)) {
       plain[key] = value;
       continue;

@@ -1,7 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { BadRequestException, type DynamicModule, type Type } from '@nestjs/common';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import secureJson from 'secure-json-parse';
 import { ConfigError } from '../config/env';
@@ -40,6 +40,15 @@ function installJsonParser(fastify: FastifyInstance, bodyLimit: number): void {
   });
 }
 
+/**
+ * Errors Fastify answers itself before any route or Nest filter runs (a malformed
+ * percent-encoding in the path, a path parameter over `maxParamLength`) get the same
+ * `{ detail }` body as every other error, instead of Fastify's own shape.
+ */
+function frameworkErrors(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  void reply.code(error.statusCode ?? 400).send({ detail: error.message });
+}
+
 function installMetrics(fastify: FastifyInstance, metrics: MetricsService): void {
   fastify.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
@@ -51,7 +60,7 @@ function installMetrics(fastify: FastifyInstance, metrics: MetricsService): void
 
 /** A Nest app on Fastify with Beacon's body limit, JSON parsing, error bodies, metrics and logging. */
 export async function createHttpApp(module: DynamicModule | Type<unknown>, options: HttpAppOptions): Promise<NestFastifyApplication> {
-  const adapter = new FastifyAdapter({ bodyLimit: options.bodyLimit, logger: false, return503OnClosing: true });
+  const adapter = new FastifyAdapter({ bodyLimit: options.bodyLimit, logger: false, return503OnClosing: true, frameworkErrors });
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, { bufferLogs: true, abortOnError: false, bodyParser: false });
   const logger = app.get<Logger>(ROOT_LOGGER);
   app.useLogger(new NestLogBridge(logger));
