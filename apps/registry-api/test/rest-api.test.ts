@@ -696,6 +696,7 @@ describe('bad registration input (400 naming the field; nothing stored)', () => 
     ['a __proto__ key', '{"name":"p","host":"h","port":1,"__proto__":{"admin":true}}', 'application/json', 400, 'prototype'],
     ['a constructor.prototype key', '{"name":"p","host":"h","port":1,"constructor":{"prototype":{"admin":true}}}', 'application/json', 400, 'prototype'],
     ['form-urlencoded', 'name=x&host=h&port=1', 'application/x-www-form-urlencoded', 415, 'content-type'],
+    ['JSON sent as text/plain', '{"name":"x","host":"h","port":1}', 'text/plain', 415, 'content-type'],
   ])('%s → %i, nothing stored', async (_label, raw, contentType, status, fragment) => {
     const total = await api.count();
     expectError(await api.call('POST', `${SERVICES}/register`, { raw, contentType }), status, ...(fragment ? [fragment] : []));

@@ -86,6 +86,16 @@ describe('validateInput', () => {
     if (!result.ok) expect(result.errors).toEqual([{ field: 'name.$ne', message: expect.stringMatching(/operator/) }]);
   });
 
+  it("rejects keys every object inherits: class-transformer would crash on them or drop them", () => {
+    for (const body of [{ constructor: 'x' }, { metadata: { toString: 'x' } }, { mdns_txt_records: { hasOwnProperty: '1' } }]) {
+      const result = validateInput(RegisterServiceDto, { name: 'a', host: 'h', port: 1, ...body });
+      expect(result.ok, JSON.stringify(body)).toBe(false);
+      if (!result.ok) expect(result.errors[0]?.message).toMatch(/reserved/);
+    }
+    expect(parseServiceQuery({ constructor: 'x' }).ok).toBe(false);
+    expect(parseServiceQuery({ 'metadata.__proto__': 'x' }).ok).toBe(false);
+  });
+
   it('rejects non-objects', () => {
     for (const input of [null, [], 'x', 3]) expect(validateInput(RegisterServiceDto, input).ok).toBe(false);
   });

@@ -25,6 +25,8 @@ const EMPTY_BODY = /^\s*$/;
  */
 function installJsonParser(fastify: FastifyInstance, bodyLimit: number): void {
   fastify.removeContentTypeParser('application/json');
+  // Every body Beacon takes is JSON: text/plain gets the same clear 415 as any other type.
+  fastify.removeContentTypeParser('text/plain');
   fastify.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit }, (_request, body, done) => {
     const text = typeof body === 'string' ? body : body.toString('utf8');
     if (EMPTY_BODY.test(text)) {
