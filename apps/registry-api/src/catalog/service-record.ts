@@ -33,7 +33,23 @@ export function effectiveStatus(record: Pick<ServiceRecord, 'status' | 'expires_
 const iso = (ms: number): string => new Date(ms).toISOString();
 const isoOrNull = (ms: number | null): string | null => (ms === null ? null : iso(ms));
 
+/**
+ * Wire forms by record: records never change once stored (every write makes a new one),
+ * so each is converted once, however often it is listed.
+ */
+const wireForms = new WeakMap<ServiceRecord, Service>();
+
 export function toWire(record: ServiceRecord, now: number): Service {
+  let wire = wireForms.get(record);
+  if (!wire) {
+    wire = convert(record);
+    wireForms.set(record, wire);
+  }
+  const status = effectiveStatus(record, now);
+  return status === wire.status ? wire : { ...wire, status };
+}
+
+function convert(record: ServiceRecord): Service {
   return {
     service_id: record.service_id,
     name: record.name,
@@ -46,7 +62,7 @@ export function toWire(record: ServiceRecord, now: number): Service {
     version: record.version,
     node_id: record.node_id,
     instance_id: record.instance_id,
-    status: effectiveStatus(record, now),
+    status: record.status,
     health: record.health,
     ttl: record.ttl,
     expires_at: iso(record.expires_at),

@@ -1,9 +1,10 @@
-import { SERVICE_STATUSES, type StatusCounts } from '@beacon/contracts';
+import type { StatusCounts } from '@beacon/contracts';
 import Database, { type Database as Db, type Statement } from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { ServiceDraft, ServiceRecord } from '../../catalog/service-record';
+import { CatalogIndex } from '../memory/catalog-index';
 import {
   IdentityConflictError,
   type Identity,
@@ -14,9 +15,7 @@ import {
   type ServiceStore,
   type SnapshotPage,
 } from '../service-store';
-import { COLUMNS, SCHEMA } from './schema';
-
-type Row = Record<(typeof COLUMNS)[number], unknown>;
+import { SCHEMA, SCHEMA_VERSION } from './schema';
 
 export interface SqliteStoreOptions {
   path: string;
@@ -27,108 +26,80 @@ export interface SqliteStoreOptions {
   synchronous: 'normal' | 'full';
 }
 
-function toRow(record: ServiceRecord): Row {
-  return {
-    ...record,
-    tags: JSON.stringify(record.tags),
-    metadata: JSON.stringify(record.metadata),
-    mdns_txt_records: JSON.stringify(record.mdns_txt_records),
-  };
+/** One atomic change: rows to write and delete, and the revision counter after it. */
+interface Change {
+  put: ServiceRecord[];
+  remove: string[];
 }
 
-function fromRow(row: Row): ServiceRecord {
-  return {
-    ...(row as unknown as ServiceRecord),
-    tags: JSON.parse(row.tags as string) as string[],
-    metadata: JSON.parse(row.metadata as string) as Record<string, string>,
-    mdns_txt_records: JSON.parse(row.mdns_txt_records as string) as Record<string, string>,
-  };
-}
-
-/** The embedded store: one SQLite file in WAL mode, for a single registry-api process. */
+/**
+ * The embedded store for a single registry-api process. Every record lives in memory for
+ * reads and identity checks; every change is committed to SQLite (WAL) before memory
+ * and callers see it, so an acknowledged write survives a crash. Being the only writer
+ * is what makes the memory copy authoritative: run one replica on this store.
+ */
 export class SqliteStore implements ServiceStore {
   readonly backend = 'sqlite' as const;
   private readonly db: Db;
-  private readonly statements = new Map<string, Statement>();
+  private readonly index = new CatalogIndex();
+  private revision: number;
+  private readonly upsert: Statement;
+  private readonly deleteRow: Statement;
+  private readonly saveRevision: Statement;
 
   constructor(options: SqliteStoreOptions) {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
     this.db = new Database(options.path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
-    this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
-  }
-
-  /** Prepared statements are cached by their SQL: filters produce a handful of shapes. */
-  private sql(text: string): Statement {
-    let statement = this.statements.get(text);
-    if (!statement) {
-      statement = this.db.prepare(text);
-      this.statements.set(text, statement);
+    const version = this.readMeta('schema_version');
+    if (version !== SCHEMA_VERSION) {
+      throw new Error(`${options.path} has schema version ${version}; this registry-api reads version ${SCHEMA_VERSION}`);
     }
-    return statement;
-  }
-
-  private nextRevision(): number {
-    const row = this.sql(`UPDATE meta SET value = value + 1 WHERE key = 'revision' RETURNING value`).get() as { value: number };
-    return row.value;
-  }
-
-  private currentRevision(): number {
-    return (this.sql(`SELECT value FROM meta WHERE key = 'revision'`).get() as { value: number }).value;
-  }
-
-  private find(where: string, ...params: unknown[]): ServiceRecord | null {
-    const row = this.sql(`SELECT * FROM services WHERE ${where}`).get(...params) as Row | undefined;
-    return row ? fromRow(row) : null;
-  }
-
-  private replaceSideTables(record: ServiceRecord): void {
-    this.sql('DELETE FROM service_tags WHERE service_id = ?').run(record.service_id);
-    this.sql('DELETE FROM service_metadata WHERE service_id = ?').run(record.service_id);
-    const insertTag = this.sql('INSERT INTO service_tags (tag, service_id) VALUES (?, ?)');
-    for (const tag of record.tags) insertTag.run(tag, record.service_id);
-    const insertMeta = this.sql('INSERT INTO service_metadata (key, value, service_id) VALUES (?, ?, ?)');
-    for (const [key, value] of Object.entries(record.metadata)) insertMeta.run(key, value, record.service_id);
-  }
-
-  /** Inserts or overwrites a record with a fresh revision; keeps side tables in step. */
-  private write(draft: ServiceDraft, previous: ServiceRecord | null): ServiceRecord {
-    const record: ServiceRecord = { ...draft, revision: this.nextRevision() };
-    const row = toRow(record);
-    if (previous) {
-      const assignments = COLUMNS.filter((column) => column !== 'service_id').map((column) => `${column} = @${column}`);
-      this.sql(`UPDATE services SET ${assignments.join(', ')} WHERE service_id = @service_id`).run(row);
-    } else {
-      this.sql(`INSERT INTO services (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((c) => `@${c}`).join(', ')})`).run(row);
+    this.revision = this.readMeta('revision');
+    this.upsert = this.db.prepare(
+      'INSERT INTO service_docs (service_id, doc) VALUES (?, ?) ON CONFLICT (service_id) DO UPDATE SET doc = excluded.doc',
+    );
+    this.deleteRow = this.db.prepare('DELETE FROM service_docs WHERE service_id = ?');
+    this.saveRevision = this.db.prepare(`UPDATE meta SET value = ? WHERE key = 'revision'`);
+    for (const row of this.db.prepare('SELECT doc FROM service_docs').iterate() as Iterable<{ doc: string }>) {
+      this.index.put(JSON.parse(row.doc) as ServiceRecord);
     }
-    const sideTablesChanged =
-      !previous ||
-      JSON.stringify(previous.tags) !== JSON.stringify(record.tags) ||
-      JSON.stringify(previous.metadata) !== JSON.stringify(record.metadata);
-    if (sideTablesChanged) this.replaceSideTables(record);
-    return record;
   }
 
-  private delete(record: ServiceRecord): ServiceRecord {
-    this.sql('DELETE FROM services WHERE service_id = ?').run(record.service_id);
-    return { ...record, revision: this.nextRevision() };
+  private readMeta(key: string): number {
+    return (this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: number }).value;
+  }
+
+  /** The revisions a change will carry, without taking them yet. */
+  private revisions(count: number): number[] {
+    return Array.from({ length: count }, (_, offset) => this.revision + offset + 1);
+  }
+
+  /** Commits a change to disk, then to memory. Nothing is visible if the commit fails. */
+  private commit(change: Change, lastRevision: number): void {
+    this.db.transaction(() => {
+      for (const id of change.remove) this.deleteRow.run(id);
+      for (const record of change.put) this.upsert.run(record.service_id, JSON.stringify(record));
+      this.saveRevision.run(lastRevision);
+    })();
+    this.revision = lastRevision;
+    for (const id of change.remove) this.index.delete(id);
+    for (const record of change.put) this.index.put(record);
   }
 
   private assertIdentityFree(draft: ServiceDraft): void {
-    const endpoint = this.find('name = ? AND host = ? AND port = ? AND service_id != ?', draft.name, draft.host, draft.port, draft.service_id);
-    if (endpoint) throw new IdentityConflictError(endpoint);
-    if (draft.instance_id !== null) {
-      const instance = this.find('name = ? AND instance_id = ? AND service_id != ?', draft.name, draft.instance_id, draft.service_id);
-      if (instance) throw new IdentityConflictError(instance);
-    }
+    const endpoint = this.index.atEndpoint(draft.name, draft.host, draft.port);
+    if (endpoint && endpoint.service_id !== draft.service_id) throw new IdentityConflictError(endpoint);
+    const instance = draft.instance_id === null ? null : this.index.withInstance(draft.name, draft.instance_id);
+    if (instance && instance.service_id !== draft.service_id) throw new IdentityConflictError(instance);
   }
 
   async ping(): Promise<number> {
     const started = performance.now();
-    this.sql('SELECT 1').get();
+    this.db.prepare('SELECT 1').get();
     return performance.now() - started;
   }
 
@@ -137,130 +108,72 @@ export class SqliteStore implements ServiceStore {
   }
 
   async register(identity: Identity, build: (existing: ServiceRecord | null) => ServiceDraft): Promise<RegisterOutcome> {
-    return this.db.transaction((): RegisterOutcome => {
-      const byInstance = identity.instance_id ? this.find('name = ? AND instance_id = ?', identity.name, identity.instance_id) : null;
-      const byEndpoint = this.find('name = ? AND host = ? AND port = ?', identity.name, identity.host, identity.port);
-      const previous = byInstance ?? byEndpoint;
-      const superseded = byEndpoint && previous && byEndpoint.service_id !== previous.service_id ? this.delete(byEndpoint) : null;
-      const record = this.write(build(previous), previous);
-      return { record, previous, superseded };
-    }).immediate();
+    const byInstance = identity.instance_id ? this.index.withInstance(identity.name, identity.instance_id) : null;
+    const byEndpoint = this.index.atEndpoint(identity.name, identity.host, identity.port);
+    const previous = byInstance ?? byEndpoint;
+    const displaced = byEndpoint && previous && byEndpoint.service_id !== previous.service_id ? byEndpoint : null;
+    const draft = build(previous);
+    const [first = 0, second = 0] = this.revisions(2);
+    const superseded = displaced ? { ...displaced, revision: first } : null;
+    const record: ServiceRecord = { ...draft, revision: superseded ? second : first };
+    this.commit({ put: [record], remove: superseded ? [superseded.service_id] : [] }, record.revision);
+    return { record, previous, superseded };
   }
 
   async get(serviceId: string): Promise<ServiceRecord | null> {
-    return this.find('service_id = ?', serviceId);
+    return this.index.get(serviceId);
   }
 
   async modify(serviceId: string, mutate: (current: ServiceRecord) => ServiceDraft | null): Promise<ModifyOutcome | null> {
-    return this.db.transaction((): ModifyOutcome | null => {
-      const previous = this.find('service_id = ?', serviceId);
-      if (!previous) return null;
-      const draft = mutate(previous);
-      if (!draft) return null;
-      this.assertIdentityFree(draft);
-      return { record: this.write(draft, previous), previous };
-    }).immediate();
+    const previous = this.index.get(serviceId);
+    if (!previous) return null;
+    const draft = mutate(previous);
+    if (!draft) return null;
+    this.assertIdentityFree(draft);
+    const [revision = 0] = this.revisions(1);
+    const record: ServiceRecord = { ...draft, revision };
+    this.commit({ put: [record], remove: [] }, revision);
+    return { record, previous };
   }
 
   async remove(serviceId: string): Promise<ServiceRecord | null> {
-    return this.db.transaction((): ServiceRecord | null => {
-      const current = this.find('service_id = ?', serviceId);
-      return current ? this.delete(current) : null;
-    }).immediate();
+    const current = this.index.get(serviceId);
+    if (!current) return null;
+    const [revision = 0] = this.revisions(1);
+    this.commit({ put: [], remove: [serviceId] }, revision);
+    return { ...current, revision };
   }
 
   async list(filter: ServiceFilter, page: Page, now: number): Promise<{ records: ServiceRecord[]; total: number }> {
-    const { where, params } = whereClause(filter, now);
-    const rows = this.sql(`SELECT * FROM services s ${where} ORDER BY created_at, service_id LIMIT ? OFFSET ?`).all(
-      ...params,
-      page.limit,
-      page.skip,
-    ) as Row[];
-    const records = rows.map(fromRow);
-    // A first page shorter than the limit already is the whole result.
-    const total =
-      page.skip === 0 && records.length < page.limit
-        ? records.length
-        : (this.sql(`SELECT COUNT(*) AS n FROM services s ${where}`).get(...params) as { n: number }).n;
-    return { records, total };
+    return this.index.list(filter, page, now);
   }
 
   async distinctTypes(): Promise<string[]> {
-    return (this.sql('SELECT DISTINCT type FROM services ORDER BY type').all() as { type: string }[]).map((row) => row.type);
+    return this.index.distinctTypes();
   }
 
   async distinctTags(): Promise<string[]> {
-    return (this.sql('SELECT DISTINCT tag FROM service_tags ORDER BY tag').all() as { tag: string }[]).map((row) => row.tag);
+    return this.index.distinctTags();
   }
 
   async countByStatus(now: number): Promise<StatusCounts> {
-    const rows = this.sql(
-      `SELECT CASE WHEN expires_at <= ? THEN 'expired' ELSE status END AS status, COUNT(*) AS n FROM services GROUP BY 1`,
-    ).all(now) as { status: string; n: number }[];
-    const counts = Object.fromEntries(SERVICE_STATUSES.map((status) => [status, 0])) as StatusCounts;
-    counts.total = 0;
-    for (const row of rows) {
-      counts[row.status as keyof StatusCounts] = row.n;
-      counts.total += row.n;
-    }
-    return counts;
+    return this.index.countByStatus(now);
   }
 
   async dueForExpiry(now: number, limit: number): Promise<ServiceRecord[]> {
-    const rows = this.sql(`SELECT * FROM services WHERE expires_at <= ? AND status != 'expired' ORDER BY expires_at LIMIT ?`).all(
-      now,
-      limit,
-    ) as Row[];
-    return rows.map(fromRow);
+    return this.index.dueForExpiry(now, limit);
   }
 
   async removeExpiredBefore(cutoff: number): Promise<ServiceRecord[]> {
-    return this.db.transaction((): ServiceRecord[] => {
-      const rows = this.sql('SELECT * FROM services WHERE expires_at < ? ORDER BY expires_at').all(cutoff) as Row[];
-      return rows.map((row) => this.delete(fromRow(row)));
-    }).immediate();
+    const expired = this.index.expiredBefore(cutoff);
+    if (expired.length === 0) return [];
+    const revisions = this.revisions(expired.length);
+    const removed = expired.map((record, offset) => ({ ...record, revision: revisions[offset] ?? 0 }));
+    this.commit({ put: [], remove: removed.map((record) => record.service_id) }, revisions.at(-1) ?? this.revision);
+    return removed;
   }
 
   async snapshotPage(after: string | null, limit: number): Promise<SnapshotPage> {
-    return this.db.transaction((): SnapshotPage => {
-      const revision = this.currentRevision();
-      const rows = this.sql('SELECT * FROM services WHERE service_id > ? ORDER BY service_id LIMIT ?').all(after ?? '', limit) as Row[];
-      const records = rows.map(fromRow);
-      const last = records.at(-1);
-      return { revision, records, next: records.length === limit && last ? last.service_id : null };
-    })();
+    return this.index.snapshotPage(after, limit, this.revision);
   }
-}
-
-/** Filter → SQL. Values are always bound parameters, never spliced into the text. */
-export function whereClause(filter: ServiceFilter, now: number): { where: string; params: unknown[] } {
-  const conditions: string[] = [];
-  const params: unknown[] = [];
-  const equal = (column: string, value: string | undefined): void => {
-    if (value === undefined) return;
-    conditions.push(`s.${column} = ?`);
-    params.push(value);
-  };
-  equal('type', filter.type);
-  equal('protocol', filter.protocol);
-  equal('name', filter.name);
-  equal('version', filter.version);
-  equal('node_id', filter.node_id);
-  equal('health', filter.health);
-  if (filter.status === 'expired') {
-    conditions.push('s.expires_at <= ?');
-    params.push(now);
-  } else if (filter.status !== undefined) {
-    conditions.push('s.status = ? AND s.expires_at > ?');
-    params.push(filter.status, now);
-  }
-  for (const tag of filter.tags ?? []) {
-    conditions.push('s.service_id IN (SELECT service_id FROM service_tags WHERE tag = ?)');
-    params.push(tag);
-  }
-  for (const [key, value] of Object.entries(filter.metadata ?? {})) {
-    conditions.push('s.service_id IN (SELECT service_id FROM service_metadata WHERE key = ? AND value = ?)');
-    params.push(key, value);
-  }
-  return { where: conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '', params };
 }
