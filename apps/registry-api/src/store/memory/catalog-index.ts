@@ -5,114 +5,85 @@ import { CodeBook } from './code-book';
 
 const endpointKey = (name: string, host: string, port: number): string => `${name}\u0000${host}\u0000${port}`;
 const instanceKey = (name: string, instanceId: string): string => `${name}\u0000${instanceId}`;
+const metadataPair = (key: string, value: string): string => `${key}\u0000${value}`;
+const compareIds = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
-/** Creation order, then id: the order lists are served in. */
-function byCreation(a: Row, b: Row): number {
-  const idA = a.record.service_id;
-  const idB = b.record.service_id;
-  return a.created_at - b.created_at || (idA < idB ? -1 : idA > idB ? 1 : 0);
-}
-
-/** Index of the first element not less than `target`, for a sorted array. */
-function lowerBound<T>(items: readonly T[], target: T, compare: (a: T, b: T) => number): number {
+/** Index of the first element for which `before(element)` is false, in a sorted range. */
+function partitionPoint(length: number, before: (index: number) => boolean): number {
   let low = 0;
-  let high = items.length;
+  let high = length;
   while (low < high) {
     const middle = (low + high) >>> 1;
-    if (compare(items[middle] as T, target) < 0) low = middle + 1;
+    if (before(middle)) low = middle + 1;
     else high = middle;
   }
   return low;
 }
-
-const compareIds = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** No value: the field is null on the record, or not part of the query. */
 const NONE = 0;
 /** A queried value that no record holds: nothing can match. */
 const ABSENT = -1;
 
-/**
- * What a list query tests, per record, as integer codes (one `CodeBook` per field).
- * Small objects of numbers: scanning them stays in cache where the records would not.
- */
-interface Row {
-  readonly record: ServiceRecord;
-  readonly created_at: number;
-  readonly expires_at: number;
-  readonly type: number;
-  readonly protocol: number;
-  readonly name: number;
-  readonly version: number;
-  readonly node_id: number;
-  readonly health: number;
-  readonly status: number;
-  readonly tags: readonly number[];
-  /** Codes of `key\0value`. */
-  readonly metadata: readonly number[];
-}
-
-interface Query {
-  type: number;
-  protocol: number;
-  name: number;
-  version: number;
-  node_id: number;
-  health: number;
-  /** Stored status to match (with `expires_at > now`), or NONE; `expired` is separate. */
-  status: number;
-  expired: boolean;
-  tags: number[];
-  metadata: number[];
-  now: number;
-}
-
 type CodedField = 'type' | 'protocol' | 'name' | 'version' | 'node_id' | 'health' | 'status';
 const CODED_FIELDS: readonly CodedField[] = ['type', 'protocol', 'name', 'version', 'node_id', 'health', 'status'];
 
-const metadataPair = (key: string, value: string): string => `${key}\u0000${value}`;
+/** A list query as codes. `status` is a stored status to match while unexpired; `expired` is separate. */
+interface Query {
+  fields: { column: Int32Array; code: number }[];
+  status: number;
+  expired: boolean;
+  sets: Set<number>[];
+  now: number;
+}
 
-function matches(row: Row, query: Query): boolean {
-  if (query.type !== NONE && row.type !== query.type) return false;
-  if (query.protocol !== NONE && row.protocol !== query.protocol) return false;
-  if (query.name !== NONE && row.name !== query.name) return false;
-  if (query.version !== NONE && row.version !== query.version) return false;
-  if (query.node_id !== NONE && row.node_id !== query.node_id) return false;
-  if (query.health !== NONE && row.health !== query.health) return false;
-  if (query.expired) {
-    if (row.expires_at > query.now) return false;
-  } else if (query.status !== NONE && (row.status !== query.status || row.expires_at <= query.now)) {
-    return false;
-  }
-  for (const tag of query.tags) if (!row.tags.includes(tag)) return false;
-  for (const pair of query.metadata) if (!row.metadata.includes(pair)) return false;
-  return true;
+/** A growable column of numbers indexed by slot. */
+function grow<T extends Int32Array | Float64Array>(column: T, size: number): T {
+  if (column.length >= size) return column;
+  const next = new (column.constructor as new (length: number) => T)(Math.max(size, column.length * 2));
+  next.set(column);
+  return next;
 }
 
 /**
- * The whole catalog in memory, for a store that is its only writer: lookups by id and
- * identity, lists in creation order, snapshots in id order, distinct types and tags.
- * Lists scan compact rows of integer codes in creation order: 10,000 records with a few
- * conditions take about 0.2 ms, where the same query in SQL took 5 ms. Callers keep
- * the durable copy.
+ * The whole catalog in memory, for a store that is its only writer. Records sit in
+ * numbered slots; what list queries test lives in typed-array columns by slot, tags and
+ * metadata in inverted sets of slots, and creation order in an array of slots. A scan
+ * therefore touches a few small contiguous arrays instead of 10,000 objects spread over
+ * the heap (on the target machines each object visited is a cache miss, ~150 ns; a
+ * 3-condition filter over 10,000 records went from 5 ms of SQL to well under 1 ms).
+ * Callers keep the durable copy.
  */
 export class CatalogIndex {
-  private readonly endpoints = new Map<string, string>();
-  private readonly instances = new Map<string, string>();
-  /** Rows in creation order (`created_at`, then id): the order lists are served in. */
-  private readonly ordered: Row[] = [];
-  private readonly rows = new Map<string, Row>();
-  private readonly ids: string[] = [];
+  private readonly slots = new Map<string, number>();
+  private readonly records: (ServiceRecord | undefined)[] = [];
+  private readonly freeSlots: number[] = [];
+  private createdAt = new Float64Array(1024);
+  private expiresAt = new Float64Array(1024);
+  private readonly columns = Object.fromEntries(CODED_FIELDS.map((field) => [field, new Int32Array(1024)])) as Record<
+    CodedField,
+    Int32Array
+  >;
   private readonly books = Object.fromEntries(
     [...CODED_FIELDS, 'tags', 'metadata'].map((field) => [field, new CodeBook()]),
   ) as Record<CodedField | 'tags' | 'metadata', CodeBook>;
+  private readonly tagSlots = new Map<number, Set<number>>();
+  private readonly metadataSlots = new Map<number, Set<number>>();
+  /** Slots in creation order (`created_at`, then id): the order lists are served in. */
+  private order = new Int32Array(1024);
+  private orderCount = 0;
+  /** Ids in sorted order, for snapshot paging. */
+  private readonly ids: string[] = [];
+  private readonly endpoints = new Map<string, string>();
+  private readonly instances = new Map<string, string>();
 
   get size(): number {
-    return this.rows.size;
+    return this.slots.size;
   }
 
   get(serviceId: string): ServiceRecord | null {
-    return this.rows.get(serviceId)?.record ?? null;
+    const slot = this.slots.get(serviceId);
+    return slot === undefined ? null : (this.records[slot] ?? null);
   }
 
   atEndpoint(name: string, host: string, port: number): ServiceRecord | null {
@@ -134,88 +105,130 @@ export class CatalogIndex {
     Object.freeze(record.metadata);
     Object.freeze(record.mdns_txt_records);
     Object.freeze(record);
-    const previous = this.get(record.service_id);
-    if (previous) this.unlink(previous);
-    else this.ids.splice(lowerBound(this.ids, record.service_id, compareIds), 0, record.service_id);
+    const existing = this.slots.get(record.service_id);
+    if (existing !== undefined) this.unlink(existing);
+    else this.ids.splice(partitionPoint(this.ids.length, (i) => (this.ids[i] as string) < record.service_id), 0, record.service_id);
+    const slot = existing ?? this.freeSlots.pop() ?? this.records.length;
+    this.link(slot, record);
+  }
+
+  delete(serviceId: string): void {
+    const slot = this.slots.get(serviceId);
+    if (slot === undefined) return;
+    this.unlink(slot);
+    this.slots.delete(serviceId);
+    this.records[slot] = undefined;
+    this.freeSlots.push(slot);
+    this.ids.splice(partitionPoint(this.ids.length, (i) => (this.ids[i] as string) < serviceId), 1);
+  }
+
+  private link(slot: number, record: ServiceRecord): void {
+    const size = slot + 1;
+    this.createdAt = grow(this.createdAt, size);
+    this.expiresAt = grow(this.expiresAt, size);
+    for (const field of CODED_FIELDS) {
+      const column = grow(this.columns[field], size);
+      this.columns[field] = column;
+      const value = record[field];
+      column[slot] = value === null ? NONE : this.books[field].acquire(value);
+    }
+    this.slots.set(record.service_id, slot);
+    this.records[slot] = record;
+    this.createdAt[slot] = record.created_at;
+    this.expiresAt[slot] = record.expires_at;
+    for (const tag of record.tags) addTo(this.tagSlots, this.books.tags.acquire(tag), slot);
+    for (const [key, value] of Object.entries(record.metadata)) {
+      addTo(this.metadataSlots, this.books.metadata.acquire(metadataPair(key, value)), slot);
+    }
     this.endpoints.set(endpointKey(record.name, record.host, record.port), record.service_id);
     if (record.instance_id !== null) this.instances.set(instanceKey(record.name, record.instance_id), record.service_id);
-    const row = this.encode(record);
-    this.rows.set(record.service_id, row);
-    this.ordered.splice(lowerBound(this.ordered, row, byCreation), 0, row);
+    const position = this.insertionPoint(record.created_at, record.service_id);
+    this.order = grow(this.order, this.orderCount + 1);
+    this.order.copyWithin(position + 1, position, this.orderCount);
+    this.order[position] = slot;
+    this.orderCount += 1;
   }
 
-  private encode(record: ServiceRecord): Row {
-    const code = (field: CodedField): number => {
-      const value = record[field];
-      return value === null ? NONE : this.books[field].acquire(value);
-    };
-    return {
-      record,
-      created_at: record.created_at,
-      expires_at: record.expires_at,
-      type: code('type'),
-      protocol: code('protocol'),
-      name: code('name'),
-      version: code('version'),
-      node_id: code('node_id'),
-      health: code('health'),
-      status: code('status'),
-      tags: record.tags.map((tag) => this.books.tags.acquire(tag)),
-      metadata: Object.entries(record.metadata).map(([key, value]) => this.books.metadata.acquire(metadataPair(key, value))),
-    };
-  }
-
-  private release(record: ServiceRecord): void {
+  /** Takes a slot's record out of every index (the slot itself stays assigned). */
+  private unlink(slot: number): void {
+    const record = this.records[slot] as ServiceRecord;
+    const position = this.insertionPoint(record.created_at, record.service_id);
+    this.order.copyWithin(position, position + 1, this.orderCount);
+    this.orderCount -= 1;
     for (const field of CODED_FIELDS) {
       const value = record[field];
       if (value !== null) this.books[field].release(value);
     }
+    for (const tag of record.tags) removeFrom(this.tagSlots, this.books.tags.find(tag), slot);
     for (const tag of record.tags) this.books.tags.release(tag);
-    for (const [key, value] of Object.entries(record.metadata)) this.books.metadata.release(metadataPair(key, value));
-  }
-
-  delete(serviceId: string): void {
-    const record = this.get(serviceId);
-    if (!record) return;
-    this.unlink(record);
-    this.ids.splice(lowerBound(this.ids, serviceId, compareIds), 1);
-  }
-
-  /** Removes everything but the id-ordered entry (kept by `put`, dropped by `delete`). */
-  private unlink(record: ServiceRecord): void {
-    const key = endpointKey(record.name, record.host, record.port);
-    if (this.endpoints.get(key) === record.service_id) this.endpoints.delete(key);
+    for (const [key, value] of Object.entries(record.metadata)) {
+      const pair = metadataPair(key, value);
+      removeFrom(this.metadataSlots, this.books.metadata.find(pair), slot);
+      this.books.metadata.release(pair);
+    }
+    const endpoint = endpointKey(record.name, record.host, record.port);
+    if (this.endpoints.get(endpoint) === record.service_id) this.endpoints.delete(endpoint);
     if (record.instance_id !== null) {
       const instance = instanceKey(record.name, record.instance_id);
       if (this.instances.get(instance) === record.service_id) this.instances.delete(instance);
     }
-    const row = this.rows.get(record.service_id) as Row;
-    this.ordered.splice(lowerBound(this.ordered, row, byCreation), 1);
-    this.rows.delete(record.service_id);
-    this.release(record);
+  }
+
+  /**
+   * Position in creation order of a record created at `created` with id `id`: the first
+   * entry created later, or at the same time with a larger id. For a linked record this
+   * is its own position (ids are unique).
+   */
+  private insertionPoint(created: number, id: string): number {
+    return partitionPoint(this.orderCount, (index) => {
+      const other = this.order[index] as number;
+      const otherCreated = this.createdAt[other] as number;
+      return otherCreated < created || (otherCreated === created && (this.records[other] as ServiceRecord).service_id < id);
+    });
   }
 
   /** The query as codes, or null when it names a value no record has (nothing matches). */
   private query(filter: ServiceFilter, now: number): Query | null {
-    const code = (field: CodedField, value: string | undefined): number =>
-      value === undefined ? NONE : this.books[field].find(value) || ABSENT;
-    const query: Query = {
-      type: code('type', filter.type),
-      protocol: code('protocol', filter.protocol),
-      name: code('name', filter.name),
-      version: code('version', filter.version),
-      node_id: code('node_id', filter.node_id),
-      health: code('health', filter.health),
-      status: filter.status === 'expired' ? NONE : code('status', filter.status),
-      expired: filter.status === 'expired',
-      tags: (filter.tags ?? []).map((tag) => this.books.tags.find(tag) || ABSENT),
-      metadata: Object.entries(filter.metadata ?? {}).map(
-        ([key, value]) => this.books.metadata.find(metadataPair(key, value)) || ABSENT,
-      ),
-      now,
-    };
-    const codes = [...CODED_FIELDS.map((field) => query[field]), ...query.tags, ...query.metadata];
-    return codes.includes(ABSENT) ? null : query;
+    const fields: Query['fields'] = [];
+    for (const field of CODED_FIELDS) {
+      const value = field === 'status' ? undefined : filter[field];
+      if (value === undefined) continue;
+      const code = this.books[field].find(value) || ABSENT;
+      if (code === ABSENT) return null;
+      fields.push({ column: this.columns[field], code });
+    }
+    const sets: Set<number>[] = [];
+    for (const tag of filter.tags ?? []) {
+      const set = this.tagSlots.get(this.books.tags.find(tag));
+      if (!set) return null;
+      sets.push(set);
+    }
+    for (const [key, value] of Object.entries(filter.metadata ?? {})) {
+      const set = this.metadataSlots.get(this.books.metadata.find(metadataPair(key, value)));
+      if (!set) return null;
+      sets.push(set);
+    }
+    const expired = filter.status === 'expired';
+    let status = NONE;
+    if (filter.status !== undefined && !expired) {
+      status = this.books.status.find(filter.status);
+      if (status === NONE) return null;
+    }
+    // Smallest set first: most slots fail there.
+    sets.sort((a, b) => a.size - b.size);
+    return { fields, status, expired, sets, now };
+  }
+
+  private matches(slot: number, query: Query): boolean {
+    for (const { column, code } of query.fields) if (column[slot] !== code) return false;
+    const expires = this.expiresAt[slot] as number;
+    if (query.expired) {
+      if (expires > query.now) return false;
+    } else if (query.status !== NONE && (this.columns.status[slot] !== query.status || expires <= query.now)) {
+      return false;
+    }
+    for (const set of query.sets) if (!set.has(slot)) return false;
+    return true;
   }
 
   list(filter: ServiceFilter, page: Page, now: number): { records: ServiceRecord[]; total: number } {
@@ -224,9 +237,10 @@ export class CatalogIndex {
     const records: ServiceRecord[] = [];
     const end = page.skip + page.limit;
     let total = 0;
-    for (const row of this.ordered) {
-      if (!matches(row, query)) continue;
-      if (total >= page.skip && total < end) records.push(row.record);
+    for (let position = 0; position < this.orderCount; position += 1) {
+      const slot = this.order[position] as number;
+      if (!this.matches(slot, query)) continue;
+      if (total >= page.skip && total < end) records.push(this.records[slot] as ServiceRecord);
       total += 1;
     }
     return { records, total };
@@ -240,31 +254,32 @@ export class CatalogIndex {
     return [...this.books.tags.values()].sort(compareIds);
   }
 
+  private *live(): IterableIterator<ServiceRecord> {
+    for (const record of this.records) if (record) yield record;
+  }
+
   countByStatus(now: number): StatusCounts {
     const counts = Object.fromEntries(SERVICE_STATUSES.map((status) => [status, 0])) as StatusCounts;
-    for (const { record } of this.ordered) counts[record.expires_at <= now ? 'expired' : record.status] += 1;
-    counts.total = this.ordered.length;
+    for (const record of this.live()) counts[record.expires_at <= now ? 'expired' : record.status] += 1;
+    counts.total = this.size;
     return counts;
   }
 
   /** Records past `expires_at` not yet marked expired, soonest first. */
   dueForExpiry(now: number, limit: number): ServiceRecord[] {
-    return this.ordered
-      .filter((row) => row.expires_at <= now && row.record.status !== 'expired')
-      .map((row) => row.record)
+    return [...this.live()]
+      .filter((record) => record.expires_at <= now && record.status !== 'expired')
       .sort((a, b) => a.expires_at - b.expires_at)
       .slice(0, limit);
   }
 
   expiredBefore(cutoff: number): ServiceRecord[] {
-    return this.ordered
-      .filter((row) => row.expires_at < cutoff)
-      .map((row) => row.record)
-      .sort((a, b) => a.expires_at - b.expires_at);
+    return [...this.live()].filter((record) => record.expires_at < cutoff).sort((a, b) => a.expires_at - b.expires_at);
   }
 
   snapshotPage(after: string | null, limit: number, revision: number): SnapshotPage {
-    const start = after === null ? 0 : lowerBound(this.ids, after, compareIds) + (this.rows.has(after) ? 1 : 0);
+    const start =
+      after === null ? 0 : partitionPoint(this.ids.length, (i) => (this.ids[i] as string) <= after);
     const ids = this.ids.slice(start, start + limit);
     const last = ids.at(-1);
     return {
@@ -273,4 +288,20 @@ export class CatalogIndex {
       next: ids.length === limit && last !== undefined ? last : null,
     };
   }
+}
+
+function addTo(index: Map<number, Set<number>>, code: number, slot: number): void {
+  let set = index.get(code);
+  if (!set) {
+    set = new Set();
+    index.set(code, set);
+  }
+  set.add(slot);
+}
+
+function removeFrom(index: Map<number, Set<number>>, code: number, slot: number): void {
+  const set = index.get(code);
+  if (!set) return;
+  set.delete(slot);
+  if (set.size === 0) index.delete(code);
 }
