@@ -9,10 +9,10 @@ import {
   type Service,
   type SnapshotReply,
 } from '@beacon/contracts';
-import { NatsService } from '@beacon/platform';
+import { NatsService, RequestError } from '@beacon/platform';
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { REGISTRY_ENV, type RegistryEnv } from '../config';
-import { SERVICE_STORE, type ServiceStore } from '../store/service-store';
+import { InvalidCursorError, SERVICE_STORE, type ServiceStore } from '../store/service-store';
 import { CatalogService } from './catalog.service';
 import { toWire } from './service-record';
 
@@ -57,15 +57,22 @@ export class RegistryHandlers implements OnApplicationBootstrap {
   /** One page, cut short if it would outgrow the reply size bound (a record may carry 64 KiB). */
   private async snapshot(request: SnapshotRequest): Promise<SnapshotReply> {
     const limit = request.limit ?? DEFAULT_SNAPSHOT_LIMIT;
-    const page = await this.store.snapshotPage(request.after ?? null, limit);
+    let page;
+    try {
+      page = await this.store.snapshotPage(request.after ?? null, limit);
+    } catch (error) {
+      if (error instanceof InvalidCursorError) throw new RequestError('bad_request', error.message);
+      throw error;
+    }
     const now = Date.now();
     const services: Service[] = [];
     let bytes = 0;
-    for (const record of page.records) {
+    for (const [index, record] of page.records.entries()) {
       const service = toWire(record, now);
       bytes += Buffer.byteLength(JSON.stringify(service));
       if (services.length > 0 && bytes > this.config.BEACON_SNAPSHOT_PAGE_BYTES) {
-        return { v: WIRE_VERSION, revision: page.revision, services, next: services.at(-1)?.service_id ?? null };
+        const lastIncluded = page.records[index - 1] as (typeof page.records)[number];
+        return { v: WIRE_VERSION, revision: page.revision, services, next: this.store.snapshotCursor(lastIncluded) };
       }
       services.push(service);
     }

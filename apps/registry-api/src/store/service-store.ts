@@ -53,6 +53,14 @@ export class IdentityConflictError extends Error {
   }
 }
 
+/** A snapshot cursor that is not one this store handed out. */
+export class InvalidCursorError extends Error {
+  constructor(cursor: string) {
+    super(`"${cursor.slice(0, 60)}" is not a snapshot cursor: pass the previous page's "next" as "after"`);
+    this.name = 'InvalidCursorError';
+  }
+}
+
 export interface SnapshotPage {
   revision: number;
   records: ServiceRecord[];
@@ -104,8 +112,15 @@ export interface ServiceStore {
   /** Deletes records whose `expires_at` is before `cutoff`; returns them. */
   removeExpiredBefore(cutoff: number): Promise<ServiceRecord[]>;
 
-  /** One page of the whole catalog in `service_id` order, after `after`. */
+  /**
+   * One page of the whole catalog, continuing after `after`: the previous page's `next`,
+   * an opaque cursor whose form is the adapter's. Throws `InvalidCursorError` for a
+   * cursor it did not hand out.
+   */
   snapshotPage(after: string | null, limit: number): Promise<SnapshotPage>;
+
+  /** The cursor that continues a snapshot right after this record. */
+  snapshotCursor(record: ServiceRecord): string;
 }
 
 export const SERVICE_STORE = Symbol('SERVICE_STORE');

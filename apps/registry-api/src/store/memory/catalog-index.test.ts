@@ -139,18 +139,21 @@ describe('CatalogIndex', () => {
     expect(index.list({ tags: ['only-here'] }, { limit: 10, skip: 0 }, NOW).total).toBe(0);
   });
 
-  it('pages a snapshot by id and finds records by identity', () => {
+  it('pages a snapshot in creation order, and finds records by identity', () => {
     const next = random(3);
     const index = new CatalogIndex();
-    const records = Array.from({ length: 10 }, () => makeRecord(next, { instance_id: randomUUID() }));
-    for (const record of records) index.put(record);
-    const sorted = records.map((record) => record.service_id).sort();
+    const records = Array.from({ length: 10 }, (_, n) => makeRecord(next, { instance_id: randomUUID(), created_at: NOW + n }));
+    for (const record of [...records].reverse()) index.put(record);
+    const ids = records.map((record) => record.service_id);
     const first = index.snapshotPage(null, 4, 9);
-    expect(first.records.map((record) => record.service_id)).toEqual(sorted.slice(0, 4));
-    expect(first.next).toBe(sorted[3]);
-    index.delete(sorted[3] as string); // the cursor's record may be gone by the next page
+    expect(first.records.map((record) => record.service_id)).toEqual(ids.slice(0, 4));
+    index.delete(ids[3] as string); // the cursor's record may be gone by the next page
     const second = index.snapshotPage(first.next, 4, 9);
-    expect(second.records.map((record) => record.service_id)).toEqual(sorted.slice(4, 8));
+    expect(second.records.map((record) => record.service_id)).toEqual(ids.slice(4, 8));
+    const last = index.snapshotPage(second.next, 4, 9);
+    expect(last.records.map((record) => record.service_id)).toEqual(ids.slice(8));
+    expect(last.next).toBeNull();
+    expect(() => index.snapshotPage('garbage', 4, 9)).toThrow(/snapshot cursor/);
     const target = records[0] as ServiceRecord;
     expect(index.atEndpoint(target.name, target.host, target.port)?.service_id).toBe(target.service_id);
     expect(index.withInstance(target.name, target.instance_id as string)?.service_id).toBe(target.service_id);

@@ -1,6 +1,6 @@
 import { SERVICE_STATUSES, type StatusCounts } from '@beacon/contracts';
 import type { ServiceRecord } from '../../catalog/service-record';
-import type { Page, ServiceFilter, SnapshotPage } from '../service-store';
+import { InvalidCursorError, type Page, type ServiceFilter, type SnapshotPage } from '../service-store';
 import { CodeBook } from './code-book';
 
 const endpointKey = (name: string, host: string, port: number): string => `${name}\u0000${host}\u0000${port}`;
@@ -72,8 +72,6 @@ export class CatalogIndex {
   /** Slots in creation order (`created_at`, then id): the order lists are served in. */
   private order = new Int32Array(1024);
   private orderCount = 0;
-  /** Ids in sorted order, for snapshot paging. */
-  private readonly ids: string[] = [];
   private readonly endpoints = new Map<string, string>();
   private readonly instances = new Map<string, string>();
 
@@ -107,7 +105,6 @@ export class CatalogIndex {
     Object.freeze(record);
     const existing = this.slots.get(record.service_id);
     if (existing !== undefined) this.unlink(existing);
-    else this.ids.splice(partitionPoint(this.ids.length, (i) => (this.ids[i] as string) < record.service_id), 0, record.service_id);
     const slot = existing ?? this.freeSlots.pop() ?? this.records.length;
     this.link(slot, record);
   }
@@ -119,7 +116,6 @@ export class CatalogIndex {
     this.slots.delete(serviceId);
     this.records[slot] = undefined;
     this.freeSlots.push(slot);
-    this.ids.splice(partitionPoint(this.ids.length, (i) => (this.ids[i] as string) < serviceId), 1);
   }
 
   private link(slot: number, record: ServiceRecord): void {
@@ -277,17 +273,36 @@ export class CatalogIndex {
     return [...this.live()].filter((record) => record.expires_at < cutoff).sort((a, b) => a.expires_at - b.expires_at);
   }
 
+  /**
+   * One page of the catalog in creation order. The cursor (`next`) is the last record's
+   * `created_at:service_id`, so paging goes on correctly even when that record is gone
+   * by the next request; records created meanwhile come at the end.
+   */
   snapshotPage(after: string | null, limit: number, revision: number): SnapshotPage {
-    const start =
-      after === null ? 0 : partitionPoint(this.ids.length, (i) => (this.ids[i] as string) <= after);
-    const ids = this.ids.slice(start, start + limit);
-    const last = ids.at(-1);
-    return {
-      revision,
-      records: ids.map((id) => this.get(id) as ServiceRecord),
-      next: ids.length === limit && last !== undefined ? last : null,
-    };
+    let start = 0;
+    if (after !== null) {
+      const cursor = parseCursor(after);
+      if (!cursor) throw new InvalidCursorError(after);
+      const point = this.insertionPoint(cursor.created, cursor.id);
+      const at = this.order[point];
+      const same = point < this.orderCount && at !== undefined && this.records[at]?.service_id === cursor.id;
+      start = same ? point + 1 : point;
+    }
+    const records: ServiceRecord[] = [];
+    for (let position = start; position < this.orderCount && records.length < limit; position += 1) {
+      records.push(this.records[this.order[position] as number] as ServiceRecord);
+    }
+    const last = records.at(-1);
+    return { revision, records, next: records.length === limit && last ? cursorOf(last) : null };
   }
+}
+
+/** Snapshot cursors: `created_at:service_id` of the last record of a page. */
+export const cursorOf = (record: ServiceRecord): string => `${record.created_at}:${record.service_id}`;
+
+function parseCursor(cursor: string): { created: number; id: string } | null {
+  const match = /^(\d{1,16}):(.+)$/.exec(cursor);
+  return match ? { created: Number(match[1]), id: match[2] as string } : null;
 }
 
 function addTo(index: Map<number, Set<number>>, code: number, slot: number): void {

@@ -263,6 +263,11 @@ export class MongoStore implements ServiceStore {
     return removed;
   }
 
+  /** Mongo pages by `_id`: the cursor is the last service_id. */
+  snapshotCursor(record: ServiceRecord): string {
+    return record.service_id;
+  }
+
   async snapshotPage(after: string | null, limit: number): Promise<SnapshotPage> {
     // Read before the page so the page never claims a revision newer than the writes it
     // could see. Without transactions a write holding a lower revision may still be in

@@ -1,9 +1,10 @@
 /**
  * The embedded store's file. The catalog is served from memory (`CatalogIndex`); SQLite
- * is its durable copy, so each record is one JSON document keyed by id: a write touches
- * one row and the revision counter, a few pages of WAL, nothing else.
+ * is its durable copy: one JSON document per service under an integer rowid (the store
+ * keeps id → rowid in memory), and the revision counter. A write touches its row and
+ * the counter, a few pages of WAL, nothing else.
  */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (
@@ -13,7 +14,7 @@ CREATE TABLE IF NOT EXISTS meta (
 INSERT OR IGNORE INTO meta (key, value) VALUES ('revision', 0), ('schema_version', ${SCHEMA_VERSION});
 
 CREATE TABLE IF NOT EXISTS service_docs (
-  service_id TEXT PRIMARY KEY,
-  doc        TEXT NOT NULL
-) WITHOUT ROWID;
+  rowid INTEGER PRIMARY KEY,
+  doc   TEXT NOT NULL
+);
 `;

@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { ServiceDraft, ServiceRecord } from '../../catalog/service-record';
-import { CatalogIndex } from '../memory/catalog-index';
+import { CatalogIndex, cursorOf } from '../memory/catalog-index';
 import {
   IdentityConflictError,
   type Identity,
@@ -21,31 +21,46 @@ export interface SqliteStoreOptions {
   path: string;
   /**
    * `normal`: a committed write survives the process being killed (WAL is in the OS);
-   * `full`: it also survives power loss, at an fsync per write.
+   * `full`: it also survives power loss, at an fsync per commit.
    */
   synchronous: 'normal' | 'full';
 }
 
-/** One atomic change: rows to write and delete, and the revision counter after it. */
+/** One atomic change: rows to write and delete. */
 interface Change {
   put: ServiceRecord[];
   remove: string[];
 }
 
+/** Changes waiting for the next commit, and who waits for it. */
+interface Batch {
+  /** Last state per id; null deletes the row. */
+  writes: Map<string, ServiceRecord | null>;
+  revision: number;
+  waiters: { resolve: () => void; reject: (error: unknown) => void }[];
+}
+
 /**
  * The embedded store for a single registry-api process. Every record lives in memory for
- * reads and identity checks; every change is committed to SQLite (WAL) before memory
- * and callers see it, so an acknowledged write survives a crash. Being the only writer
- * is what makes the memory copy authoritative: run one replica on this store.
+ * reads and identity checks. A change applies to memory at once and is committed to
+ * SQLite (WAL) together with every other change of the same event-loop turn (group
+ * commit: one transaction however many requests arrived together); each caller's
+ * promise settles only after that commit, so an acknowledged write survives a crash.
+ * Being the only writer is what makes the memory copy authoritative: run one replica
+ * on this store.
  */
 export class SqliteStore implements ServiceStore {
   readonly backend = 'sqlite' as const;
   private readonly db: Db;
-  private readonly index = new CatalogIndex();
-  private revision: number;
-  private readonly upsert: Statement;
+  private index = new CatalogIndex();
+  private revision = 0;
+  private batch: Batch | null = null;
+  private readonly insert: Statement;
+  private readonly update: Statement;
   private readonly deleteRow: Statement;
   private readonly saveRevision: Statement;
+  /** Row of each service in `service_docs`: updates and deletes go by rowid, no index on ids. */
+  private rowids = new Map<string, number | bigint>();
 
   constructor(options: SqliteStoreOptions) {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
@@ -58,15 +73,26 @@ export class SqliteStore implements ServiceStore {
     if (version !== SCHEMA_VERSION) {
       throw new Error(`${options.path} has schema version ${version}; this registry-api reads version ${SCHEMA_VERSION}`);
     }
-    this.revision = this.readMeta('revision');
-    this.upsert = this.db.prepare(
-      'INSERT INTO service_docs (service_id, doc) VALUES (?, ?) ON CONFLICT (service_id) DO UPDATE SET doc = excluded.doc',
-    );
-    this.deleteRow = this.db.prepare('DELETE FROM service_docs WHERE service_id = ?');
+    this.insert = this.db.prepare('INSERT INTO service_docs (doc) VALUES (?)');
+    this.update = this.db.prepare('UPDATE service_docs SET doc = ? WHERE rowid = ?');
+    this.deleteRow = this.db.prepare('DELETE FROM service_docs WHERE rowid = ?');
     this.saveRevision = this.db.prepare(`UPDATE meta SET value = ? WHERE key = 'revision'`);
-    for (const row of this.db.prepare('SELECT doc FROM service_docs').iterate() as Iterable<{ doc: string }>) {
-      this.index.put(JSON.parse(row.doc) as ServiceRecord);
+    this.load();
+  }
+
+  /** Reads the catalog and the revision counter from disk into a fresh index. */
+  private load(): void {
+    const index = new CatalogIndex();
+    const rowids = new Map<string, number | bigint>();
+    const rows = this.db.prepare('SELECT rowid, doc FROM service_docs').iterate() as Iterable<{ rowid: number; doc: string }>;
+    for (const row of rows) {
+      const record = JSON.parse(row.doc) as ServiceRecord;
+      index.put(record);
+      rowids.set(record.service_id, row.rowid);
     }
+    this.index = index;
+    this.rowids = rowids;
+    this.revision = this.readMeta('revision');
   }
 
   private readMeta(key: string): number {
@@ -78,16 +104,59 @@ export class SqliteStore implements ServiceStore {
     return Array.from({ length: count }, (_, offset) => this.revision + offset + 1);
   }
 
-  /** Commits a change to disk, then to memory. Nothing is visible if the commit fails. */
-  private commit(change: Change, lastRevision: number): void {
-    this.db.transaction(() => {
-      for (const id of change.remove) this.deleteRow.run(id);
-      for (const record of change.put) this.upsert.run(record.service_id, JSON.stringify(record));
-      this.saveRevision.run(lastRevision);
-    })();
+  /** Applies a change to memory now; resolves once it is on disk. */
+  private commit(change: Change, lastRevision: number): Promise<void> {
     this.revision = lastRevision;
     for (const id of change.remove) this.index.delete(id);
     for (const record of change.put) this.index.put(record);
+    if (!this.batch) {
+      this.batch = { writes: new Map(), revision: lastRevision, waiters: [] };
+      setImmediate(() => this.flush());
+    }
+    const batch = this.batch;
+    for (const id of change.remove) batch.writes.set(id, null);
+    for (const record of change.put) batch.writes.set(record.service_id, record);
+    batch.revision = lastRevision;
+    return new Promise((resolve, reject) => batch.waiters.push({ resolve, reject }));
+  }
+
+  /**
+   * Writes the pending batch in one transaction. If that fails (disk full, I/O error),
+   * memory is reloaded from disk so it never stays ahead of what is durable, and every
+   * waiter gets the error: none of those changes was acknowledged.
+   */
+  private flush(): void {
+    const batch = this.batch;
+    this.batch = null;
+    if (!batch) return;
+    try {
+      this.db.transaction(() => {
+        for (const [id, record] of batch.writes) this.write(id, record);
+        this.saveRevision.run(batch.revision);
+      })();
+    } catch (error) {
+      this.load();
+      for (const waiter of batch.waiters) waiter.reject(error);
+      return;
+    }
+    for (const waiter of batch.waiters) waiter.resolve();
+  }
+
+  /**
+   * One row's write. New rows take the next rowid, so the inserts of a batch share the
+   * last pages of the table instead of touching one random page each (fewer WAL pages,
+   * shorter checkpoints).
+   */
+  private write(id: string, record: ServiceRecord | null): void {
+    const rowid = this.rowids.get(id);
+    if (record === null) {
+      if (rowid !== undefined) this.deleteRow.run(rowid);
+      this.rowids.delete(id);
+    } else if (rowid !== undefined) {
+      this.update.run(JSON.stringify(record), rowid);
+    } else {
+      this.rowids.set(id, this.insert.run(JSON.stringify(record)).lastInsertRowid);
+    }
   }
 
   private assertIdentityFree(draft: ServiceDraft): void {
@@ -104,6 +173,7 @@ export class SqliteStore implements ServiceStore {
   }
 
   async close(): Promise<void> {
+    this.flush();
     if (this.db.open) this.db.close();
   }
 
@@ -116,7 +186,7 @@ export class SqliteStore implements ServiceStore {
     const [first = 0, second = 0] = this.revisions(2);
     const superseded = displaced ? { ...displaced, revision: first } : null;
     const record: ServiceRecord = { ...draft, revision: superseded ? second : first };
-    this.commit({ put: [record], remove: superseded ? [superseded.service_id] : [] }, record.revision);
+    await this.commit({ put: [record], remove: superseded ? [superseded.service_id] : [] }, record.revision);
     return { record, previous, superseded };
   }
 
@@ -132,7 +202,7 @@ export class SqliteStore implements ServiceStore {
     this.assertIdentityFree(draft);
     const [revision = 0] = this.revisions(1);
     const record: ServiceRecord = { ...draft, revision };
-    this.commit({ put: [record], remove: [] }, revision);
+    await this.commit({ put: [record], remove: [] }, revision);
     return { record, previous };
   }
 
@@ -140,7 +210,7 @@ export class SqliteStore implements ServiceStore {
     const current = this.index.get(serviceId);
     if (!current) return null;
     const [revision = 0] = this.revisions(1);
-    this.commit({ put: [], remove: [serviceId] }, revision);
+    await this.commit({ put: [], remove: [serviceId] }, revision);
     return { ...current, revision };
   }
 
@@ -169,11 +239,15 @@ export class SqliteStore implements ServiceStore {
     if (expired.length === 0) return [];
     const revisions = this.revisions(expired.length);
     const removed = expired.map((record, offset) => ({ ...record, revision: revisions[offset] ?? 0 }));
-    this.commit({ put: [], remove: removed.map((record) => record.service_id) }, revisions.at(-1) ?? this.revision);
+    await this.commit({ put: [], remove: removed.map((record) => record.service_id) }, revisions.at(-1) ?? this.revision);
     return removed;
   }
 
   async snapshotPage(after: string | null, limit: number): Promise<SnapshotPage> {
     return this.index.snapshotPage(after, limit, this.revision);
+  }
+
+  snapshotCursor(record: ServiceRecord): string {
+    return cursorOf(record);
   }
 }
