@@ -4,9 +4,9 @@ import type { Service } from './service';
 import { Subjects } from './subjects';
 import { ToInt } from './validators';
 
-/** `beacon.registry.snapshot`: one page of the catalog, in `service_id` order. */
+/** `beacon.registry.snapshot`: one page of the catalog. */
 export class SnapshotRequest {
-  /** Continue after this `service_id` (the previous page's `next`). */
+  /** Continue after the previous page: its `next`, an opaque cursor. */
   @IsOptional()
   @IsString()
   @Length(1, 128)
@@ -25,7 +25,7 @@ export interface SnapshotReply {
   /** Catalog revision when this page was read. Events newer than the first page's revision still apply. */
   revision: number;
   services: Service[];
-  /** Cursor for the next page, or null on the last one. */
+  /** Opaque cursor for the next page (pass it as `after`), or null on the last one. */
   next: string | null;
 }
 

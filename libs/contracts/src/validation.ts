@@ -1,5 +1,6 @@
 import { plainToInstance, type ClassConstructor } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
+import { compilePlan, satisfiesPlan, type ValidationPlan } from './compiled-validation';
 import type { FieldError } from './responses';
 import { ServiceQueryDto } from './service.dto';
 
@@ -54,10 +55,30 @@ function flatten(errors: ValidationError[], parent = ''): FieldError[] {
   });
 }
 
+const VALIDATOR_OPTIONS = {
+  whitelist: true,
+  forbidNonWhitelisted: true,
+  forbidUnknownValues: true,
+  validationError: { target: false, value: false },
+} as const;
+
+/** Plans by class, compiled on first use (decorators have all run by then). */
+const plans = new Map<ClassConstructor<object>, ValidationPlan | null>();
+
+function planFor(cls: ClassConstructor<object>): ValidationPlan | null {
+  let plan = plans.get(cls);
+  if (plan === undefined) {
+    plan = compilePlan(cls as new () => object);
+    plans.set(cls, plan);
+  }
+  return plan;
+}
+
 /**
  * Validates untrusted input (an HTTP body or query, a NATS message) against a contract
  * class. Unknown fields, `$` operators and wrong types all come back as field errors;
- * the input is never mutated.
+ * the input is never mutated. Valid input is confirmed by the class's compiled plan;
+ * anything else goes through class-validator for its exact errors.
  */
 export function validateInput<T extends object>(cls: ClassConstructor<T>, input: unknown): Validated<T> {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
@@ -66,12 +87,9 @@ export function validateInput<T extends object>(cls: ClassConstructor<T>, input:
   const operators = findOperatorKeys(input);
   if (operators.length > 0) return { ok: false, errors: operators };
   const instance = plainToInstance(cls, input, { exposeDefaultValues: false });
-  const errors = validateSync(instance, {
-    whitelist: true,
-    forbidNonWhitelisted: true,
-    forbidUnknownValues: true,
-    validationError: { target: false, value: false },
-  });
+  const plan = planFor(cls);
+  if (plan && satisfiesPlan(plan, instance)) return { ok: true, value: instance };
+  const errors = validateSync(instance, VALIDATOR_OPTIONS);
   if (errors.length > 0) return { ok: false, errors: flatten(errors) };
   return { ok: true, value: instance };
 }
