@@ -1,4 +1,7 @@
 import type { Service } from '@beacon/contracts';
+import { REPO_ROOT, freePort } from '@beacon/testing';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, startRegistry, type RegistryFixture } from './registry-fixture';
 
@@ -51,6 +54,20 @@ describe('embedded store durability', () => {
     await registry.restart();
     const after = await call<Service>('POST', `${registry.base}/services/register`, { name: 'rev-b', host: '10.20.0.2', port: 2 });
     expect(after.body.revision).toBeGreaterThan(before.body.revision);
+  });
+
+  it('refuses a second registry-api on the same file, saying what to do', async () => {
+    const second = spawnSync(process.execPath, [join(REPO_ROOT, 'apps/registry-api/dist/main.js')], {
+      env: { PATH: process.env.PATH, NATS_URL: registry.nats.url, BEACON_SQLITE_PATH: registry.dbPath, BEACON_PORT: String(await freePort()) },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(second.status).toBe(1);
+    expect(second.stderr).toMatch(/is in use by another process/);
+    expect(second.stderr).toMatch(/BEACON_MONGODB_URL/);
+    expect(second.stderr).not.toMatch(/\n\s+at /); // a sentence, not a stack trace
+    const health = await call<{ status: string }>('GET', `${registry.base}/health`);
+    expect(health.body.status).toBe('healthy');
   });
 
   it('shuts down cleanly on SIGTERM', async () => {

@@ -111,6 +111,11 @@ export const env = {
   },
 };
 
+/** A start-up failure whose message tells the operator what to do: printed without a stack. */
+export class StartupError extends Error {
+  override name = 'StartupError';
+}
+
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);

@@ -4,7 +4,7 @@ import { BadRequestException, type DynamicModule, type Type } from '@nestjs/comm
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import secureJson from 'secure-json-parse';
-import { ConfigError } from '../config/env';
+import { ConfigError, StartupError } from '../config/env';
 import { HealthService } from '../health/health.service';
 import { NestLogBridge } from '../logging/nest-log-bridge';
 import { MetricsService } from '../metrics/metrics.service';
@@ -63,7 +63,7 @@ function installMetrics(fastify: FastifyInstance, metrics: MetricsService): void
 /** A Nest app on Fastify with Beacon's body limit, JSON parsing, error bodies, metrics and logging. */
 export async function createHttpApp(module: DynamicModule | Type<unknown>, options: HttpAppOptions): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({ bodyLimit: options.bodyLimit, logger: false, return503OnClosing: true, frameworkErrors });
-  const app = await NestFactory.create<NestFastifyApplication>(module, adapter, { bufferLogs: true, abortOnError: false, bodyParser: false });
+  const app = await NestFactory.create<NestFastifyApplication>(module, adapter, { logger: false, abortOnError: false, bodyParser: false });
   const logger = app.get<Logger>(ROOT_LOGGER);
   app.useLogger(new NestLogBridge(logger));
   const fastify = app.getHttpAdapter().getInstance();
@@ -97,7 +97,7 @@ export function runMain(appName: string, main: () => Promise<{ app: NestFastifyA
       }
     })
     .catch((error: unknown) => {
-      if (error instanceof ConfigError) {
+      if (error instanceof ConfigError || error instanceof StartupError) {
         process.stderr.write(`${appName}: ${error.message}\n`);
       } else {
         const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);

@@ -14,7 +14,9 @@ export class NestLogBridge implements LoggerService {
   }
 
   error(message: unknown, stack?: string, context?: string): void {
-    this.logger.error({ context, stack }, String(message));
+    // Start-up failures are reported once, by runMain, with a stack only when it helps.
+    const level = context === 'ExceptionHandler' ? 'debug' : 'error';
+    this.logger[level]({ context, stack }, String(message));
   }
 
   warn(message: unknown, context?: string): void {

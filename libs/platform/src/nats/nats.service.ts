@@ -51,6 +51,17 @@ export class NatsRequestError extends Error {
   }
 }
 
+/** Thrown by a request handler to refuse a request it understood but cannot serve. */
+export class RequestError extends Error {
+  constructor(
+    readonly code: 'bad_request' | 'not_found',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'RequestError';
+  }
+}
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -253,6 +264,10 @@ export class NatsService {
     try {
       respond(await handler(request));
     } catch (error) {
+      if (error instanceof RequestError) {
+        respond(errorReply(error.code, error.message));
+        return;
+      }
       this.logger.error({ err: error, subject }, 'request handler failed');
       respond(errorReply('internal', 'the request could not be completed; see the responder log'));
     }

@@ -1,4 +1,5 @@
 import type { StatusCounts } from '@beacon/contracts';
+import { StartupError } from '@beacon/platform';
 import Database, { type Database as Db, type Statement } from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -24,6 +25,19 @@ export interface SqliteStoreOptions {
    * `full`: it also survives power loss, at an fsync per commit.
    */
   synchronous: 'normal' | 'full';
+  /** How long to wait for another process to let go of the file (default 5 s). */
+  lockTimeoutMs?: number;
+}
+
+/** Another process holds the file: two stores on one file would each trust their own memory. */
+export class StoreInUseError extends StartupError {
+  constructor(path: string) {
+    super(
+      `${path} is in use by another process: the embedded store serves one registry-api. ` +
+        'Stop the other one, give this one its own BEACON_SQLITE_PATH, or use MongoDB (BEACON_MONGODB_URL) for several replicas.',
+    );
+    this.name = 'StoreInUseError';
+  }
 }
 
 /** One atomic change: rows to write and delete. */
@@ -65,10 +79,19 @@ export class SqliteStore implements ServiceStore {
   constructor(options: SqliteStoreOptions) {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
     this.db = new Database(options.path);
-    this.db.pragma('journal_mode = WAL');
+    // Exclusive: this process alone may read or write the file while it runs (set before
+    // WAL, so no shared-memory index is made); the OS drops the lock if the process dies.
+    this.db.pragma('locking_mode = EXCLUSIVE');
+    this.db.pragma(`busy_timeout = ${options.lockTimeoutMs ?? 5000}`);
+    try {
+      this.db.pragma('journal_mode = WAL');
+      this.db.exec(SCHEMA);
+    } catch (error) {
+      this.db.close();
+      if (error instanceof Error && 'code' in error && error.code === 'SQLITE_BUSY') throw new StoreInUseError(options.path);
+      throw error;
+    }
     this.db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
-    this.db.pragma('busy_timeout = 5000');
-    this.db.exec(SCHEMA);
     const version = this.readMeta('schema_version');
     if (version !== SCHEMA_VERSION) {
       throw new Error(`${options.path} has schema version ${version}; this registry-api reads version ${SCHEMA_VERSION}`);
