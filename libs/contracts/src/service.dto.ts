@@ -332,38 +332,26 @@ export class ServiceFilterDto {
   metadata?: Record<string, string>;
 }
 
+/** Paging rules, shared by every listing's query string. */
+const Paging = {
+  limit: () => rules(IsOptional(), IsSingleValue(), integer(LIMITS.listLimit.min, LIMITS.listLimit.max)),
+  skip: () => rules(IsOptional(), IsSingleValue(), integer(0, Number.MAX_SAFE_INTEGER)),
+};
+
 /** Filters plus paging: the query string of `GET /services` and `GET /services/discover`. */
 export class ServiceQueryDto extends ServiceFilterDto {
-  @IsOptional()
-  @IsSingleValue()
-  @ToInt()
-  @IsInt()
-  @Min(LIMITS.listLimit.min)
-  @Max(LIMITS.listLimit.max)
+  @Paging.limit()
   limit?: number;
 
-  @IsOptional()
-  @IsSingleValue()
-  @ToInt()
-  @IsInt()
-  @Min(0)
+  @Paging.skip()
   skip?: number;
 }
 
 /** Paging alone: the query string of `POST /services/discover` and `GET /services/expired`. */
 export class PageQueryDto {
-  @IsOptional()
-  @IsSingleValue()
-  @ToInt()
-  @IsInt()
-  @Min(LIMITS.listLimit.min)
-  @Max(LIMITS.listLimit.max)
+  @Paging.limit()
   limit?: number;
 
-  @IsOptional()
-  @IsSingleValue()
-  @ToInt()
-  @IsInt()
-  @Min(0)
+  @Paging.skip()
   skip?: number;
 }
