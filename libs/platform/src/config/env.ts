@@ -72,23 +72,38 @@ export const env = {
     });
   },
 
-  oneOf<const V extends string>(values: readonly V[], options: Options<V>): FieldSpec<V> {
+  /** One of `values`, case-insensitive; `aliases` maps other spellings (`WARNING` → `warn`). */
+  oneOf<const V extends string>(
+    values: readonly V[],
+    options: Options<V> & { aliases?: Readonly<Record<string, V>> },
+  ): FieldSpec<V> {
     return spec<V>(options, (raw) => {
       const normalized = raw.trim().toLowerCase();
-      return (values as readonly string[]).includes(normalized)
-        ? { value: normalized as V }
+      const value = options.aliases?.[normalized] ?? normalized;
+      return (values as readonly string[]).includes(value)
+        ? { value: value as V }
         : { error: `must be one of ${values.join(', ')}, got "${raw}"` };
     });
   },
 
-  /** Comma-separated list; empty entries dropped. */
+  /** Comma-separated list, or a JSON array of strings (seed 000 writes `["*"]`); empty entries dropped. */
   list(options: Options<string[]>): FieldSpec<string[]> {
-    return spec<string[]>(options, (raw) => ({
-      value: raw
-        .split(',')
-        .map((item) => item.trim())
-        .filter((item) => item.length > 0),
-    }));
+    return spec<string[]>(options, (raw) => {
+      let items: unknown = raw.split(',');
+      if (raw.trim().startsWith('[')) {
+        try {
+          items = JSON.parse(raw);
+        } catch {
+          return { error: `looks like a JSON array but is not valid JSON: ${raw}` };
+        }
+        if (!Array.isArray(items) || !items.every((item) => typeof item === 'string')) {
+          return { error: `must be a JSON array of strings or a comma-separated list, got ${raw}` };
+        }
+      }
+      return {
+        value: (items as string[]).map((item) => item.trim()).filter((item) => item.length > 0),
+      };
+    });
   },
 
   url(options: Options<string> & { protocols: readonly string[] }): FieldSpec<string> {

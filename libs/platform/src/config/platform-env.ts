@@ -10,8 +10,9 @@ export const platformEnv = {
   NATS_CREDS_FILE: env.optionalString({ doc: 'NATS credentials file (.creds) for decentralized auth' }),
   NATS_TLS_CA: env.optionalString({ doc: 'CA certificate file to verify the NATS server' }),
   LOG_LEVEL: env.oneOf(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], {
-    doc: 'log level',
+    doc: 'log level (Python names such as WARNING and CRITICAL work too)',
     default: 'info',
+    aliases: { warning: 'warn', critical: 'fatal' },
   }),
   LOG_FORMAT: env.oneOf(['json', 'pretty'], { doc: 'json for machines, pretty for people', default: 'json' }),
   LOG_HTTP: env.bool({ doc: 'log every HTTP request (access log)', default: false }),
