@@ -82,7 +82,7 @@ function randomFilter(next: () => number): ServiceFilter {
     health: maybe(pick(['healthy', 'unhealthy'] as const)),
     status: maybe(pick(['active', 'expired', 'unhealthy', 'inactive'] as const)),
     tags: maybe([pick(['a', 'b', 'c', 'zzz']), pick(['a', 'b'])]),
-    metadata: maybe(next() < 0.5 ? { rack: pick(['r1', 'r2']) } : { rack: 'r1', zone: pick(['z1', 'z9']) }),
+    metadata: maybe<Record<string, string>>(next() < 0.5 ? { rack: pick(['r1', 'r2']) } : { rack: 'r1', zone: pick(['z1', 'z9']) }),
   };
   for (const key of Object.keys(filter) as (keyof ServiceFilter)[]) if (filter[key] === undefined) delete filter[key];
   return filter;
