@@ -1,6 +1,5 @@
 import { Global, Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
-import type { Logger } from 'pino';
 import { HealthController } from './health/health.controller';
 import { HealthService } from './health/health.service';
 import { createLogger } from './logging/logger';
@@ -60,5 +59,3 @@ export class PlatformModule {
     };
   }
 }
-
-export type RootLogger = Logger;

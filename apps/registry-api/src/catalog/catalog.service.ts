@@ -1,5 +1,4 @@
 import {
-  DEFAULTS,
   Subjects,
   WIRE_VERSION,
   type RegisterServiceDto,
@@ -169,8 +168,6 @@ export class CatalogService {
 function notFound(serviceId: string): NotFoundException {
   return new NotFoundException({ detail: `Service ${serviceId} not found` });
 }
-
-export const DEFAULT_PAGE: Page = { limit: DEFAULTS.listLimit, skip: 0 };
 
 /** The default of `discover`: only what a client should connect to. */
 export const DISCOVERABLE: ServiceStatus = 'active';

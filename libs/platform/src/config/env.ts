@@ -4,7 +4,7 @@
  */
 
 export interface FieldSpec<T> {
-  /** What the variable is for; printed by `describeEnv` and in error messages' context. */
+  /** What the variable is for; "X is required" errors quote it. */
   doc: string;
   /** Parses the raw string or returns an error sentence. */
   parse(raw: string): { value: T } | { error: string };
@@ -161,14 +161,4 @@ export function loadEnv<S extends EnvSchema>(
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return values as EnvValues<S>;
-}
-
-/** One line per variable: name, default and purpose (for `--help` and the README). */
-export function describeEnv(schema: EnvSchema): string {
-  return Object.entries(schema)
-    .map(([name, field]) => {
-      const fallback = field.default === undefined ? '' : ` (default ${JSON.stringify(field.default)})`;
-      return `${name}${fallback}: ${field.doc}`;
-    })
-    .join('\n');
 }
