@@ -20,11 +20,6 @@ export interface Listing {
   total: number;
 }
 
-export interface RegisterResult {
-  service: Service;
-  created: boolean;
-}
-
 /** How many due records one sweep expires; the next sweep takes the rest. */
 const SWEEP_BATCH = 1000;
 
@@ -41,7 +36,7 @@ export class CatalogService {
     @Inject(NatsService) private readonly nats: NatsService,
   ) {}
 
-  async register(input: RegisterServiceDto): Promise<RegisterResult> {
+  async register(input: RegisterServiceDto): Promise<Service> {
     const now = Date.now();
     const identity = { name: input.name, host: input.host, port: input.port, instance_id: input.instance_id };
     const outcome = await this.store.register(identity, (existing) =>
@@ -53,7 +48,7 @@ export class CatalogService {
     const reappeared = outcome.previous === null || effectiveStatus(outcome.previous, now) === 'expired';
     const subject = reappeared ? Subjects.serviceRegistered : Subjects.serviceUpdated;
     this.nats.publish(subject, this.serviceEvent(reappeared ? 'service.registered' : 'service.updated', service));
-    return { service, created: outcome.previous === null };
+    return service;
   }
 
   async get(serviceId: string): Promise<Service> {

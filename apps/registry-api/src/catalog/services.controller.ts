@@ -56,7 +56,7 @@ export class ServicesController {
   @Post('register')
   @HttpCode(201)
   async register(@Body(ContractPipe.of(RegisterServiceDto)) body: RegisterServiceDto): Promise<Service> {
-    return (await this.catalog.register(body)).service;
+    return this.catalog.register(body);
   }
 
   @Put(':id/heartbeat')
