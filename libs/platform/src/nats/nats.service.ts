@@ -27,6 +27,7 @@ import {
 } from 'nats';
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
+import { StartupError } from '../config/env';
 import type { PlatformEnv } from '../config/platform-env';
 import type { MetricsService } from '../metrics/metrics.service';
 
@@ -153,7 +154,18 @@ export class NatsService {
 
   /** Creates `BEACON_EVENTS` or brings its subjects and limits up to date. */
   private async ensureEventStream(settings: NatsSettings): Promise<void> {
-    const jsm = await this.connection.jetstreamManager();
+    let jsm;
+    try {
+      jsm = await this.connection.jetstreamManager();
+    } catch (error) {
+      if (error instanceof NatsError && error.code === '503') {
+        throw new StartupError(
+          `NATS at ${settings.NATS_URL} has no JetStream, which Beacon needs for the ${EVENTS_STREAM} stream: ` +
+            'start nats-server with -js (or "jetstream {}" in its config)',
+        );
+      }
+      throw error;
+    }
     const config: Partial<StreamConfig> & { name: string } = {
       name: EVENTS_STREAM,
       subjects: [...STREAM_SUBJECTS],
