@@ -58,7 +58,8 @@ case "${1:-}" in
   start)
     require_node; require_pnpm; require_nats
     install_and_build
-    exec pnpm start
+    # The launcher itself (pnpm would report Ctrl-C as a failed command).
+    exec node scripts/start.mjs
     ;;
   test)
     require_node; require_pnpm; require_test_tools
