@@ -1,6 +1,6 @@
 import type { HealthState } from './enums';
 import type { Service } from './service';
-import { Subjects } from './subjects';
+import { Subjects, type MembersSubject } from './subjects';
 
 /** Wire version of every event and reply document. */
 export const WIRE_VERSION = 1 as const;
@@ -44,19 +44,25 @@ export interface CriticalLoadEvent extends EventBase<'service.critical_load'> {
   threshold: number;
 }
 
-/** One health check's outcome (health-prober). */
+/** How a check ended: `refused` when the SSRF guard would not probe the target. */
+export const PROBE_OUTCOMES = ['healthy', 'degraded', 'unhealthy', 'error', 'timeout', 'refused'] as const;
+export type ProbeOutcome = (typeof PROBE_OUTCOMES)[number];
+
+/** One health check's outcome (health-prober). Validated by `ProbeResultDto` where it is consumed. */
 export interface ProbeResult {
   service_id: string;
   kind: 'http' | 'tcp';
+  /** The URL or host:port checked; results for a target the service no longer has are ignored. */
   target: string;
+  /** The service answered as alive: `healthy` or `degraded`. */
   ok: boolean;
   health: HealthState;
+  outcome: ProbeOutcome;
   status_code: number | null;
   response_time_ms: number;
+  /** `load_percentage` from a JSON body (seed 004), 0.0–1.0. */
   load: number | null;
   error: string | null;
-  /** `refused` when the SSRF guard would not probe the target. */
-  outcome: 'healthy' | 'degraded' | 'unhealthy' | 'error' | 'timeout' | 'refused';
   checked_at: string;
   prober_id: string;
 }
@@ -78,6 +84,17 @@ export interface NodeRoleChangedEvent extends Omit<EventBase<'node.role_changed'
   };
 }
 
+/** A replica's announcement on `membersSubject(app)`: alive, or leaving now. */
+export interface MemberAnnouncement {
+  v: typeof WIRE_VERSION;
+  app: string;
+  member_id: string;
+  /** Milliseconds between announcements; peers drop a member after a few missed ones. */
+  interval_ms: number;
+  leaving: boolean;
+  timestamp: string;
+}
+
 /** Subject → payload, for a typed `publish`. */
 export interface EventPayloads {
   [Subjects.serviceRegistered]: ServiceEvent<'service.registered'>;
@@ -91,7 +108,11 @@ export interface EventPayloads {
   [Subjects.nodeRoleChanged]: NodeRoleChangedEvent;
 }
 
-export type EventSubject = keyof EventPayloads;
+/** Every subject `publish` takes: the events above and the members subjects. */
+export type EventSubject = keyof EventPayloads | MembersSubject;
+
+/** The payload a subject carries. */
+export type PayloadOf<S extends EventSubject> = S extends keyof EventPayloads ? EventPayloads[S] : MemberAnnouncement;
 
 /** Any event on `beacon.events.service.*`. */
 export type AnyServiceEvent =

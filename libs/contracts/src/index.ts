@@ -9,3 +9,4 @@ export * from './validation';
 export * from './subjects';
 export * from './events';
 export * from './registry-requests';
+export * from './health-checks';

@@ -1,4 +1,6 @@
 import { IsInt, IsISO8601, IsOptional, IsString, IsUUID, Length, Max, Min } from 'class-validator';
+import type { ProberCheckRequest } from './health-checks';
+import type { ProbeResult } from './events';
 import type { MdnsStatus } from './responses';
 import type { Service } from './service';
 import { Subjects } from './subjects';
@@ -81,6 +83,7 @@ export interface RequestReplies {
   [Subjects.registrySweep]: { request: SweepRequest; reply: SweepReply };
   [Subjects.registryPurge]: { request: PurgeRequest; reply: PurgeReply };
   [Subjects.mdnsStatus]: { request: Record<string, never>; reply: MdnsStatus & { v: 1 } };
+  [Subjects.proberCheck]: { request: ProberCheckRequest; reply: ProbeResult & { v: 1 } };
 }
 
 export type RequestSubject = keyof RequestReplies;

@@ -25,6 +25,16 @@ export const Subjects = {
 
 export type Subject = (typeof Subjects)[keyof typeof Subjects];
 
+/**
+ * Where replicas of an app announce themselves (membership for sharding), e.g.
+ * `beacon.members.health-prober`.
+ */
+export function membersSubject<A extends string>(app: A): MembersSubject<A> {
+  return `beacon.members.${app}`;
+}
+
+export type MembersSubject<A extends string = string> = `beacon.members.${A}`;
+
 /** Wildcard for every catalog event about a service. */
 export const SERVICE_EVENTS_WILDCARD = 'beacon.events.service.*';
 
@@ -48,4 +58,5 @@ export const STREAM_SUBJECTS: readonly Subject[] = [
 /** Queue groups: replicas of one app share request subjects. */
 export const QueueGroups = {
   registryApi: 'beacon.registry-api',
+  healthProber: 'beacon.health-prober',
 } as const;

@@ -1,3 +1,5 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
 import { env, type EnvValues } from './env';
 
 /** Variables every Beacon app reads. Apps spread this into their own schema. */
@@ -31,3 +33,27 @@ export const platformEnv = {
 };
 
 export type PlatformEnv = EnvValues<typeof platformEnv>;
+
+/** Variables of apps that keep a catalog view (reaper, prober, announcer, gateway). */
+export const catalogViewEnv = {
+  BEACON_RESYNC_INTERVAL: env.int({
+    doc: 'seconds between full resyncs of the local catalog view (besides after each NATS reconnect)',
+    default: 30,
+    min: 1,
+    max: 86400,
+  }),
+};
+
+/** A replica's default name among its peers: host, process and a random suffix (restarts get new ones). */
+export function defaultMemberId(): string {
+  return `${hostname()}-${process.pid}-${randomBytes(2).toString('hex')}`;
+}
+
+/** Variables of the apps that work in the background (reaper, prober, ...): their HTTP port and replica name. */
+export function workerEnv(defaultPort: number) {
+  return {
+    HTTP_PORT: env.port({ doc: 'port of /health, /ready and /metrics', default: defaultPort }),
+    HTTP_HOST: env.string({ doc: 'address to listen on', default: '0.0.0.0' }),
+    MEMBER_ID: env.string({ doc: 'this replica\'s name among its peers (sharding)', default: defaultMemberId() }),
+  };
+}

@@ -3,8 +3,8 @@ import {
   STREAM_SUBJECTS,
   WIRE_VERSION,
   validateInput,
-  type EventPayloads,
   type EventSubject,
+  type PayloadOf,
   type RequestErrorReply,
   type RequestReplies,
   type RequestSubject,
@@ -74,6 +74,13 @@ function decode(data: Uint8Array): unknown {
   return JSON.parse(decoder.decode(data));
 }
 
+/** An error document: `error` is an object with a code (a probe result's `error` is a string). */
+function isErrorReply(document: unknown): document is RequestErrorReply {
+  if (typeof document !== 'object' || document === null || !('error' in document)) return false;
+  const error = (document as { error: unknown }).error;
+  return typeof error === 'object' && error !== null && 'code' in error && 'message' in error;
+}
+
 function errorReply(code: RequestErrorReply['error']['code'], message: string, fields?: RequestErrorReply['error']['fields']): RequestErrorReply {
   return { v: WIRE_VERSION, error: { code, message, ...(fields ? { fields } : {}) } };
 }
@@ -85,6 +92,7 @@ function errorReply(code: RequestErrorReply['error']['code'], message: string, f
  */
 export class NatsService {
   private readonly subscriptions: Subscription[] = [];
+  private readonly reconnectListeners = new Set<() => void>();
   private isConnected = true;
 
   private constructor(
@@ -141,6 +149,7 @@ export class NatsService {
           this.isConnected = true;
           this.metrics.natsConnected.set(1);
           this.logger.info({ server: status.data }, 'NATS reconnected');
+          for (const listener of this.reconnectListeners) listener();
         } else if (status.type === 'error') {
           this.logger.error({ err: status.data }, 'NATS error');
         }
@@ -187,7 +196,7 @@ export class NatsService {
   }
 
   /** Publishes a plain-JSON event. Buffered by the client while reconnecting. */
-  publish<S extends EventSubject>(subject: S, payload: EventPayloads[S]): void {
+  publish<S extends EventSubject>(subject: S, payload: PayloadOf<S>): void {
     try {
       this.connection.publish(subject, encode(payload));
       this.metrics.eventsPublished.inc({ subject });
@@ -216,10 +225,8 @@ export class NatsService {
       }
       throw error;
     }
-    const document = decode(reply.data) as RequestReplies[S]['reply'] | RequestErrorReply;
-    if (typeof document === 'object' && document !== null && 'error' in document) {
-      throw new NatsRequestError(document.error.message, document.error.code);
-    }
+    const document = decode(reply.data);
+    if (isErrorReply(document)) throw new NatsRequestError(document.error.message, document.error.code);
     return document as RequestReplies[S]['reply'];
   }
 
@@ -283,6 +290,38 @@ export class NatsService {
       this.logger.error({ err: error, subject }, 'request handler failed');
       respond(errorReply('internal', 'the request could not be completed; see the responder log'));
     }
+  }
+
+  /** Called after each reconnect (subscriptions are already back): catch up on what was missed. */
+  onReconnect(listener: () => void): () => void {
+    this.reconnectListeners.add(listener);
+    return () => this.reconnectListeners.delete(listener);
+  }
+
+  /**
+   * Receives JSON documents on a subject (wildcards allowed). The handler gets the parsed,
+   * still unvalidated document; a message that is not JSON is logged and dropped.
+   */
+  subscribe(subject: string, handler: (document: unknown, subject: string) => void, options: { queue?: string } = {}): Subscription {
+    const subscription = this.connection.subscribe(subject, {
+      queue: options.queue,
+      callback: (error, message) => {
+        if (error) {
+          this.logger.error({ err: error, subject }, 'subscription error');
+          return;
+        }
+        let document: unknown;
+        try {
+          document = decode(message.data);
+        } catch {
+          this.logger.warn({ subject: message.subject }, 'dropped a message that is not JSON');
+          return;
+        }
+        handler(document, message.subject);
+      },
+    });
+    this.subscriptions.push(subscription);
+    return subscription;
   }
 
   /** Stops taking requests, flushes what is pending and closes. */
