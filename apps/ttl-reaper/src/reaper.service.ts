@@ -1,0 +1,166 @@
+import { Subjects, type Service } from '@beacon/contracts';
+import {
+  CatalogView,
+  Membership,
+  MetricsService,
+  NatsService,
+  ROOT_LOGGER,
+  TimerQueue,
+  type CatalogChange,
+  type Logger,
+} from '@beacon/platform';
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { Counter, Gauge, Histogram } from 'prom-client';
+import { REAPER_ENV, type ReaperEnv } from './config';
+
+/** How soon to ask again when the registry said "not yet" (its clock may lag ours by a little). */
+const RETRY_MS = 250;
+const REQUEST_TIMEOUT_MS = 5000;
+/** Keys whose owner runs the periodic jobs: one replica at a time, moving with membership. */
+const SWEEP_KEY = 'ttl-reaper/sweep';
+const PURGE_KEY = 'ttl-reaper/purge';
+
+/**
+ * Expires services on time. Every service this replica owns (rendezvous hashing over the
+ * live replicas) has a deadline in one timer queue; when it passes, the reaper asks
+ * registry-api to expire it, conditionally, so a heartbeat that got there first wins.
+ * A periodic sweep catches anything missed, and expired services are purged after the
+ * retention period.
+ */
+@Injectable()
+export class ReaperService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly queue = new TimerQueue((due) => this.expireDue(due));
+  private readonly lag: Histogram;
+  private readonly expirations: Counter<'result'>;
+  private readonly owned: Gauge;
+  private readonly housekeepingRuns: Counter<'job' | 'result'>;
+  private housekeepingTimer: NodeJS.Timeout | null = null;
+  private inFlight = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(
+    @Inject(CatalogView) private readonly view: CatalogView,
+    @Inject(Membership) private readonly membership: Membership,
+    @Inject(NatsService) private readonly nats: NatsService,
+    @Inject(REAPER_ENV) private readonly config: ReaperEnv,
+    @Inject(ROOT_LOGGER) private readonly logger: Logger,
+    @Inject(MetricsService) metrics: MetricsService,
+  ) {
+    this.lag = metrics.histogram(
+      'beacon_expiry_lag_seconds',
+      'Time from a service’s expires_at to the registry confirming its expiry',
+      [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 15, 30, 60],
+    );
+    this.expirations = metrics.counter('beacon_reaper_expirations_total', 'Expire requests by result', ['result']);
+    this.owned = metrics.gauge('beacon_reaper_owned_services', 'Services whose expiry this replica watches');
+    this.housekeepingRuns = metrics.counter('beacon_reaper_housekeeping_total', 'Sweeps and purges by result', ['job', 'result']);
+  }
+
+  onApplicationBootstrap(): void {
+    this.view.onChange((change) => this.track(change));
+    this.membership.onChange(() => this.rebuild());
+    this.rebuild();
+    this.housekeepingTimer = setInterval(() => void this.housekeeping(), this.config.BEACON_TTL_CLEANUP_INTERVAL * 1000);
+    this.housekeepingTimer.unref();
+  }
+
+  onApplicationShutdown(): void {
+    if (this.housekeepingTimer) clearInterval(this.housekeepingTimer);
+    this.queue.stop();
+  }
+
+  private track(change: CatalogChange): void {
+    if (change.kind === 'remove') this.queue.cancel(change.service.service_id);
+    else this.consider(change.service);
+    this.owned.set(this.queue.size);
+  }
+
+  /** Watches a service's deadline if this replica owns it and it has not expired yet. */
+  private consider(service: Service): void {
+    if (service.status === 'expired' || !this.membership.owns(service.service_id)) {
+      this.queue.cancel(service.service_id);
+      return;
+    }
+    this.queue.schedule(service.service_id, Date.parse(service.expires_at));
+  }
+
+  /** Membership changed: keys moved, so every deadline is placed again. */
+  private rebuild(): void {
+    this.queue.clear();
+    for (const service of this.view.values()) this.consider(service);
+    this.owned.set(this.queue.size);
+  }
+
+  private expireDue(due: { key: string; due: number }[]): void {
+    for (const { key } of due) void this.expireOne(key);
+  }
+
+  private async expireOne(serviceId: string): Promise<void> {
+    const service = this.view.get(serviceId);
+    // Renewed, expired or removed since the deadline was set: the view's change placed it anew.
+    if (!service || service.status === 'expired' || !this.membership.owns(serviceId)) return;
+    const expiresAt = Date.parse(service.expires_at);
+    await this.slot();
+    try {
+      const reply = await this.nats.request(
+        Subjects.registryExpire,
+        { service_id: serviceId, expires_at: service.expires_at },
+        REQUEST_TIMEOUT_MS,
+      );
+      if (reply.expired) {
+        this.lag.observe(Math.max(0, Date.now() - expiresAt) / 1000);
+        this.expirations.inc({ result: 'expired' });
+        return;
+      }
+      this.expirations.inc({ result: 'declined' });
+    } catch (error) {
+      this.expirations.inc({ result: 'failed' });
+      this.logger.warn({ err: error, service_id: serviceId }, 'expire request failed; retrying');
+    } finally {
+      this.release();
+    }
+    // Still the same deadline in our copy: ask again shortly (the sweep is the backstop).
+    const current = this.view.get(serviceId);
+    if (current && current.status !== 'expired' && Date.parse(current.expires_at) === expiresAt && this.membership.owns(serviceId)) {
+      this.queue.schedule(serviceId, Date.now() + RETRY_MS);
+    }
+  }
+
+  /** The sweep and the purge, run by whichever replica owns their keys now. */
+  private async housekeeping(): Promise<void> {
+    const now = Date.now();
+    if (this.membership.owns(SWEEP_KEY)) {
+      await this.run('sweep', () => this.nats.request(Subjects.registrySweep, { now: new Date(now).toISOString() }, REQUEST_TIMEOUT_MS));
+    }
+    if (this.membership.owns(PURGE_KEY)) {
+      const olderThan = new Date(now - this.config.BEACON_EXPIRED_RETENTION * 1000).toISOString();
+      await this.run('purge', () => this.nats.request(Subjects.registryPurge, { older_than: olderThan }, REQUEST_TIMEOUT_MS));
+    }
+  }
+
+  private async run(job: 'sweep' | 'purge', request: () => Promise<unknown>): Promise<void> {
+    try {
+      const reply = await request();
+      this.housekeepingRuns.inc({ job, result: 'ok' });
+      this.logger.debug({ job, reply }, 'housekeeping');
+    } catch (error) {
+      this.housekeepingRuns.inc({ job, result: 'failed' });
+      this.logger.warn({ err: error, job }, 'housekeeping request failed');
+    }
+  }
+
+  /** At most REAPER_CONCURRENCY expire requests at once (1,000 services may lapse together). */
+  private async slot(): Promise<void> {
+    if (this.inFlight < this.config.REAPER_CONCURRENCY) {
+      this.inFlight += 1;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.inFlight += 1;
+  }
+
+  private release(): void {
+    this.inFlight -= 1;
+    this.waiting.shift()?.();
+  }
+}
