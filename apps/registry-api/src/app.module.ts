@@ -2,6 +2,7 @@ import { AUTH_SETTINGS, BearerAuthGuard, HealthService, PlatformModule, type Aut
 import { Inject, Module, type DynamicModule, type OnModuleInit } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { CatalogService } from './catalog/catalog.service';
+import { ProbeResultsConsumer } from './catalog/probe-results.consumer';
 import { RegistryHandlers } from './catalog/registry.handlers';
 import { ServicesController } from './catalog/services.controller';
 import { REGISTRY_ENV, type RegistryEnv } from './config';
@@ -41,6 +42,7 @@ export class AppModule {
         StoreReadiness,
         CatalogService,
         RegistryHandlers,
+        ProbeResultsConsumer,
       ],
     };
   }

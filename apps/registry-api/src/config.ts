@@ -23,6 +23,12 @@ export const registryEnv = {
     alias: 'SERVICE_DISCOVERY_SECRET',
   }),
   BEACON_AUTH_READS: env.bool({ doc: 'require the token for reads too', default: false }),
+  CRITICAL_LOAD_THRESHOLD: env.number({
+    doc: 'reported load (0–1, seed 004) at which a critical_load event fires',
+    default: 0.8,
+    min: 0,
+    max: 1,
+  }),
   BEACON_SNAPSHOT_PAGE_BYTES: env.int({
     doc: 'upper bound of one beacon.registry.snapshot reply (stay under NATS max_payload)',
     default: 512 * 1024,

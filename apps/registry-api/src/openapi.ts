@@ -82,6 +82,8 @@ const OPERATIONS: Record<string, { body?: string; response?: SchemaObject | { $r
   ServicesController_status: { response: ref('Service'), summary: 'One service (status view)' },
   ServicesController_update: { body: 'UpdateServiceDto', response: ref('Service'), summary: 'Partial update; null clears optional fields' },
   ServicesController_deregister: { summary: 'Deregister (204)' },
+  ServicesController_healthChecks: { summary: 'Recent health checks, newest first (?limit=, default 20)' },
+  ServicesController_checkNow: { summary: 'Check now through health-prober; answers the result and the updated service' },
 };
 
 function describeOperations(document: OpenAPIObject): void {

@@ -1,4 +1,4 @@
-import type { RegisterServiceDto } from '@beacon/contracts';
+import { HEALTH_HISTORY, type RegisterServiceDto } from '@beacon/contracts';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -270,6 +270,31 @@ for (const adapter of [sqlite, mongo]) {
       expect([...seen].sort()).toEqual([...ids].sort());
       expect(new Set(seen).size).toBe(seen.length);
       expect(revision).toBe(7);
+    });
+
+    it('keeps a bounded check history per service, newest first, gone with the service', async () => {
+      const { record } = await register(input());
+      const entry = (n: number) => ({
+        checked_at: new Date(T0 + n * 1000).toISOString(),
+        kind: 'http' as const,
+        health: 'healthy' as const,
+        outcome: 'healthy' as const,
+        status_code: 200,
+        response_time_ms: n,
+        load: null,
+        error: null,
+      });
+      for (let n = 1; n <= HEALTH_HISTORY.perService + 5; n += 1) await store.appendHealthCheck(record.service_id, entry(n));
+      const all = await store.healthChecks(record.service_id, 1000, 0);
+      expect(all.total).toBe(HEALTH_HISTORY.perService);
+      expect(all.checks[0]?.response_time_ms).toBe(HEALTH_HISTORY.perService + 5);
+      expect(all.checks.at(-1)?.response_time_ms).toBe(6);
+      const recent = await store.healthChecks(record.service_id, 3, T0 + (HEALTH_HISTORY.perService + 3) * 1000);
+      expect(recent.checks.map((check) => check.response_time_ms)).toEqual([HEALTH_HISTORY.perService + 5, HEALTH_HISTORY.perService + 4, HEALTH_HISTORY.perService + 3]);
+      expect(recent.total).toBe(3);
+      await store.appendHealthCheck(randomUUID(), entry(1)); // an unknown service keeps nothing
+      await store.remove(record.service_id);
+      expect((await store.healthChecks(record.service_id, 10, 0)).total).toBe(0);
     });
 
     it('keeps its data and revision counter across a reopen', async () => {

@@ -3,6 +3,7 @@ export * from './config/platform-env';
 export * from './logging/logger';
 export * from './logging/nest-log-bridge';
 export * from './metrics/metrics.service';
+export type { Counter, Gauge, Histogram } from 'prom-client';
 export * from './nats/nats.service';
 export * from './health/health.service';
 export * from './http/errors';

@@ -1,6 +1,10 @@
 import {
+  HEALTH_HISTORY,
   Subjects,
   WIRE_VERSION,
+  type HealthCheckEntry,
+  type HealthChecksResponse,
+  type ProbeResult,
   type RegisterServiceDto,
   type RemovalReason,
   type Service,
@@ -8,10 +12,18 @@ import {
   type StatusCounts,
   type UpdateServiceDto,
 } from '@beacon/contracts';
-import { NatsService } from '@beacon/platform';
-import { ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { NatsRequestError, NatsService } from '@beacon/platform';
+import {
+  ConflictException,
+  GatewayTimeoutException,
+  Inject,
+  Injectable,
+  NotFoundException,
+  ServiceUnavailableException,
+} from '@nestjs/common';
 import { REGISTRY_ENV, type RegistryEnv } from '../config';
 import { IdentityConflictError, SERVICE_STORE, type Page, type ServiceFilter, type ServiceStore } from '../store/service-store';
+import { applyProbe, type ProbeOutcome } from './health';
 import { draftHeartbeat, draftRegistration, draftUpdate } from './registration';
 import { effectiveStatus, toWire, type ServiceRecord } from './service-record';
 
@@ -148,6 +160,70 @@ export class CatalogService {
     return removed.length;
   }
 
+  /**
+   * Applies one check result: health with retries/rise debouncing, smart TTL, load, the
+   * history. Publishes `health_changed` when health changed, `critical_load` when load
+   * crossed the threshold, otherwise `renewed` (or `updated` when it brought the service
+   * back from expiry). A stale result, or one for an unknown service, changes nothing.
+   */
+  async applyProbeResult(result: ProbeResult): Promise<void> {
+    const now = Date.now();
+    const applied: { outcome: ProbeOutcome | null } = { outcome: null };
+    const modified = await this.store.modify(result.service_id, (current) => {
+      applied.outcome = applyProbe(current, result, now, this.config.CRITICAL_LOAD_THRESHOLD);
+      return applied.outcome?.draft ?? null;
+    });
+    const outcome = applied.outcome;
+    if (!modified || !outcome) return;
+    await this.store.appendHealthCheck(result.service_id, historyEntry(result));
+    const service = toWire(modified.record, now);
+    if (outcome.healthChangedFrom !== null) {
+      this.nats.publish(Subjects.serviceHealthChanged, {
+        ...this.serviceEvent('service.health_changed', service),
+        previous_health: outcome.healthChangedFrom,
+      });
+    } else if (effectiveStatus(modified.previous, now) === 'expired' && service.status !== 'expired') {
+      this.nats.publish(Subjects.serviceUpdated, this.serviceEvent('service.updated', service));
+    } else {
+      this.nats.publish(Subjects.serviceRenewed, this.serviceEvent('service.renewed', service));
+    }
+    if (outcome.criticalLoad !== null) {
+      this.nats.publish(Subjects.serviceCriticalLoad, {
+        ...this.serviceEvent('service.critical_load', service),
+        load: outcome.criticalLoad,
+        threshold: this.config.CRITICAL_LOAD_THRESHOLD,
+      });
+    }
+  }
+
+  /**
+   * Checks a service now (through health-prober, which does the probing and its SSRF
+   * guard) and applies the result before answering, so the caller sees its effect.
+   */
+  async checkNow(serviceId: string): Promise<{ result: ProbeResult; service: Service }> {
+    const service = await this.get(serviceId);
+    if (!service.health_check_url && !service.health_check_tcp) {
+      throw new ConflictException({ detail: `Service ${serviceId} has no health_check_url or health_check_tcp to check` });
+    }
+    const timeoutMs = service.health_check_timeout * 1000 + 2000;
+    let reply;
+    try {
+      reply = await this.nats.request(Subjects.proberCheck, { service_id: serviceId, publish: false }, timeoutMs);
+    } catch (error) {
+      throw onDemandError(error, serviceId);
+    }
+    const { v: _version, ...result } = reply;
+    await this.applyProbeResult(result);
+    return { result, service: await this.get(serviceId) };
+  }
+
+  async healthChecks(serviceId: string, limit: number): Promise<HealthChecksResponse> {
+    await this.get(serviceId); // 404 for an unknown service
+    const since = Date.now() - HEALTH_HISTORY.maxAgeSeconds * 1000;
+    const { checks, total } = await this.store.healthChecks(serviceId, limit, since);
+    return { service_id: serviceId, checks, total };
+  }
+
   private publishRemoval(record: ServiceRecord, reason: RemovalReason, now: number): void {
     this.nats.publish(Subjects.serviceDeregistered, {
       ...this.serviceEvent('service.deregistered', toWire(record, now)),
@@ -158,6 +234,26 @@ export class CatalogService {
   private serviceEvent<T extends string>(type: T, service: Service) {
     return { v: WIRE_VERSION, type, timestamp: new Date().toISOString(), revision: service.revision, service };
   }
+}
+
+/** What a client should hear when the prober could not check the service. */
+function onDemandError(error: unknown, serviceId: string): Error {
+  if (!(error instanceof NatsRequestError)) return error instanceof Error ? error : new Error(String(error));
+  switch (error.code) {
+    case 'no_responders':
+      return new ServiceUnavailableException({ detail: 'No health-prober is running to check the service; start one' });
+    case 'timeout':
+      return new GatewayTimeoutException({ detail: `health-prober did not answer in time for service ${serviceId}` });
+    case 'not_found':
+      return new ServiceUnavailableException({ detail: `health-prober has not seen service ${serviceId} yet; try again in a moment` });
+    default:
+      return new ServiceUnavailableException({ detail: `health-prober could not check service ${serviceId}: ${error.message}` });
+  }
+}
+
+function historyEntry(result: ProbeResult): HealthCheckEntry {
+  const { checked_at, kind, health, outcome, status_code, response_time_ms, load, error } = result;
+  return { checked_at, kind, health, outcome, status_code, response_time_ms, load, error };
 }
 
 function notFound(serviceId: string): NotFoundException {

@@ -66,6 +66,7 @@ export function draftRegistration(
     last_health_check: sameChecks ? existing.last_health_check : null,
     consecutive_health_failures: sameChecks ? existing.consecutive_health_failures : 0,
     consecutive_health_successes: sameChecks ? existing.consecutive_health_successes : 0,
+    critical_load_alerted: sameChecks ? existing.critical_load_alerted : false,
     load: sameChecks ? existing.load : null,
     mdns_service_type: input.mdns_service_type ?? mdnsServiceTypeFor(type),
     mdns_txt_records: input.mdns_txt_records ?? {},
@@ -133,6 +134,7 @@ export function draftUpdate(current: ServiceRecord, patch: UpdateServiceDto, now
     next.health = 'unknown';
     next.consecutive_health_failures = 0;
     next.consecutive_health_successes = 0;
+    next.critical_load_alerted = false;
     next.last_health_check = null;
     next.load = null;
     if (next.status === 'unhealthy') next.status = 'active';

@@ -16,6 +16,8 @@ export interface ServiceRecord extends Omit<Service, Timestamps> {
   last_health_check: number | null;
   /** Consecutive passing checks, for `health_check_rise`. */
   consecutive_health_successes: number;
+  /** A critical-load alert was sent and not yet re-armed by the load falling back. */
+  critical_load_alerted: boolean;
 }
 
 /** A record before the store assigns its revision. */

@@ -1,5 +1,7 @@
 import {
   DEFAULTS,
+  HEALTH_HISTORY,
+  HealthChecksQueryDto,
   HeartbeatQueryDto,
   PageQueryDto,
   RegisterServiceDto,
@@ -9,7 +11,9 @@ import {
   type CleanupResponse,
   type DiscoverResponse,
   type ExpiredListResponse,
+  type HealthChecksResponse,
   type HeartbeatResponse,
+  type ProbeResult,
   type Service,
   type ServiceListResponse,
   type ServiceQueryDto,
@@ -126,6 +130,22 @@ export class ServicesController {
   @Get(':id/status')
   status(@Param('id') id: string): Promise<Service> {
     return this.catalog.get(id);
+  }
+
+  /** The service's recent checks, newest first (kept: the last 100 per service, up to 24 h). */
+  @Get(':id/health-checks')
+  healthChecks(
+    @Param('id') id: string,
+    @Query(ContractPipe.of(HealthChecksQueryDto, 'query')) query: HealthChecksQueryDto,
+  ): Promise<HealthChecksResponse> {
+    return this.catalog.healthChecks(id, query.limit ?? HEALTH_HISTORY.defaultLimit);
+  }
+
+  /** Checks the service now and answers with the result and the service after it. */
+  @Post(':id/health-check')
+  @HttpCode(200)
+  checkNow(@Param('id') id: string): Promise<{ result: ProbeResult; service: Service }> {
+    return this.catalog.checkNow(id);
   }
 
   @Put(':id')

@@ -1,4 +1,4 @@
-import type { HealthState, ServiceStatus, StatusCounts } from '@beacon/contracts';
+import type { HealthCheckEntry, HealthState, ServiceStatus, StatusCounts } from '@beacon/contracts';
 import type { ServiceDraft, ServiceRecord } from '../catalog/service-record';
 
 /** Catalog filters after validation (all given conditions must hold). */
@@ -121,6 +121,15 @@ export interface ServiceStore {
 
   /** The cursor that continues a snapshot right after this record. */
   snapshotCursor(record: ServiceRecord): string;
+
+  /**
+   * Keeps a check result in the service's history: the newest `HEALTH_HISTORY.perService`
+   * are kept; removing a service removes its history.
+   */
+  appendHealthCheck(serviceId: string, entry: HealthCheckEntry): Promise<void>;
+
+  /** A service's history, newest first: at most `limit` entries checked at or after `since`. */
+  healthChecks(serviceId: string, limit: number, since: number): Promise<{ checks: HealthCheckEntry[]; total: number }>;
 }
 
 export const SERVICE_STORE = Symbol('SERVICE_STORE');

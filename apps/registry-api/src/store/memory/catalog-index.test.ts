@@ -45,6 +45,7 @@ function makeRecord(next: () => number, overrides: Partial<ServiceRecord> = {}):
     last_health_check: null,
     consecutive_health_failures: 0,
     consecutive_health_successes: 0,
+    critical_load_alerted: false,
     load: null,
     mdns_service_type: '_http._tcp',
     mdns_txt_records: {},

@@ -35,6 +35,7 @@ function record(overrides: Partial<ServiceRecord> = {}): ServiceRecord {
     last_health_check: NOW - 500,
     consecutive_health_failures: 0,
     consecutive_health_successes: 4,
+    critical_load_alerted: true,
     load: 0.25,
     mdns_service_type: '_http._tcp',
     mdns_txt_records: { path: '/', $ref: 'r', $id: 'i' },

@@ -122,6 +122,8 @@ export function fromDocument(doc: ServiceDocument): ServiceRecord {
     last_health_check: doc.last_health_check,
     consecutive_health_failures: doc.consecutive_health_failures,
     consecutive_health_successes: doc.consecutive_health_successes,
+    // Absent in documents written before the field existed.
+    critical_load_alerted: doc.critical_load_alerted ?? false,
     load: doc.load,
     mdns_service_type: doc.mdns_service_type,
     mdns_txt_records: fromPairs(doc.mdns_txt_kv),

@@ -1,4 +1,4 @@
-import { SERVICE_STATUSES, type ServiceStatus, type StatusCounts } from '@beacon/contracts';
+import { HEALTH_HISTORY, SERVICE_STATUSES, type HealthCheckEntry, type ServiceStatus, type StatusCounts } from '@beacon/contracts';
 import mongoose, { type Connection } from 'mongoose';
 import { performance } from 'node:perf_hooks';
 import type { ServiceDraft, ServiceRecord } from '../../catalog/service-record';
@@ -20,6 +20,12 @@ type Filter = mongoose.mongo.Filter<ServiceDocument>;
 interface Counter {
   _id: string;
   seq: number;
+}
+
+/** A service's check history: one document, its array kept to the newest entries by `$slice`. */
+interface History {
+  _id: string;
+  checks: HealthCheckEntry[];
 }
 
 const REVISION = 'revision';
@@ -55,6 +61,7 @@ export class MongoStore implements ServiceStore {
     private readonly db: mongoose.mongo.Db,
     private readonly services: Collection<ServiceDocument>,
     private readonly counters: Collection<Counter>,
+    private readonly histories: Collection<History>,
   ) {}
 
   static async connect(url: string): Promise<MongoStore> {
@@ -64,7 +71,13 @@ export class MongoStore implements ServiceStore {
       await connection.asPromise();
       const db = connection.db;
       if (!db) throw new Error('MongoDB connection opened without a database');
-      const store = new MongoStore(connection, db, db.collection<ServiceDocument>('services'), db.collection<Counter>('counters'));
+      const store = new MongoStore(
+        connection,
+        db,
+        db.collection<ServiceDocument>('services'),
+        db.collection<Counter>('counters'),
+        db.collection<History>('health_checks'),
+      );
       await store.prepare();
       return store;
     } catch (error) {
@@ -105,7 +118,9 @@ export class MongoStore implements ServiceStore {
   /** Atomic delete; the removal itself is a catalog change, so it gets a revision. */
   private async deleteWhere(filter: Filter): Promise<ServiceRecord | null> {
     const doc = await this.services.findOneAndDelete(filter);
-    return doc ? { ...fromDocument(doc), revision: await this.nextRevision() } : null;
+    if (!doc) return null;
+    await this.histories.deleteOne({ _id: doc._id });
+    return { ...fromDocument(doc), revision: await this.nextRevision() };
   }
 
   /** Whoever holds the endpoint or instance `draft` asks for, other than `draft` itself. */
@@ -284,5 +299,20 @@ export class MongoStore implements ServiceStore {
     const records = docs.map(fromDocument);
     const last = records.at(-1);
     return { revision, records, next: records.length === limit && last ? last.service_id : null };
+  }
+
+  async appendHealthCheck(serviceId: string, entry: HealthCheckEntry): Promise<void> {
+    if (!(await this.services.findOne({ _id: serviceId }, { projection: { _id: 1 } }))) return;
+    await this.histories.updateOne(
+      { _id: serviceId },
+      { $push: { checks: { $each: [entry], $slice: -HEALTH_HISTORY.perService } } },
+      { upsert: true },
+    );
+  }
+
+  async healthChecks(serviceId: string, limit: number, since: number): Promise<{ checks: HealthCheckEntry[]; total: number }> {
+    const history = await this.histories.findOne({ _id: serviceId });
+    const recent = (history?.checks ?? []).filter((entry) => Date.parse(entry.checked_at) >= since).reverse();
+    return { checks: recent.slice(0, limit), total: recent.length };
   }
 }

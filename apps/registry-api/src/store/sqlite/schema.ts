@@ -4,7 +4,10 @@
  * keeps id → rowid in memory), and the revision counter. A write touches its row and
  * the counter, a few pages of WAL, nothing else.
  */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
+
+/** The oldest version this code opens (and brings up to date by running SCHEMA again). */
+export const OLDEST_SUPPORTED_VERSION = 3;
 
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (
@@ -17,4 +20,15 @@ CREATE TABLE IF NOT EXISTS service_docs (
   rowid INTEGER PRIMARY KEY,
   doc   TEXT NOT NULL
 );
+
+-- Check history: a fixed ring of slots per service (slot = seq % HEALTH_HISTORY.perService),
+-- so it never grows past that many rows per service however long checks run.
+CREATE TABLE IF NOT EXISTS health_checks (
+  service_id TEXT NOT NULL,
+  slot       INTEGER NOT NULL,
+  seq        INTEGER NOT NULL,
+  checked_at INTEGER NOT NULL,
+  doc        TEXT NOT NULL,
+  PRIMARY KEY (service_id, slot)
+) WITHOUT ROWID;
 `;

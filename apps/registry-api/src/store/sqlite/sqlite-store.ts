@@ -1,4 +1,4 @@
-import type { StatusCounts } from '@beacon/contracts';
+import { HEALTH_HISTORY, type HealthCheckEntry, type StatusCounts } from '@beacon/contracts';
 import { StartupError } from '@beacon/platform';
 import Database, { type Database as Db, type Statement } from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
@@ -16,7 +16,7 @@ import {
   type ServiceStore,
   type SnapshotPage,
 } from '../service-store';
-import { SCHEMA, SCHEMA_VERSION } from './schema';
+import { OLDEST_SUPPORTED_VERSION, SCHEMA, SCHEMA_VERSION } from './schema';
 
 export interface SqliteStoreOptions {
   path: string;
@@ -48,8 +48,9 @@ interface Change {
 
 /** Changes waiting for the next commit, and who waits for it. */
 interface Batch {
-  /** Last state per id; null deletes the row. */
+  /** Last state per id; null deletes the row (and the service's history). */
   writes: Map<string, ServiceRecord | null>;
+  checks: { serviceId: string; seq: number; checkedAt: number; doc: string }[];
   revision: number;
   waiters: { resolve: () => void; reject: (error: unknown) => void }[];
 }
@@ -75,6 +76,11 @@ export class SqliteStore implements ServiceStore {
   private readonly saveRevision: Statement;
   /** Row of each service in `service_docs`: updates and deletes go by rowid, no index on ids. */
   private rowids = new Map<string, number | bigint>();
+  /** Next history sequence number per service (its slot is seq modulo the ring size). */
+  private checkSeq = new Map<string, number>();
+  private readonly putCheck: Statement;
+  private readonly deleteChecks: Statement;
+  private readonly readChecks: Statement;
 
   constructor(options: SqliteStoreOptions) {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
@@ -93,13 +99,24 @@ export class SqliteStore implements ServiceStore {
     }
     this.db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
     const version = this.readMeta('schema_version');
-    if (version !== SCHEMA_VERSION) {
-      throw new Error(`${options.path} has schema version ${version}; this registry-api reads version ${SCHEMA_VERSION}`);
+    if (version < OLDEST_SUPPORTED_VERSION || version > SCHEMA_VERSION) {
+      throw new StartupError(
+        `${options.path} has schema version ${version}; this registry-api reads versions ${OLDEST_SUPPORTED_VERSION}–${SCHEMA_VERSION}`,
+      );
     }
+    // Newer versions only add tables, which SCHEMA has just created.
+    this.db.prepare(`UPDATE meta SET value = ? WHERE key = 'schema_version'`).run(SCHEMA_VERSION);
     this.insert = this.db.prepare('INSERT INTO service_docs (doc) VALUES (?)');
     this.update = this.db.prepare('UPDATE service_docs SET doc = ? WHERE rowid = ?');
     this.deleteRow = this.db.prepare('DELETE FROM service_docs WHERE rowid = ?');
     this.saveRevision = this.db.prepare(`UPDATE meta SET value = ? WHERE key = 'revision'`);
+    this.putCheck = this.db.prepare(
+      'INSERT OR REPLACE INTO health_checks (service_id, slot, seq, checked_at, doc) VALUES (?, ?, ?, ?, ?)',
+    );
+    this.deleteChecks = this.db.prepare('DELETE FROM health_checks WHERE service_id = ?');
+    this.readChecks = this.db.prepare(
+      'SELECT doc FROM health_checks WHERE service_id = ? AND checked_at >= ? ORDER BY seq DESC',
+    );
     this.load();
   }
 
@@ -109,13 +126,20 @@ export class SqliteStore implements ServiceStore {
     const rowids = new Map<string, number | bigint>();
     const rows = this.db.prepare('SELECT rowid, doc FROM service_docs').iterate() as Iterable<{ rowid: number; doc: string }>;
     for (const row of rows) {
-      const record = JSON.parse(row.doc) as ServiceRecord;
+      // Fields added since a row was written take their defaults.
+      const stored = JSON.parse(row.doc) as Partial<ServiceRecord>;
+      const record = { ...stored, critical_load_alerted: stored.critical_load_alerted ?? false } as ServiceRecord;
       index.put(record);
       rowids.set(record.service_id, row.rowid);
     }
     this.index = index;
     this.rowids = rowids;
     this.revision = this.readMeta('revision');
+    const sequences = this.db.prepare('SELECT service_id, MAX(seq) AS seq FROM health_checks GROUP BY service_id').all() as {
+      service_id: string;
+      seq: number;
+    }[];
+    this.checkSeq = new Map(sequences.map((row) => [row.service_id, row.seq + 1]));
   }
 
   private readMeta(key: string): number {
@@ -132,15 +156,23 @@ export class SqliteStore implements ServiceStore {
     this.revision = lastRevision;
     for (const id of change.remove) this.index.delete(id);
     for (const record of change.put) this.index.put(record);
-    if (!this.batch) {
-      this.batch = { writes: new Map(), revision: lastRevision, waiters: [] };
-      setImmediate(() => this.flush());
+    const batch = this.pendingBatch();
+    for (const id of change.remove) {
+      batch.writes.set(id, null);
+      this.checkSeq.delete(id);
     }
-    const batch = this.batch;
-    for (const id of change.remove) batch.writes.set(id, null);
     for (const record of change.put) batch.writes.set(record.service_id, record);
     batch.revision = lastRevision;
     return new Promise((resolve, reject) => batch.waiters.push({ resolve, reject }));
+  }
+
+  /** The batch the next flush commits, opened (and its flush scheduled) on first use in a turn. */
+  private pendingBatch(): Batch {
+    if (!this.batch) {
+      this.batch = { writes: new Map(), checks: [], revision: this.revision, waiters: [] };
+      setImmediate(() => this.flush());
+    }
+    return this.batch;
   }
 
   /**
@@ -155,6 +187,9 @@ export class SqliteStore implements ServiceStore {
     try {
       this.db.transaction(() => {
         for (const [id, record] of batch.writes) this.write(id, record);
+        for (const check of batch.checks) {
+          this.putCheck.run(check.serviceId, check.seq % HEALTH_HISTORY.perService, check.seq, check.checkedAt, check.doc);
+        }
         this.saveRevision.run(batch.revision);
       })();
     } catch (error) {
@@ -174,6 +209,7 @@ export class SqliteStore implements ServiceStore {
     const rowid = this.rowids.get(id);
     if (record === null) {
       if (rowid !== undefined) this.deleteRow.run(rowid);
+      this.deleteChecks.run(id);
       this.rowids.delete(id);
     } else if (rowid !== undefined) {
       this.update.run(JSON.stringify(record), rowid);
@@ -272,5 +308,19 @@ export class SqliteStore implements ServiceStore {
 
   snapshotCursor(record: ServiceRecord): string {
     return cursorOf(record);
+  }
+
+  async appendHealthCheck(serviceId: string, entry: HealthCheckEntry): Promise<void> {
+    if (!this.index.get(serviceId)) return;
+    const seq = this.checkSeq.get(serviceId) ?? 0;
+    this.checkSeq.set(serviceId, seq + 1);
+    const batch = this.pendingBatch();
+    batch.checks.push({ serviceId, seq, checkedAt: Date.parse(entry.checked_at), doc: JSON.stringify(entry) });
+    return new Promise((resolve, reject) => batch.waiters.push({ resolve, reject }));
+  }
+
+  async healthChecks(serviceId: string, limit: number, since: number): Promise<{ checks: HealthCheckEntry[]; total: number }> {
+    const rows = this.readChecks.all(serviceId, since) as { doc: string }[];
+    return { checks: rows.slice(0, limit).map((row) => JSON.parse(row.doc) as HealthCheckEntry), total: rows.length };
   }
 }

@@ -1,0 +1,175 @@
+import { Subjects, type ProbeResult, type Service } from '@beacon/contracts';
+import { EventRecorder, waitFor } from '@beacon/testing';
+import { connect, type NatsConnection } from 'nats';
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { call, startRegistry, type RegistryFixture } from './registry-fixture';
+
+/**
+ * registry-api's side of health checks, driven by probe results published on NATS
+ * exactly as health-prober publishes them.
+ */
+interface Event {
+  type: string;
+  revision: number;
+  service: Service;
+  previous_health?: string;
+  load?: number;
+}
+
+let registry: RegistryFixture;
+let events: EventRecorder<Event>;
+let client: NatsConnection;
+let clock = Date.now();
+
+beforeAll(async () => {
+  registry = await startRegistry({ CRITICAL_LOAD_THRESHOLD: '0.8' });
+  events = await EventRecorder.start<Event>(registry.nats.url, 'beacon.events.service.>');
+  client = await connect({ servers: registry.nats.url });
+});
+
+afterAll(async () => {
+  await events?.close();
+  await client?.close();
+  await registry?.dispose();
+});
+
+async function register(overrides: Record<string, unknown> = {}): Promise<Service> {
+  const url = `http://10.1.0.1:${1000 + Math.floor(Math.random() * 50000)}/health`;
+  const response = await call<Service>('POST', `${registry.base}/services/register`, {
+    name: `checked-${randomUUID().slice(0, 8)}`,
+    host: '10.1.0.1',
+    port: 8080,
+    health_check_url: url,
+    health_check_retries: 3,
+    ...overrides,
+  });
+  expect(response.status).toBe(201);
+  return response.body;
+}
+
+function result(service: Service, overrides: Partial<ProbeResult> = {}): ProbeResult {
+  clock += 10;
+  return {
+    service_id: service.service_id,
+    kind: 'http',
+    target: service.health_check_url ?? '',
+    ok: true,
+    health: 'healthy',
+    outcome: 'healthy',
+    status_code: 200,
+    response_time_ms: 1.5,
+    load: null,
+    error: null,
+    checked_at: new Date(clock).toISOString(),
+    prober_id: 'test-prober',
+    ...overrides,
+  };
+}
+
+const failing = (service: Service): ProbeResult =>
+  result(service, { ok: false, health: 'unhealthy', outcome: 'error', status_code: null, error: 'ECONNREFUSED' });
+
+/** Publishes results in order and waits until the last one is applied (its check time shows). */
+async function deliver(...results: ProbeResult[]): Promise<Service> {
+  for (const each of results) {
+    client.publish(Subjects.probeResult, new TextEncoder().encode(JSON.stringify({ v: 1, type: 'probe.result', timestamp: each.checked_at, result: each })));
+  }
+  const last = results.at(-1) as ProbeResult;
+  return waitFor(`result at ${last.checked_at} applied`, async () => {
+    const response = await call<Service>('GET', `${registry.base}/services/${last.service_id}`);
+    return response.body.last_health_check === last.checked_at ? response.body : undefined;
+  });
+}
+
+const ofType = (service: Service, type: string): Event[] =>
+  events.messages.filter((m) => m.data.type === type && m.data.service.service_id === service.service_id).map((m) => m.data);
+
+describe('probe results in registry-api', () => {
+  it('turns unhealthy after 3 failures with one health_changed, ignores a blip, and recovers', async () => {
+    const service = await register();
+    expect((await deliver(result(service))).health).toBe('healthy');
+    const blip = await deliver(failing(service), result(service));
+    expect([blip.health, blip.status]).toEqual(['healthy', 'active']);
+    const down = await deliver(failing(service), failing(service), failing(service));
+    expect([down.health, down.status, down.consecutive_health_failures]).toEqual(['unhealthy', 'unhealthy', 3]);
+    const discovered = await call<{ services: Service[] }>('GET', `${registry.base}/services/discover?name=${service.name}`);
+    expect(discovered.body.services).toHaveLength(0);
+    const back = await deliver(result(service));
+    expect([back.health, back.status]).toEqual(['healthy', 'active']);
+    await waitFor('health_changed events', () => ofType(service, 'service.health_changed').length >= 3);
+    expect(ofType(service, 'service.health_changed').map((e) => `${e.previous_health}->${e.service.health}`)).toEqual([
+      'unknown->healthy',
+      'healthy->unhealthy',
+      'unhealthy->healthy',
+    ]);
+  });
+
+  it('reads degraded when the service says so, and reports load', async () => {
+    const service = await register();
+    const degraded = await deliver(result(service, { health: 'degraded', outcome: 'degraded', load: 0.42 }));
+    expect([degraded.health, degraded.status, degraded.load]).toEqual(['degraded', 'active', 0.42]);
+  });
+
+  it('sends one critical_load per crossing of the threshold', async () => {
+    const service = await register();
+    await deliver(...[0.5, 0.9, 0.95, 0.85].map((load) => result(service, { load })));
+    await waitFor('critical_load', () => ofType(service, 'service.critical_load').length >= 1);
+    await deliver(result(service, { load: 0.6 }), result(service, { load: 0.91 }));
+    await waitFor('second critical_load', () => ofType(service, 'service.critical_load').length >= 2);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(ofType(service, 'service.critical_load').map((e) => e.load)).toEqual([0.9, 0.91]);
+  });
+
+  it('keeps a checked service alive with no heartbeat (smart TTL)', async () => {
+    const service = await register({ ttl: 10 });
+    const deadline = Date.parse(service.expires_at);
+    while (Date.now() < deadline + 2000) {
+      await deliver(result(service));
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+    const alive = await call<Service>('GET', `${registry.base}/services/${service.service_id}`);
+    expect(alive.body.status).toBe('active');
+    expect(Date.parse(alive.body.expires_at)).toBeGreaterThan(Date.now() + 5000);
+  }, 30_000);
+
+  it('ignores results for a target the service no longer has, and drops invalid ones', async () => {
+    const service = await register();
+    await deliver(result(service));
+    const before = await call<Service>('GET', `${registry.base}/services/${service.service_id}`);
+    client.publish(Subjects.probeResult, new TextEncoder().encode(JSON.stringify({ result: { ...failing(service), target: 'http://old/health' } })));
+    client.publish(Subjects.probeResult, new TextEncoder().encode(JSON.stringify({ result: { service_id: service.service_id, ok: 'yes' } })));
+    client.publish(Subjects.probeResult, new TextEncoder().encode('not json'));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const after = await call<Service>('GET', `${registry.base}/services/${service.service_id}`);
+    expect(after.body.revision).toBe(before.body.revision);
+    const metrics = await (await fetch(`${registry.api.url}/metrics`)).text();
+    expect(metrics).toMatch(/beacon_probe_results_total\{result="invalid"[^}]*\} [1-9]/);
+  });
+
+  it('serves the check history, newest first', async () => {
+    const service = await register();
+    await deliver(result(service, { response_time_ms: 1 }), failing(service), result(service, { response_time_ms: 3 }));
+    const history = await call<{ service_id: string; checks: { outcome: string; response_time_ms: number }[]; total: number }>(
+      'GET',
+      `${registry.base}/services/${service.service_id}/health-checks?limit=2`,
+    );
+    expect(history.status).toBe(200);
+    expect(history.body.total).toBe(3);
+    expect(history.body.checks.map((c) => c.outcome)).toEqual(['healthy', 'error']);
+    expect((await call('GET', `${registry.base}/services/${randomUUID()}/health-checks`)).status).toBe(404);
+    expect((await call('GET', `${registry.base}/services/${service.service_id}/health-checks?limit=0`)).status).toBe(400);
+  });
+
+  it('answers the on-demand check route with clear errors when it cannot check', async () => {
+    const unchecked = await call<Service>('POST', `${registry.base}/services/register`, { name: `plain-${randomUUID().slice(0, 6)}`, host: '10.1.0.2', port: 1 });
+    const noCheck = await call<{ detail: string }>('POST', `${registry.base}/services/${unchecked.body.service_id}/health-check`);
+    expect(noCheck.status).toBe(409);
+    expect(noCheck.body.detail).toMatch(/no health_check_url/);
+    const checked = await register();
+    const noProber = await call<{ detail: string }>('POST', `${registry.base}/services/${checked.service_id}/health-check`);
+    expect(noProber.status).toBe(503);
+    expect(noProber.body.detail).toMatch(/health-prober/);
+    expect((await call('POST', `${registry.base}/services/${randomUUID()}/health-check`)).status).toBe(404);
+  });
+});
