@@ -88,7 +88,7 @@ describe('ttl-reaper', () => {
     expect(lag).toBeLessThan(1500);
     const read = (await (await fetch(api(`/services/${silent.service_id}`))).json()) as Service;
     expect(read.status).toBe('expired');
-    expect((await (await fetch(api(`/services/${kept.service_id}`))).json()).status).toBe('active');
+    expect(((await (await fetch(api(`/services/${kept.service_id}`))).json()) as Service).status).toBe('active');
 
     // Retention is 2 s here: the purge removes it and says why.
     await waitFor('purge', () =>
