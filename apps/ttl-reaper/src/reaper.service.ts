@@ -56,7 +56,8 @@ export class ReaperService implements OnApplicationBootstrap, OnApplicationShutd
     this.housekeepingRuns = metrics.counter('beacon_reaper_housekeeping_total', 'Sweeps and purges by result', ['job', 'result']);
   }
 
-  onApplicationBootstrap(): void {
+  async onApplicationBootstrap(): Promise<void> {
+    await this.membership.ready;
     this.view.onChange((change) => this.track(change));
     this.membership.onChange(() => this.rebuild());
     this.rebuild();

@@ -1,4 +1,11 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown, type Provider } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+  type Provider,
+} from '@nestjs/common';
 import type { Logger } from 'pino';
 import { CatalogView } from '../catalog/catalog-view';
 import { HealthService } from '../health/health.service';
@@ -25,16 +32,19 @@ class CatalogViewLifecycle implements OnApplicationBootstrap, OnApplicationShutd
   }
 }
 
-/** Joins before the app starts working, and says goodbye first thing on shutdown. */
+/**
+ * Joins at bootstrap (work waits for `membership.ready`), and says goodbye before the
+ * app winds down its work, so peers take over while in-flight work finishes here.
+ */
 @Injectable()
-class MembershipLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+class MembershipLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
   constructor(@Inject(Membership) private readonly membership: Membership) {}
 
   async onApplicationBootstrap(): Promise<void> {
     await this.membership.start();
   }
 
-  onApplicationShutdown(): void {
+  beforeApplicationShutdown(): void {
     this.membership.stop();
   }
 }

@@ -32,6 +32,15 @@ export class Membership {
   private sorted: string[];
   private subscription: Subscription | null = null;
   private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
+  private settled!: () => void;
+  /**
+   * Resolves once `start` has listened for peers: work that depends on ownership waits
+   * for it, so a starting replica never briefly believes it owns every key.
+   */
+  readonly ready = new Promise<void>((resolve) => {
+    this.settled = resolve;
+  });
 
   constructor(
     private readonly nats: NatsService,
@@ -72,10 +81,13 @@ export class Membership {
     // Peers answer a newcomer at once; a reconnect may have hidden us from them.
     this.nats.onReconnect(() => this.announce(false));
     await new Promise((resolve) => setTimeout(resolve, this.options.settleMs));
+    this.settled();
   }
 
-  /** Says goodbye so the others take over this replica's keys now, not after a timeout. */
+  /** Says goodbye so the others take over this replica's keys now, not after a timeout. Idempotent. */
   stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     this.announce(true);
