@@ -1,10 +1,45 @@
-import { catalogViewEnv, platformEnv, workerEnv, type EnvValues } from '@beacon/platform';
+import { catalogViewEnv, env, platformEnv, workerEnv, type EnvValues, type FieldSpec } from '@beacon/platform';
+import { parseCidr } from './ssrf/cidr';
+
+/** A list of CIDR ranges or single addresses; a bad entry fails the boot, named. */
+function cidrList(doc: string, fallback: string[]): FieldSpec<string[]> {
+  const list = env.list({ doc, default: fallback });
+  return {
+    ...list,
+    parse(raw) {
+      const parsed = list.parse(raw);
+      if ('error' in parsed) return parsed;
+      const bad = parsed.value.filter((entry) => parseCidr(entry) === null);
+      return bad.length > 0
+        ? { error: `has entries that are not an IP address or CIDR range: ${bad.map((entry) => `"${entry}"`).join(', ')}` }
+        : parsed;
+    },
+  };
+}
 
 /** health-prober's variables, validated at boot. */
 export const proberEnv = {
   ...platformEnv,
   ...catalogViewEnv,
   ...workerEnv(9102),
+  PROBE_DENY_CIDRS: cidrList(
+    'ranges never probed (SSRF guard): link-local, where cloud metadata lives, by default; also catches IPv4-mapped IPv6',
+    ['169.254.0.0/16', 'fe80::/10'],
+  ),
+  PROBE_ALLOW_CIDRS: cidrList('if set, only targets inside these ranges are probed (besides the deny list)', []),
+  PROBE_CONCURRENCY: env.int({ doc: 'health checks in flight at once; due checks beyond it wait their turn', default: 256, min: 1, max: 10_000 }),
+  PROBE_JITTER: env.number({
+    doc: 'fraction of the interval each check moves at random (0.1 = ±10%), so targets do not fire in lockstep',
+    default: 0.1,
+    min: 0,
+    max: 0.5,
+  }),
+  PROBE_MAX_BODY_BYTES: env.int({
+    doc: 'bytes of a health response body read at most (a larger body is abandoned, not buffered)',
+    default: 64 * 1024,
+    min: 0,
+    max: 16 * 1024 * 1024,
+  }),
 };
 
 export type ProberEnv = EnvValues<typeof proberEnv>;

@@ -1,0 +1,29 @@
+import { PROBE_OUTCOMES } from '@beacon/contracts';
+import { MetricsService } from '@beacon/platform';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Counter, Gauge, Histogram } from 'prom-client';
+
+/** The prober's own metrics (the platform adds process, HTTP and NATS ones). */
+@Injectable()
+export class ProberMetrics {
+  readonly probes: Counter<'outcome'>;
+  readonly duration: Histogram<'kind'>;
+  readonly ownedTargets: Gauge;
+  readonly inFlight: Gauge;
+  readonly waiting: Gauge;
+
+  constructor(@Inject(MetricsService) metrics: MetricsService) {
+    this.probes = metrics.counter('beacon_probes_total', 'Health checks run, by outcome', ['outcome']);
+    // Every outcome from zero, so rate() and alerts see a series before the first failure.
+    for (const outcome of PROBE_OUTCOMES) this.probes.inc({ outcome }, 0);
+    this.duration = metrics.histogram(
+      'beacon_probe_duration_seconds',
+      'Time one health check took, by kind (http or tcp)',
+      [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      ['kind'],
+    );
+    this.ownedTargets = metrics.gauge('beacon_prober_owned_targets', 'Targets this replica checks on a schedule (its share of the catalog)');
+    this.inFlight = metrics.gauge('beacon_probes_in_flight', 'Health checks running now');
+    this.waiting = metrics.gauge('beacon_probes_waiting', 'Health checks due but waiting for a slot (PROBE_CONCURRENCY)');
+  }
+}

@@ -1,0 +1,97 @@
+import { Subjects, type ProbeResult, type ProbeResultEvent, type Service } from '@beacon/contracts';
+import { EventRecorder, startApp, startNatsServer, type AppProcess, type NatsServerHandle } from '@beacon/testing';
+import { connect, type NatsConnection } from 'nats';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * A real stack for the prober: nats-server, registry-api on a temporary SQLite file, and
+ * health-prober processes, with a recorder of every `beacon.events.probe.result`.
+ * Everything started is stopped by `dispose`, also when start-up fails half-way.
+ */
+export interface Stack {
+  nats: NatsServerHandle;
+  registry: AppProcess;
+  /** `http://127.0.0.1:<port>/api/v1` */
+  base: string;
+  results: EventRecorder<ProbeResultEvent>;
+  client: NatsConnection;
+  probers: AppProcess[];
+  startProber(env?: Record<string, string>): Promise<AppProcess>;
+  register(body: Record<string, unknown>): Promise<Service>;
+  /** A request as any NATS client sends it: plain JSON both ways. */
+  request<T = Record<string, unknown>>(subject: string, payload: unknown, timeoutMs?: number): Promise<T>;
+  /** Results recorded so far for one service. */
+  resultsFor(serviceId: string): ProbeResult[];
+  dispose(): Promise<void>;
+}
+
+export async function startStack(): Promise<Stack> {
+  const cleanups: (() => Promise<unknown> | unknown)[] = [];
+  const dispose = async (): Promise<void> => {
+    for (const cleanup of cleanups.reverse()) {
+      try {
+        await cleanup();
+      } catch {
+        // Keep stopping the rest.
+      }
+    }
+  };
+  try {
+    const nats = await startNatsServer();
+    cleanups.push(() => nats.dispose());
+    const dir = mkdtempSync(join(tmpdir(), 'beacon-prober-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const registry = await startApp('registry-api', {
+      env: { NATS_URL: nats.url, BEACON_SQLITE_PATH: join(dir, 'beacon.db') },
+      portVariable: 'BEACON_PORT',
+    });
+    cleanups.push(() => registry.stop('SIGKILL'));
+    const results = await EventRecorder.start<ProbeResultEvent>(nats.url, Subjects.probeResult);
+    cleanups.push(() => results.close());
+    const client = await connect({ servers: nats.url });
+    cleanups.push(() => client.close());
+    const base = `${registry.url}/api/v1`;
+    const probers: AppProcess[] = [];
+    const stack: Stack = {
+      nats,
+      registry,
+      base,
+      results,
+      client,
+      probers,
+      async startProber(env = {}) {
+        const prober = await startApp('health-prober', {
+          env: { NATS_URL: nats.url, BEACON_RESYNC_INTERVAL: '2', ...env },
+          portVariable: 'HTTP_PORT',
+        });
+        probers.push(prober);
+        cleanups.push(() => prober.stop('SIGKILL'));
+        return prober;
+      },
+      async register(body) {
+        const response = await fetch(`${base}/services/register`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+        const text = await response.text();
+        if (response.status !== 201) throw new Error(`register answered ${response.status}: ${text}`);
+        return JSON.parse(text) as Service;
+      },
+      async request<T>(subject: string, payload: unknown, timeoutMs = 5000) {
+        const reply = await client.request(subject, new TextEncoder().encode(JSON.stringify(payload)), { timeout: timeoutMs });
+        return JSON.parse(new TextDecoder().decode(reply.data)) as T;
+      },
+      resultsFor(serviceId) {
+        return results.messages.map((message) => message.data.result).filter((result) => result.service_id === serviceId);
+      },
+      dispose,
+    };
+    return stack;
+  } catch (error) {
+    await dispose();
+    throw error;
+  }
+}
