@@ -1,0 +1,166 @@
+import type { Service } from '@beacon/contracts';
+import { createServer, type Server } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startApp, type AppProcess } from '../src/app-process';
+import { EventRecorder } from '../src/event-recorder';
+import { startNatsServer, type NatsServerHandle } from '../src/nats-server';
+import { freePort, sleep, waitFor } from '../src/ports';
+
+/**
+ * The apps together, as deployed: nats-server, registry-api, ttl-reaper and
+ * health-prober processes, with HTTP targets served from this test.
+ */
+interface Event {
+  type: string;
+  timestamp: string;
+  revision: number;
+  service: Service;
+}
+interface ProbeEvent {
+  result: { service_id: string; outcome: string; checked_at: string };
+}
+
+let nats: NatsServerHandle;
+let dir: string;
+let registry: AppProcess;
+let reaper: AppProcess;
+let prober: AppProcess;
+let target: Server;
+let targetPort: number;
+let targetHealthy = true;
+let events: EventRecorder<Event>;
+let probes: EventRecorder<ProbeEvent>;
+
+const api = (path: string): string => `${registry.url}/api/v1${path}`;
+
+async function call<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+  const response = await fetch(api(path), {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
+}
+
+async function register(extra: Record<string, unknown> = {}): Promise<Service> {
+  const response = await call<Service>('POST', '/services/register', {
+    name: `sys-${randomUUID().slice(0, 8)}`,
+    host: '127.0.0.1',
+    port: 1 + Math.floor(Math.random() * 60000),
+    ttl: 10,
+    ...extra,
+  });
+  expect(response.status).toBe(201);
+  return response.body;
+}
+
+const checked = (extra: Record<string, unknown> = {}): Promise<Service> =>
+  register({ health_check_url: `http://127.0.0.1:${targetPort}/health`, health_check_interval: 1, health_check_timeout: 1, ...extra });
+
+const eventsOf = (id: string, type: string): Event[] =>
+  events.messages.filter((m) => m.data.type === type && m.data.service.service_id === id).map((m) => m.data);
+
+const probedAfter = (id: string, since: number): boolean =>
+  probes.messages.some((m) => m.data.result.service_id === id && Date.parse(m.data.result.checked_at) > since);
+
+beforeAll(async () => {
+  nats = await startNatsServer();
+  dir = mkdtempSync(join(tmpdir(), 'beacon-system-'));
+  targetPort = await freePort();
+  target = createServer((_request, response) => {
+    response.writeHead(targetHealthy ? 200 : 503, { 'content-type': 'application/json' });
+    response.end(JSON.stringify({ status: targetHealthy ? 'healthy' : 'unhealthy', load_percentage: 0.2 }));
+  });
+  await new Promise<void>((resolve) => target.listen(targetPort, '127.0.0.1', resolve));
+  const common = { NATS_URL: nats.url, BEACON_RESYNC_INTERVAL: '5' };
+  registry = await startApp('registry-api', { env: { ...common, BEACON_SQLITE_PATH: join(dir, 'beacon.db') }, portVariable: 'BEACON_PORT' });
+  reaper = await startApp('ttl-reaper', { env: { ...common, BEACON_TTL_CLEANUP_INTERVAL: '5' }, portVariable: 'HTTP_PORT', readyPath: '/ready' });
+  prober = await startApp('health-prober', { env: common, portVariable: 'HTTP_PORT', readyPath: '/ready' });
+  events = await EventRecorder.start<Event>(nats.url, 'beacon.events.service.>');
+  probes = await EventRecorder.start<ProbeEvent>(nats.url, 'beacon.events.probe.result');
+});
+
+afterAll(async () => {
+  for (const app of [prober, reaper, registry]) await app?.stop('SIGKILL');
+  await events?.close().catch(() => undefined);
+  await probes?.close().catch(() => undefined);
+  await new Promise((resolve) => target?.close(resolve));
+  await nats?.dispose();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the apps together', () => {
+  it('checks on demand through the real prober and applies the result before answering', async () => {
+    const service = await checked({ health_check_interval: 3600 });
+    const response = await call<{ result: { outcome: string; load: number }; service: Service }>('POST', `/services/${service.service_id}/health-check`);
+    expect(response.status).toBe(200);
+    expect(response.body.result.outcome).toBe('healthy');
+    expect(response.body.service.health).toBe('healthy');
+    expect(response.body.service.load).toBe(0.2);
+    const history = await call<{ total: number }>('GET', `/services/${service.service_id}/health-checks`);
+    expect(history.body.total).toBe(1);
+  });
+
+  it('keeps a checked service alive with no heartbeat, turns it unhealthy on failures and back on recovery', async () => {
+    const service = await checked({ health_check_retries: 3 });
+    await sleep(Date.parse(service.expires_at) - Date.now() + 1500);
+    expect((await call<Service>('GET', `/services/${service.service_id}`)).body.status).toBe('active');
+
+    targetHealthy = false;
+    try {
+      await waitFor('unhealthy', async () => (await call<Service>('GET', `/services/${service.service_id}`)).body.health === 'unhealthy', 15_000);
+    } finally {
+      targetHealthy = true;
+    }
+    await waitFor('recovered', async () => (await call<Service>('GET', `/services/${service.service_id}`)).body.status === 'active', 10_000);
+    expect(eventsOf(service.service_id, 'service.health_changed').map((e) => e.service.health)).toEqual(['healthy', 'unhealthy', 'healthy']);
+  }, 40_000);
+
+  it('refuses a metadata-service target and says so in the history', async () => {
+    const service = await register({ health_check_url: 'http://169.254.169.254/latest/meta-data', health_check_interval: 1 });
+    await waitFor('refused checks', async () => {
+      const history = await call<{ checks: { outcome: string; error: string }[] }>('GET', `/services/${service.service_id}/health-checks`);
+      return history.body.checks.length >= 3 && history.body.checks.every((check) => check.outcome === 'refused');
+    }, 15_000);
+    expect((await call<Service>('GET', `/services/${service.service_id}`)).body.health).toBe('unhealthy');
+  }, 20_000);
+
+  it('converges after NATS restarts: nothing is left unexpired or unprobed', async () => {
+    const silentBefore = await register();
+    const checkedBefore = await checked();
+    await sleep(1000);
+
+    await nats.stop();
+    // While NATS is down the REST API still works; these changes' events are lost or late.
+    const silentDuring = await register();
+    const checkedDuring = await checked();
+    await sleep(3000);
+    await nats.start();
+    const restartedAt = Date.now();
+
+    // Expired on time by the reaper (its view learns of silentDuring from a resync).
+    for (const service of [silentBefore, silentDuring]) {
+      await waitFor(`expired event for ${service.name}`, () => eventsOf(service.service_id, 'service.expired').length > 0, 20_000);
+      const expired = eventsOf(service.service_id, 'service.expired')[0] as Event;
+      expect(Date.parse(expired.timestamp) - Math.max(Date.parse(service.expires_at), restartedAt)).toBeLessThan(7_000);
+    }
+    // Probed again, and kept alive by the checks.
+    for (const service of [checkedBefore, checkedDuring]) {
+      await waitFor(`probe of ${service.name} after the restart`, () => probedAfter(service.service_id, restartedAt), 15_000);
+    }
+    await sleep(Math.max(0, Date.parse(checkedDuring.expires_at) - Date.now() + 1000));
+    for (const service of [checkedBefore, checkedDuring]) {
+      const current = (await call<Service>('GET', `/services/${service.service_id}`)).body;
+      expect([current.status, current.health]).toEqual(['active', 'healthy']);
+    }
+    for (const app of [registry, reaper, prober]) {
+      const ready = await fetch(`${app.url}/ready`);
+      expect(ready.status).toBe(200);
+    }
+  }, 60_000);
+});
