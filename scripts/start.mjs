@@ -14,7 +14,11 @@ const children = [];
 let stopping = false;
 
 /** Apps to run, in start order. */
-const apps = [{ name: 'registry-api', portVariable: 'BEACON_PORT', port: Number(process.env.BEACON_PORT ?? 8097) }];
+const apps = [
+  { name: 'registry-api', portVariable: 'BEACON_PORT', port: Number(process.env.BEACON_PORT ?? 8097) },
+  { name: 'ttl-reaper', portVariable: 'HTTP_PORT', port: Number(process.env.REAPER_HTTP_PORT ?? 9101) },
+  { name: 'health-prober', portVariable: 'HTTP_PORT', port: Number(process.env.PROBER_HTTP_PORT ?? 9102) },
+];
 
 function log(name, line, color = 90) {
   process.stdout.write(`\x1b[${color}m${name.padEnd(14)}|\x1b[0m ${line}\n`);

@@ -7,7 +7,7 @@ import { proberEnv } from './config';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { version } = require('../package.json') as { version: string };
 
-runMain('health-prober', async () => {
+runMain('health-prober', proberEnv, async () => {
   const config = loadEnv(proberEnv);
   const app = await createHttpApp(AppModule.forRoot(config, version), { bodyLimit: MAX_BODY_BYTES });
   const logger = app.get<Logger>(ROOT_LOGGER);

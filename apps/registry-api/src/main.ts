@@ -8,7 +8,7 @@ import { setupOpenApi } from './openapi';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { version } = require('../package.json') as { version: string };
 
-runMain('registry-api', async () => {
+runMain('registry-api', registryEnv, async () => {
   const config = loadEnv(registryEnv);
   const app = await createHttpApp(AppModule.forRoot(config, version), {
     bodyLimit: MAX_BODY_BYTES,

@@ -7,7 +7,7 @@ import { reaperEnv } from './config';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { version } = require('../package.json') as { version: string };
 
-runMain('ttl-reaper', async () => {
+runMain('ttl-reaper', reaperEnv, async () => {
   const config = loadEnv(reaperEnv);
   const app = await createHttpApp(AppModule.forRoot(config, version), { bodyLimit: MAX_BODY_BYTES });
   const logger = app.get<Logger>(ROOT_LOGGER);

@@ -4,7 +4,7 @@
  */
 
 export interface FieldSpec<T> {
-  /** What the variable is for; "X is required" errors quote it. */
+  /** What the variable is for; `--help` and "X is required" errors quote it. */
   doc: string;
   /** Parses the raw string or returns an error sentence. */
   parse(raw: string): { value: T } | { error: string };
@@ -161,4 +161,15 @@ export function loadEnv<S extends EnvSchema>(
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return values as EnvValues<S>;
+}
+
+/** One line per variable: name, default and purpose (`<app> --help`). */
+export function describeEnv(schema: EnvSchema): string {
+  return Object.entries(schema)
+    .map(([name, field]) => {
+      const fallback = field.default === undefined ? '' : ` (default ${JSON.stringify(field.default)})`;
+      const alias = field.alias ? ` [also ${field.alias}]` : '';
+      return `${name}${alias}${fallback}: ${field.doc}`;
+    })
+    .join('\n');
 }

@@ -4,7 +4,7 @@ import { BadRequestException, type DynamicModule, type Type } from '@nestjs/comm
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import secureJson from 'secure-json-parse';
-import { ConfigError, StartupError } from '../config/env';
+import { ConfigError, StartupError, describeEnv, type EnvSchema } from '../config/env';
 import { HealthService } from '../health/health.service';
 import { NestLogBridge } from '../logging/nest-log-bridge';
 import { MetricsService } from '../metrics/metrics.service';
@@ -82,7 +82,15 @@ export async function createHttpApp(module: DynamicModule | Type<unknown>, optio
  * SIGTERM/SIGINT mark the app not-ready, finish in-flight work, and exit within
  * `shutdownTimeoutSeconds` even if something hangs.
  */
-export function runMain(appName: string, main: () => Promise<{ app: NestFastifyApplication; logger: Logger; shutdownTimeoutSeconds: number }>): void {
+export function runMain(
+  appName: string,
+  envSchema: EnvSchema,
+  main: () => Promise<{ app: NestFastifyApplication; logger: Logger; shutdownTimeoutSeconds: number }>,
+): void {
+  if (process.argv.includes('--help') || process.argv.includes('-h')) {
+    process.stdout.write(`${appName}: configured by environment variables\n\n${describeEnv(envSchema)}\n`);
+    return;
+  }
   main()
     .then(({ app, logger, shutdownTimeoutSeconds }) => {
       for (const signal of ['SIGTERM', 'SIGINT'] as const) {
