@@ -65,17 +65,11 @@ export class ProberCheckRequest {
   publish?: boolean;
 }
 
-/** One entry of a service's check history (`GET /services/{id}/health-checks`). */
-export interface HealthCheckEntry {
-  checked_at: string;
-  kind: 'http' | 'tcp';
-  health: HealthState;
-  outcome: ProbeOutcome;
-  status_code: number | null;
-  response_time_ms: number;
-  load: number | null;
-  error: string | null;
-}
+/** One entry of a service's check history (`GET /services/{id}/health-checks`): a result without who and whom. */
+export type HealthCheckEntry = Pick<
+  ProbeResult,
+  'checked_at' | 'kind' | 'health' | 'outcome' | 'status_code' | 'response_time_ms' | 'load' | 'error'
+>;
 
 export interface HealthChecksResponse {
   service_id: string;

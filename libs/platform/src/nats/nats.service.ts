@@ -241,17 +241,19 @@ export class NatsService {
     handler: (request: RequestReplies[S]['request']) => Promise<RequestReplies[S]['reply']>,
     options: { queue?: string } = {},
   ): void {
+    this.listen(subject, options.queue, (message) => void this.answer(subject, message, requestClass, handler));
+  }
+
+  private listen(subject: string, queue: string | undefined, onMessage: (message: Msg) => void): Subscription {
     const subscription = this.connection.subscribe(subject, {
-      queue: options.queue,
+      queue,
       callback: (error, message) => {
-        if (error) {
-          this.logger.error({ err: error, subject }, 'subscription error');
-          return;
-        }
-        void this.answer(subject, message, requestClass, handler);
+        if (error) this.logger.error({ err: error, subject }, 'subscription error');
+        else onMessage(message);
       },
     });
     this.subscriptions.push(subscription);
+    return subscription;
   }
 
   private async answer<S extends RequestSubject>(
@@ -303,25 +305,16 @@ export class NatsService {
    * still unvalidated document; a message that is not JSON is logged and dropped.
    */
   subscribe(subject: string, handler: (document: unknown, subject: string) => void, options: { queue?: string } = {}): Subscription {
-    const subscription = this.connection.subscribe(subject, {
-      queue: options.queue,
-      callback: (error, message) => {
-        if (error) {
-          this.logger.error({ err: error, subject }, 'subscription error');
-          return;
-        }
-        let document: unknown;
-        try {
-          document = decode(message.data);
-        } catch {
-          this.logger.warn({ subject: message.subject }, 'dropped a message that is not JSON');
-          return;
-        }
-        handler(document, message.subject);
-      },
+    return this.listen(subject, options.queue, (message) => {
+      let document: unknown;
+      try {
+        document = decode(message.data);
+      } catch {
+        this.logger.warn({ subject: message.subject }, 'dropped a message that is not JSON');
+        return;
+      }
+      handler(document, message.subject);
     });
-    this.subscriptions.push(subscription);
-    return subscription;
   }
 
   /** Stops taking requests, flushes what is pending and closes. */
