@@ -39,8 +39,7 @@ export class ProbeRunner {
       this.metrics.inFlight.dec();
     }
     const elapsedMs = performance.now() - started;
-    this.metrics.probes.inc({ outcome: outcome.outcome });
-    this.metrics.duration.observe({ kind: target.kind }, elapsedMs / 1000);
+    this.metrics.observe(outcome.outcome, target.kind, elapsedMs / 1000);
     return {
       service_id: serviceId,
       kind: target.kind,

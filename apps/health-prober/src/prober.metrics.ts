@@ -1,4 +1,4 @@
-import { PROBE_OUTCOMES } from '@beacon/contracts';
+import { PROBE_OUTCOMES, type ProbeOutcome } from '@beacon/contracts';
 import { MetricsService } from '@beacon/platform';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Counter, Gauge, Histogram } from 'prom-client';
@@ -11,6 +11,9 @@ export class ProberMetrics {
   readonly ownedTargets: Gauge;
   readonly inFlight: Gauge;
   readonly waiting: Gauge;
+  /** Label children bound once: looking them up by label object costs a hash per check. */
+  private readonly byOutcome = new Map<ProbeOutcome, Counter.Internal>();
+  private readonly byKind = new Map<'http' | 'tcp', Histogram.Internal<'kind'>>();
 
   constructor(@Inject(MetricsService) metrics: MetricsService) {
     this.probes = metrics.counter('beacon_probes_total', 'Health checks run, by outcome', ['outcome']);
@@ -25,5 +28,13 @@ export class ProberMetrics {
     this.ownedTargets = metrics.gauge('beacon_prober_owned_targets', 'Targets this replica checks on a schedule (its share of the catalog)');
     this.inFlight = metrics.gauge('beacon_probes_in_flight', 'Health checks running now');
     this.waiting = metrics.gauge('beacon_probes_waiting', 'Health checks due but waiting for a slot (PROBE_CONCURRENCY)');
+    for (const outcome of PROBE_OUTCOMES) this.byOutcome.set(outcome, this.probes.labels({ outcome }));
+    for (const kind of ['http', 'tcp'] as const) this.byKind.set(kind, this.duration.labels({ kind }));
+  }
+
+  /** Counts one finished check and its duration. */
+  observe(outcome: ProbeOutcome, kind: 'http' | 'tcp', seconds: number): void {
+    this.byOutcome.get(outcome)?.inc();
+    this.byKind.get(kind)?.observe(seconds);
   }
 }

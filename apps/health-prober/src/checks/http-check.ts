@@ -101,19 +101,31 @@ export class HttpCheck implements OnApplicationShutdown {
     this.agents.https.destroy();
   }
 
-  /** The body as text, or null if it was longer than the cap (then the download is abandoned). */
-  private async readCapped(stream: AsyncIterable<Buffer>): Promise<string | null> {
+  /**
+   * The body as text, or null if it was longer than the cap (the download is then
+   * abandoned). Stream events, not `for await`: an async iterator costs a promise per
+   * chunk, and a health body is usually one chunk read thousands of times a second.
+   */
+  private readCapped(stream: ReturnType<Got['stream']>): Promise<string | null> {
     const limit = this.options.maxBodyBytes;
-    const chunks: Buffer[] = [];
-    let received = 0;
-    // got decompresses before we count, so a small compressed body that inflates is cut off too.
-    // Leaving the loop early destroys the stream: the rest is never read.
-    for await (const chunk of stream) {
-      received += chunk.length;
-      if (received > limit) return null;
-      chunks.push(chunk);
-    }
-    return Buffer.concat(chunks, received).toString('utf8');
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let received = 0;
+      // got decompresses before we count, so a small compressed body that inflates is cut off too.
+      const onData = (chunk: Buffer): void => {
+        received += chunk.length;
+        if (received > limit) {
+          stream.off('data', onData);
+          stream.destroy();
+          resolve(null);
+          return;
+        }
+        chunks.push(chunk);
+      };
+      stream.on('data', onData);
+      stream.once('end', () => resolve(Buffer.concat(chunks, received).toString('utf8')));
+      stream.once('error', reject);
+    });
   }
 
   private failure(error: unknown, timeoutMs: number, deadlinePassed: boolean, statusCode: number | null): CheckOutcome {

@@ -93,6 +93,8 @@ function errorReply(code: RequestErrorReply['error']['code'], message: string, f
 export class NatsService {
   private readonly subscriptions: Subscription[] = [];
   private readonly reconnectListeners = new Set<() => void>();
+  /** Messages published this event-loop turn, handed to the client together (see `publish`). */
+  private outbox: [string, Uint8Array][] = [];
   private isConnected = true;
 
   private constructor(
@@ -195,15 +197,30 @@ export class NatsService {
     }
   }
 
-  /** Publishes a plain-JSON event. Buffered by the client while reconnecting. */
+  /**
+   * Publishes a plain-JSON event (encoded now, in order). Messages of one event-loop turn
+   * go to the client together, at the end of the turn: nats.js writes what it holds at
+   * each microtask, so events published from separate I/O callbacks (one probe result
+   * each) would otherwise cost one socket write apiece. Buffered by the client while
+   * reconnecting.
+   */
   publish<S extends EventSubject>(subject: S, payload: PayloadOf<S>): void {
-    try {
-      this.connection.publish(subject, encode(payload));
-      this.metrics.eventsPublished.inc({ subject });
-    } catch (error) {
-      // Only a closed connection throws here (during shutdown); the change is stored,
-      // and every consumer's periodic resync recovers the missed event.
-      this.logger.error({ err: error, subject }, 'could not publish event');
+    this.outbox.push([subject, encode(payload)]);
+    if (this.outbox.length === 1) setImmediate(() => this.flushOutbox());
+  }
+
+  private flushOutbox(): void {
+    const batch = this.outbox;
+    this.outbox = [];
+    for (const [subject, data] of batch) {
+      try {
+        this.connection.publish(subject, data);
+        this.metrics.eventsPublished.inc({ subject });
+      } catch (error) {
+        // Only a closed connection throws here (during shutdown); the change is stored,
+        // and every consumer's periodic resync recovers the missed event.
+        this.logger.error({ err: error, subject }, 'could not publish event');
+      }
     }
   }
 
@@ -319,6 +336,7 @@ export class NatsService {
 
   /** Stops taking requests, flushes what is pending and closes. */
   async drain(): Promise<void> {
+    this.flushOutbox();
     if (this.connection.isClosed() || this.connection.isDraining()) return;
     try {
       await this.connection.drain();
