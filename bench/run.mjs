@@ -1,454 +1,163 @@
 #!/usr/bin/env node
 /**
- * Beacon registry benchmark (`pnpm bench`; issue 2 item 7). A report, not a test: it exits
- * non-zero only when it cannot run, never because a target was missed.
+ * Beacon benchmark (`pnpm bench`). A report, not a test: it exits non-zero only when it
+ * cannot run (a missing tool or build, or a section that crashed), never because a
+ * target was missed. Sections, in order (bench/sections/*.mjs):
  *
- * Each scenario runs against the real registry-api (SQLite store, real nats-server with
- * JetStream) and, right after with the same wrk settings, against a bare Fastify server
- * doing the minimum work of the route (bench/bare-server.mjs):
- *
- *   register  POST /api/v1/services/register, a unique name per request (a new record each time)
- *   filter    GET /api/v1/services?type=http&tags=zone-1&metadata.rack=r3&limit=50 over
- *             exactly 10,000 registered services (300 match; first 50 returned + total)
+ *   registry  issue 2 item 7: registration and filtered list vs a bare Fastify server (wrk)
+ *   expiry    issue 3 item 6: expiry lag of 1,000 services whose TTLs lapse together, one ttl-reaper
+ *   probe     issue 3 item 6: health-prober probes/s vs a bare got loop; two replicas vs one
  *
  * Options (flags or env):
- *   --profile / BENCH_PROFILE=1     also CPU-profile Beacon under each load (default: only when a target is missed)
+ *   --only expiry,probe             run only these sections (BENCH_ONLY=...)
+ *   --profile / BENCH_PROFILE=1     also CPU-profile under load (default: only when a target is missed)
  *   --no-profile / BENCH_PROFILE=0  never profile
- *   BENCH_DURATION=10  BENCH_WARMUP=3  BENCH_THREADS=1  BENCH_CONNECTIONS=32  BENCH_LOW_CONNECTIONS=4
+ *   plus each section's own variables (see bench/README.md)
  *
- * Output: a table on stdout, bench/results/registry-<timestamp>.json, bench/results/latest.md,
- * and with profiling bench/results/profiles/<timestamp>/*.cpuprofile.
+ * Output: one combined table on stdout (and each section's details), one JSON per section
+ * (bench/results/<section>-<timestamp>.json), bench/results/latest.md, and with profiling
+ * bench/results/profiles/<timestamp>/*.cpuprofile.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
-import { cpus, loadavg, tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { FILTER_QUERY, serviceInput } from './lib/dataset.mjs';
-import { cpuWindow, freePort, httpOk, killAll, sleep, startProcess, stopProcess, waitUntil } from './lib/procs.mjs';
-import { findWrk, runWrk } from './lib/wrk.mjs';
-import { formatSummary, summarizeProfile } from './summarize-profile.mjs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join, relative } from 'node:path';
+import { killAll } from './lib/procs.mjs';
+import { gitInfo, log, REPO, RESULTS, textTable } from './lib/stack.mjs';
+import * as expiry from './sections/expiry.mjs';
+import * as probe from './sections/probe.mjs';
+import * as registry from './sections/registry.mjs';
 
-const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
-const REPO = join(BENCH_DIR, '..');
-const RESULTS = join(BENCH_DIR, 'results');
-const ENTRY = join(REPO, 'apps', 'registry-api', 'dist', 'main.js');
+const SECTIONS = [registry, expiry, probe];
 
 const argv = process.argv.slice(2);
-const envNumber = (name, fallback) => (process.env[name] ? Number(process.env[name]) : fallback);
-const settings = {
-  warmup_s: envNumber('BENCH_WARMUP', 3),
-  duration_s: envNumber('BENCH_DURATION', 10),
-  threads: envNumber('BENCH_THREADS', 1),
-  connections: envNumber('BENCH_CONNECTIONS', 32),
-  low_connections: envNumber('BENCH_LOW_CONNECTIONS', 4),
-  low_duration_s: Math.max(3, Math.round(envNumber('BENCH_DURATION', 10) / 2)),
-  records: 10_000,
-  loader_concurrency: 32,
-  filter_query: FILTER_QUERY,
-};
+const onlyArg = argv.find((a) => a.startsWith('--only'));
+const onlyValue = onlyArg === '--only' ? argv[argv.indexOf('--only') + 1] : onlyArg?.split('=')[1] ?? process.env.BENCH_ONLY;
 const profileMode = argv.includes('--no-profile') || process.env.BENCH_PROFILE === '0'
   ? 'never'
   : argv.includes('--profile') || process.env.BENCH_PROFILE === '1'
     ? 'always'
     : 'on-miss';
 
-const TARGETS = {
-  register_ratio: 0.4,
-  filter_ratio: 0.5,
-  filter_p99_ms: 10,
-};
-
-const log = (message) => process.stdout.write(`[bench] ${message}\n`);
 const stamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
 
-function findNatsServer() {
-  for (const dir of [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/usr/local/bin', '/usr/bin']) {
-    if (dir && existsSync(join(dir, 'nats-server'))) return join(dir, 'nats-server');
+function selectedSections() {
+  if (onlyArg && (!onlyValue || onlyValue.startsWith('--'))) {
+    process.stderr.write(`bench: --only needs a list of sections, e.g. --only expiry,probe (sections: ${SECTIONS.map((s) => s.name).join(', ')})\n`);
+    process.exit(2);
   }
-  return null;
+  if (!onlyValue) return SECTIONS;
+  const wanted = onlyValue.split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = wanted.filter((w) => !SECTIONS.some((s) => s.name === w));
+  if (unknown.length > 0) {
+    process.stderr.write(`bench: unknown section(s) ${unknown.join(', ')}; sections: ${SECTIONS.map((s) => s.name).join(', ')}\n`);
+    process.exit(2);
+  }
+  return SECTIONS.filter((s) => wanted.includes(s.name));
 }
 
-function tcpOpen(port) {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
-async function startNats(tmp) {
-  const binary = findNatsServer();
-  const port = await freePort();
-  const proc = startProcess('nats-server', binary, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', join(tmp, 'jetstream')]);
-  await waitUntil(`nats-server on ${port}`, () => tcpOpen(port), { proc });
-  return { proc, port, url: `nats://127.0.0.1:${port}` };
-}
-
-async function startBare() {
-  const port = await freePort();
-  const proc = startProcess('bare-server', process.execPath, [join(BENCH_DIR, 'bare-server.mjs'), String(port), String(settings.records)]);
-  const url = `http://127.0.0.1:${port}`;
-  await waitUntil('bare server', () => httpOk(`${url}/health`), { proc });
-  return { proc, port, url, name: 'bare' };
-}
-
-async function startBeacon(natsUrl, dbPath, cwd, { cpuProfDir } = {}) {
-  const port = await freePort();
-  const nodeArgs = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [];
-  const proc = startProcess('registry-api', process.execPath, [...nodeArgs, ENTRY], {
-    cwd,
-    // A minimal environment: nothing from the caller's shell (BEACON_MONGODB_URL, auth tokens) leaks in.
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '',
-      NATS_URL: natsUrl,
-      BEACON_PORT: String(port),
-      BEACON_HOST: '127.0.0.1',
-      BEACON_SQLITE_PATH: dbPath,
-      LOG_LEVEL: 'warn',
-    },
-  });
-  const url = `http://127.0.0.1:${port}`;
-  await waitUntil('registry-api /health', () => httpOk(`${url}/health`), { proc, timeoutMs: 30_000 });
-  return { proc, port, url, name: 'beacon' };
-}
-
-/** Registers records [from, to) through the real API with `concurrency` requests in flight. */
-async function loadServices(url, from, to, concurrency) {
-  let next = from;
-  let failures = 0;
-  const started = performance.now();
-  const worker = async () => {
-    while (next < to) {
-      const n = next++;
-      const response = await fetch(`${url}/api/v1/services/register`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(serviceInput(n)),
-      });
-      const text = await response.text();
-      if (response.status !== 201) {
-        failures += 1;
-        if (failures <= 3) log(`loader: record ${n} got ${response.status}: ${text.slice(0, 200)}`);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  const seconds = (performance.now() - started) / 1000;
-  return { records: to - from, failures, seconds: Math.round(seconds * 100) / 100, rps: Math.round((to - from) / seconds) };
-}
-
-async function getJson(url) {
-  const response = await fetch(url);
-  return { status: response.status, body: await response.json() };
-}
-
-/** Warm-up run, then the measured run inside a CPU window. */
-async function scenario(label, server, otherPids, { mode, path, connections = settings.connections, seconds = settings.duration_s, warmup = settings.warmup_s }) {
-  const url = `${server.url}${path}`;
-  const common = { url, mode, threads: settings.threads, connections };
-  if (warmup > 0) await runWrk({ ...common, seconds: warmup, prefix: `warm-${label}` });
-  const window = cpuWindow(server.proc.child.pid, otherPids);
-  const result = await runWrk({ ...common, seconds, prefix: `bench-${label}` });
-  result.cpu = window.end();
-  const noise = result.cpu.foreign_cores >= 0.25 ? `  [other load on the machine: ${result.cpu.foreign_cores} cores]` : '';
-  log(
-    `${label.padEnd(22)} ${String(result.rps).padStart(9)} req/s  p50 ${fmtMs(result.p50_ms)}  p99 ${fmtMs(result.p99_ms)}  ` +
-      `server ${result.cpu.server_cores} cores${result.error_count ? `  ERRORS ${JSON.stringify(result.errors)}` : ''}${noise}`,
-  );
-  return result;
-}
-
-function fmtMs(ms) {
-  return ms >= 100 ? `${ms.toFixed(0)} ms` : ms >= 10 ? `${ms.toFixed(1)} ms` : `${ms.toFixed(2)} ms`;
-}
-
-function verdict(pass, beacon) {
-  if (beacon.error_count > 0) return pass ? 'PASS*' : 'FAIL*';
-  return pass ? 'PASS' : 'FAIL';
-}
-
-function buildRows(r) {
-  const ratio = (a, b) => Math.round((a.rps / b.rps) * 100) / 100;
+function summaryTable(outcomes, { markdown = false } = {}) {
   const rows = [];
-  const reg = ratio(r.register.beacon, r.register.bare);
-  rows.push({
-    scenario: 'register (POST, new record each)',
-    beacon: r.register.beacon,
-    bare: r.register.bare,
-    ratio: reg,
-    target: `>= ${TARGETS.register_ratio} x bare`,
-    verdict: verdict(reg >= TARGETS.register_ratio, r.register.beacon),
-    pass: reg >= TARGETS.register_ratio,
-  });
-  const filt = ratio(r.filter.beacon, r.filter.bare);
-  rows.push({
-    scenario: 'filter @10k (GET, 50 of 300)',
-    beacon: r.filter.beacon,
-    bare: r.filter.bare,
-    ratio: filt,
-    target: `>= ${TARGETS.filter_ratio} x bare`,
-    verdict: verdict(filt >= TARGETS.filter_ratio, r.filter.beacon),
-    pass: filt >= TARGETS.filter_ratio,
-  });
-  // Latency is judged where the client is not queueing behind itself: at 32 connections
-  // on 2 cores, p99 is mostly waiting in line (the bare route's own p99 is ~17 ms there).
-  const latency = r.filterLow ?? r.filter;
-  const connections = r.filterLow ? settings.low_connections : settings.connections;
-  const p99ok = latency.beacon.p99_ms < TARGETS.filter_p99_ms;
-  rows.push({
-    scenario: `filter @10k p99, ${connections} conns`,
-    beacon: latency.beacon,
-    bare: latency.bare,
-    ratio: Math.round((latency.beacon.p99_ms / latency.bare.p99_ms) * 100) / 100,
-    ratioNote: 'p99 x',
-    target: `p99 < ${TARGETS.filter_p99_ms} ms`,
-    verdict: verdict(p99ok, latency.beacon),
-    pass: p99ok,
-  });
-  rows.push({
-    scenario: `filter @10k p99, ${settings.connections} conns (info: queueing)`,
-    beacon: r.filter.beacon,
-    bare: r.filter.bare,
-    ratio: Math.round((r.filter.beacon.p99_ms / r.filter.bare.p99_ms) * 100) / 100,
-    ratioNote: 'p99 x',
-    target: '(same as bare)',
-    verdict: r.filter.beacon.p99_ms <= r.filter.bare.p99_ms * 1.5 ? '(ok)' : '(over)',
-    info: true,
-  });
-  return rows;
-}
-
-function renderTable(rows, { markdown = false } = {}) {
-  const header = ['scenario', 'req/s', 'p50', 'p99', 'bare req/s', 'bare p99', 'ratio', 'target', 'verdict'];
-  const body = rows.map((row) => [
-    row.scenario,
-    String(Math.round(row.beacon.rps)),
-    fmtMs(row.beacon.p50_ms),
-    fmtMs(row.beacon.p99_ms),
-    String(Math.round(row.bare.rps)),
-    fmtMs(row.bare.p99_ms),
-    row.ratioNote ? `${row.ratioNote}${row.ratio.toFixed(2)}` : row.ratio.toFixed(2),
-    row.target,
-    row.verdict,
-  ]);
-  if (markdown) {
-    return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...body.map((cells) => `| ${cells.join(' | ')} |`)].join('\n');
-  }
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((cells) => cells[i].length)));
-  const line = (cells) => cells.map((c, i) => (i === 0 || i === 7 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
-}
-
-function noiseTable(results, { markdown = false } = {}) {
-  const rows = [];
-  for (const [name, pair] of Object.entries(results)) {
-    if (!pair?.beacon) continue;
-    for (const side of ['beacon', 'bare']) {
-      const c = pair[side].cpu;
-      rows.push([`${name} / ${side}`, c.server_cores.toFixed(2), c.bench_cores.toFixed(2), c.foreign_cores.toFixed(2), c.machine_busy_cores.toFixed(2)]);
+  for (const o of outcomes) {
+    if (o.error) {
+      rows.push([o.section.name, '(section failed to run)', String(o.error.message ?? o.error).split('\n')[0].slice(0, 80), '', '', '', 'ERROR']);
+      continue;
     }
+    for (const row of o.result.rows) rows.push([o.section.name, row.scenario, row.value, row.baseline ?? '', row.ratio ?? '', row.target, row.verdict]);
   }
-  const header = ['run', 'server cores', 'wrk+nats+bench cores', 'OTHER processes cores', 'machine busy (of 2)'];
-  if (markdown) return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+  return textTable(['section', 'scenario', 'Beacon', 'baseline', 'ratio', 'target', 'verdict'], rows, { markdown, left: [0, 1, 2, 3, 5, 6] });
 }
 
-function gitInfo() {
-  try {
-    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: REPO, encoding: 'utf8' }).trim() !== '';
-    return { commit, dirty };
-  } catch {
-    return { commit: 'unknown', dirty: null };
-  }
-}
-
-async function profileBeacon(nats, tmp, filterDb) {
-  const dir = join(RESULTS, 'profiles', stamp);
-  mkdirSync(dir, { recursive: true });
-  const out = {};
-  const capture = async (name, db, load) => {
-    const raw = join(tmp, `prof-${name}`);
-    mkdirSync(raw, { recursive: true });
-    const spawned = Date.now();
-    const beacon = await startBeacon(nats.url, db, tmp, { cpuProfDir: raw });
-    const skipMs = Date.now() - spawned; // start-up, before the load: left out of the summary
-    let wrk;
-    try {
-      wrk = await load(beacon);
-    } finally {
-      await stopProcess(beacon.proc);
-    }
-    const files = readdirSync(raw).filter((f) => f.endsWith('.cpuprofile'));
-    if (files.length === 0) throw new Error(`no .cpuprofile written for ${name} (registry-api exit ${beacon.proc.exitCode})`);
-    const target = join(dir, `${name}.cpuprofile`);
-    renameSync(join(raw, files[0]), target);
-    const summary = summarizeProfile(target, { top: 25, skipMs });
-    out[name] = { file: relative(REPO, target), wrk: { rps: wrk.rps, p50_ms: wrk.p50_ms, p99_ms: wrk.p99_ms }, summary };
-    log(`profiled ${name}: ${wrk.rps} req/s under the profiler -> ${relative(REPO, target)}`);
-  };
-  await capture('register', join(tmp, 'profile-register.db'), (beacon) =>
-    runWrk({ url: beacon.url, mode: 'register', prefix: 'prof', threads: settings.threads, connections: settings.connections, seconds: settings.duration_s }),
-  );
-  await capture('filter', filterDb, (beacon) =>
-    runWrk({ url: `${beacon.url}/api/v1/services?${FILTER_QUERY}`, mode: 'get', threads: settings.threads, connections: settings.connections, seconds: settings.duration_s }),
-  );
-  return out;
-}
-
-function markdownReport(report, rows) {
+function markdownReport(meta, outcomes) {
   const md = [];
-  md.push(`# Beacon registry benchmark — ${report.started_at}`);
-  md.push('');
-  md.push(`commit ${report.git.commit}${report.git.dirty ? ' (dirty tree)' : ''} · Node ${report.env.node} · ${report.env.cpus} × ${report.env.cpu_model} · load avg before ${report.env.loadavg_before.join(' / ')}`);
+  md.push(`# Beacon benchmark — ${meta.started_at}`);
   md.push('');
   md.push(
-    `wrk ${settings.threads} thread(s), ${settings.connections} connections, ${settings.warmup_s} s warm-up + ${settings.duration_s} s measured per run; ` +
-      `Beacon (registry-api, SQLite, nats-server JetStream) and the bare Fastify route run one after the other with the same settings. ` +
-      `Filter: \`GET /api/v1/services?${FILTER_QUERY}\` over ${settings.records} services (${report.checks.filter_total_beacon} match).`,
+    `commit ${meta.git.commit}${meta.git.dirty ? ' (dirty tree)' : ''} · Node ${meta.env.node} · ${meta.env.cpus} × ${meta.env.cpu_model} · ` +
+      `load avg before ${meta.env.loadavg_before.join(' / ')} · sections: ${outcomes.map((o) => o.section.name).join(', ')} · ${meta.elapsed_s} s`,
   );
   md.push('');
-  md.push(renderTable(rows, { markdown: true }));
+  md.push('## Summary');
   md.push('');
-  md.push('ratio = Beacon req/s ÷ bare req/s (for the p99 row: Beacon p99 ÷ bare p99). `*` = Beacon answered some requests with errors or non-2xx (see JSON).');
+  md.push(summaryTable(outcomes, { markdown: true }));
   md.push('');
-  md.push('## CPU during each measured run');
-  md.push('');
-  md.push(noiseTable(report.results, { markdown: true }));
-  md.push('');
-  md.push('"OTHER processes" is CPU used by processes this benchmark did not start (e.g. other test runs) — above ~0.2 cores the figures are skewed.');
-  md.push('');
-  md.push('## Checks');
-  md.push('');
-  md.push(`- loaded ${report.checks.load.records} services in ${report.checks.load.seconds} s (${report.checks.load.rps}/s, ${report.checks.load.failures} failures) with ${settings.loader_concurrency} concurrent requests`);
-  md.push(`- filter totals: Beacon ${report.checks.filter_total_beacon}, bare ${report.checks.filter_total_bare}; page sizes ${report.checks.filter_page_beacon} / ${report.checks.filter_page_bare}; response bytes ${report.results.filter.beacon.bytes_per_response} / ${report.results.filter.bare.bytes_per_response}`);
-  md.push('');
-  if (report.profiles) {
-    md.push('## CPU profiles (registry-api under the same load)');
-    for (const [name, p] of Object.entries(report.profiles)) {
-      md.push('');
-      md.push(`### ${name} — ${p.wrk.rps} req/s while profiled (\`${p.file}\`)`);
-      md.push('');
-      md.push('```');
-      md.push(formatSummary(p.summary, { title: name }));
-      md.push('```');
-    }
+  md.push('PASS/FAIL per target; rows marked (info) are context, not targets. A missed target never fails the command.');
+  for (const o of outcomes) {
     md.push('');
+    md.push(`## ${o.section.title}`);
+    md.push('');
+    if (o.error) {
+      md.push('The section failed to run:');
+      md.push('');
+      md.push('```');
+      md.push(String(o.error.stack ?? o.error).slice(0, 4000));
+      md.push('```');
+      continue;
+    }
+    md.push(o.result.markdown);
+    md.push('');
+    md.push(`Raw results: \`${o.json_file}\``);
   }
-  md.push(`Raw results: \`${report.json_file}\``);
   md.push('');
   return md.join('\n');
 }
 
 async function main() {
   const startedAt = Date.now();
-  const missing = [];
-  if (!findWrk()) missing.push('wrk (Debian/Ubuntu: sudo apt-get install wrk)');
-  if (!findNatsServer()) missing.push('nats-server (Debian/Ubuntu: sudo apt-get install nats-server)');
-  if (!existsSync(ENTRY)) missing.push(`${relative(REPO, ENTRY)} (run "pnpm build" first)`);
+  const sections = selectedSections();
+  const missing = [...new Set(sections.flatMap((s) => s.missing()))];
   if (missing.length > 0) {
-    process.stderr.write(`bench: cannot run, missing:\n  ${missing.join('\n  ')}\n`);
+    process.stderr.write(`bench: cannot run ${sections.map((s) => s.name).join(', ')}, missing:\n  ${missing.join('\n  ')}\n`);
     process.exit(1);
   }
-
-  const tmp = mkdtempSync(join(tmpdir(), 'beacon-bench-'));
-  const report = {
+  const meta = {
     started_at: new Date().toISOString(),
     git: gitInfo(),
     env: { node: process.version, cpus: cpus().length, cpu_model: cpus()[0]?.model ?? 'unknown', loadavg_before: loadavg().map((v) => Math.round(v * 100) / 100) },
-    settings,
-    targets: TARGETS,
-    results: {},
-    checks: {},
+    profile_mode: profileMode,
   };
-  let nats;
-  let bare;
-  try {
-    nats = await startNats(tmp);
-    bare = await startBare();
-    log(`nats-server ${nats.url}, bare server ${bare.url}; wrk -t${settings.threads} -c${settings.connections}, ${settings.warmup_s}s warm-up + ${settings.duration_s}s per run`);
+  mkdirSync(RESULTS, { recursive: true });
+  log(`sections: ${sections.map((s) => s.name).join(', ')} · profiling ${profileMode}`);
 
-    // 1. Registration: a fresh registry-api, every request a new service.
-    let beacon = await startBeacon(nats.url, join(tmp, 'register.db'), tmp);
-    const idle = (server) => [nats.proc.child.pid, ...(server === bare ? [beacon.proc.child.pid] : [bare.proc.child.pid])];
-    report.results.register = {
-      beacon: await scenario('register beacon', beacon, idle(beacon), { mode: 'register', path: '' }),
-      bare: await scenario('register bare', bare, idle(bare), { mode: 'register', path: '' }),
-    };
-    await stopProcess(beacon.proc);
-
-    // 2. Filter at exactly 10,000 services: a fresh registry-api loaded through its API.
-    const filterDb = join(tmp, 'filter.db');
-    beacon = await startBeacon(nats.url, filterDb, tmp);
-    log(`loading ${settings.records} services through POST /api/v1/services/register ...`);
-    report.checks.load = await loadServices(beacon.url, 0, settings.records, settings.loader_concurrency);
-    log(`loaded in ${report.checks.load.seconds} s (${report.checks.load.rps}/s, ${report.checks.load.failures} failures)`);
-    const path = `/api/v1/services?${FILTER_QUERY}`;
-    const [b, r] = [await getJson(`${beacon.url}${path}`), await getJson(`${bare.url}${path}`)];
-    const count = await getJson(`${beacon.url}/api/v1/services?limit=1`);
-    Object.assign(report.checks, {
-      services_in_beacon: count.body.total,
-      filter_total_beacon: b.body.total,
-      filter_total_bare: r.body.total,
-      filter_page_beacon: b.body.services?.length,
-      filter_page_bare: r.body.services?.length,
-    });
-    if (count.body.total !== settings.records) log(`WARNING: Beacon holds ${count.body.total} services, expected ${settings.records}`);
-    if (b.body.total !== r.body.total) log(`WARNING: filter totals differ: Beacon ${b.body.total}, bare ${r.body.total}`);
-    log(`filter matches ${b.body.total} of ${count.body.total} services (bare: ${r.body.total})`);
-    report.results.filter = {
-      beacon: await scenario('filter beacon', beacon, idle(beacon), { mode: 'get', path }),
-      bare: await scenario('filter bare', bare, idle(bare), { mode: 'get', path }),
-    };
-    // Informational: latency without queueing (few connections), same data.
-    const low = { mode: 'get', path, connections: settings.low_connections, seconds: settings.low_duration_s, warmup: 1 };
-    report.results.filterLow = {
-      beacon: await scenario(`filter beacon c${settings.low_connections}`, beacon, idle(beacon), low),
-      bare: await scenario(`filter bare c${settings.low_connections}`, bare, idle(bare), low),
-    };
-    await stopProcess(beacon.proc);
-
-    const rows = buildRows(report.results);
-    report.rows = rows.map(({ scenario: s, ratio, target, verdict: v, pass, info }) => ({ scenario: s, ratio, target, verdict: v, pass: info ? null : pass }));
-    const missed = rows.some((row) => !row.info && !row.pass);
-    report.targets_met = !missed;
-    if (profileMode === 'always' || (profileMode === 'on-miss' && missed)) {
-      log(`${missed ? 'a target was missed: ' : ''}profiling registry-api under the same loads (node --cpu-prof) ...`);
-      report.profiles = await profileBeacon(nats, tmp, filterDb);
+  const outcomes = [];
+  for (const section of sections) {
+    const sectionStart = Date.now();
+    log(`=== ${section.name}: ${section.title}`);
+    const outcome = { section };
+    try {
+      outcome.result = await section.run({ stamp, profileMode });
+      const jsonFile = join(RESULTS, `${section.name}-${stamp}.json`);
+      outcome.json_file = relative(REPO, jsonFile);
+      const document = {
+        section: section.name,
+        title: section.title,
+        ...meta,
+        env: { ...meta.env, loadavg_after: loadavg().map((v) => Math.round(v * 100) / 100) },
+        elapsed_s: Math.round((Date.now() - sectionStart) / 1000),
+        ...outcome.result.report,
+        json_file: outcome.json_file,
+      };
+      writeFileSync(jsonFile, `${JSON.stringify(document, null, 2)}\n`);
+      process.stdout.write(`\n${outcome.result.text}\n\n`);
+    } catch (error) {
+      outcome.error = error;
+      process.stderr.write(`bench: section ${section.name} failed: ${error.stack ?? error}\n`);
     }
-
-    report.env.loadavg_after = loadavg().map((v) => Math.round(v * 100) / 100);
-    report.elapsed_s = Math.round((Date.now() - startedAt) / 1000);
-    mkdirSync(RESULTS, { recursive: true });
-    const jsonFile = join(RESULTS, `registry-${stamp}.json`);
-    report.json_file = relative(REPO, jsonFile);
-    writeFileSync(jsonFile, `${JSON.stringify(report, null, 2)}\n`);
-    writeFileSync(join(RESULTS, 'latest.md'), markdownReport(report, rows));
-
-    process.stdout.write('\n');
-    process.stdout.write(`${renderTable(rows)}\n\n`);
-    process.stdout.write(`CPU during the measured runs (cores; "OTHER" = processes this benchmark did not start):\n${noiseTable(report.results)}\n\n`);
-    if (report.profiles) {
-      for (const [name, p] of Object.entries(report.profiles)) {
-        process.stdout.write(`${formatSummary(p.summary, { title: `registry-api profile, ${name} (${p.wrk.rps} req/s while profiled)`, inclusive: 12 })}\n\n`);
-      }
-    }
-    process.stdout.write(`targets ${missed ? 'NOT all met' : 'all met'} · ${report.elapsed_s} s · wrote ${report.json_file} and ${relative(REPO, join(RESULTS, 'latest.md'))}\n`);
-  } finally {
-    const stops = [];
-    for (const server of [bare, nats]) if (server) stops.push(stopProcess(server.proc));
-    await Promise.all(stops);
-    killAll();
-    rmSync(tmp, { recursive: true, force: true });
+    outcomes.push(outcome);
   }
+
+  meta.elapsed_s = Math.round((Date.now() - startedAt) / 1000);
+  writeFileSync(join(RESULTS, 'latest.md'), markdownReport(meta, outcomes));
+  const failed = outcomes.filter((o) => o.error);
+  const missed = outcomes.some((o) => o.result && o.result.rows.some((row) => !row.info && !row.pass));
+  process.stdout.write(`\n${summaryTable(outcomes)}\n\n`);
+  const ran = outcomes.filter((o) => o.result);
+  const written = outcomes.filter((o) => o.json_file).map((o) => o.json_file);
+  process.stdout.write(
+    `${failed.length ? `${failed.length} section(s) FAILED TO RUN (${failed.map((o) => o.section.name).join(', ')}) · ` : ''}` +
+      `${ran.length ? `targets ${missed ? 'NOT all met' : 'all met'}${failed.length ? ' in the sections that ran' : ''} · ` : ''}${meta.elapsed_s} s · ` +
+      `wrote ${[...written, relative(REPO, join(RESULTS, 'latest.md'))].join(', ')}\n`,
+  );
+  if (failed.length) process.exitCode = 1;
 }
 
 main().catch((error) => {

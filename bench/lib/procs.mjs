@@ -148,3 +148,38 @@ export function cpuWindow(serverPid, otherPids) {
     },
   };
 }
+
+/**
+ * Like cpuWindow, per process: `named` maps a label to a pid (or several). `end()` returns,
+ * in cores, each label's CPU, `bench` (this script plus children it reaped in the window),
+ * `other` (processes this benchmark did not start) and `machine_busy` (of all cores).
+ * Do not stop a listed process inside the window (its time would count twice: as itself
+ * and, once reaped, in `bench`).
+ */
+export function cpuByProcess(named) {
+  const entries = Object.entries(named).map(([label, pids]) => [label, [].concat(pids).filter(Boolean)]);
+  const started = process.hrtime.bigint();
+  const sys0 = systemBusy();
+  const before = entries.map(([, pids]) => pids.map((pid) => procTimes(pid).self));
+  const me0 = procTimes(process.pid);
+  return {
+    end() {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const busy = systemBusy().busy - sys0.busy;
+      const me1 = procTimes(process.pid);
+      const mine = me1.self - me0.self + (me1.children - me0.children);
+      const cores = (ticks) => Math.round((ticks / HZ / seconds) * 100) / 100;
+      const out = { seconds: Math.round(seconds * 10) / 10, cores: {} };
+      let listed = 0;
+      entries.forEach(([label, pids], i) => {
+        const ticks = pids.reduce((sum, pid, j) => sum + Math.max(0, procTimes(pid).self - before[i][j]), 0);
+        listed += ticks;
+        out.cores[label] = cores(ticks);
+      });
+      out.cores.bench = cores(mine);
+      out.other = Math.max(0, cores(busy - listed - mine));
+      out.machine_busy = cores(busy);
+      return out;
+    },
+  };
+}
