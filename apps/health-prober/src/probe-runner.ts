@@ -57,6 +57,6 @@ export class ProbeRunner {
   }
 
   publish(result: ProbeResult): void {
-    this.nats.publish(Subjects.probeResult, { v: WIRE_VERSION, type: 'probe.result', timestamp: new Date().toISOString(), result });
+    this.nats.publish(Subjects.probeResult, { v: WIRE_VERSION, type: 'probe.result', timestamp: result.checked_at, result });
   }
 }

@@ -133,6 +133,20 @@ describe('probe results in registry-api', () => {
     expect(Date.parse(alive.body.expires_at)).toBeGreaterThan(Date.now() + 5000);
   }, 30_000);
 
+  it('announces renewals by checks sparingly, and a declined expire says where the deadline moved', async () => {
+    const service = await register({ ttl: 60 });
+    await deliver(result(service)); // unknown -> healthy: announced as health_changed
+    const passing = Array.from({ length: 8 }, () => result(service));
+    const renewed = await deliver(...passing);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(ofType(service, 'service.renewed')).toHaveLength(0);
+    expect(Date.parse(renewed.expires_at)).toBeGreaterThan(Date.parse(service.expires_at));
+
+    const request = new TextEncoder().encode(JSON.stringify({ service_id: service.service_id, expires_at: service.expires_at }));
+    const reply = JSON.parse(new TextDecoder().decode((await client.request(Subjects.registryExpire, request, { timeout: 5000 })).data));
+    expect(reply).toEqual({ v: 1, expired: false, expires_at: renewed.expires_at });
+  });
+
   it('ignores results for a target the service no longer has, and drops invalid ones', async () => {
     const service = await register();
     await deliver(result(service));

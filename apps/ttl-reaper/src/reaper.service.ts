@@ -30,6 +30,12 @@ const PURGE_KEY = 'ttl-reaper/purge';
 @Injectable()
 export class ReaperService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly queue = new TimerQueue((due) => this.expireDue(due));
+  /**
+   * The latest deadline known per owned service: from the catalog copy, or from the
+   * registry when it declined because the deadline had moved (renewals by passing checks
+   * are announced sparingly). The expire request names this one.
+   */
+  private readonly deadlines = new Map<string, number>();
   private readonly lag: Histogram;
   private readonly expirations: Counter<'result'>;
   private readonly owned: Gauge;
@@ -71,25 +77,36 @@ export class ReaperService implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   private track(change: CatalogChange): void {
-    if (change.kind === 'remove') this.queue.cancel(change.service.service_id);
+    if (change.kind === 'remove') this.forget(change.service.service_id);
     else this.consider(change.service);
-    this.owned.set(this.queue.size);
+    this.owned.set(this.deadlines.size);
   }
 
   /** Watches a service's deadline if this replica owns it and it has not expired yet. */
   private consider(service: Service): void {
     if (service.status === 'expired' || !this.membership.owns(service.service_id)) {
-      this.queue.cancel(service.service_id);
+      this.forget(service.service_id);
       return;
     }
-    this.queue.schedule(service.service_id, Date.parse(service.expires_at));
+    this.watch(service.service_id, Date.parse(service.expires_at));
+  }
+
+  private watch(serviceId: string, deadline: number): void {
+    this.deadlines.set(serviceId, deadline);
+    this.queue.schedule(serviceId, deadline);
+  }
+
+  private forget(serviceId: string): void {
+    this.deadlines.delete(serviceId);
+    this.queue.cancel(serviceId);
   }
 
   /** Membership changed: keys moved, so every deadline is placed again. */
   private rebuild(): void {
     this.queue.clear();
+    this.deadlines.clear();
     for (const service of this.view.values()) this.consider(service);
-    this.owned.set(this.queue.size);
+    this.owned.set(this.deadlines.size);
   }
 
   private expireDue(due: { key: string; due: number }[]): void {
@@ -98,31 +115,38 @@ export class ReaperService implements OnApplicationBootstrap, OnApplicationShutd
 
   private async expireOne(serviceId: string): Promise<void> {
     const service = this.view.get(serviceId);
-    // Renewed, expired or removed since the deadline was set: the view's change placed it anew.
-    if (!service || service.status === 'expired' || !this.membership.owns(serviceId)) return;
-    const expiresAt = Date.parse(service.expires_at);
+    const expiresAt = this.deadlines.get(serviceId);
+    // Expired or removed since, or no longer ours: the change that said so placed it anew.
+    if (!service || service.status === 'expired' || expiresAt === undefined || !this.membership.owns(serviceId)) return;
     await this.slot();
     try {
       const reply = await this.nats.request(
         Subjects.registryExpire,
-        { service_id: serviceId, expires_at: service.expires_at },
+        { service_id: serviceId, expires_at: new Date(expiresAt).toISOString() },
         REQUEST_TIMEOUT_MS,
       );
       if (reply.expired) {
         this.lag.observe(Math.max(0, Date.now() - expiresAt) / 1000);
         this.expirations.inc({ result: 'expired' });
+        this.forget(serviceId);
         return;
       }
       this.expirations.inc({ result: 'declined' });
+      // Renewed after our copy last heard of it: wait for the deadline the registry reports.
+      const moved = reply.expires_at ? Date.parse(reply.expires_at) : null;
+      if (moved !== null && moved !== expiresAt && this.deadlines.get(serviceId) === expiresAt) {
+        this.watch(serviceId, moved);
+        return;
+      }
     } catch (error) {
       this.expirations.inc({ result: 'failed' });
       this.logger.warn({ err: error, service_id: serviceId }, 'expire request failed; retrying');
     } finally {
       this.release();
     }
-    // Still the same deadline in our copy: ask again shortly (the sweep is the backstop).
-    const current = this.view.get(serviceId);
-    if (current && current.status !== 'expired' && Date.parse(current.expires_at) === expiresAt && this.membership.owns(serviceId)) {
+    // Still the same deadline (the registry's clock may lag ours a little, or the request
+    // failed): ask again shortly. The sweep is the backstop.
+    if (this.deadlines.get(serviceId) === expiresAt && this.membership.owns(serviceId)) {
       this.queue.schedule(serviceId, Date.now() + RETRY_MS);
     }
   }

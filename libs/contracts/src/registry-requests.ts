@@ -44,6 +44,11 @@ export class ExpireRequest {
 export interface ExpireReply {
   v: 1;
   expired: boolean;
+  /**
+   * When not expired because the deadline moved (a heartbeat or a passing check since):
+   * the current one, so the caller can wait for it without an event telling it.
+   */
+  expires_at?: string;
 }
 
 /** `beacon.registry.sweep`: expire everything due (a safety net). */

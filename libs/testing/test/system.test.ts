@@ -121,6 +121,25 @@ describe('the apps together', () => {
     expect(eventsOf(service.service_id, 'service.health_changed').map((e) => e.service.health)).toEqual(['healthy', 'unhealthy', 'healthy']);
   }, 40_000);
 
+  it('expires a checked service on time once its checks stop passing, though renewals were announced sparingly', async () => {
+    const service = await checked({ health_check_retries: 1 });
+    await sleep(4000); // a few passing checks move expires_at without announcing each move
+    targetHealthy = false;
+    try {
+      const stuck = await waitFor('unhealthy', async () => {
+        const current = (await call<Service>('GET', `/services/${service.service_id}`)).body;
+        return current.health === 'unhealthy' ? current : undefined;
+      }, 10_000);
+      await waitFor('expired event', () => eventsOf(service.service_id, 'service.expired').length > 0, 20_000);
+      const expired = eventsOf(service.service_id, 'service.expired')[0] as Event;
+      const lag = Date.parse(expired.timestamp) - Date.parse(stuck.expires_at);
+      expect(lag).toBeGreaterThanOrEqual(0);
+      expect(lag).toBeLessThan(1500);
+    } finally {
+      targetHealthy = true;
+    }
+  }, 40_000);
+
   it('refuses a metadata-service target and says so in the history', async () => {
     const service = await register({ health_check_url: 'http://169.254.169.254/latest/meta-data', health_check_interval: 1 });
     await waitFor('refused checks', async () => {

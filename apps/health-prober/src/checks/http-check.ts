@@ -20,6 +20,8 @@ export const MAX_REDIRECTS = 3;
  * reconnect rather than hold one socket per target open between checks.
  */
 const IDLE_SOCKET_MS = 15_000;
+/** URLs whose verdict is remembered at most (see `verdicts`). */
+const MAX_VERDICTS = 100_000;
 
 /**
  * HTTP health checks with got: one keep-alive agent per protocol for every target, a
@@ -32,6 +34,11 @@ export class HttpCheck implements OnApplicationShutdown {
     https: new https.Agent({ keepAlive: true, timeout: IDLE_SOCKET_MS }),
   };
   private readonly client: Got;
+  /**
+   * What the URL itself allows, by URL: parsing it and vetting an IP literal give the same
+   * answer at every check, so the work is done once per target (null: go ahead).
+   */
+  private readonly verdicts = new Map<string, CheckOutcome | null>();
 
   constructor(
     private readonly guard: SsrfGuard,
@@ -54,19 +61,11 @@ export class HttpCheck implements OnApplicationShutdown {
   }
 
   async check(url: string, timeoutMs: number): Promise<CheckOutcome> {
-    let target: URL;
-    try {
-      target = new URL(url);
-      if (target.protocol !== 'http:' && target.protocol !== 'https:') throw new Error(`unsupported protocol ${target.protocol}`);
-      this.guard.assertHost(target.hostname);
-    } catch (error) {
-      return (error as { code?: unknown }).code === TARGET_REFUSED
-        ? failed('refused', (error as Error).message)
-        : failed('error', `invalid URL: ${(error as Error).message}`);
-    }
+    const verdict = this.verdict(url);
+    if (verdict) return verdict;
     let stream: ReturnType<Got['stream']>;
     try {
-      stream = this.client.stream(target, { timeout: { request: timeoutMs } });
+      stream = this.client.stream(url, { timeout: { request: timeoutMs } });
     } catch (error) {
       return failed('error', describeError(error));
     }
@@ -93,6 +92,26 @@ export class HttpCheck implements OnApplicationShutdown {
     } finally {
       clearTimeout(deadline);
     }
+  }
+
+  private verdict(url: string): CheckOutcome | null {
+    const known = this.verdicts.get(url);
+    if (known !== undefined) return known;
+    let verdict: CheckOutcome | null = null;
+    try {
+      const target = new URL(url);
+      if (target.protocol !== 'http:' && target.protocol !== 'https:') throw new Error(`unsupported protocol ${target.protocol}`);
+      this.guard.assertHost(target.hostname);
+    } catch (error) {
+      verdict =
+        (error as { code?: unknown }).code === TARGET_REFUSED
+          ? failed('refused', (error as Error).message)
+          : failed('error', `invalid URL: ${(error as Error).message}`);
+    }
+    // Bounded: targets come and go; forgetting all now and then costs one parse each.
+    if (this.verdicts.size >= MAX_VERDICTS) this.verdicts.clear();
+    this.verdicts.set(url, verdict);
+    return verdict;
   }
 
   /** Closes the keep-alive sockets; the checks in flight have ended by now (before-shutdown hooks wait for them). */

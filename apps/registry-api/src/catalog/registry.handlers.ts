@@ -37,7 +37,10 @@ export class RegistryHandlers implements OnApplicationBootstrap {
     this.nats.serve(
       Subjects.registryExpire,
       ExpireRequest,
-      async (request) => ({ v: WIRE_VERSION, expired: await this.catalog.expire(request.service_id, Date.parse(request.expires_at)) }),
+      async (request) => {
+        const { expired, expiresAt } = await this.catalog.expire(request.service_id, Date.parse(request.expires_at));
+        return expiresAt === null ? { v: WIRE_VERSION, expired } : { v: WIRE_VERSION, expired, expires_at: new Date(expiresAt).toISOString() };
+      },
       { queue },
     );
     this.nats.serve(
