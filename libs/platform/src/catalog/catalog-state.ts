@@ -15,6 +15,15 @@ export class CatalogState {
   private readonly tombstones = new Map<string, number>();
   /** Revision of the last snapshot: absent services with older events were deleted before it. */
   private snapshotRevision = 0;
+  private highest = 0;
+
+  /**
+   * The highest revision this copy reflects (a snapshot's, or an event's since). With one
+   * registry-api publishing in revision order, every change up to it is in the copy.
+   */
+  get revision(): number {
+    return this.highest;
+  }
 
   get size(): number {
     return this.services.size;
@@ -35,6 +44,7 @@ export class CatalogState {
     const current = this.services.get(id);
     const known = current?.revision ?? this.tombstones.get(id) ?? (event.revision <= this.snapshotRevision ? Infinity : 0);
     if (event.revision <= known) return null;
+    this.highest = Math.max(this.highest, event.revision);
     if (event.type === 'service.deregistered') {
       this.services.delete(id);
       this.tombstones.set(id, event.revision);
@@ -55,6 +65,7 @@ export class CatalogState {
     for (const service of snapshot) next.set(service.service_id, service);
     this.services = next;
     this.snapshotRevision = revision;
+    this.highest = Math.max(this.highest, revision);
     for (const [id, removedAt] of this.tombstones) if (removedAt <= revision) this.tombstones.delete(id);
     const changes: CatalogChange[] = [];
     for (const [id, service] of next) {

@@ -49,6 +49,11 @@ export class CatalogView {
     return this.state.size;
   }
 
+  /** The highest catalog revision the copy reflects (see `CatalogState.revision`). */
+  get revision(): number {
+    return this.state.revision;
+  }
+
   get(serviceId: string): Service | undefined {
     return this.state.get(serviceId);
   }

@@ -1,0 +1,158 @@
+import { Subjects } from '@beacon/contracts';
+import { CatalogView, NatsService, ROOT_LOGGER, type Logger } from '@beacon/platform';
+import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { GATEWAY_ENV, type GatewayEnv } from '../config';
+import { EventFeed } from '../feed/event-feed';
+import { control, fromRenewal, type Outgoing } from '../feed/outgoing';
+import { describeFilters, matchesService, type ConnectOptions } from './filters';
+import { GatewayMetrics } from './gateway.metrics';
+import { Session } from './session';
+import type { Transport } from './transport';
+
+/** How long a snapshot waits for the catalog copy's first sync before sending what it has. */
+const VIEW_WAIT_MS = 10_000;
+
+/**
+ * Every connected client, WebSocket or SSE: opens sessions (greeting, then a snapshot or
+ * a replay, then live events with no gap and no duplicate), fans each event out once
+ * serialized, and keeps connections alive.
+ */
+@Injectable()
+export class Hub implements OnModuleInit, OnApplicationShutdown {
+  private readonly sessions = new Map<string, Session>();
+  private readonly timers: NodeJS.Timeout[] = [];
+
+  constructor(
+    @Inject(EventFeed) private readonly feed: EventFeed,
+    @Inject(CatalogView) private readonly view: CatalogView,
+    @Inject(NatsService) private readonly nats: NatsService,
+    @Inject(GatewayMetrics) private readonly metrics: GatewayMetrics,
+    @Inject(GATEWAY_ENV) private readonly config: GatewayEnv,
+    @Inject(ROOT_LOGGER) private readonly logger: Logger,
+  ) {}
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  onModuleInit(): void {
+    this.feed.onEvent((event) => this.broadcast(event));
+    // Renewals are not stored in the stream: they come from core NATS, for clients that ask.
+    this.nats.subscribe(Subjects.serviceRenewed, (document) => {
+      const event = fromRenewal(document);
+      if (event) this.broadcast(event);
+    });
+    this.every(this.config.WS_PING_INTERVAL, 'ws');
+    this.every(this.config.SSE_KEEPALIVE_INTERVAL, 'sse');
+  }
+
+  onApplicationShutdown(): void {
+    for (const timer of this.timers) clearInterval(timer);
+    for (const session of this.sessions.values()) session.transport.close(1001, 'server shutting down');
+  }
+
+  /** A new client: registered now (so nothing published meanwhile is missed), served as it asked. */
+  open(transport: Transport, options: ConnectOptions): Session {
+    const session: Session = new Session(randomUUID(), transport, options.filters, {
+      maxBufferedBytes: this.config.WS_MAX_BUFFERED_BYTES,
+      onSent: (event) => this.metrics.messageSent(transport.kind, event.publishedAt),
+      onDrop: () => {
+        this.metrics.clientDropped(transport.kind);
+        this.close(session);
+      },
+    });
+    this.sessions.set(session.id, session);
+    this.metrics.clients.inc({ transport: transport.kind });
+    transport.sendControl(
+      'connection_established',
+      control('connection_established', {
+        message: 'Connected to Beacon real-time updates',
+        client_id: session.id,
+        seq: this.feed.lastSeq,
+        filters: describeFilters(options.filters),
+      }),
+    );
+    if (options.since !== null || options.snapshot) {
+      session.hold();
+      void this.catchUp(session, options).catch((error: unknown) => {
+        this.logger.error({ err: error, client: session.id }, 'could not prepare a client; closing it');
+        transport.close(1011, 'could not prepare the stream');
+        this.close(session);
+      });
+    } else {
+      session.startAt(this.feed.lastSeq);
+    }
+    return session;
+  }
+
+  close(session: Session): void {
+    if (this.sessions.delete(session.id)) this.metrics.clients.dec({ transport: session.transport.kind });
+  }
+
+  private broadcast(event: Outgoing): void {
+    for (const session of this.sessions.values()) session.deliver(event);
+  }
+
+  /** The replay or snapshot a client asked for; live events wait in the session meanwhile. */
+  private async catchUp(session: Session, options: ConnectOptions): Promise<void> {
+    if (options.since !== null) {
+      session.startAt(options.since);
+      const replay = await this.feed.replayAfter(options.since);
+      if (replay.ok) {
+        session.replay(replay.events);
+      } else {
+        session.transport.sendControl(
+          'resync_required',
+          control('resync_required', {
+            message: RESYNC_MESSAGES[replay.reason],
+            since: options.since,
+            first_seq: replay.firstSeq,
+            last_seq: replay.lastSeq,
+          }),
+        );
+        session.startAt(replay.lastSeq);
+      }
+    } else {
+      await waitUntil(() => this.view.ready, VIEW_WAIT_MS);
+      this.sendSnapshot(session);
+    }
+    session.resume();
+  }
+
+  /**
+   * The catalog as this gateway's copy holds it, then the stored events the copy has not
+   * applied yet (newer revisions, from the ring), all in one synchronous step: from here
+   * on, live events continue exactly where the snapshot ends.
+   */
+  private sendSnapshot(session: Session): void {
+    const revision = this.view.revision;
+    const services = [...this.view.values()].filter((service) => matchesService(session.filters, service));
+    session.transport.sendControl(
+      'snapshot',
+      control('snapshot', { data: { services, total: services.length }, seq: this.feed.lastSeq, revision }),
+    );
+    session.snapshotAt(revision);
+    session.replay(this.feed.recentAfter(0).filter((event) => event.service !== null && (event.revision ?? 0) > revision));
+    session.startAt(this.feed.lastSeq);
+  }
+
+  private every(seconds: number, kind: Transport['kind']): void {
+    const timer = setInterval(() => {
+      for (const session of this.sessions.values()) if (session.transport.kind === kind) session.transport.keepalive();
+    }, seconds * 1000);
+    timer.unref();
+    this.timers.push(timer);
+  }
+}
+
+async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+}
+
+const RESYNC_MESSAGES = {
+  gone: 'The stream no longer holds the events after that position: reconnect with snapshot=true',
+  unknown: 'That position is not in the stream (it may have been recreated): reconnect with snapshot=true',
+  too_far: 'Too many events to replay from that position: reconnect with snapshot=true',
+} as const;

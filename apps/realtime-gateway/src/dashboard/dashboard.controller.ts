@@ -1,0 +1,80 @@
+import { Access } from '@beacon/platform';
+import { Controller, Get, Inject, NotFoundException, Param, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { extname, join } from 'node:path';
+import { GATEWAY_ENV, type GatewayEnv } from '../config';
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.json': 'application/json',
+};
+
+interface Asset {
+  body: Buffer;
+  type: string;
+  etag: string;
+}
+
+/** The built dashboard (apps/realtime-gateway/public, copied to dist/public). */
+const PUBLIC_DIR = join(__dirname, '..', 'public');
+
+function load(dir: string): Map<string, Asset> {
+  const assets = new Map<string, Asset>();
+  if (!existsSync(dir)) return assets;
+  for (const name of readdirSync(dir)) {
+    const type = TYPES[extname(name)];
+    if (!type) continue;
+    const body = readFileSync(join(dir, name));
+    assets.set(name, { body, type, etag: `"${createHash('sha1').update(body).digest('base64url')}"` });
+  }
+  return assets;
+}
+
+/**
+ * The live dashboard at `/`: a few static files held in memory, and `/config.js` telling
+ * the page where registry-api is and whether it needs a token.
+ */
+@Controller()
+@Access('public')
+export class DashboardController {
+  private readonly assets = load(PUBLIC_DIR);
+  private readonly config: string;
+
+  constructor(@Inject(GATEWAY_ENV) env: GatewayEnv) {
+    const settings = { apiBase: env.BEACON_PUBLIC_API_URL.replace(/\/+$/, ''), authRequired: env.BEACON_AUTH_TOKEN.length > 0 };
+    this.config = `window.BEACON_CONFIG = ${JSON.stringify(settings)};\n`;
+  }
+
+  @Get()
+  index(@Res() reply: FastifyReply): void {
+    this.send(reply, 'index.html');
+  }
+
+  @Get('config.js')
+  configScript(@Res() reply: FastifyReply): void {
+    void reply.header('content-type', TYPES['.js']).header('cache-control', 'no-cache').send(this.config);
+  }
+
+  @Get(':file')
+  file(@Param('file') file: string, @Res() reply: FastifyReply): void {
+    this.send(reply, file);
+  }
+
+  private send(reply: FastifyReply, name: string): void {
+    const asset = this.assets.get(name);
+    if (!asset) throw new NotFoundException({ detail: `No such file: ${name}` });
+    const ifNoneMatch = reply.request.headers['if-none-match'];
+    if (ifNoneMatch === asset.etag) {
+      void reply.code(304).send();
+      return;
+    }
+    void reply.header('content-type', asset.type).header('etag', asset.etag).header('cache-control', 'no-cache').send(asset.body);
+  }
+}

@@ -1,0 +1,51 @@
+import { TokenVerifier } from '@beacon/platform';
+import { Controller, Get, Inject, Req, Res } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { parseConnectParams } from '../clients/filters';
+import { Hub } from '../clients/hub';
+import { GATEWAY_ENV, type GatewayEnv } from '../config';
+import { checkConnect, requestUrl } from '../ws/access';
+import { SseTransport } from './sse.transport';
+
+/** `/api/v1/events`: the same stream as the WebSocket, as Server-Sent Events (`curl -N` follows it). */
+@Controller('api/v1')
+export class EventsController {
+  private readonly verifier: TokenVerifier;
+
+  constructor(
+    @Inject(Hub) private readonly hub: Hub,
+    @Inject(GATEWAY_ENV) config: GatewayEnv,
+  ) {
+    this.verifier = new TokenVerifier(config.BEACON_AUTH_TOKEN);
+  }
+
+  @Get('events')
+  stream(@Req() request: FastifyRequest, @Res() reply: FastifyReply): void {
+    const url = requestUrl(request);
+    const refusal = checkConnect(this.verifier, url, request.headers);
+    if (refusal) {
+      void reply.code(refusal.status).send({ detail: refusal.message });
+      return;
+    }
+    const lastEventId = request.headers['last-event-id'];
+    const parsed = parseConnectParams(url.searchParams, Array.isArray(lastEventId) ? lastEventId[0] : lastEventId);
+    if (!parsed.ok) {
+      void reply.code(400).send({ detail: parsed.errors.join('; ') });
+      return;
+    }
+    reply.hijack();
+    const response = reply.raw;
+    response.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      // Tells nginx not to buffer the stream.
+      'x-accel-buffering': 'no',
+      // Tokens travel in the URL or a header, never in cookies: any origin may read it.
+      'access-control-allow-origin': '*',
+    });
+    response.write('retry: 3000\n\n');
+    const session = this.hub.open(new SseTransport(response), parsed.value);
+    request.raw.on('close', () => this.hub.close(session));
+  }
+}

@@ -1,0 +1,54 @@
+import { MAX_BODY_BYTES } from '@beacon/contracts';
+import { Inject } from '@nestjs/common';
+import { WebSocketGateway, type OnGatewayConnection } from '@nestjs/websockets';
+import type { IncomingMessage } from 'node:http';
+import type { RawData, WebSocket } from 'ws';
+import { control } from '../feed/outgoing';
+import { describeFilters, parseConnectParams, parseSubscribe } from '../clients/filters';
+import { Hub } from '../clients/hub';
+import type { Session } from '../clients/session';
+import { requestUrl } from './access';
+import { WsTransport } from './ws.transport';
+
+/** `/api/v1/ws`: the original Beacon's WebSocket (docs/realtime.md). Access was checked at the upgrade. */
+@WebSocketGateway({ path: '/api/v1/ws', maxPayload: MAX_BODY_BYTES })
+export class EventsGateway implements OnGatewayConnection {
+  constructor(@Inject(Hub) private readonly hub: Hub) {}
+
+  handleConnection(client: WebSocket, request: IncomingMessage): void {
+    const parsed = parseConnectParams(requestUrl(request).searchParams);
+    if (!parsed.ok) {
+      client.close(1008, parsed.errors.join('; ').slice(0, 120));
+      return;
+    }
+    const transport = new WsTransport(client);
+    const session = this.hub.open(transport, parsed.value);
+    client.on('close', () => this.hub.close(session));
+    client.on('message', (data: RawData) => this.onMessage(session, transport, data));
+  }
+
+  /** `subscribe` replaces the filters; `ping` answers `pong`; anything else is an error message. */
+  private onMessage(session: Session, transport: WsTransport, data: RawData): void {
+    let message: unknown;
+    try {
+      message = JSON.parse(data.toString());
+    } catch {
+      transport.sendControl('error', control('error', { message: 'messages must be JSON objects' }));
+      return;
+    }
+    const type = typeof message === 'object' && message !== null ? (message as { type?: unknown }).type : undefined;
+    if (type === 'ping') {
+      transport.sendControl('pong', control('pong', {}));
+    } else if (type === 'subscribe') {
+      const parsed = parseSubscribe(message as Record<string, unknown>);
+      if (!parsed.ok) {
+        transport.sendControl('error', control('error', { message: `Invalid subscribe: ${parsed.errors.join('; ')}` }));
+        return;
+      }
+      session.filters = parsed.value;
+      transport.sendControl('subscribed', control('subscribed', { filters: describeFilters(parsed.value) }));
+    } else {
+      transport.sendControl('error', control('error', { message: 'unknown message type; send "subscribe" or "ping"' }));
+    }
+  }
+}
