@@ -47,6 +47,7 @@ require_nats() {
 require_test_tools() {
   have nats-server || apt_install nats-server
   have jq || apt_install jq # the README's examples use it, and a test runs them
+  have chromium || apt_install chromium # the dashboard's browser test drives Debian's Chromium
 }
 
 install_and_build() {

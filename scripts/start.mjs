@@ -18,6 +18,13 @@ const apps = [
   { name: 'registry-api', portVariable: 'BEACON_PORT', port: Number(process.env.BEACON_PORT ?? 8097) },
   { name: 'ttl-reaper', portVariable: 'HTTP_PORT', port: Number(process.env.REAPER_HTTP_PORT ?? 9101) },
   { name: 'health-prober', portVariable: 'HTTP_PORT', port: Number(process.env.PROBER_HTTP_PORT ?? 9102) },
+  {
+    name: 'realtime-gateway',
+    portVariable: 'HTTP_PORT',
+    port: Number(process.env.GATEWAY_HTTP_PORT ?? 8098),
+    // The dashboard's browser reaches registry-api directly when nothing fronts both.
+    env: { BEACON_PUBLIC_API_URL: process.env.BEACON_PUBLIC_API_URL ?? `http://localhost:${process.env.BEACON_PORT ?? 8097}` },
+  },
 ];
 
 function log(name, line, color = 90) {
@@ -143,13 +150,15 @@ async function main() {
     run(app.name, process.execPath, [join('apps', app.name, 'dist', 'main.js')], {
       NATS_URL: natsUrl,
       LOG_FORMAT: process.env.LOG_FORMAT ?? 'pretty',
+      ...app.env,
       [app.portVariable]: String(app.port),
     });
     await waitForHttp(`http://127.0.0.1:${app.port}/health`, app.name);
   }
   if (stopping) return;
   const base = `http://localhost:${apps[0].port}`;
-  log('beacon', `\x1b[1mBeacon is up: ${base}/api/v1/services  (API docs: ${base}/api/docs)  Ctrl-C stops it\x1b[0m`, 32);
+  const gateway = `http://localhost:${apps[3].port}`;
+  log('beacon', `\x1b[1mBeacon is up: API ${base}/api/v1/services (docs ${base}/api/docs), dashboard ${gateway}/, events ws://localhost:${apps[3].port}/api/v1/ws  ·  Ctrl-C stops it\x1b[0m`, 32);
 }
 
 async function shutdown(code = 0) {
