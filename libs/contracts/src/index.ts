@@ -10,3 +10,4 @@ export * from './subjects';
 export * from './events';
 export * from './registry-requests';
 export * from './health-checks';
+export * from './elector';

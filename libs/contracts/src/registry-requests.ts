@@ -1,4 +1,5 @@
 import { IsInt, IsISO8601, IsOptional, IsString, IsUUID, Length, Max, Min } from 'class-validator';
+import type { ElectorStatus } from './elector';
 import type { ProberCheckRequest } from './health-checks';
 import type { ProbeResult } from './events';
 import type { MdnsStatus } from './responses';
@@ -89,6 +90,7 @@ export interface RequestReplies {
   [Subjects.registryPurge]: { request: PurgeRequest; reply: PurgeReply };
   [Subjects.mdnsStatus]: { request: Record<string, never>; reply: MdnsStatus & { v: 1 } };
   [Subjects.proberCheck]: { request: ProberCheckRequest; reply: ProbeResult & { v: 1 } };
+  [Subjects.electorStatus]: { request: Record<string, never>; reply: ElectorStatus };
 }
 
 export type RequestSubject = keyof RequestReplies;

@@ -26,6 +26,8 @@ export interface StartAppOptions {
   cwd?: string;
   /** Path that answers 200 once the app is up. */
   readyPath?: string;
+  /** Run inside this LAN host's network namespace (see `createLan`), reached at its address. */
+  netns?: { netns: string; ip: string };
   timeoutMs?: number;
 }
 
@@ -37,7 +39,9 @@ export async function startApp(name: string, options: StartAppOptions): Promise<
   const entry = resolve(REPO_ROOT, 'apps', name, 'dist', 'main.js');
   if (!existsSync(entry)) throw new Error(`${entry} is missing: run "pnpm build" first`);
   const port = options.env[options.portVariable] ? Number(options.env[options.portVariable]) : await freePort();
-  const child = spawn(process.execPath, [entry], {
+  const command = options.netns ? 'ip' : process.execPath;
+  const args = options.netns ? ['netns', 'exec', options.netns.netns, process.execPath, entry] : [entry];
+  const child = spawn(command, args, {
     cwd: options.cwd ?? REPO_ROOT,
     env: {
       PATH: process.env.PATH ?? '',
@@ -54,7 +58,7 @@ export async function startApp(name: string, options: StartAppOptions): Promise<
   const exited = new Promise<number | string>((resolveExit) =>
     child.once('exit', (code, signal) => resolveExit(code ?? signal ?? 'unknown')),
   );
-  const url = `http://127.0.0.1:${port}`;
+  const url = `http://${options.netns?.ip ?? '127.0.0.1'}:${port}`;
   await waitFor(
     `${name} on ${url}`,
     async () => {

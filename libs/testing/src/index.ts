@@ -2,3 +2,4 @@ export * from './ports';
 export * from './nats-server';
 export * from './app-process';
 export * from './event-recorder';
+export * from './netns';
