@@ -1,4 +1,5 @@
-import { Global, Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { Global, Inject, Module, type DynamicModule, type OnApplicationShutdown, type Provider } from '@nestjs/common';
+import type { Logger } from 'pino';
 import { LoggerModule } from 'nestjs-pino';
 import { HealthController } from './health/health.controller';
 import { HealthService } from './health/health.service';
@@ -14,6 +15,21 @@ class NatsLifecycle implements OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     await this.nats.drain();
   }
+}
+
+/** The NATS connection (connected, with the event stream ensured, before the app starts) and its shutdown. */
+function natsProviders(options: PlatformOptions, logger: Logger, metrics: MetricsService): Provider[] {
+  return [
+    {
+      provide: NatsService,
+      useFactory: () => NatsService.connect(options.appName, options.env, logger.child({ component: 'nats' }), metrics),
+    },
+    {
+      provide: NatsLifecycle,
+      useFactory: (nats: NatsService) => new NatsLifecycle(nats),
+      inject: [NatsService],
+    },
+  ];
 }
 
 /**
@@ -36,26 +52,18 @@ export class PlatformModule {
         { provide: PLATFORM_OPTIONS, useValue: options },
         { provide: ROOT_LOGGER, useValue: logger },
         { provide: MetricsService, useValue: metrics },
-        {
-          provide: NatsService,
-          useFactory: () => NatsService.connect(options.appName, options.env, logger.child({ component: 'nats' }), metrics),
-        },
-        {
-          provide: NatsLifecycle,
-          useFactory: (nats: NatsService) => new NatsLifecycle(nats),
-          inject: [NatsService],
-        },
+        ...(options.nats === false ? [] : natsProviders(options, logger, metrics)),
         {
           provide: HealthService,
-          useFactory: (nats: NatsService) => {
+          useFactory: (nats: NatsService | undefined) => {
             const health = new HealthService(options);
-            health.addReadinessCheck('nats', () => nats.connected);
+            if (nats) health.addReadinessCheck('nats', () => nats.connected);
             return health;
           },
-          inject: [NatsService],
+          inject: [{ token: NatsService, optional: true }],
         },
       ],
-      exports: [PLATFORM_OPTIONS, ROOT_LOGGER, MetricsService, NatsService, HealthService],
+      exports: [PLATFORM_OPTIONS, ROOT_LOGGER, MetricsService, HealthService, ...(options.nats === false ? [] : [NatsService])],
     };
   }
 }

@@ -8,4 +8,10 @@ export interface PlatformOptions {
   appName: string;
   version: string;
   env: PlatformEnv;
+  /**
+   * Connect to NATS (default true). An app that can work without it (node-role-elector
+   * on its mDNS backend) passes false: no connection is made, readiness does not ask for
+   * one, and `NatsService` is not provided (inject it with `@Optional()`).
+   */
+  nats?: boolean;
 }
