@@ -1,5 +1,6 @@
-import { PlatformModule } from '@beacon/platform';
+import { PlatformModule, catalogViewProviders } from '@beacon/platform';
 import { Module, type DynamicModule } from '@nestjs/common';
+import { AnnouncerService } from './announcer.service';
 import { ANNOUNCER_ENV, type AnnouncerEnv } from './config';
 
 @Module({})
@@ -8,7 +9,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [PlatformModule.forRoot({ appName: 'mdns-announcer', version, env: config })],
-      providers: [{ provide: ANNOUNCER_ENV, useValue: config }],
+      providers: [{ provide: ANNOUNCER_ENV, useValue: config }, ...catalogViewProviders(config.BEACON_RESYNC_INTERVAL), AnnouncerService],
     };
   }
 }

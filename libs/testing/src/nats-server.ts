@@ -30,7 +30,7 @@ export interface NatsServerHandle {
  * A real nats-server with JetStream on a free loopback port and a temporary store,
  * one per test suite (as nats.js's own test launcher does).
  */
-export async function startNatsServer(options: { jetstream?: boolean } = {}): Promise<NatsServerHandle> {
+export async function startNatsServer(options: { jetstream?: boolean; /** Bind address (0.0.0.0 for hosts in network namespaces). */ host?: string } = {}): Promise<NatsServerHandle> {
   const binary = findNatsServer();
   const port = await freePort();
   const storeDir = mkdtempSync(join(tmpdir(), 'beacon-nats-'));
@@ -41,7 +41,7 @@ export async function startNatsServer(options: { jetstream?: boolean } = {}): Pr
   const start = async (): Promise<void> => {
     output = '';
     const jetstream = options.jetstream === false ? [] : ['-js', '-sd', storeDir];
-    child = spawn(binary, [...jetstream, '-a', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(binary, [...jetstream, '-a', options.host ?? '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     await waitFor(`nats-server on ${port}`, async () => {

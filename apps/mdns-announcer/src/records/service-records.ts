@@ -1,0 +1,145 @@
+import { mdnsServiceTypeFor, type Service } from '@beacon/contracts';
+import { isIP } from 'node:net';
+import { TTL, type DnsRecord } from './dns';
+
+/** A TXT string is a length byte and up to 255 bytes (RFC 6763 §6.1). */
+export const TXT_STRING_MAX = 255;
+/** RFC 6763 §6.2: keep a TXT record within 1300 bytes so a response fits one packet. */
+export const TXT_TOTAL_MAX = 1300;
+/** A DNS label is at most 63 bytes. */
+const LABEL_MAX = 63;
+
+/** Everything the responder serves for one service, and what it was built from. */
+export interface ServiceRecords {
+  serviceId: string;
+  /** `_http._tcp.local` */
+  serviceType: string;
+  /** `homegrow-client._http._tcp.local` */
+  instance: string;
+  /** The SRV target: a synthesized `<name>-<id>.local` for IP hosts, else the host name. */
+  target: string;
+  ptr: DnsRecord;
+  srv: DnsRecord;
+  txt: DnsRecord;
+  /** A/AAAA for a synthesized target; none when the host is a name (it resolves itself). */
+  addresses: DnsRecord[];
+}
+
+function utf8Cut(text: string, maxBytes: number): string {
+  const bytes = Buffer.from(text, 'utf8');
+  if (bytes.length <= maxBytes) return text;
+  let end = maxBytes;
+  // Back off to the start of a UTF-8 sequence so the cut never splits a character.
+  while (end > 0 && ((bytes[end] as number) & 0xc0) === 0x80) end -= 1;
+  return bytes.subarray(0, end).toString('utf8');
+}
+
+/** An instance label: dots would split it into several labels, and it fits 63 bytes. */
+export function instanceLabel(name: string): string {
+  return utf8Cut(name.replaceAll('.', '-'), LABEL_MAX);
+}
+
+/** A host label from free text: lowercase letters, digits and hyphens. */
+function hostLabel(text: string): string {
+  return text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'service';
+}
+
+/** `homegrow-client-1a2b3c4d.local` for a service registered with an IP address. */
+export function synthesizedHost(service: Pick<Service, 'name' | 'service_id'>, domain: string): string {
+  const suffix = service.service_id.replaceAll('-', '').slice(0, 8);
+  return `${hostLabel(service.name).slice(0, LABEL_MAX - suffix.length - 1)}-${suffix}.${domain}`;
+}
+
+/** RFC 6763 §6.4: keys are printable US-ASCII without `=`. */
+const VALID_KEY = /^[\x20-\x3c\x3e-\x7e]+$/;
+
+/**
+ * The TXT strings: seed 000's keys first (service_id, name, type, protocol, version, tags,
+ * description), then metadata, then `mdns_txt_records` (which may override metadata and the
+ * descriptive keys, never service_id). Each `key=value` fits 255 bytes: a long value is cut
+ * at a character boundary; a key that cannot fit, or is not printable ASCII without `=`, is
+ * dropped. Past the seed's keys, entries stop once the record would pass 1300 bytes.
+ */
+export function txtStrings(service: Service): Buffer[] {
+  const core = new Map<string, string>([
+    ['service_id', service.service_id],
+    ['name', service.name],
+    ['type', service.type],
+    ['protocol', service.protocol],
+  ]);
+  if (service.version) core.set('version', service.version);
+  if (service.tags.length > 0) core.set('tags', service.tags.join(','));
+  const description = service.metadata.description;
+  if (description) core.set('description', description);
+  const extra = new Map<string, string>();
+  for (const [key, value] of Object.entries(service.metadata)) if (!core.has(key)) extra.set(key, value);
+  for (const [key, value] of Object.entries(service.mdns_txt_records)) {
+    if (key === 'service_id') continue;
+    if (core.has(key)) core.set(key, value);
+    else extra.set(key, value);
+  }
+  const strings: Buffer[] = [];
+  let total = 0;
+  const add = (key: string, value: string, budgeted: boolean): void => {
+    if (!VALID_KEY.test(key) || key.length + 1 > TXT_STRING_MAX) return;
+    const entry = Buffer.from(`${key}=${utf8Cut(value, TXT_STRING_MAX - key.length - 1)}`, 'utf8');
+    if (budgeted && total + entry.length + 1 > TXT_TOTAL_MAX) return;
+    strings.push(entry);
+    total += entry.length + 1;
+  };
+  for (const [key, value] of core) add(key, value, false);
+  for (const [key, value] of extra) add(key, value, true);
+  return strings;
+}
+
+/**
+ * Instance names that are unique per service type: services sharing a name get
+ * `name (2)`, `name (3)`, ... in order of registration, so a restart keeps them.
+ */
+export function instanceNames(services: readonly Service[]): Map<string, string> {
+  const groups = new Map<string, Service[]>();
+  for (const service of services) {
+    const key = `${service.mdns_service_type || mdnsServiceTypeFor(service.type)}\u0000${instanceLabel(service.name).toLowerCase()}`;
+    const group = groups.get(key) ?? [];
+    group.push(service);
+    groups.set(key, group);
+  }
+  const names = new Map<string, string>();
+  for (const group of groups.values()) {
+    group.sort((a, b) => a.created_at.localeCompare(b.created_at) || a.service_id.localeCompare(b.service_id));
+    group.forEach((service, index) => {
+      const base = instanceLabel(service.name);
+      names.set(service.service_id, index === 0 ? base : `${utf8Cut(base, LABEL_MAX - 6)} (${index + 1})`);
+    });
+  }
+  return names;
+}
+
+/** All records of one service under the instance name it was given. */
+export function serviceRecords(service: Service, instanceName: string, domain: string): ServiceRecords {
+  const serviceType = `${service.mdns_service_type || mdnsServiceTypeFor(service.type)}.${domain}`;
+  const instance = `${instanceName}.${serviceType}`;
+  const family = isIP(service.host);
+  const target = family === 0 ? service.host.replace(/\.$/, '') : synthesizedHost(service, domain);
+  const addresses: DnsRecord[] =
+    family === 0
+      ? []
+      : [{ name: target, type: family === 6 ? 'AAAA' : 'A', ttl: TTL.host, class: 'IN', flush: true, data: service.host }];
+  return {
+    serviceId: service.service_id,
+    serviceType,
+    instance,
+    target,
+    ptr: { name: serviceType, type: 'PTR', ttl: TTL.ptr, class: 'IN', flush: false, data: instance },
+    srv: {
+      name: instance,
+      type: 'SRV',
+      ttl: TTL.srv,
+      class: 'IN',
+      flush: true,
+      data: { priority: 0, weight: 0, port: service.port, target },
+    },
+    txt: { name: instance, type: 'TXT', ttl: TTL.txt, class: 'IN', flush: true, data: txtStrings(service) },
+    addresses,
+  };
+}

@@ -1,0 +1,177 @@
+import makeMdns, { type MulticastDNS, type QueryPacket } from 'multicast-dns';
+import type { RemoteInfo } from 'node:dgram';
+import type { Logger } from 'pino';
+import { dataKey, type DnsRecord } from '../records/dns';
+import { RecordIndex, recordsOf } from '../records/record-index';
+import type { ServiceRecords } from '../records/service-records';
+import { inSubnet, type MdnsInterface } from './interfaces';
+
+const identity = (record: DnsRecord): string => `${record.name.toLowerCase()}/${record.type}/${dataKey(record)}`;
+
+/** RFC 6762 §8.3: announce twice, one second apart. */
+const ANNOUNCE_AGAIN_MS = 1000;
+const MDNS_PORT = 5353;
+/** RFC 6762 §6.7: legacy unicast answers carry a TTL of at most 10 s. */
+const LEGACY_TTL = 10;
+
+export interface ResponderEvents {
+  answered(): void;
+  goodbye(count: number): void;
+}
+
+type Question = QueryPacket['questions'][number];
+
+/**
+ * dns-packet reads the class of a question before taking its top bit (the QU bit, RFC
+ * 6762 §5.4), so a unicast-response question arrives as class `UNKNOWN_32769`.
+ */
+export function questionClass(question: Pick<Question, 'class'>): { internet: boolean; unicast: boolean } {
+  const raw = String(question.class);
+  const unknown = /^UNKNOWN_(\d+)$/.exec(raw);
+  if (!unknown) return { internet: raw === 'IN' || raw === 'ANY', unicast: false };
+  const value = Number(unknown[1]);
+  return { internet: (value & 0x7fff) === 1 || (value & 0x7fff) === 255, unicast: (value & 0x8000) !== 0 };
+}
+
+/**
+ * One interface's mDNS responder (RFC 6762) over `multicast-dns`: answers questions for
+ * the records in its index (unicast when asked, RFC 6762 §5.4/§6.7), leaves out answers
+ * the querier already knows (known-answer suppression, §7.1), announces new and changed
+ * records twice (§8.3), and says goodbye with TTL 0 (§10.1).
+ */
+export class Responder {
+  readonly index: RecordIndex;
+  private socket: MulticastDNS | null = null;
+  private readonly announceAgain = new Map<string, NodeJS.Timeout>();
+
+  constructor(
+    readonly iface: MdnsInterface,
+    domain: string,
+    private readonly logger: Logger,
+    private readonly events: ResponderEvents,
+  ) {
+    this.index = new RecordIndex(domain);
+  }
+
+  get running(): boolean {
+    return this.socket !== null;
+  }
+
+  /** Joins 224.0.0.251 on this interface; bound to 0.0.0.0, as a socket bound to one address would not receive multicast. */
+  start(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const socket = makeMdns({ interface: this.iface.address, bind: '0.0.0.0', reuseAddr: true, loopback: true });
+      socket.once('ready', () => {
+        this.socket = socket;
+        resolve();
+      });
+      socket.once('error', reject);
+      socket.on('warning', (error: Error) => this.logger.debug({ err: error }, 'mdns warning'));
+      socket.on('query', (packet: QueryPacket, rinfo: RemoteInfo) => this.onQuery(packet, rinfo));
+    });
+  }
+
+  /** Serves a group (replacing the one under `key`) and announces it. */
+  put(key: string, group: ServiceRecords): void {
+    const previous = this.index.get(key);
+    this.index.put(key, group);
+    // Old records the new version does not repeat (another port, TXT, name or target) are
+    // withdrawn exactly: a goodbye names the old data, so caches drop only that.
+    if (previous) {
+      const current = new Set(recordsOf(group).map(identity));
+      this.goodbye(recordsOf(previous).filter((record) => !current.has(identity(record))));
+    }
+    this.announce(key);
+  }
+
+  /** Stops serving a group and says goodbye for its records. */
+  remove(key: string): void {
+    const group = this.index.remove(key);
+    clearTimeout(this.announceAgain.get(key));
+    this.announceAgain.delete(key);
+    if (group) this.goodbye(recordsOf(group));
+  }
+
+  /** Goodbye for everything, then the socket closes. */
+  async stop(): Promise<void> {
+    for (const timer of this.announceAgain.values()) clearTimeout(timer);
+    const all = this.index.groupsNow().flatMap(recordsOf);
+    await this.send({ answers: all.map((record) => ({ ...record, ttl: 0 })) });
+    if (all.length > 0) this.events.goodbye(all.length);
+    await new Promise<void>((resolve) => (this.socket ? this.socket.destroy(() => resolve()) : resolve()));
+    this.socket = null;
+  }
+
+  private announce(key: string): void {
+    const send = (): void => {
+      const group = this.index.get(key);
+      if (group) void this.send({ answers: recordsOf(group) });
+    };
+    send();
+    clearTimeout(this.announceAgain.get(key));
+    this.announceAgain.set(
+      key,
+      setTimeout(() => {
+        this.announceAgain.delete(key);
+        send();
+      }, ANNOUNCE_AGAIN_MS),
+    );
+  }
+
+  private goodbye(records: DnsRecord[]): void {
+    if (records.length === 0) return;
+    void this.send({ answers: records.map((record) => ({ ...record, ttl: 0 })) });
+    this.events.goodbye(records.length);
+  }
+
+  private onQuery(packet: QueryPacket, rinfo: RemoteInfo): void {
+    // Every responder's socket hears every interface: answer only on the one the query came in on.
+    if (!inSubnet(rinfo.address, this.iface) && rinfo.address !== this.iface.address) return;
+    const legacy = rinfo.port !== MDNS_PORT;
+    let unicast = legacy;
+    const answers: DnsRecord[] = [];
+    for (const question of packet.questions) {
+      const { internet, unicast: qu } = questionClass(question);
+      if (!internet) continue;
+      unicast ||= qu;
+      for (const record of this.index.answer(question.name, String(question.type))) if (!answers.includes(record)) answers.push(record);
+    }
+    const known = packet.answers ?? [];
+    const fresh = answers.filter(
+      (record) =>
+        !known.some(
+          (k) =>
+            String(k.name).toLowerCase() === record.name.toLowerCase() &&
+            k.type === record.type &&
+            (k.ttl ?? 0) >= record.ttl / 2 &&
+            dataKey({ type: record.type, data: k.data as DnsRecord['data'] }) === dataKey(record),
+        ),
+    );
+    if (fresh.length === 0) return;
+    const additionals = this.index.additionals(fresh);
+    this.events.answered();
+    if (legacy) {
+      const legacyRecord = (record: DnsRecord): DnsRecord => ({ ...record, flush: false, ttl: Math.min(record.ttl, LEGACY_TTL) });
+      void this.send(
+        { id: packet.id, questions: packet.questions, answers: fresh.map(legacyRecord), additionals: additionals.map(legacyRecord) },
+        rinfo,
+      );
+    } else {
+      void this.send({ answers: fresh, additionals }, unicast ? rinfo : undefined);
+    }
+  }
+
+  private send(response: { id?: number; questions?: Question[]; answers: DnsRecord[]; additionals?: DnsRecord[] }, to?: RemoteInfo): Promise<void> {
+    const socket = this.socket;
+    if (!socket || response.answers.length === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (error?: Error | null): void => {
+        if (error) this.logger.warn({ err: error }, 'mdns send failed');
+        resolve();
+      };
+      const packet = response as unknown as Parameters<MulticastDNS['respond']>[0];
+      if (to) socket.respond(packet, { address: to.address, port: to.port }, done);
+      else socket.respond(packet, done);
+    });
+  }
+}

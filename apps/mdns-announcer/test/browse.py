@@ -1,0 +1,36 @@
+"""Browses DNS-SD service types with python3-zeroconf (an implementation independent of
+Beacon's) and prints one JSON line per change: Added/Updated (resolved) and Removed."""
+import json
+import sys
+import time
+
+from zeroconf import IPVersion, ServiceBrowser, ServiceStateChange, Zeroconf
+
+types = sys.argv[1].split(",")
+interface = sys.argv[2]
+zc = Zeroconf(interfaces=[interface], ip_version=IPVersion.V4Only)
+
+
+def on_change(zeroconf, service_type, name, state_change):
+    entry = {"at": time.time(), "event": state_change.name, "type": service_type, "name": name}
+    if state_change is not ServiceStateChange.Removed:
+        info = zeroconf.get_service_info(service_type, name, timeout=3000)
+        if info is not None:
+            entry.update(
+                port=info.port,
+                server=info.server,
+                addresses=info.parsed_addresses(),
+                properties={
+                    key.decode("utf-8", "replace"): (None if value is None else value.decode("utf-8", "replace"))
+                    for key, value in info.properties.items()
+                },
+            )
+    print(json.dumps(entry), flush=True)
+
+
+browsers = [ServiceBrowser(zc, service_type, handlers=[on_change]) for service_type in types]
+print(json.dumps({"event": "ready"}), flush=True)
+try:
+    sys.stdin.read()  # until the test closes our stdin
+finally:
+    zc.close()
