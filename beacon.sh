@@ -48,6 +48,9 @@ require_test_tools() {
   have nats-server || apt_install nats-server
   have jq || apt_install jq # the README's examples use it, and a test runs them
   have chromium || apt_install chromium # the dashboard's browser test drives Debian's Chromium
+  # mDNS is checked against an independent implementation, with Debian's python3.
+  /usr/bin/python3 -c 'import zeroconf' 2>/dev/null || apt_install python3-zeroconf
+  have ip || apt_install iproute2 # network namespaces for the LAN tests
 }
 
 install_and_build() {

@@ -19,6 +19,12 @@ const apps = [
   { name: 'ttl-reaper', portVariable: 'HTTP_PORT', port: Number(process.env.REAPER_HTTP_PORT ?? 9101) },
   { name: 'health-prober', portVariable: 'HTTP_PORT', port: Number(process.env.PROBER_HTTP_PORT ?? 9102) },
   {
+    name: 'mdns-announcer',
+    portVariable: 'HTTP_PORT',
+    port: Number(process.env.ANNOUNCER_HTTP_PORT ?? 9103),
+    env: { BEACON_ANNOUNCE_PORT: process.env.BEACON_PORT ?? '8097' },
+  },
+  {
     name: 'realtime-gateway',
     portVariable: 'HTTP_PORT',
     port: Number(process.env.GATEWAY_HTTP_PORT ?? 8098),
@@ -157,8 +163,9 @@ async function main() {
   }
   if (stopping) return;
   const base = `http://localhost:${apps[0].port}`;
-  const gateway = `http://localhost:${apps[3].port}`;
-  log('beacon', `\x1b[1mBeacon is up: API ${base}/api/v1/services (docs ${base}/api/docs), dashboard ${gateway}/, events ws://localhost:${apps[3].port}/api/v1/ws  ·  Ctrl-C stops it\x1b[0m`, 32);
+  const gatewayApp = apps.find((app) => app.name === 'realtime-gateway');
+  const gateway = `http://localhost:${gatewayApp.port}`;
+  log('beacon', `\x1b[1mBeacon is up: API ${base}/api/v1/services (docs ${base}/api/docs), dashboard ${gateway}/, events ws://localhost:${gatewayApp.port}/api/v1/ws  ·  Ctrl-C stops it\x1b[0m`, 32);
 }
 
 async function shutdown(code = 0) {
