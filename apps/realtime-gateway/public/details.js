@@ -1,0 +1,222 @@
+// The side panel for one service: its fields (kept live from the feed), its recent
+// health checks from registry-api and a response-time sparkline.
+
+import { ApiError, getJson } from './api.js';
+import { effectiveStatus } from './catalog.js';
+import { clockTime, duration, endpointUrl, localTime } from './format.js';
+import { sparkline } from './sparkline.js';
+
+const CHECK_LIMIT = 30;
+
+function el(tag, className, text) {
+  const element = document.createElement(tag);
+  if (className) element.className = className;
+  if (text !== undefined) element.textContent = text;
+  return element;
+}
+
+const orDash = (value) => (value === null || value === undefined || value === '' ? '—' : String(value));
+
+export class DetailsPanel {
+  #id = null;
+  #service = null;
+  #abort = null;
+  /** last_health_check the shown history was fetched for: refetch when it moves. */
+  #checksFor = undefined;
+  #statusDd = null;
+  #expiresDd = null;
+
+  /**
+   * @param {{ onClose(id: string, hadFocus: boolean): void, onCopy(button: HTMLButtonElement, url: string): void }} handlers
+   */
+  constructor(handlers) {
+    this.handlers = handlers;
+    this.root = document.getElementById('details');
+    this.title = document.getElementById('details-title');
+    this.fields = document.getElementById('details-fields');
+    this.gone = document.getElementById('details-gone');
+    this.spark = document.getElementById('checks-spark');
+    this.state = document.getElementById('checks-state');
+    this.checksTable = document.getElementById('checks-table');
+    this.checksRows = document.getElementById('checks-rows');
+    document.getElementById('details-close').addEventListener('click', () => this.close());
+    document.getElementById('checks-refresh').addEventListener('click', () => this.#loadChecks());
+    this.root.addEventListener('keydown', (event) => {
+      if (event.key === 'Escape') this.close();
+    });
+    this.endpoint = document.getElementById('details-endpoint');
+    this.copy = document.getElementById('details-copy');
+    this.copy.addEventListener('click', () => {
+      if (this.#service) handlers.onCopy(this.copy, endpointUrl(this.#service));
+    });
+  }
+
+  get openId() {
+    return this.#id;
+  }
+
+  open(service, now) {
+    const switched = this.#id !== service.service_id;
+    this.#id = service.service_id;
+    this.root.hidden = false;
+    this.update(service, now);
+    if (switched) this.#loadChecks();
+    this.title.focus();
+  }
+
+  /** The feed changed the open service: show it, and fetch checks if a new one ran. */
+  update(service, now) {
+    if (service.service_id !== this.#id) return;
+    this.#service = service;
+    this.gone.hidden = true;
+    this.title.textContent = service.name;
+    const url = endpointUrl(service);
+    this.endpoint.textContent = url;
+    this.copy.setAttribute('aria-label', `Copy ${url}`);
+    this.#renderFields(service, now);
+    if (this.#checksFor !== undefined && service.last_health_check !== this.#checksFor) this.#loadChecks();
+  }
+
+  /** The service was deregistered while shown: keep what we know, say so. */
+  removed(id) {
+    if (id !== this.#id) return;
+    this.gone.hidden = false;
+  }
+
+  /** Once a second, for the status and countdown that time changes without an event. */
+  tick(now) {
+    if (this.#service && !this.root.hidden) this.#tickFields(this.#service, now);
+  }
+
+  close() {
+    if (this.root.hidden) return;
+    const id = this.#id;
+    const hadFocus = this.root.contains(document.activeElement);
+    this.root.hidden = true;
+    this.#abort?.abort();
+    this.#id = null;
+    this.#service = null;
+    this.#checksFor = undefined;
+    this.handlers.onClose(id, hadFocus);
+  }
+
+  /** Rebuilt per change (one panel, a dozen fields); nothing focusable lives in here. */
+  #renderFields(service, now) {
+    const check = service.health_check_url ?? service.health_check_tcp;
+    const fields = [
+      ['Service ID', service.service_id, 'mono'],
+      ['Type', service.type],
+      ['Status', '', 'status'],
+      ['Health', service.health ?? 'unknown', 'health'],
+      ['Protocol', orDash(service.protocol)],
+      ['Version', orDash(service.version)],
+      ['Node', orDash(service.node_id)],
+      ['Tags', Array.isArray(service.tags) && service.tags.length ? service.tags.join(', ') : '—'],
+      ['Metadata', service.metadata, 'metadata'],
+      ['TTL', `${service.ttl}s`],
+      ['Expires', '', 'expires'],
+      ['Last heartbeat', service.last_heartbeat ? localTime(service.last_heartbeat) : 'none yet'],
+      ['Health check', check ? `${check} every ${service.health_check_interval}s` : 'none (kept alive by heartbeats)'],
+      ['Last check', service.last_health_check ? localTime(service.last_health_check) : '—'],
+      ['Load', typeof service.load === 'number' ? `${Math.round(service.load * 100)}%` : '—'],
+      ['Registered', localTime(service.created_at)],
+      ['Revision', orDash(service.revision)],
+    ];
+    const items = [];
+    for (const [label, value, kind] of fields) {
+      const dd = el('dd');
+      if (kind === 'status' || kind === 'health') {
+        dd.append(el('span', 'badge', value));
+        if (kind === 'status') this.#statusDd = dd;
+        else dd.dataset.health = value;
+      } else if (kind === 'metadata') {
+        const entries = Object.entries(value ?? {});
+        if (entries.length === 0) dd.textContent = '—';
+        for (const [key, metaValue] of entries) dd.append(el('div', 'mono', `${key} = ${metaValue}`));
+      } else if (kind === 'expires') {
+        this.#expiresDd = dd;
+      } else {
+        dd.textContent = value;
+        if (kind) dd.className = kind;
+      }
+      items.push(el('dt', '', label), dd);
+    }
+    this.fields.replaceChildren(...items);
+    this.#tickFields(service, now);
+  }
+
+  /** The parts that time changes without an event. */
+  #tickFields(service, now) {
+    const status = effectiveStatus(service, now);
+    if (this.#statusDd.dataset.status !== status) {
+      this.#statusDd.dataset.status = status;
+      this.#statusDd.firstChild.textContent = status;
+    }
+    const left = (Date.parse(service.expires_at) - now) / 1000;
+    const text = status === 'expired' || !(left > 0)
+      ? `expired (${localTime(service.expires_at)})`
+      : `in ${duration(left)} (${localTime(service.expires_at)})`;
+    if (this.#expiresDd.textContent !== text) this.#expiresDd.textContent = text;
+  }
+
+  async #loadChecks() {
+    const id = this.#id;
+    if (!id) return;
+    this.#abort?.abort();
+    const abort = new AbortController();
+    this.#abort = abort;
+    this.#checksFor = this.#service?.last_health_check ?? null;
+    this.state.textContent = 'Loading health checks…';
+    this.state.dataset.state = 'loading';
+    try {
+      const body = await getJson(`/services/${encodeURIComponent(id)}/health-checks?limit=${CHECK_LIMIT}`, { signal: abort.signal });
+      if (abort.signal.aborted || id !== this.#id) return;
+      this.#renderChecks(Array.isArray(body.checks) ? body.checks : []);
+    } catch (error) {
+      if (abort.signal.aborted) return;
+      this.spark.replaceChildren();
+      this.checksTable.hidden = true;
+      this.state.dataset.state = 'error';
+      this.state.textContent = error instanceof ApiError && error.status === 404
+        ? 'No health check history: the registry does not know this service (any more).'
+        : `Could not load health checks (${error instanceof Error ? error.message : 'network error'}).`;
+    }
+  }
+
+  #renderChecks(checks) {
+    const graph = sparkline(checks);
+    this.spark.replaceChildren(...(graph ? [graph] : []));
+    if (checks.length === 0) {
+      this.checksTable.hidden = true;
+      this.state.dataset.state = 'empty';
+      const configured = this.#service?.health_check_url ?? this.#service?.health_check_tcp;
+      this.state.textContent = configured
+        ? 'No checks yet: the first one runs within its interval.'
+        : 'No checks yet: this service has no health check configured.';
+      return;
+    }
+    this.state.dataset.state = 'loaded';
+    this.state.textContent = `${checks.length} most recent check${checks.length === 1 ? '' : 's'}, newest first.`;
+    this.checksRows.replaceChildren(...checks.map((check) => {
+      const tr = el('tr');
+      const when = el('time', '', clockTime(check.checked_at));
+      when.dateTime = check.checked_at ?? '';
+      when.title = localTime(check.checked_at);
+      const whenCell = el('td');
+      whenCell.append(when);
+      const outcome = el('td');
+      outcome.dataset.health = check.health ?? 'unknown';
+      outcome.append(el('span', 'badge', orDash(check.outcome)));
+      // The error under its outcome: a column of its own would be empty for most rows.
+      if (check.error) outcome.append(el('span', 'check-error', check.error));
+      tr.append(
+        whenCell,
+        outcome,
+        el('td', 'num', orDash(check.status_code)),
+        el('td', 'num', Number.isFinite(check.response_time_ms) ? `${Math.round(check.response_time_ms)} ms` : '—'),
+      );
+      return tr;
+    }));
+    this.checksTable.hidden = false;
+  }
+}
