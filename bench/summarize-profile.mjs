@@ -4,9 +4,10 @@
  * with their file, the same time grouped by package/area, and the heaviest functions by
  * inclusive (total) time.
  *
- * Usage: node bench/summarize-profile.mjs <file.cpuprofile | dir> [--top 25] [--skip-ms N] [--json]
+ * Usage: node bench/summarize-profile.mjs <file.cpuprofile | dir> [--top 25] [--skip-ms N] [--until-ms N] [--json]
  *        (a directory means the newest .cpuprofile in it; --skip-ms ignores the first N ms
- *        of samples, e.g. the process's start-up before the load began)
+ *        of samples, e.g. the process's start-up before the load began; --until-ms ignores
+ *        samples from N ms after the start on, e.g. the shutdown after the load)
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -57,7 +58,7 @@ function areaOf(frame) {
   return file;
 }
 
-export function summarizeProfile(path, { top = 25, skipMs = 0 } = {}) {
+export function summarizeProfile(path, { top = 25, skipMs = 0, untilMs = null } = {}) {
   const file = resolveProfile(path);
   const profile = JSON.parse(readFileSync(file, 'utf8'));
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
@@ -78,8 +79,9 @@ export function summarizeProfile(path, { top = 25, skipMs = 0 } = {}) {
   let total = 0;
   let idle = 0;
   const from = profile.startTime + skipMs * 1000;
+  const to = untilMs === null ? Number.POSITIVE_INFINITY : profile.startTime + untilMs * 1000;
   for (let i = 0; i < samples.length; i++) {
-    if (stamps[i] < from) continue;
+    if (stamps[i] < from || stamps[i] >= to) continue;
     const us = duration(i);
     const node = byId.get(samples[i]);
     if (!node) continue;
@@ -118,6 +120,7 @@ export function summarizeProfile(path, { top = 25, skipMs = 0 } = {}) {
   return {
     file,
     skipped_ms: skipMs,
+    until_ms: untilMs,
     total_ms: Math.round(total / 1000),
     idle_ms: Math.round(idle / 1000),
     busy_ms: Math.round(busy / 1000),
@@ -142,7 +145,9 @@ function table(rows, columns) {
 export function formatSummary(summary, { title = 'CPU profile', inclusive = 15 } = {}) {
   const out = [];
   out.push(`${title}: ${relative(process.cwd(), summary.file) || summary.file}`);
-  const skipped = summary.skipped_ms ? ` after skipping the first ${summary.skipped_ms} ms (start-up)` : '';
+  const skipped =
+    (summary.skipped_ms ? ` after skipping the first ${summary.skipped_ms} ms (start-up)` : '') +
+    (summary.until_ms !== null && summary.until_ms !== undefined ? ` up to ${summary.until_ms} ms after the start` : '');
   out.push(`sampled ${summary.total_ms} ms${skipped}: busy ${summary.busy_ms} ms, idle ${summary.idle_ms} ms (the main thread waiting for I/O)`);
   out.push('');
   out.push('(time inside native add-ons, e.g. better-sqlite3 statements, and blocking syscalls counts as self time of the JS function that called them)');
@@ -176,15 +181,17 @@ export function formatSummary(summary, { title = 'CPU profile', inclusive = 15 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const args = process.argv.slice(2);
-  const path = args.find((a, i) => !a.startsWith('--') && !['--top', '--skip-ms'].includes(args[i - 1]));
+  const path = args.find((a, i) => !a.startsWith('--') && !['--top', '--skip-ms', '--until-ms'].includes(args[i - 1]));
   if (!path) {
-    process.stderr.write('usage: node bench/summarize-profile.mjs <file.cpuprofile | dir> [--top 25] [--json]\n');
+    process.stderr.write('usage: node bench/summarize-profile.mjs <file.cpuprofile | dir> [--top 25] [--skip-ms N] [--until-ms N] [--json]\n');
     process.exit(2);
   }
   const topIndex = args.indexOf('--top');
   const top = topIndex >= 0 ? Number(args[topIndex + 1]) : 25;
   const skipIndex = args.indexOf('--skip-ms');
   const skipMs = skipIndex >= 0 ? Number(args[skipIndex + 1]) : 0;
-  const summary = summarizeProfile(path, { top, skipMs });
+  const untilIndex = args.indexOf('--until-ms');
+  const untilMs = untilIndex >= 0 ? Number(args[untilIndex + 1]) : null;
+  const summary = summarizeProfile(path, { top, skipMs, untilMs });
   process.stdout.write(args.includes('--json') ? `${JSON.stringify(summary, null, 2)}\n` : `${formatSummary(summary)}\n`);
 }
