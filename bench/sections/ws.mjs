@@ -17,10 +17,10 @@
  * window. A higher rate (100/s by default, info rows) shows where each saturates.
  *
  * Both sets of clients stay connected throughout (1,000 on each server, one server at a
- * time gets events), so the windows alternate bare / Beacon / Beacon / bare (ABBA): the
- * machine is shared, and a drift in its other load then falls on both alike.
+ * time gets events), so the windows alternate bare / Beacon / Beacon / bare / bare / Beacon
+ * (ABBAAB): the machine is shared, and bursts of its other load then fall on both alike.
  *
- * Env: BENCH_WS_CLIENTS=1000  BENCH_WS_CLIENT_PROCS=2  BENCH_WS_RATE=20  BENCH_WS_ROUNDS=2  BENCH_WS_DURATION=10
+ * Env: BENCH_WS_CLIENTS=1000  BENCH_WS_CLIENT_PROCS=2  BENCH_WS_RATE=20  BENCH_WS_ROUNDS=3  BENCH_WS_DURATION=8
  *      BENCH_WS_WARMUP=5  BENCH_WS_SETTLE=2  BENCH_WS_HIGH_RATE=100 (0: skip)  BENCH_WS_HIGH_WARMUP=2
  *      BENCH_WS_HIGH_DURATION=6  BENCH_WS_DRAIN=10  BENCH_WS_PROFILE_RATE=20 (the profiled windows' rate)
  */
@@ -59,13 +59,13 @@ export const settings = {
   clients: envNumber('BENCH_WS_CLIENTS', 1000),
   client_processes: envNumber('BENCH_WS_CLIENT_PROCS', 2),
   rate: envNumber('BENCH_WS_RATE', 20),
-  /** Windows per server at `rate`, alternating bare / Beacon (ABBA...). */
-  rounds: envNumber('BENCH_WS_ROUNDS', 2),
+  /** Windows per server at `rate`, alternating bare / Beacon (ABBAAB...). */
+  rounds: envNumber('BENCH_WS_ROUNDS', 3),
   /** Before a server's first window (JIT, connections settling) ... */
   warmup_s: envNumber('BENCH_WS_WARMUP', 5),
   /** ... and before its later ones. */
   settle_s: envNumber('BENCH_WS_SETTLE', 2),
-  duration_s: envNumber('BENCH_WS_DURATION', 10),
+  duration_s: envNumber('BENCH_WS_DURATION', 8),
   high_rate: envNumber('BENCH_WS_HIGH_RATE', 100),
   high_warmup_s: envNumber('BENCH_WS_HIGH_WARMUP', 2),
   high_duration_s: envNumber('BENCH_WS_HIGH_DURATION', 6),
@@ -155,8 +155,8 @@ export async function run({ stamp, profileMode = 'on-miss' }) {
     await waitUntil('the bare server to hold every client', async () => (await bare.ask({ cmd: 'stats' }, 'stats')).clients === report.checks.bare_connect.open, { timeoutMs: 10_000 });
     report.checks.beacon_connect = await connectGateway(clientProcs, `ws://127.0.0.1:${gateway.port}/api/v1/ws`, gateway);
 
-    // ABBA: bare, Beacon, Beacon, bare, ... so a slow drift in the machine's other load
-    // falls on both alike.
+    // ABBAAB: bare, Beacon, Beacon, bare, bare, Beacon: short alternating windows, so the
+    // bursts of other work on this shared machine fall on both servers alike.
     const seen = new Set();
     for (let round = 0; round < settings.rounds; round++) {
       for (const target of round % 2 === 0 ? ['bare', 'beacon'] : ['beacon', 'bare']) {
@@ -325,7 +325,7 @@ async function gatewayMetrics(gateway, label) {
   };
 }
 
-/** The gateway's own view from the window's start to the end of the drain: messages sent, publish -> send, drops. */
+/** The gateway's own view of a whole window (warm-up, measured part, drain): messages sent, publish -> send, drops. */
 function gatewayDelta(m0, m1) {
   const le = (bound) => (m1.buckets[bound] ?? 0) - (m0.buckets[bound] ?? 0);
   return {
@@ -353,7 +353,11 @@ async function runWindow(label, ctx) {
   const measureFrom = Math.round(rate * warmupS);
   const prefix = `ws-${stamp}-${label}-`;
   await Promise.all(clientProcs.map((p) => p.ask({ cmd: 'phase', set: target, prefix, expected: count, measure_from: measureFrom }, 'phase')));
-  const gatewayClients = target === 'beacon' ? ((await gatewayMetrics(gateway, label))?.clients ?? null) : null;
+  // Scraped before the loader starts (the gateway is idle, it answers at once): the gateway's
+  // counts below cover the whole window (warm-up, measured part and drain). A scrape during
+  // a saturated window can wait for seconds (see the /health column).
+  const m0 = target === 'beacon' ? await gatewayMetrics(gateway, label) : null;
+  const gatewayClients = m0?.clients ?? null;
 
   const run =
     target === 'beacon'
@@ -365,14 +369,11 @@ async function runWindow(label, ctx) {
   const c0 = await clientCounts(clientProcs);
   const cpu = cpuByProcess(ctx.pids());
   const windowStartedAt = Date.now();
-  // Neither may hold up the window: the scrape is awaited after it, the poller runs beside it.
-  const m0Pending = target === 'beacon' ? gatewayMetrics(gateway, label) : Promise.resolve(null);
   const health = pollHealth(target === 'beacon' ? `${gateway.url}/health` : `${ctx.bareHttpUrl}/health`);
   await sleep(Math.max(0, startedAt + (warmupS + durationS) * 1000 - performance.now()));
   const c1 = await clientCounts(clientProcs);
   const cpuEnd = cpu.end();
   const windowEndedAt = Date.now();
-  const m0 = await m0Pending;
   const load = await loaderDone;
   if (load.error) throw new Error(`ws loader failed: ${load.error}`);
   for (const proc of [ctx.nats.proc, ctx.api.proc, target === 'beacon' ? gateway.proc : null]) {
@@ -424,7 +425,8 @@ async function runWindow(label, ctx) {
     delay: delayStats(merged.hist),
     hist: merged.hist,
     // The measured events whose slowest client got them latest: index, publish time
-    // (ms since the server under test started; the gateway pings its clients every 30 s),
+    // (s since the server under test started: the gateway pings its clients and resyncs its
+    // catalog view every 30 s by default),
     // slowest delivery.
     slowest_events: merged.worst
       .map((ms, index) => ({ index, ms, at_s: round((merged.published[index] - ctx.serverStartedAt(target)) / 1000, 2) }))
@@ -684,7 +686,9 @@ function buildRows(report) {
       baseline: `bench mean ${beacon.delay.mean_ms} ms`,
       ratio: '',
       target: '(info)',
-      verdict: g.dropped ? `(${g.dropped} dropped as slow)` : '',
+      verdict:
+        (g.sent === beacon.completeness.received ? '(sent = received)' : `(sent ${g.sent} vs received ${beacon.completeness.received})`) +
+        (g.dropped ? ` (${g.dropped} dropped as slow)` : ''),
       info: true,
     });
   }
@@ -804,7 +808,7 @@ function reading(report) {
   if (beacon.gateway) {
     const g = beacon.gateway;
     lines.push(
-      `- Where Beacon's delay goes: the gateway's own publish -> send histogram (from each window's start to the end of its drain) has a mean of ${g.fanout_mean_ms} ms ` +
+      `- Where Beacon's delay goes: the gateway's own publish -> send histogram (whole windows: warm-up, measured part and drain) has a mean of ${g.fanout_mean_ms} ms ` +
         `(${g.le_10ms} of ${g.fanout_count} sends within 10 ms); the clients measured a mean of ${beacon.delay.mean_ms} ms publish -> receipt (bare: ${bare.delay.mean_ms} ms). ` +
         'The rest is the socket write and the client process getting to the message (500 clients per process receive each message one after the other).',
     );
@@ -816,6 +820,11 @@ function reading(report) {
         `the clients ${beaconHigh.cpu.cores.clients.toFixed(2)} vs ${bareHigh.cpu.cores.clients.toFixed(2)} cores, the gateway ${beaconHigh.cpu.cores['realtime-gateway'].toFixed(2)} ` +
         `(${us(beaconHigh, 'realtime-gateway')} µs/msg) vs the bare server ${bareHigh.cpu.cores['bare-ws'].toFixed(2)} (${us(bareHigh, 'bare-ws')} µs/msg). ` +
         'Below the offered rate, delay grows with the backlog for as long as the load lasts: that p99 measures the window length, not a latency.' +
+        (beaconHigh.gateway?.fanout_count
+          ? ` The gateway's own publish -> send mean was ${beaconHigh.gateway.fanout_mean_ms} ms against the clients' ${beaconHigh.delay.mean_ms} ms publish -> receipt: ` +
+            `${beaconHigh.gateway.fanout_mean_ms > beaconHigh.delay.mean_ms / 2 ? 'the backlog waited in the gateway (its input), not in the client sockets' : 'the backlog waited in the sockets to the clients'}` +
+            `${beaconHigh.gateway.dropped ? `; ${beaconHigh.gateway.dropped} clients dropped as slow` : '; no client was dropped as slow (close 1013)'}.`
+          : '') +
         `${beaconHigh.completeness.closed_during ? ` ${beaconHigh.completeness.closed_during} clients were closed (${JSON.stringify(beaconHigh.completeness.close_codes)}; 1013 = dropped as too slow).` : ''}`,
     );
   }
@@ -870,7 +879,7 @@ function finish(report, rows) {
     'Per window (in the order run):',
     windowTable(report, false),
     '',
-    `Slowest events per window (slowest client's delay @ publish time, s since that server started; realtime-gateway pings every client every WS_PING_INTERVAL = 30 s):`,
+    `Slowest events per window (slowest client's delay @ publish time, s since that server started; for context, realtime-gateway pings its clients and resyncs its catalog view every 30 s by default):`,
     slowestText(report),
     '',
     readingText,
@@ -881,7 +890,7 @@ function finish(report, rows) {
   ].join('\n');
   const markdown = [
     `${settings.clients} WebSocket clients (\`ws\`, in ${settings.client_processes} separate Node processes: bench/ws-clients.mjs) connected to each server, both sets throughout; ` +
-      `${settings.rate} events/s in ${settings.rounds} windows per server, alternating (ABBA), ${settings.duration_s} s measured each (${settings.warmup_s} s warm-up before a server's first window, ${settings.settle_s} s before later ones)` +
+      `${settings.rate} events/s in ${settings.rounds} windows per server, alternating (ABBA…), ${settings.duration_s} s measured each (${settings.warmup_s} s warm-up before a server's first window, ${settings.settle_s} s before later ones)` +
       `${settings.high_rate ? `, then ${settings.high_rate}/s once per server (${settings.high_warmup_s} + ${settings.high_duration_s} s, info)` : ''}. ` +
       'Beacon: bench/ws-loader.mjs POSTs registrations to registry-api, which publishes `beacon.events.service.registered` (JetStream BEACON_EVENTS); realtime-gateway fans it out. ' +
       'Bare: the loader publishes an event of the same shape (the service from a real registration) on core NATS to bench/bare-ws-server.mjs, which stringifies it once and sends it to every client. ' +
@@ -893,7 +902,7 @@ function finish(report, rows) {
     '',
     windowTable(report, true),
     '',
-    'Slowest events per window (slowest client\'s delay @ publish time, s since that server started; realtime-gateway pings every client every WS_PING_INTERVAL = 30 s):',
+    'Slowest events per window (slowest client\'s delay @ publish time, s since that server started; for context, realtime-gateway pings its clients and resyncs its catalog view every 30 s by default):',
     '',
     '```',
     slowestText(report),
