@@ -3,7 +3,7 @@ import { CatalogView, MetricsService, NatsService, ROOT_LOGGER, StartupError, ty
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { ANNOUNCER_ENV, type AnnouncerEnv } from './config';
 import { TTL } from './records/dns';
-import { instanceNames, serviceRecords, type ServiceRecords } from './records/service-records';
+import { instanceNames, instanceRecords, serviceRecords, type ServiceRecords } from './records/service-records';
 import { chooseInterfaces } from './responder/interfaces';
 import { Responder } from './responder/responder';
 
@@ -121,22 +121,14 @@ export class AnnouncerService implements OnApplicationBootstrap, BeforeApplicati
     const instance = `${this.config.BEACON_ANNOUNCE_NAME.replaceAll('.', '-')}.${serviceType}`;
     const target = `${this.config.MDNS_HOSTNAME}.${domain}`;
     const txt = [`path=/api/v1`, `api=/api/v1/services`, `txtvers=1`].map((entry) => Buffer.from(entry));
-    return {
+    return instanceRecords({
       serviceId: SELF,
       serviceType,
       instance,
       target,
-      ptr: { name: serviceType, type: 'PTR', ttl: TTL.ptr, class: 'IN', flush: false, data: instance },
-      srv: {
-        name: instance,
-        type: 'SRV',
-        ttl: TTL.srv,
-        class: 'IN',
-        flush: true,
-        data: { priority: 0, weight: 0, port: this.config.BEACON_ANNOUNCE_PORT, target },
-      },
-      txt: { name: instance, type: 'TXT', ttl: TTL.txt, class: 'IN', flush: true, data: txt },
+      port: this.config.BEACON_ANNOUNCE_PORT,
+      txt,
       addresses: [{ name: target, type: 'A', ttl: TTL.host, class: 'IN', flush: true, data: address }],
-    };
+    });
   }
 }

@@ -125,21 +125,28 @@ export function serviceRecords(service: Service, instanceName: string, domain: s
     family === 0
       ? []
       : [{ name: target, type: family === 6 ? 'AAAA' : 'A', ttl: TTL.host, class: 'IN', flush: true, data: service.host }];
+  return instanceRecords({ serviceId: service.service_id, serviceType, instance, target, port: service.port, txt: txtStrings(service), addresses });
+}
+
+/** PTR, SRV and TXT of one instance, with the address records of its target. */
+export function instanceRecords(parts: {
+  serviceId: string;
+  serviceType: string;
+  instance: string;
+  target: string;
+  port: number;
+  txt: Buffer[];
+  addresses: DnsRecord[];
+}): ServiceRecords {
+  const { serviceId, serviceType, instance, target, port, txt, addresses } = parts;
   return {
-    serviceId: service.service_id,
+    serviceId,
     serviceType,
     instance,
     target,
     ptr: { name: serviceType, type: 'PTR', ttl: TTL.ptr, class: 'IN', flush: false, data: instance },
-    srv: {
-      name: instance,
-      type: 'SRV',
-      ttl: TTL.srv,
-      class: 'IN',
-      flush: true,
-      data: { priority: 0, weight: 0, port: service.port, target },
-    },
-    txt: { name: instance, type: 'TXT', ttl: TTL.txt, class: 'IN', flush: true, data: txtStrings(service) },
+    srv: { name: instance, type: 'SRV', ttl: TTL.srv, class: 'IN', flush: true, data: { priority: 0, weight: 0, port, target } },
+    txt: { name: instance, type: 'TXT', ttl: TTL.txt, class: 'IN', flush: true, data: txt },
     addresses,
   };
 }
