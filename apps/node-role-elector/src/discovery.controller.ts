@@ -1,0 +1,15 @@
+import { Access } from '@beacon/platform';
+import { Controller, Get, Inject } from '@nestjs/common';
+import { ElectorService, type ElectorStatusReply } from './elector.service';
+
+/** Seed 001's `/discovery`: this node's role and the servers it knows of. */
+@Controller()
+@Access('public')
+export class DiscoveryController {
+  constructor(@Inject(ElectorService) private readonly elector: ElectorService) {}
+
+  @Get('discovery')
+  discovery(): ElectorStatusReply {
+    return this.elector.status();
+  }
+}
