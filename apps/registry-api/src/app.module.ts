@@ -3,6 +3,7 @@ import { Inject, Module, type DynamicModule, type OnModuleInit } from '@nestjs/c
 import { APP_GUARD } from '@nestjs/core';
 import { CatalogService } from './catalog/catalog.service';
 import { ProbeResultsConsumer } from './catalog/probe-results.consumer';
+import { CatalogMetrics } from './catalog/catalog.metrics';
 import { RegistryHandlers } from './catalog/registry.handlers';
 import { ServicesController } from './catalog/services.controller';
 import { REGISTRY_ENV, type RegistryEnv } from './config';
@@ -43,6 +44,7 @@ export class AppModule {
         CatalogService,
         RegistryHandlers,
         ProbeResultsConsumer,
+        CatalogMetrics,
       ],
     };
   }

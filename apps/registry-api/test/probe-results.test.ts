@@ -85,6 +85,8 @@ async function deliver(...results: ProbeResult[]): Promise<Service> {
 const ofType = (service: Service, type: string): Event[] =>
   events.messages.filter((m) => m.data.type === type && m.data.service.service_id === service.service_id).map((m) => m.data);
 
+const metrics = async (): Promise<string> => (await fetch(`${registry.api.url}/metrics`)).text();
+
 describe('probe results in registry-api', () => {
   it('turns unhealthy after 3 failures with one health_changed, ignores a blip, and recovers', async () => {
     const service = await register();
@@ -95,8 +97,12 @@ describe('probe results in registry-api', () => {
     expect([down.health, down.status, down.consecutive_health_failures]).toEqual(['unhealthy', 'unhealthy', 3]);
     const discovered = await call<{ services: Service[] }>('GET', `${registry.base}/services/discover?name=${service.name}`);
     expect(discovered.body.services).toHaveLength(0);
+    const series = `beacon_service_unhealthy{service_id="${service.service_id}",name="${service.name}",type="${service.type}",app="registry-api"} 1`;
+    expect(await metrics()).toContain(series);
+    expect(await metrics()).toMatch(/^beacon_services\{status="unhealthy",app="registry-api"\} [1-9]/m);
     const back = await deliver(result(service));
     expect([back.health, back.status]).toEqual(['healthy', 'active']);
+    expect(await metrics()).not.toContain(series);
     await waitFor('health_changed events', () => ofType(service, 'service.health_changed').length >= 3);
     expect(ofType(service, 'service.health_changed').map((e) => `${e.previous_health}->${e.service.health}`)).toEqual([
       'unknown->healthy',

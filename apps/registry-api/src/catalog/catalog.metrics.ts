@@ -1,0 +1,44 @@
+import { SERVICE_STATUSES } from '@beacon/contracts';
+import { MetricsService } from '@beacon/platform';
+import { Inject, Injectable } from '@nestjs/common';
+import { SERVICE_STORE, type ServiceStore } from '../store/service-store';
+
+/**
+ * Series of `beacon_service_unhealthy` one scrape may carry: a catalog where thousands of
+ * services fail at once is an outage, and `beacon_services{status="unhealthy"}` says so
+ * without a series for each.
+ */
+export const UNHEALTHY_SERIES_LIMIT = 1000;
+
+/**
+ * The catalog as Prometheus sees it, read from the store at scrape time (so every
+ * registry-api replica reports the same numbers, and alerts take `max`):
+ * - `beacon_services{status}`: services by effective status;
+ * - `beacon_service_unhealthy{service_id,name,type}`: 1 for each service whose health
+ *   checks currently fail (the first `UNHEALTHY_SERIES_LIMIT` by registration), no series otherwise.
+ * A store that cannot be read leaves both empty for that scrape; `/api/v1/health` says why.
+ */
+@Injectable()
+export class CatalogMetrics {
+  constructor(@Inject(SERVICE_STORE) store: ServiceStore, @Inject(MetricsService) metrics: MetricsService) {
+    metrics.gauge('beacon_services', 'Services in the catalog, by effective status', ['status'], async function () {
+      this.reset();
+      const counts = await store.countByStatus(Date.now()).catch(() => null);
+      if (counts) for (const status of SERVICE_STATUSES) this.set({ status }, counts[status]);
+    });
+    metrics.gauge(
+      'beacon_service_unhealthy',
+      '1 for each service whose health checks currently fail (status unhealthy)',
+      ['service_id', 'name', 'type'],
+      async function () {
+        this.reset();
+        const listing = await store
+          .list({ status: 'unhealthy' }, { limit: UNHEALTHY_SERIES_LIMIT, skip: 0 }, Date.now())
+          .catch(() => null);
+        for (const record of listing?.records ?? []) {
+          this.set({ service_id: record.service_id, name: record.name, type: record.type ?? '' }, 1);
+        }
+      },
+    );
+  }
+}
