@@ -8,9 +8,10 @@
  *   expiry    issue 3 item 6: expiry lag of 1,000 services whose TTLs lapse together, one ttl-reaper
  *   probe     issue 3 item 6: health-prober probes/s vs a bare got loop; two replicas vs one
  *   ws        issue 4 item 5: 1,000 WebSocket clients on realtime-gateway vs a bare ws broadcast server
+ *   election  issue 6 item 4: failover after SIGKILL (10 trials) and a 3 s lease under load
  *
  * Options (flags or env):
- *   --only expiry,probe,ws          run only these sections (BENCH_ONLY=...)
+ *   --only expiry,probe,ws,election          run only these sections (BENCH_ONLY=...)
  *   --profile / BENCH_PROFILE=1     also CPU-profile under load (default: only when a target is missed)
  *   --no-profile / BENCH_PROFILE=0  never profile
  *   plus each section's own variables (see bench/README.md)
@@ -24,12 +25,13 @@ import { cpus, loadavg } from 'node:os';
 import { join, relative } from 'node:path';
 import { killAll } from './lib/procs.mjs';
 import { gitInfo, log, REPO, RESULTS, textTable } from './lib/stack.mjs';
+import * as election from './sections/election.mjs';
 import * as expiry from './sections/expiry.mjs';
 import * as probe from './sections/probe.mjs';
 import * as registry from './sections/registry.mjs';
 import * as ws from './sections/ws.mjs';
 
-const SECTIONS = [registry, expiry, probe, ws];
+const SECTIONS = [registry, expiry, probe, ws, election];
 
 const argv = process.argv.slice(2);
 const onlyArg = argv.find((a) => a.startsWith('--only'));

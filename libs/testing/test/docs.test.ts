@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../src/app-process';
 
-const APPS = ['registry-api', 'ttl-reaper', 'health-prober', 'realtime-gateway', 'mdns-announcer'];
+const APPS = ['registry-api', 'ttl-reaper', 'health-prober', 'realtime-gateway', 'mdns-announcer', 'node-role-elector'];
 const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
 
 describe('documentation', () => {
