@@ -262,7 +262,7 @@ async function underLoad(tmp) {
         refreshes_failed: delta('beacon_elector_lease_refreshes_total', { result: 'failed' }),
         refreshes_lost: delta('beacon_elector_lease_refreshes_total', { result: 'lost' }),
         attempts_failed: delta('beacon_elector_lease_attempts_total', { result: 'failed' }),
-        event_loop_lag_max_ms: Math.round(metricSum(after, 'beacon_process_nodejs_eventloop_lag_max_seconds') * 1000),
+        event_loop_lag_max_ms: Math.round(metricSum(after, 'beacon_nodejs_eventloop_lag_max_seconds') * 1000),
       };
     }
     return {

@@ -122,7 +122,7 @@ export async function run({ stamp }) {
       expirations_total: Object.fromEntries(
         metrics.filter((s) => s.name === 'beacon_reaper_expirations_total').map((s) => [s.labels.result, s.value]),
       ),
-      sweeps: metricSum(metrics, 'beacon_reaper_housekeeping_total', { job: 'sweep' }),
+      sweeps: metricSum(metrics, 'beacon_reaper_housekeeping_total', { task: 'sweep' }),
     };
     const round = (v) => (v === null ? null : Math.round(v));
     report.result = {

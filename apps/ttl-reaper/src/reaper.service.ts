@@ -39,7 +39,7 @@ export class ReaperService implements OnApplicationBootstrap, OnApplicationShutd
   private readonly lag: Histogram;
   private readonly expirations: Counter<'result'>;
   private readonly owned: Gauge;
-  private readonly housekeepingRuns: Counter<'job' | 'result'>;
+  private readonly housekeepingRuns: Counter<'task' | 'result'>;
   private housekeepingTimer: NodeJS.Timeout | null = null;
   private inFlight = 0;
   private readonly waiting: (() => void)[] = [];
@@ -59,7 +59,7 @@ export class ReaperService implements OnApplicationBootstrap, OnApplicationShutd
     );
     this.expirations = metrics.counter('beacon_reaper_expirations_total', 'Expire requests by result', ['result']);
     this.owned = metrics.gauge('beacon_reaper_owned_services', 'Services whose expiry this replica watches');
-    this.housekeepingRuns = metrics.counter('beacon_reaper_housekeeping_total', 'Sweeps and purges by result', ['job', 'result']);
+    this.housekeepingRuns = metrics.counter('beacon_reaper_housekeeping_total', 'Sweeps and purges (task), by result', ['task', 'result']);
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -166,10 +166,10 @@ export class ReaperService implements OnApplicationBootstrap, OnApplicationShutd
   private async run(job: 'sweep' | 'purge', request: () => Promise<unknown>): Promise<void> {
     try {
       const reply = await request();
-      this.housekeepingRuns.inc({ job, result: 'ok' });
+      this.housekeepingRuns.inc({ task: job, result: 'ok' });
       this.logger.debug({ job, reply }, 'housekeeping');
     } catch (error) {
-      this.housekeepingRuns.inc({ job, result: 'failed' });
+      this.housekeepingRuns.inc({ task: job, result: 'failed' });
       this.logger.warn({ err: error, job }, 'housekeeping request failed');
     }
   }

@@ -22,7 +22,12 @@ export class GatewayMetrics {
     );
     this.sent = { ws: sent.labels({ transport: 'ws' }), sse: sent.labels({ transport: 'sse' }) };
     this.dropped = { ws: dropped.labels({ transport: 'ws' }), sse: dropped.labels({ transport: 'sse' }) };
-    for (const kind of ['ws', 'sse'] as const) this.clients.set({ transport: kind }, 0);
+    // Every series exists from the start, so `increase()` sees the first drop after a restart.
+    for (const kind of ['ws', 'sse'] as const) {
+      this.clients.set({ transport: kind }, 0);
+      this.sent[kind].inc(0);
+      this.dropped[kind].inc(0);
+    }
     this.latency = metrics.histogram(
       'beacon_gateway_fanout_latency_seconds',
       'From an event’s publication by its owner to its sending to a client',

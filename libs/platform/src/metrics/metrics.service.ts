@@ -14,7 +14,10 @@ export class MetricsService {
 
   constructor(appName: string) {
     this.registry.setDefaultLabels({ app: appName });
-    collectDefaultMetrics({ register: this.registry, prefix: 'beacon_process_' });
+    collectDefaultMetrics({ register: this.registry, prefix: 'beacon_' });
+    // Gauges named like counters (`promtool check metrics` rejects them); the same numbers
+    // are in beacon_nodejs_active_{handles,requests,resources} by type.
+    for (const kind of ['handles', 'requests', 'resources']) this.registry.removeSingleMetric(`beacon_nodejs_active_${kind}_total`);
     this.httpRequests = new Counter({
       name: 'beacon_http_requests_total',
       help: 'HTTP requests answered, by method, route pattern and status code',
