@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Beacon's two entry points on a fresh Debian/Ubuntu machine with Node.js 20+:
-#   ./beacon.sh start   install what is missing, build, start NATS + Beacon on http://localhost:8097
+#   ./beacon.sh start   install what is missing, build, start NATS + the six apps + the nginx gateway on http://localhost:8097
 #   ./beacon.sh test    install what is missing, build, run the whole test suite
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -20,7 +20,7 @@ apt_install() {
   command -v apt-get >/dev/null 2>&1 || die "cannot install $* automatically (no apt-get): install it with your package manager, then try again"
   if [ "$apt_updated" -eq 0 ]; then as_root apt-get update -qq; apt_updated=1; fi
   say "installing $* (apt-get)"
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${APT_FLAGS:-} "$@" >/dev/null
 }
 
 have() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ]; }
@@ -43,6 +43,13 @@ require_nats() {
   if [ -z "${NATS_URL:-}" ] && ! have nats-server; then apt_install nats-server; fi
 }
 
+# The gateway (one base URL for REST, WebSocket, SSE and the dashboard). Optional: without
+# it registry-api serves port 8097 itself; BEACON_NGINX=0 skips installing and using it.
+require_nginx() {
+  case "${BEACON_NGINX:-auto}" in 0|off|false) return ;; esac
+  have nginx || apt_install nginx
+}
+
 # Packages the test suite drives for real; each later suite adds its own here.
 require_test_tools() {
   have nats-server || apt_install nats-server
@@ -51,6 +58,10 @@ require_test_tools() {
   # mDNS is checked against an independent implementation, with Debian's python3.
   /usr/bin/python3 -c 'import zeroconf' 2>/dev/null || apt_install python3-zeroconf
   have ip || apt_install iproute2 # network namespaces for the LAN tests
+  have nginx || apt_install nginx # the end-to-end test goes through the real gateway (deploy/nginx)
+  have promtool || apt_install prometheus # promtool checks deploy/prometheus and every app's /metrics
+  # Without recommends: they are a whole Docker engine, which `docker-compose config` does not need.
+  have docker-compose || APT_FLAGS=--no-install-recommends apt_install docker-compose # checks docker-compose.yml
 }
 
 install_and_build() {
@@ -60,7 +71,7 @@ install_and_build() {
 
 case "${1:-}" in
   start)
-    require_node; require_pnpm; require_nats
+    require_node; require_pnpm; require_nats; require_nginx
     install_and_build
     # The launcher itself (pnpm would report Ctrl-C as a failed command).
     exec node scripts/start.mjs

@@ -1,40 +1,72 @@
 #!/usr/bin/env node
-// `pnpm start`: runs Beacon locally. Starts a nats-server with JetStream (unless NATS_URL
-// is set or a NATS server already listens on the port), then the apps on the embedded
-// store, with prefixed logs. Ctrl-C stops everything, apps first and NATS last.
+// `pnpm start` (and `./beacon.sh start`): the whole stack on one machine.
+// 1. a nats-server with JetStream (unless NATS_URL is set, or a NATS server already listens
+//    on the port), data in BEACON_DATA_DIR/nats;
+// 2. the six apps, registry-api on the embedded store (BEACON_DATA_DIR/beacon.db);
+// 3. when nginx is installed, the gateway from deploy/nginx/beacon.conf on BEACON_PORT, so
+//    REST, WebSocket, SSE and the dashboard share one base URL (registry-api then listens on
+//    REGISTRY_PORT behind it). Without nginx, registry-api itself takes BEACON_PORT.
+// Prefixed logs from every process. Ctrl-C stops the gateway, then the apps, then NATS.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect as tcpConnect, createServer } from 'node:net';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const colors = [36, 35, 33, 32, 34, 31, 96];
+const colors = [36, 35, 33, 32, 34, 31, 96, 93];
 const children = [];
 let stopping = false;
 
-/** Apps to run, in start order. */
+const env = process.env;
+const dataDir = resolve(root, env.BEACON_DATA_DIR ?? 'data');
+const publicPort = Number(env.BEACON_PORT ?? 8097);
+const nginxMode = (env.BEACON_NGINX ?? 'auto').toLowerCase();
+const nginxBinary = nginxMode === '0' || nginxMode === 'off' || nginxMode === 'false' ? null : findBinary('nginx');
+const registryPort = nginxBinary ? Number(env.REGISTRY_PORT ?? 8096) : publicPort;
+const gatewayPort = Number(env.GATEWAY_HTTP_PORT ?? 8098);
+
+/**
+ * Apps to run; registry-api first, the others once it answers. `portVariable` is what the
+ * user sets (named in messages), `listenVariable` what the app reads (default HTTP_PORT).
+ */
 const apps = [
-  { name: 'registry-api', portVariable: 'BEACON_PORT', port: Number(process.env.BEACON_PORT ?? 8097) },
-  { name: 'ttl-reaper', portVariable: 'HTTP_PORT', port: Number(process.env.REAPER_HTTP_PORT ?? 9101) },
-  { name: 'health-prober', portVariable: 'HTTP_PORT', port: Number(process.env.PROBER_HTTP_PORT ?? 9102) },
+  {
+    name: 'registry-api',
+    portVariable: nginxBinary ? 'REGISTRY_PORT' : 'BEACON_PORT',
+    listenVariable: 'BEACON_PORT',
+    port: registryPort,
+    env: {
+      BEACON_SQLITE_PATH: env.BEACON_SQLITE_PATH ?? join(dataDir, 'beacon.db'),
+    },
+  },
+  { name: 'ttl-reaper', portVariable: 'REAPER_HTTP_PORT', port: Number(env.REAPER_HTTP_PORT ?? 9101) },
+  { name: 'health-prober', portVariable: 'PROBER_HTTP_PORT', port: Number(env.PROBER_HTTP_PORT ?? 9102) },
   {
     name: 'mdns-announcer',
-    portVariable: 'HTTP_PORT',
-    port: Number(process.env.ANNOUNCER_HTTP_PORT ?? 9103),
-    env: { BEACON_ANNOUNCE_PORT: process.env.BEACON_PORT ?? '8097' },
+    portVariable: 'ANNOUNCER_HTTP_PORT',
+    port: Number(env.ANNOUNCER_HTTP_PORT ?? 9103),
+    // The LAN is pointed at the public port: the gateway's, or registry-api's without one.
+    env: { BEACON_ANNOUNCE_PORT: env.BEACON_ANNOUNCE_PORT ?? String(publicPort) },
   },
   {
     name: 'realtime-gateway',
-    portVariable: 'HTTP_PORT',
-    port: Number(process.env.GATEWAY_HTTP_PORT ?? 8098),
-    // The dashboard's browser reaches registry-api directly when nothing fronts both.
-    env: { BEACON_PUBLIC_API_URL: process.env.BEACON_PUBLIC_API_URL ?? `http://localhost:${process.env.BEACON_PORT ?? 8097}` },
+    portVariable: 'GATEWAY_HTTP_PORT',
+    port: gatewayPort,
+    // Behind nginx the dashboard calls the API on its own origin; without it, registry-api's port.
+    env: nginxBinary ? {} : { BEACON_PUBLIC_API_URL: env.BEACON_PUBLIC_API_URL ?? `http://localhost:${publicPort}` },
+  },
+  {
+    name: 'node-role-elector',
+    portVariable: 'ELECTOR_PORT',
+    listenVariable: 'ELECTOR_PORT',
+    port: Number(env.ELECTOR_PORT ?? 9999),
+    env: { SERVER_ADVERTISE_PORT: env.SERVER_ADVERTISE_PORT ?? String(publicPort) },
   },
 ];
 
 function log(name, line, color = 90) {
-  process.stdout.write(`\x1b[${color}m${name.padEnd(14)}|\x1b[0m ${line}\n`);
+  process.stdout.write(`\x1b[${color}m${name.padEnd(17)}|\x1b[0m ${line}\n`);
 }
 
 function fail(message) {
@@ -115,7 +147,7 @@ async function startNats() {
     log('beacon', `using NATS at ${process.env.NATS_URL} (NATS_URL)`);
     return process.env.NATS_URL;
   }
-  const port = Number(process.env.BEACON_NATS_PORT ?? 4222);
+  const port = Number(env.BEACON_NATS_PORT ?? 4222);
   const url = `nats://127.0.0.1:${port}`;
   if (!(await portFree(port))) {
     if (await speaksNats(port)) {
@@ -125,12 +157,13 @@ async function startNats() {
     fail(`port ${port} is taken by something that is not NATS: stop it, or set BEACON_NATS_PORT=<free port>, or NATS_URL=<your NATS>`);
     return null;
   }
-  const binary = findBinary('nats-server');
+  // NATS_SERVER_BIN: a nats-server outside PATH (or, in the launcher's test, one that is not there).
+  const binary = env.NATS_SERVER_BIN ? (existsSync(env.NATS_SERVER_BIN) ? env.NATS_SERVER_BIN : null) : findBinary('nats-server');
   if (!binary) {
     fail('nats-server is not installed: run ./beacon.sh start (installs it), or sudo apt-get install nats-server, or set NATS_URL');
     return null;
   }
-  const storeDir = join(root, 'data', 'nats');
+  const storeDir = join(dataDir, 'nats');
   mkdirSync(storeDir, { recursive: true });
   run('nats', binary, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir]);
   const deadline = Date.now() + 10_000;
@@ -141,46 +174,126 @@ async function startNats() {
   return url;
 }
 
+function checkPorts() {
+  const wanted = [
+    ...apps.map((app) => ({ port: app.port, who: app.name, variable: app.portVariable })),
+    ...(nginxBinary ? [{ port: publicPort, who: 'the nginx gateway', variable: 'BEACON_PORT' }] : []),
+  ];
+  const seen = new Map();
+  for (const entry of wanted) {
+    if (!Number.isInteger(entry.port) || entry.port < 1 || entry.port > 65535) {
+      return `${entry.variable}=${entry.port} is not a port (1-65535)`;
+    }
+    const other = seen.get(entry.port);
+    if (other) return `${entry.who} and ${other.who} would both listen on port ${entry.port}: set ${entry.variable}=<another port>`;
+    seen.set(entry.port, entry);
+  }
+  return wanted;
+}
+
+/**
+ * nginx's own config for a local run: everything under BEACON_DATA_DIR/nginx (pid, temp
+ * files), logs to the terminal, the upstreams at the local ports, and deploy/nginx/beacon.conf
+ * itself with only its listen port changed to BEACON_PORT.
+ */
+function writeNginxConfig() {
+  const dir = join(dataDir, 'nginx');
+  mkdirSync(dir, { recursive: true });
+  const site = readFileSync(join(root, 'deploy', 'nginx', 'beacon.conf'), 'utf8');
+  const listens = site.match(/^(\s*)listen 8097;$/gm) ?? [];
+  if (listens.length !== 1) throw new Error('deploy/nginx/beacon.conf must have exactly one "listen 8097;" line');
+  writeFileSync(join(dir, 'beacon.conf'), site.replace(/^(\s*)listen 8097;$/m, `$1listen ${publicPort};`));
+  const accessLog = /^(1|true|yes|on)$/i.test(env.LOG_HTTP ?? '') ? 'access_log /dev/stdout;' : 'access_log off;';
+  const config = `# Written by scripts/start.mjs on every start; edit deploy/nginx/beacon.conf instead.
+daemon off;
+worker_processes 1;
+pid ${join(dir, 'nginx.pid')};
+error_log stderr warn;
+events { worker_connections 4096; }
+http {
+    ${accessLog}
+    client_body_temp_path ${join(dir, 'client_body')};
+    proxy_temp_path ${join(dir, 'proxy')};
+    fastcgi_temp_path ${join(dir, 'fastcgi')};
+    uwsgi_temp_path ${join(dir, 'uwsgi')};
+    scgi_temp_path ${join(dir, 'scgi')};
+    upstream beacon_registry { server 127.0.0.1:${registryPort}; keepalive 16; }
+    upstream beacon_gateway { server 127.0.0.1:${gatewayPort}; keepalive 16; }
+    include ${join(dir, 'beacon.conf')};
+}
+`;
+  const path = join(dir, 'nginx.conf');
+  writeFileSync(path, config);
+  return { dir, path };
+}
+
+function startApp(app, natsUrl) {
+  run(app.name, process.execPath, [join('apps', app.name, 'dist', 'main.js')], {
+    NATS_URL: natsUrl,
+    LOG_FORMAT: env.LOG_FORMAT ?? 'pretty',
+    [app.listenVariable ?? 'HTTP_PORT']: String(app.port),
+    ...app.env,
+  });
+  return waitForHttp(`http://127.0.0.1:${app.port}/health`, app.name);
+}
+
 async function main() {
+  if (nginxMode === '1' || nginxMode === 'on' || nginxMode === 'true') {
+    if (!nginxBinary) return fail('BEACON_NGINX=1 but nginx is not installed: sudo apt-get install nginx (or unset BEACON_NGINX)');
+  } else if (!nginxBinary && nginxMode === 'auto') {
+    log('beacon', 'nginx is not installed: registry-api serves http://localhost:' + publicPort + ' itself and realtime-gateway its own port (sudo apt-get install nginx for one base URL)');
+  }
   for (const app of apps) {
     if (!existsSync(join(root, 'apps', app.name, 'dist', 'main.js'))) {
       return fail(`apps/${app.name} is not built: run "pnpm build" (./beacon.sh start does it)`);
     }
-    if (!(await portFree(app.port))) {
-      return fail(`port ${app.port} (${app.name}) is in use: stop what listens there, or set ${app.portVariable}=<free port>`);
+  }
+  const ports = checkPorts();
+  if (typeof ports === 'string') return fail(ports);
+  for (const { port, who, variable } of ports) {
+    if (!(await portFree(port))) {
+      return fail(`port ${port} (${who}) is in use: stop what listens there, or set ${variable}=<free port>`);
     }
   }
   const natsUrl = await startNats();
   if (!natsUrl) return;
-  for (const app of apps) {
-    run(app.name, process.execPath, [join('apps', app.name, 'dist', 'main.js')], {
-      NATS_URL: natsUrl,
-      LOG_FORMAT: process.env.LOG_FORMAT ?? 'pretty',
-      ...app.env,
-      [app.portVariable]: String(app.port),
-    });
-    await waitForHttp(`http://127.0.0.1:${app.port}/health`, app.name);
-  }
+  await startApp(apps[0], natsUrl);
+  await Promise.all(apps.slice(1).map((app) => (stopping ? null : startApp(app, natsUrl))));
   if (stopping) return;
-  const base = `http://localhost:${apps[0].port}`;
-  const gatewayApp = apps.find((app) => app.name === 'realtime-gateway');
-  const gateway = `http://localhost:${gatewayApp.port}`;
-  log('beacon', `\x1b[1mBeacon is up: API ${base}/api/v1/services (docs ${base}/api/docs), dashboard ${gateway}/, events ws://localhost:${gatewayApp.port}/api/v1/ws  ·  Ctrl-C stops it\x1b[0m`, 32);
+  const gateway = `http://localhost:${gatewayPort}`;
+  if (nginxBinary) {
+    const { dir, path } = writeNginxConfig();
+    run('nginx', nginxBinary, ['-p', dir, '-c', path, '-e', 'stderr']);
+    await waitForHttp(`http://127.0.0.1:${publicPort}/health`, 'nginx');
+    if (stopping) return;
+    const base = `http://localhost:${publicPort}`;
+    log('beacon', `\x1b[1mBeacon is up on ${base}: API ${base}/api/v1/services (docs ${base}/api/docs), dashboard ${base}/, events ws://localhost:${publicPort}/api/v1/ws and ${base}/api/v1/events  ·  Ctrl-C stops it\x1b[0m`, 32);
+  } else {
+    const base = `http://localhost:${registryPort}`;
+    log('beacon', `\x1b[1mBeacon is up: API ${base}/api/v1/services (docs ${base}/api/docs), dashboard ${gateway}/, events ws://localhost:${gatewayPort}/api/v1/ws  ·  Ctrl-C stops it\x1b[0m`, 32);
+  }
+}
+
+function stop({ name, child }) {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  return exited.then(() => {
+    clearTimeout(timer);
+    log('beacon', `${name} stopped`);
+  });
 }
 
 async function shutdown(code = 0) {
   if (stopping) return;
   stopping = true;
-  // Apps first (they drain NATS on the way out), NATS last.
-  for (const { name, child } of [...children].reverse()) {
-    if (child.exitCode !== null || child.signalCode !== null) continue;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    await exited;
-    clearTimeout(timer);
-    log('beacon', `${name} stopped`);
-  }
+  // The gateway first (no new requests), then the apps together (each drains its NATS
+  // connection on the way out), NATS last.
+  const byName = (names) => children.filter((c) => names.includes(c.name));
+  await Promise.all(byName(['nginx']).map(stop));
+  await Promise.all(byName(apps.map((app) => app.name)).map(stop));
+  await Promise.all(byName(['nats']).map(stop));
   process.exit(code);
 }
 

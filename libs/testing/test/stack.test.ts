@@ -1,0 +1,259 @@
+import type { Service } from '@beacon/contracts';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { REPO_ROOT } from '../src/app-process';
+import { freePort, waitFor } from '../src/ports';
+
+/**
+ * The README's start command end to end: `scripts/start.mjs` (what `./beacon.sh start` runs
+ * after installing and building) brings up nats-server, the six apps and nginx with
+ * deploy/nginx/beacon.conf; everything a client does goes through the gateway's one port.
+ */
+
+function which(binary: string): string | null {
+  for (const dir of [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/usr/local/bin']) {
+    if (dir && existsSync(join(dir, binary))) return join(dir, binary);
+  }
+  return null;
+}
+
+const nginx = which('nginx');
+const natsServer = which('nats-server');
+
+interface Launcher {
+  child: ChildProcess;
+  output(): string;
+  exited: Promise<number | null>;
+}
+
+function launch(env: Record<string, string>): Launcher {
+  const child = spawn(process.execPath, [join(REPO_ROOT, 'scripts', 'start.mjs')], {
+    cwd: REPO_ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_FORMAT: 'json', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let text = '';
+  child.stdout?.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, output: () => text, exited };
+}
+
+/** Every port the launcher takes, free on loopback now. */
+async function ports(): Promise<Record<string, number>> {
+  const names = [
+    'BEACON_PORT',
+    'REGISTRY_PORT',
+    'GATEWAY_HTTP_PORT',
+    'REAPER_HTTP_PORT',
+    'PROBER_HTTP_PORT',
+    'ANNOUNCER_HTTP_PORT',
+    'ELECTOR_PORT',
+    'BEACON_NATS_PORT',
+  ];
+  const entries: [string, number][] = [];
+  for (const name of names) entries.push([name, await freePort()]);
+  return Object.fromEntries(entries);
+}
+
+const asEnv = (values: Record<string, number>): Record<string, string> =>
+  Object.fromEntries(Object.entries(values).map(([key, value]) => [key, String(value)]));
+
+function portInUse(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(true));
+    server.listen(port, '0.0.0.0', () => server.close(() => resolve(false)));
+  });
+}
+
+interface Frame {
+  type: string;
+  data?: Partial<Service>;
+}
+
+/** Server-Sent Events through fetch, keeping every event's parsed data. */
+async function sse(url: string, signal: AbortSignal): Promise<{ status: number; contentType: string | null; events: Frame[] }> {
+  const response = await fetch(url, { signal });
+  const result = { status: response.status, contentType: response.headers.get('content-type'), events: [] as Frame[] };
+  const decoder = new TextDecoder();
+  let buffer = '';
+  void (async () => {
+    try {
+      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+        buffer += decoder.decode(chunk, { stream: true });
+        let end: number;
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          const data = buffer
+            .slice(0, end)
+            .split('\n')
+            .find((line) => line.startsWith('data:'));
+          buffer = buffer.slice(end + 2);
+          if (data) result.events.push(JSON.parse(data.slice(5)) as Frame);
+        }
+      }
+    } catch {
+      // aborted at the end of the test
+    }
+  })();
+  return result;
+}
+
+describe.skipIf(!nginx || !natsServer)(
+  `the whole stack behind nginx (./beacon.sh start)${!nginx ? ' — skipped: nginx is not installed (apt-get install nginx)' : ''}${!natsServer ? ' — skipped: nats-server is not installed' : ''}`,
+  () => {
+    let dataDir: string;
+    let port: Record<string, number>;
+    let stack: Launcher;
+    let base: string;
+
+    beforeAll(async () => {
+      dataDir = mkdtempSync(join(tmpdir(), 'beacon-stack-'));
+      port = await ports();
+      stack = launch({ ...asEnv(port), BEACON_DATA_DIR: dataDir, BEACON_NGINX: '1' });
+      base = `http://127.0.0.1:${port.BEACON_PORT}`;
+      await Promise.race([
+        waitFor('"Beacon is up" from the launcher', () => stack.output().includes('Beacon is up on'), 90_000, 200),
+        stack.exited.then((code) => {
+          throw new Error(`the launcher exited (${code}) before the stack was up:\n${stack.output()}`);
+        }),
+      ]);
+    }, 120_000);
+
+    afterAll(async () => {
+      if (stack && stack.child.exitCode === null) {
+        stack.child.kill('SIGKILL');
+        await stack.exited;
+      }
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    });
+
+    it('serves the API, its docs, the health endpoints and the dashboard on one base URL', async () => {
+      const health = await fetch(`${base}/health`);
+      expect(health.status).toBe(200);
+      expect(health.headers.get('server')).toMatch(/^nginx/);
+      expect(((await (await fetch(`${base}/api/v1/health`)).json()) as { status: string }).status).toBe('healthy');
+      expect((await fetch(`${base}/api/docs-json`)).status).toBe(200);
+      const dashboard = await fetch(`${base}/`);
+      expect(dashboard.headers.get('content-type')).toMatch(/text\/html/);
+      expect(await dashboard.text()).toContain('<html');
+    });
+
+    it('answers a body over the limit with a JSON 413, and nothing reaches the registry', async () => {
+      const response = await fetch(`${base}/api/v1/services/register`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'too-big', host: '10.0.0.1', port: 80, metadata: { blob: 'x'.repeat(1_100_000) } }),
+      });
+      expect(response.status).toBe(413);
+      expect(((await response.json()) as { detail: string }).detail).toMatch(/too large/);
+      const listed = (await (await fetch(`${base}/api/v1/services?name=too-big`)).json()) as { total: number };
+      expect(listed.total).toBe(0);
+    });
+
+    it('registers through the gateway and delivers service_registered, then service_expired, over WebSocket and SSE', async () => {
+      const aborter = new AbortController();
+      const socket = new WebSocket(`ws://127.0.0.1:${port.BEACON_PORT}/api/v1/ws`);
+      const wsFrames: Frame[] = [];
+      socket.on('message', (data) => wsFrames.push(JSON.parse(data.toString()) as Frame));
+      await new Promise<void>((resolve, reject) => {
+        socket.once('open', () => resolve());
+        socket.once('error', reject);
+      });
+      const stream = await sse(`${base}/api/v1/events`, aborter.signal);
+      expect(stream.status).toBe(200);
+      expect(stream.contentType).toMatch(/text\/event-stream/);
+      await waitFor('both greetings', () =>
+        [wsFrames, stream.events].every((frames) => frames.some((f) => f.type === 'connection_established')),
+      );
+      try {
+        const name = `e2e-${Date.now()}`;
+        const response = await fetch(`${base}/api/v1/services/register`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ name, type: 'iot', host: '192.0.2.10', port: 8080, ttl: 10 }),
+        });
+        expect(response.status).toBe(201);
+        const service = (await response.json()) as Service;
+        const about = (type: string) => (frames: Frame[]) =>
+          frames.some((f) => f.type === type && f.data?.service_id === service.service_id);
+        await waitFor('service_registered on both', () => about('service_registered')(wsFrames) && about('service_registered')(stream.events));
+        // TTL 10 s, no heartbeat: ttl-reaper expires it on time and both streams hear it.
+        await waitFor('service_expired on both', () => about('service_expired')(wsFrames) && about('service_expired')(stream.events), 30_000, 200);
+        const after = (await (await fetch(`${base}/api/v1/services/${service.service_id}`)).json()) as Service;
+        expect(after.status).toBe('expired');
+      } finally {
+        socket.close();
+        aborter.abort();
+      }
+    }, 60_000);
+
+    it('serves every app’s /metrics on its own port, each connected to NATS', async () => {
+      const own = {
+        'registry-api': port.REGISTRY_PORT,
+        'ttl-reaper': port.REAPER_HTTP_PORT,
+        'health-prober': port.PROBER_HTTP_PORT,
+        'mdns-announcer': port.ANNOUNCER_HTTP_PORT,
+        'realtime-gateway': port.GATEWAY_HTTP_PORT,
+        'node-role-elector': port.ELECTOR_PORT,
+      };
+      for (const [app, appPort] of Object.entries(own)) {
+        const response = await fetch(`http://127.0.0.1:${appPort}/metrics`);
+        expect(response.status, app).toBe(200);
+        const text = await response.text();
+        expect(text, app).toContain(`beacon_nats_connected{app="${app}"} 1`);
+      }
+      // The service registered above went through registry-api and out through the gateway.
+      const registry = await (await fetch(`http://127.0.0.1:${port.REGISTRY_PORT}/metrics`)).text();
+      expect(registry).toMatch(/beacon_http_requests_total\{method="POST",route="\/api\/v1\/services\/register",status="201"[^}]*\} [1-9]/);
+      const gateway = await (await fetch(`http://127.0.0.1:${port.GATEWAY_HTTP_PORT}/metrics`)).text();
+      expect(gateway).toMatch(/beacon_gateway_messages_sent_total\{transport="sse"[^}]*\} [1-9]/);
+    });
+
+    it('stops everything on Ctrl-C (SIGINT): gateway, apps, then NATS, every port free again', async () => {
+      stack.child.kill('SIGINT');
+      expect(await stack.exited).toBe(0);
+      const output = stack.output();
+      const order = ['nginx stopped', 'registry-api stopped', 'nats stopped'].map((line) => output.indexOf(line));
+      expect(order.every((index) => index >= 0), output.slice(-3000)).toBe(true);
+      expect([...order].sort((a, b) => a - b)).toEqual(order);
+      for (const [name, each] of Object.entries(port)) expect(await portInUse(each), `${name} ${each}`).toBe(false);
+    }, 60_000);
+  },
+);
+
+describe.skipIf(!natsServer)('the launcher refuses clearly', () => {
+  it('names the port that is taken and the variable that moves it', async () => {
+    const port = await ports();
+    const squatter: Server = createServer();
+    await new Promise<void>((resolve) => squatter.listen(port.GATEWAY_HTTP_PORT, '0.0.0.0', () => resolve()));
+    try {
+      const stack = launch({ ...asEnv(port), BEACON_DATA_DIR: join(tmpdir(), 'beacon-unused'), BEACON_NGINX: '0' });
+      expect(await stack.exited).toBe(1);
+      expect(stack.output()).toContain(
+        `port ${port.GATEWAY_HTTP_PORT} (realtime-gateway) is in use: stop what listens there, or set GATEWAY_HTTP_PORT=<free port>`,
+      );
+      expect(stack.output()).not.toContain('Beacon is up');
+    } finally {
+      squatter.close();
+    }
+  });
+
+  it('says how to get nats-server when it is missing', async () => {
+    const port = await ports();
+    const stack = launch({
+      ...asEnv(port),
+      BEACON_DATA_DIR: join(tmpdir(), 'beacon-unused'),
+      BEACON_NGINX: '0',
+      NATS_SERVER_BIN: '/nonexistent/nats-server',
+    });
+    expect(await stack.exited).toBe(1);
+    expect(stack.output()).toContain('nats-server is not installed: run ./beacon.sh start (installs it), or sudo apt-get install nats-server, or set NATS_URL');
+    expect(stack.output()).not.toContain('Beacon is up');
+  });
+});
