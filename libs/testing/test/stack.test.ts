@@ -1,9 +1,10 @@
 import type { Service } from '@beacon/contracts';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { REPO_ROOT } from '../src/app-process';
@@ -213,6 +214,20 @@ describe.skipIf(!nginx || !natsServer)(
       expect(registry).toMatch(/beacon_http_requests_total\{method="POST",route="\/api\/v1\/services\/register",status="201"[^}]*\} [1-9]/);
       const gateway = await (await fetch(`http://127.0.0.1:${port.GATEWAY_HTTP_PORT}/metrics`)).text();
       expect(gateway).toMatch(/beacon_gateway_messages_sent_total\{transport="sse"[^}]*\} [1-9]/);
+    });
+
+    it('runs the README\'s "Try it" examples as written, through the gateway', async () => {
+      const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+      const start = readme.indexOf('\n## Try it\n');
+      const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
+      const examples = /```sh\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
+      expect(examples).toContain('http://localhost:8097/api/v1/services/register');
+      const script = examples.replaceAll('localhost:8097', `127.0.0.1:${port.BEACON_PORT}`).replaceAll('127.0.0.1:8097', `127.0.0.1:${port.BEACON_PORT}`);
+      const { stdout } = await promisify(execFile)('bash', ['-c', `set -euo pipefail\n${script}`], { timeout: 30_000 });
+      expect(stdout).toContain('"discovery_method":"api"');
+      // The health check of that example went from health-prober through nginx to registry-api.
+      expect(stdout).toMatch(/"result":\{[^}]*"outcome":"healthy"/);
+      expect(stdout.trim().endsWith('204')).toBe(true);
     });
 
     it('stops everything on Ctrl-C (SIGINT): gateway, apps, then NATS, every port free again', async () => {
