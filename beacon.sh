@@ -61,6 +61,7 @@ require_test_tools() {
   have nginx || apt_install nginx # the end-to-end test goes through the real gateway (deploy/nginx)
   have promtool || apt_install prometheus # promtool checks deploy/prometheus and every app's /metrics
   # Without recommends: they are a whole Docker engine, which `docker-compose config` does not need.
+  have tini || apt_install tini # the container test runs an app as the image does: tini, then node
   have docker-compose || APT_FLAGS=--no-install-recommends apt_install docker-compose # checks docker-compose.yml
 }
 
