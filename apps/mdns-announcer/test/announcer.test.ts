@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
 import makeMdns, { type ResponsePacket } from 'multicast-dns';
 import { connect, type NatsConnection } from 'nats';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 /**
  * mDNS on a LAN of network namespaces: the announcer in one host, Python's zeroconf (an
@@ -47,6 +47,8 @@ let registry: AppProcess;
 let announcer: AppProcess;
 let browser: ChildProcess;
 const seen: Seen[] = [];
+/** Lines from browse.py that are not JSON: the browser's output itself is broken. */
+const garbled: string[] = [];
 
 async function register(body: Record<string, unknown>): Promise<Service> {
   const response = await fetch(`${registry.url}/api/v1/services/register`, {
@@ -132,9 +134,19 @@ describe.skipIf(skip !== null)(`mdns-announcer on a LAN${skip ? ` (skipped: ${sk
     browser = browserHost.spawn(PYTHON, [join(__dirname, 'browse.py'), '_http._tcp.local.,_mqtt._tcp.local.,_beacon._tcp.local.', browserHost.ip], {
       stdio: ['pipe', 'pipe', 'inherit'],
     });
-    createInterface({ input: browser.stdout! }).on('line', (line) => seen.push(JSON.parse(line) as Seen));
+    createInterface({ input: browser.stdout! }).on('line', (line) => {
+      try {
+        seen.push(JSON.parse(line) as Seen);
+      } catch {
+        garbled.push(line);
+      }
+    });
     await waitFor('browser ready', () => seen.some((entry) => entry.event === 'ready'), 15_000);
   }, 60_000);
+
+  afterEach(() => {
+    expect(garbled, 'lines from browse.py that are not JSON').toEqual([]);
+  });
 
   afterAll(async () => {
     browser?.stdin?.end();

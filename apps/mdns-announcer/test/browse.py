@@ -2,6 +2,7 @@
 Beacon's) and prints one JSON line per change: Added/Updated (resolved) and Removed."""
 import json
 import sys
+import threading
 import time
 
 from zeroconf import IPVersion, ServiceBrowser, ServiceStateChange, Zeroconf
@@ -9,6 +10,15 @@ from zeroconf import IPVersion, ServiceBrowser, ServiceStateChange, Zeroconf
 types = sys.argv[1].split(",")
 interface = sys.argv[2]
 zc = Zeroconf(interfaces=[interface], ip_version=IPVersion.V4Only)
+# Each ServiceBrowser calls back on its own thread: without a lock two lines can interleave.
+output = threading.Lock()
+
+
+def emit(entry):
+    line = json.dumps(entry) + "\n"
+    with output:
+        sys.stdout.write(line)
+        sys.stdout.flush()
 
 
 def on_change(zeroconf, service_type, name, state_change):
@@ -25,11 +35,11 @@ def on_change(zeroconf, service_type, name, state_change):
                     for key, value in info.properties.items()
                 },
             )
-    print(json.dumps(entry), flush=True)
+    emit(entry)
 
 
 browsers = [ServiceBrowser(zc, service_type, handlers=[on_change]) for service_type in types]
-print(json.dumps({"event": "ready"}), flush=True)
+emit({"event": "ready"})
 try:
     sys.stdin.read()  # until the test closes our stdin
 finally:
