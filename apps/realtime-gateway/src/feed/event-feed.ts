@@ -8,6 +8,13 @@ import { fromStreamEvent, type Outgoing } from './outgoing';
 const decoder = new TextDecoder();
 /** Longest a replay from JetStream may take before it is cut short. */
 const READ_TIMEOUT_MS = 10_000;
+/**
+ * Longest the feed fans out queued events before it lets the event loop run: buffered
+ * messages arrive as resolved promises, so without a break a backlog (a burst, or more
+ * events than the clients' sockets take) would starve /health, /metrics, pings and new
+ * connections until it is gone.
+ */
+const FANOUT_SLICE_MS = 20;
 
 /** Where a resume can start: the events to replay, or why it cannot. */
 export type Replay =
@@ -71,7 +78,14 @@ export class EventFeed implements OnApplicationBootstrap, OnApplicationShutdown 
 
   private async pump(messages: ConsumerMessages): Promise<void> {
     try {
-      for await (const message of messages) this.take(message);
+      let sliceStart = performance.now();
+      for await (const message of messages) {
+        this.take(message);
+        if (performance.now() - sliceStart >= FANOUT_SLICE_MS) {
+          await new Promise((resolve) => setImmediate(resolve));
+          sliceStart = performance.now();
+        }
+      }
     } catch (error) {
       this.logger.error({ err: error }, 'event feed stopped');
     }
