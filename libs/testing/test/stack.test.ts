@@ -143,6 +143,10 @@ describe.skipIf(!nginx || !natsServer)(
       const dashboard = await fetch(`${base}/`);
       expect(dashboard.headers.get('content-type')).toMatch(/text\/html/);
       expect(await dashboard.text()).toContain('<html');
+      // Metrics are for Prometheus on each app's port, not for whoever reaches the gateway.
+      const metrics = await fetch(`${base}/metrics`);
+      expect(metrics.status).toBe(404);
+      expect(((await metrics.json()) as { detail: string }).detail).toMatch(/own port/);
     });
 
     it('answers a body over the limit with a JSON 413, and nothing reaches the registry', async () => {
