@@ -204,8 +204,11 @@ function writeNginxConfig() {
   if (listens.length !== 1) throw new Error('deploy/nginx/beacon.conf must have exactly one "listen 8097;" line');
   writeFileSync(join(dir, 'beacon.conf'), site.replace(/^(\s*)listen 8097;$/m, `$1listen ${publicPort};`));
   const accessLog = /^(1|true|yes|on)$/i.test(env.LOG_HTTP ?? '') ? 'access_log /dev/stdout;' : 'access_log off;';
+  // Started by root, nginx's workers would switch to an unprivileged user that may not reach
+  // BEACON_DATA_DIR (temp files of large responses go there): they run as you, like the apps.
+  const user = process.getuid?.() === 0 ? 'user root;\n' : '';
   const config = `# Written by scripts/start.mjs on every start; edit deploy/nginx/beacon.conf instead.
-daemon off;
+${user}daemon off;
 worker_processes 1;
 pid ${join(dir, 'nginx.pid')};
 error_log stderr warn;
