@@ -193,9 +193,11 @@ describe('expiry over NATS', () => {
     expect(sweep.expired).toBeGreaterThanOrEqual(3); // first, fourth, fifth (second was expired above, third renewed)
     const again = await request<{ expired: number }>(Subjects.registrySweep, {});
     expect(again.expired).toBe(0);
-    for (const service of [fourth, fifth]) {
-      expect(eventsFor(service?.service_id ?? '').filter((event) => event.type === 'service.expired')).toHaveLength(1);
-    }
+    // The reply can arrive before the events it caused: wait for them, then count.
+    const expiredEvents = (service: Service | undefined) =>
+      eventsFor(service?.service_id ?? '').filter((event) => event.type === 'service.expired');
+    await waitFor('expired events of the swept services', () => [fourth, fifth].every((service) => expiredEvents(service).length > 0));
+    for (const service of [fourth, fifth]) expect(expiredEvents(service)).toHaveLength(1);
 
     const none = await request<{ removed: number }>(Subjects.registryPurge, { older_than: new Date(Date.now() - 3_600_000).toISOString() });
     expect(none.removed).toBe(0);
