@@ -8,10 +8,11 @@
 //    REGISTRY_PORT behind it). Without nginx, registry-api itself takes BEACON_PORT.
 // Prefixed logs from every process. Ctrl-C stops the gateway, then the apps, then NATS.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { connect as tcpConnect, createServer } from 'node:net';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeLocalNginxConfig } from './nginx-config.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const colors = [36, 35, 33, 32, 34, 31, 96, 93];
@@ -191,45 +192,6 @@ function checkPorts() {
   return wanted;
 }
 
-/**
- * nginx's own config for a local run: everything under BEACON_DATA_DIR/nginx (pid, temp
- * files), logs to the terminal, the upstreams at the local ports, and deploy/nginx/beacon.conf
- * itself with only its listen port changed to BEACON_PORT.
- */
-function writeNginxConfig() {
-  const dir = join(dataDir, 'nginx');
-  mkdirSync(dir, { recursive: true });
-  const site = readFileSync(join(root, 'deploy', 'nginx', 'beacon.conf'), 'utf8');
-  const listens = site.match(/^(\s*)listen 8097;$/gm) ?? [];
-  if (listens.length !== 1) throw new Error('deploy/nginx/beacon.conf must have exactly one "listen 8097;" line');
-  writeFileSync(join(dir, 'beacon.conf'), site.replace(/^(\s*)listen 8097;$/m, `$1listen ${publicPort};`));
-  const accessLog = /^(1|true|yes|on)$/i.test(env.LOG_HTTP ?? '') ? 'access_log /dev/stdout;' : 'access_log off;';
-  // Started by root, nginx's workers would switch to an unprivileged user that may not reach
-  // BEACON_DATA_DIR (temp files of large responses go there): they run as you, like the apps.
-  const user = process.getuid?.() === 0 ? 'user root;\n' : '';
-  const config = `# Written by scripts/start.mjs on every start; edit deploy/nginx/beacon.conf instead.
-${user}daemon off;
-worker_processes 1;
-pid ${join(dir, 'nginx.pid')};
-error_log stderr warn;
-events { worker_connections 4096; }
-http {
-    ${accessLog}
-    client_body_temp_path ${join(dir, 'client_body')};
-    proxy_temp_path ${join(dir, 'proxy')};
-    fastcgi_temp_path ${join(dir, 'fastcgi')};
-    uwsgi_temp_path ${join(dir, 'uwsgi')};
-    scgi_temp_path ${join(dir, 'scgi')};
-    upstream beacon_registry { server 127.0.0.1:${registryPort}; keepalive 16; }
-    upstream beacon_gateway { server 127.0.0.1:${gatewayPort}; keepalive 16; }
-    include ${join(dir, 'beacon.conf')};
-}
-`;
-  const path = join(dir, 'nginx.conf');
-  writeFileSync(path, config);
-  return { dir, path };
-}
-
 function startApp(app, natsUrl) {
   run(app.name, process.execPath, [join('apps', app.name, 'dist', 'main.js')], {
     NATS_URL: natsUrl,
@@ -265,7 +227,14 @@ async function main() {
   if (stopping) return;
   const gateway = `http://localhost:${gatewayPort}`;
   if (nginxBinary) {
-    const { dir, path } = writeNginxConfig();
+    const dir = join(dataDir, 'nginx');
+    const path = writeLocalNginxConfig({
+      dir,
+      port: publicPort,
+      registryPort,
+      gatewayPort,
+      accessLog: /^(1|true|yes|on)$/i.test(env.LOG_HTTP ?? ''),
+    });
     run('nginx', nginxBinary, ['-p', dir, '-c', path, '-e', 'stderr']);
     await waitForHttp(`http://127.0.0.1:${publicPort}/health`, 'nginx');
     if (stopping) return;

@@ -1,5 +1,5 @@
 import { EVENTS_STREAM, Subjects, type ProbeResult, type Service } from '@beacon/contracts';
-import { startApp, startNatsServer, waitFor, type AppProcess, type NatsServerHandle } from '@beacon/testing';
+import { SseClient, WsClient, startApp, startNatsServer, waitFor, type AppProcess, type LiveMessage as Message, type NatsServerHandle } from '@beacon/testing';
 import { connect, type NatsConnection } from 'nats';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -7,7 +7,7 @@ import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SseClient, WsClient, rest, type Message } from './gateway-helpers';
+import { rest } from './gateway-helpers';
 
 /** Real nats-server, registry-api, ttl-reaper and realtime-gateway processes; changes made over REST. */
 let nats: NatsServerHandle;

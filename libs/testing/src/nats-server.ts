@@ -1,18 +1,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { connect } from 'nats';
+import { findBinary } from './binaries';
 import { freePort, waitFor } from './ports';
 
-/** nats-server from PATH; Debian installs it in /usr/sbin, which a non-root PATH may lack. */
+/** nats-server's path (see `findBinary`); throws with how to install it when it is missing. */
 export function findNatsServer(): string {
-  const candidates = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/usr/local/bin', '/usr/bin'];
-  for (const dir of candidates) {
-    const path = join(dir, 'nats-server');
-    if (dir && existsSync(path)) return path;
-  }
-  throw new Error('nats-server not found: install it (Debian/Ubuntu: sudo apt-get install nats-server)');
+  const path = findBinary('nats-server');
+  if (!path) throw new Error('nats-server not found: install it (Debian/Ubuntu: sudo apt-get install nats-server)');
+  return path;
 }
 
 export interface NatsServerHandle {

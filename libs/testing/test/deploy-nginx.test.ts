@@ -1,11 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
-import { REPO_ROOT } from '../src/app-process';
+import { writeLocalNginxConfig } from '../../../scripts/nginx-config.mjs';
+import { findBinary } from '../src/binaries';
 import { freePort, waitFor } from '../src/ports';
 
 /**
@@ -14,14 +15,7 @@ import { freePort, waitFor } from '../src/ports';
  * upgrades, unbuffered SSE, the body limit and the errors' shape.
  */
 
-function which(binary: string): string | null {
-  for (const dir of [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/usr/local/bin']) {
-    if (dir && existsSync(join(dir, binary))) return join(dir, binary);
-  }
-  return null;
-}
-
-const nginxBinary = which('nginx');
+const nginxBinary = findBinary('nginx');
 
 interface Seen {
   upstream: 'registry' | 'gateway';
@@ -82,31 +76,9 @@ describe.skipIf(!nginxBinary)(`deploy/nginx/beacon.conf in nginx${nginxBinary ? 
     });
     await Promise.all([listen(registry, registryPort), listen(gateway, gatewayPort)]);
 
-    const site = readFileSync(join(REPO_ROOT, 'deploy', 'nginx', 'beacon.conf'), 'utf8');
-    expect(site.match(/^\s*listen 8097;$/gm)).toHaveLength(1);
-    writeFileSync(join(dir, 'beacon.conf'), site.replace(/^(\s*)listen 8097;$/m, `$1listen 127.0.0.1:${port};`));
-    writeFileSync(
-      join(dir, 'nginx.conf'),
-      `${process.getuid?.() === 0 ? 'user root;' : ''}
-daemon off;
-worker_processes 1;
-pid ${join(dir, 'nginx.pid')};
-error_log stderr warn;
-events { worker_connections 256; }
-http {
-    access_log off;
-    client_body_temp_path ${join(dir, 'body')};
-    proxy_temp_path ${join(dir, 'proxy')};
-    fastcgi_temp_path ${join(dir, 'fastcgi')};
-    uwsgi_temp_path ${join(dir, 'uwsgi')};
-    scgi_temp_path ${join(dir, 'scgi')};
-    upstream beacon_registry { server 127.0.0.1:${registryPort}; keepalive 4; }
-    upstream beacon_gateway { server 127.0.0.1:${gatewayPort}; keepalive 4; }
-    include ${join(dir, 'beacon.conf')};
-}
-`,
-    );
-    nginx = spawn(nginxBinary as string, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', 'stderr'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // The launcher's own wrapper (scripts/nginx-config.mjs) around the file under test.
+    const config = writeLocalNginxConfig({ dir, port, registryPort, gatewayPort });
+    nginx = spawn(nginxBinary as string, ['-p', dir, '-c', config, '-e', 'stderr'], { stdio: ['ignore', 'pipe', 'pipe'] });
     nginx.stderr?.on('data', (chunk: Buffer) => (nginxLog += chunk.toString()));
     base = `http://127.0.0.1:${port}`;
     await waitFor(`nginx on ${port} (${nginxLog})`, async () => (await fetch(`${base}/api/v1/services`)).ok, 10_000, 100);

@@ -1,10 +1,11 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { networkInterfaces, tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { REPO_ROOT, startApp, type AppProcess } from '../src/app-process';
+import { findBinary } from '../src/binaries';
 import { startNatsServer, type NatsServerHandle } from '../src/nats-server';
 
 /**
@@ -27,11 +28,7 @@ const APPS = [
   { name: 'node-role-elector', portVariable: 'ELECTOR_PORT' },
 ] as const;
 
-function findPromtool(): string | null {
-  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/bin', '/usr/local/bin'];
-  return dirs.map((dir) => join(dir, 'promtool')).find((path) => path !== 'promtool' && existsSync(path)) ?? null;
-}
-const PROMTOOL = findPromtool();
+const PROMTOOL = findBinary('promtool');
 
 interface Run {
   code: number | null;

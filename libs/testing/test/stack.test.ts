@@ -1,13 +1,14 @@
 import type { Service } from '@beacon/contracts';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { REPO_ROOT } from '../src/app-process';
+import { findBinary } from '../src/binaries';
+import { SseClient, WsClient } from '../src/live-clients';
 import { freePort, waitFor } from '../src/ports';
 
 /**
@@ -16,15 +17,8 @@ import { freePort, waitFor } from '../src/ports';
  * deploy/nginx/beacon.conf; everything a client does goes through the gateway's one port.
  */
 
-function which(binary: string): string | null {
-  for (const dir of [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/usr/local/bin']) {
-    if (dir && existsSync(join(dir, binary))) return join(dir, binary);
-  }
-  return null;
-}
-
-const nginx = which('nginx');
-const natsServer = which('nats-server');
+const nginx = findBinary('nginx');
+const natsServer = findBinary('nats-server');
 
 interface Launcher {
   child: ChildProcess;
@@ -71,38 +65,6 @@ function portInUse(port: number): Promise<boolean> {
     server.once('error', () => resolve(true));
     server.listen(port, '0.0.0.0', () => server.close(() => resolve(false)));
   });
-}
-
-interface Frame {
-  type: string;
-  data?: Partial<Service>;
-}
-
-/** Server-Sent Events through fetch, keeping every event's parsed data. */
-async function sse(url: string, signal: AbortSignal): Promise<{ status: number; contentType: string | null; events: Frame[] }> {
-  const response = await fetch(url, { signal });
-  const result = { status: response.status, contentType: response.headers.get('content-type'), events: [] as Frame[] };
-  const decoder = new TextDecoder();
-  let buffer = '';
-  void (async () => {
-    try {
-      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-        buffer += decoder.decode(chunk, { stream: true });
-        let end: number;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
-          const data = buffer
-            .slice(0, end)
-            .split('\n')
-            .find((line) => line.startsWith('data:'));
-          buffer = buffer.slice(end + 2);
-          if (data) result.events.push(JSON.parse(data.slice(5)) as Frame);
-        }
-      }
-    } catch {
-      // aborted at the end of the test
-    }
-  })();
-  return result;
 }
 
 describe.skipIf(!nginx || !natsServer)(
@@ -162,20 +124,11 @@ describe.skipIf(!nginx || !natsServer)(
     });
 
     it('registers through the gateway and delivers service_registered, then service_expired, over WebSocket and SSE', async () => {
-      const aborter = new AbortController();
-      const socket = new WebSocket(`ws://127.0.0.1:${port.BEACON_PORT}/api/v1/ws`);
-      const wsFrames: Frame[] = [];
-      socket.on('message', (data) => wsFrames.push(JSON.parse(data.toString()) as Frame));
-      await new Promise<void>((resolve, reject) => {
-        socket.once('open', () => resolve());
-        socket.once('error', reject);
-      });
-      const stream = await sse(`${base}/api/v1/events`, aborter.signal);
+      const socket = await WsClient.connect(`ws://127.0.0.1:${port.BEACON_PORT}/api/v1/ws`);
+      const stream = await SseClient.connect(`${base}/api/v1/events`);
       expect(stream.status).toBe(200);
       expect(stream.contentType).toMatch(/text\/event-stream/);
-      await waitFor('both greetings', () =>
-        [wsFrames, stream.events].every((frames) => frames.some((f) => f.type === 'connection_established')),
-      );
+      await waitFor('the SSE greeting', () => stream.events.some((e) => e.data.type === 'connection_established'));
       try {
         const name = `e2e-${Date.now()}`;
         const response = await fetch(`${base}/api/v1/services/register`, {
@@ -185,16 +138,17 @@ describe.skipIf(!nginx || !natsServer)(
         });
         expect(response.status).toBe(201);
         const service = (await response.json()) as Service;
-        const about = (type: string) => (frames: Frame[]) =>
-          frames.some((f) => f.type === type && f.data?.service_id === service.service_id);
-        await waitFor('service_registered on both', () => about('service_registered')(wsFrames) && about('service_registered')(stream.events));
+        const heardOnBoth = (type: string) => (): boolean =>
+          socket.forService(service.service_id).some((m) => m.type === type) &&
+          stream.events.some((e) => e.data.type === type && e.data.data?.service_id === service.service_id);
+        await waitFor('service_registered on both', heardOnBoth('service_registered'));
         // TTL 10 s, no heartbeat: ttl-reaper expires it on time and both streams hear it.
-        await waitFor('service_expired on both', () => about('service_expired')(wsFrames) && about('service_expired')(stream.events), 30_000, 200);
+        await waitFor('service_expired on both', heardOnBoth('service_expired'), 30_000, 200);
         const after = (await (await fetch(`${base}/api/v1/services/${service.service_id}`)).json()) as Service;
         expect(after.status).toBe('expired');
       } finally {
         socket.close();
-        aborter.abort();
+        stream.close();
       }
     }, 60_000);
 
