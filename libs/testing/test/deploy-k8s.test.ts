@@ -545,6 +545,7 @@ function crossChecks(load: () => ManifestSet): void {
       'Exact /api/v1/ws': 'realtime-gateway',
       'Exact /api/v1/events': 'realtime-gateway',
       'Prefix /api/': 'registry-api',
+      'Prefix /v1/discovery/': 'registry-api',
       'Exact /health': 'registry-api',
       'Exact /ready': 'registry-api',
       'Prefix /': 'realtime-gateway',

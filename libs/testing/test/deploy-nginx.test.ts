@@ -105,9 +105,10 @@ describe.skipIf(!nginxBinary)(`deploy/nginx/beacon.conf in nginx${nginxBinary ? 
     return ((await response.json()) as { upstream: string }).upstream;
   };
 
-  it('routes the API and health to registry-api, the dashboard to realtime-gateway', async () => {
+  it('routes the API (seed 004\'s /v1/discovery too) and health to registry-api, the dashboard to realtime-gateway', async () => {
     expect(await routedTo('/api/v1/services?type=iot')).toBe('registry');
     expect(await routedTo('/api/docs-json')).toBe('registry');
+    expect(await routedTo('/v1/discovery/services/my-service/healthy')).toBe('registry');
     expect(await routedTo('/health')).toBe('registry');
     expect(await routedTo('/ready')).toBe('registry');
     expect(await routedTo('/')).toBe('gateway');
