@@ -10,11 +10,8 @@
  *   ws        issue 4 item 5: 1,000 WebSocket clients on realtime-gateway vs a bare ws broadcast server
  *   election  issue 6 item 4: failover after SIGKILL (10 trials) and a 3 s lease under load
  *
- * Options (flags or env):
- *   --only expiry,probe,ws,election          run only these sections (BENCH_ONLY=...)
- *   --profile / BENCH_PROFILE=1     also CPU-profile under load (default: only when a target is missed)
- *   --no-profile / BENCH_PROFILE=0  never profile
- *   plus each section's own variables (see bench/README.md)
+ * Options: `pnpm bench --help` (USAGE below), plus each section's own variables
+ * (see bench/README.md).
  *
  * Output: one combined table on stdout (and each section's details), one JSON per section
  * (bench/results/<section>-<timestamp>.json), bench/results/latest.md, and with profiling
@@ -23,6 +20,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, relative } from 'node:path';
+import { parseArgs } from 'node:util';
 import { killAll } from './lib/procs.mjs';
 import { gitInfo, log, REPO, RESULTS, textTable } from './lib/stack.mjs';
 import * as election from './sections/election.mjs';
@@ -33,27 +31,70 @@ import * as ws from './sections/ws.mjs';
 
 const SECTIONS = [registry, expiry, probe, ws, election];
 
-const argv = process.argv.slice(2);
-const onlyArg = argv.find((a) => a.startsWith('--only'));
-const onlyValue = onlyArg === '--only' ? argv[argv.indexOf('--only') + 1] : onlyArg?.split('=')[1] ?? process.env.BENCH_ONLY;
-const profileMode = argv.includes('--no-profile') || process.env.BENCH_PROFILE === '0'
+const SECTION_NAMES = SECTIONS.map((s) => s.name);
+
+const USAGE = `Usage: pnpm bench [--only SECTIONS] [--profile | --no-profile]
+
+Measures Beacon against a ceiling or a peer in the same run and writes a report
+(bench/results/latest.md and one JSON per section). Exits non-zero only when it cannot
+run, never because a target was missed. The whole run takes about 8 minutes on 2 cores.
+
+Sections (in order):
+${SECTIONS.map((s) => `  ${s.name.padEnd(9)} ${s.title}`).join('\n')}
+
+Options:
+  --only a,b      run only these sections (or BENCH_ONLY=a,b)
+  --profile       also CPU-profile under load (or BENCH_PROFILE=1; default: only when a target is missed)
+  --no-profile    never profile (or BENCH_PROFILE=0)
+  -h, --help      show this text
+
+Each section's own variables are listed in bench/README.md.
+`;
+
+/** The command line, strictly: an unknown flag is an error, not an 8-minute run. */
+function parseCommandLine() {
+  try {
+    return parseArgs({
+      args: process.argv.slice(2),
+      options: {
+        only: { type: 'string' },
+        profile: { type: 'boolean' },
+        'no-profile': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (error) {
+    process.stderr.write(`bench: ${error.message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+}
+
+const options = parseCommandLine();
+if (options.help) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
+const onlyValue = options.only ?? process.env.BENCH_ONLY;
+const profileMode = options['no-profile'] || process.env.BENCH_PROFILE === '0'
   ? 'never'
-  : argv.includes('--profile') || process.env.BENCH_PROFILE === '1'
+  : options.profile || process.env.BENCH_PROFILE === '1'
     ? 'always'
     : 'on-miss';
 
 const stamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
 
 function selectedSections() {
-  if (onlyArg && (!onlyValue || onlyValue.startsWith('--'))) {
-    process.stderr.write(`bench: --only needs a list of sections, e.g. --only expiry,probe (sections: ${SECTIONS.map((s) => s.name).join(', ')})\n`);
+  if (onlyValue === undefined) return SECTIONS;
+  const wanted = onlyValue.split(',').map((s) => s.trim()).filter(Boolean);
+  if (wanted.length === 0) {
+    process.stderr.write(`bench: --only needs a list of sections, e.g. --only expiry,probe (sections: ${SECTION_NAMES.join(', ')})\n`);
     process.exit(2);
   }
-  if (!onlyValue) return SECTIONS;
-  const wanted = onlyValue.split(',').map((s) => s.trim()).filter(Boolean);
-  const unknown = wanted.filter((w) => !SECTIONS.some((s) => s.name === w));
+  const unknown = wanted.filter((w) => !SECTION_NAMES.includes(w));
   if (unknown.length > 0) {
-    process.stderr.write(`bench: unknown section(s) ${unknown.join(', ')}; sections: ${SECTIONS.map((s) => s.name).join(', ')}\n`);
+    process.stderr.write(`bench: unknown section(s) ${unknown.join(', ')}; sections: ${SECTION_NAMES.join(', ')}\n`);
     process.exit(2);
   }
   return SECTIONS.filter((s) => wanted.includes(s.name));
