@@ -39,18 +39,39 @@ export function findOperatorKeys(input: unknown, path = '', depth = 0): FieldErr
   return found;
 }
 
+/**
+ * Rules that say what kind of value a field takes, in the order they are reported. When a
+ * value is of the wrong kind, every other rule fails too, and for the wrong reason
+ * (`"http"` is "less than 1", `"a,b"` has "more than 64 elements"): so a field reports
+ * its kind first, and otherwise the first rule it breaks, in the order the rules are declared.
+ */
+const KIND_RULES = ['whitelistValidation', 'isSingleValue', 'isArray', 'isString', 'isInt', 'isNumber', 'isBoolean', 'isObject'];
+
+/** The one rule a field is reported for, out of those it broke (in declaration order). */
+function firstBroken(constraints: Record<string, string>): [rule: string, message: string] | undefined {
+  const broken = Object.keys(constraints);
+  const rule = KIND_RULES.find((kind) => kind in constraints) ?? broken[0];
+  return rule === undefined ? undefined : [rule, constraints[rule] as string];
+}
+
+/** One error per field: the first rule it breaks (see `firstBroken`). */
 function flatten(errors: ValidationError[], parent = ''): FieldError[] {
   return errors.flatMap((error) => {
     const field = parent ? `${parent}.${error.property}` : error.property;
-    const own = Object.entries(error.constraints ?? {}).map(([constraint, message]) => ({
-      field,
-      message:
-        constraint === 'whitelistValidation'
-          ? 'is not an accepted field'
-          : message.startsWith(`${error.property} `)
-            ? message.slice(error.property.length + 1)
-            : message,
-    }));
+    const broken = firstBroken(error.constraints ?? {});
+    const own: FieldError[] = [];
+    if (broken) {
+      const [rule, message] = broken;
+      own.push({
+        field,
+        message:
+          rule === 'whitelistValidation'
+            ? 'is not an accepted field'
+            : message.startsWith(`${error.property} `)
+              ? message.slice(error.property.length + 1)
+              : message,
+      });
+    }
     return [...own, ...flatten(error.children ?? [], field)];
   });
 }
