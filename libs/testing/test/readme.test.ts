@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, startApp, type AppProcess } from '../src/app-process';
 import { startNatsServer, type NatsServerHandle } from '../src/nats-server';
+import { waitFor } from '../src/ports';
 
 const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
 
@@ -60,5 +61,83 @@ describe('README', () => {
     const documented = /# (\{"detail".*)\.\.\.\]\}/.exec(badInput ?? '')?.[1];
     expect(documented).toBeTruthy();
     expect(bad.stdout.startsWith(documented ?? 'missing')).toBe(true);
+  });
+});
+
+describe('pnpm events (the README\'s way to follow NATS without the NATS CLI)', () => {
+  /** Runs scripts/nats-events.mjs until `done` holds for its output lines, then stops it with SIGINT. */
+  async function follow(args: string[], action: () => Promise<void>, done: (lines: string[]) => boolean): Promise<string[]> {
+    const child = spawn(process.execPath, [join(REPO_ROOT, 'scripts', 'nats-events.mjs'), ...args], {
+      env: { PATH: process.env.PATH ?? '', NATS_URL: nats.url },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
+    const lines = (): string[] => out.split('\n').filter(Boolean);
+    try {
+      await waitFor('the follower to start', () => err.includes('events: following'));
+      await action();
+      await waitFor(`matching lines from pnpm events ${args.join(' ')} (got: ${out.slice(0, 500)})`, () => done(lines()));
+    } finally {
+      child.kill('SIGINT');
+    }
+    expect(await exited).toBe(0);
+    return lines();
+  }
+
+  const register = async (name: string): Promise<string> => {
+    const response = await fetch(`http://${base}/api/v1/services/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name, host: '192.0.2.7', port: 8080 }),
+    });
+    expect(response.status).toBe(201);
+    return ((await response.json()) as { service_id: string }).service_id;
+  };
+
+  it('prints live events as JSON lines, filtered by subject', async () => {
+    let id = '';
+    const lines = await follow(
+      ['beacon.events.service.*'],
+      async () => {
+        id = await register('events-live');
+        await fetch(`http://${base}/api/v1/services/${id}/heartbeat`, { method: 'PUT' });
+      },
+      (seen) => seen.some((line) => line.includes('service.renewed')),
+    );
+    const parsed = lines.map((line) => JSON.parse(line) as { subject: string; data: { type: string; service: { service_id: string } } });
+    expect(parsed.map((entry) => entry.subject)).toEqual(
+      expect.arrayContaining(['beacon.events.service.registered', 'beacon.events.service.renewed']),
+    );
+    expect(parsed.every((entry) => entry.subject.startsWith('beacon.events.service.'))).toBe(true);
+    expect(parsed.find((entry) => entry.data.type === 'service.registered')?.data.service.service_id).toBe(id);
+  });
+
+  it('replays what the stream kept with --replay, with stream sequence numbers', async () => {
+    const id = await register('events-replayed');
+    const lines = await follow(['--replay'], async () => {}, (seen) => seen.some((line) => line.includes(id)));
+    const replayed = lines.map((line) => JSON.parse(line) as { subject: string; seq: number });
+    expect(replayed.length).toBeGreaterThan(0);
+    expect(replayed.every((entry) => Number.isInteger(entry.seq) && entry.seq > 0)).toBe(true);
+    // Renewals are core NATS only: never in the stream.
+    expect(replayed.some((entry) => entry.subject.endsWith('.renewed'))).toBe(false);
+  });
+
+  it('refuses an unknown flag with its usage, and says where it looked when NATS is not there', async () => {
+    const run = (args: string[], env: Record<string, string> = {}) =>
+      promisify(execFile)(process.execPath, [join(REPO_ROOT, 'scripts', 'nats-events.mjs'), ...args], { env: { PATH: process.env.PATH ?? '', ...env } }).then(
+        () => ({ code: 0, stderr: '' }),
+        (error: { code: number; stderr: string }) => ({ code: error.code, stderr: error.stderr }),
+      );
+    const unknown = await run(['--bogus']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("Unknown option '--bogus'");
+    expect(unknown.stderr).toContain('Usage: pnpm events');
+    const away = await run([], { NATS_URL: 'nats://127.0.0.1:1' });
+    expect(away.code).toBe(1);
+    expect(away.stderr).toContain('cannot reach NATS at nats://127.0.0.1:1');
   });
 });
