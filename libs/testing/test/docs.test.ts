@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../src/app-process';
 
@@ -16,4 +16,21 @@ describe('documentation', () => {
       for (const name of variables) expect(readme, `${name} (${app})`).toContain(`\`${name}\``);
     });
   }
+
+  it('has no dead links: every relative link in the README and docs/ names a file in the repository', () => {
+    const pages = ['README.md', ...readdirSync(join(REPO_ROOT, 'docs')).filter((name) => name.endsWith('.md')).map((name) => join('docs', name))];
+    const apps = readdirSync(join(REPO_ROOT, 'apps')).map((name) => join('apps', name, 'README.md'));
+    const dead: string[] = [];
+    for (const page of [...pages, ...apps.filter((path) => existsSync(join(REPO_ROOT, path)))]) {
+      const text = readFileSync(join(REPO_ROOT, page), 'utf8');
+      for (const match of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+        const target = (match[1] ?? '').split('#')[0] ?? '';
+        if (target === '' || /^[a-z]+:/.test(target)) continue;
+        const path = resolve(dirname(join(REPO_ROOT, page)), target);
+        const inside = !relative(REPO_ROOT, path).startsWith('..');
+        if (!inside || !existsSync(path)) dead.push(`${page}: ${target}`);
+      }
+    }
+    expect(dead).toEqual([]);
+  });
 });
