@@ -11,3 +11,5 @@ export * from './events';
 export * from './registry-requests';
 export * from './health-checks';
 export * from './elector';
+export * from './discovery-v1';
+export * from './stats';

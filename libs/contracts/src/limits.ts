@@ -15,6 +15,8 @@ export const LIMITS = {
   tags: { maxCount: 64, maxLength: 100 },
   metadata: { maxKeys: 64, maxKeyLength: 128, maxValueLength: 1024 },
   healthCheckUrl: { max: 2048 },
+  /** Seed 004's `health_endpoint` path; with any host and port the URL stays under `healthCheckUrl.max`. */
+  healthEndpoint: { max: 1024 },
   /** The original allowed 30–3600; Beacon accepts shorter intervals too. */
   healthCheckInterval: { min: 1, max: 3600 },
   healthCheckTimeout: { min: 1, max: 300 },

@@ -44,21 +44,25 @@ const HTTP_URL = {
 const TXT_RECORD_LIMITS = { maxKeys: 32, maxKeyLength: 64, maxValueLength: 255 } as const;
 
 /** Several property decorators as one, so each field's rules are written once. */
-function rules(...decorators: PropertyDecorator[]): PropertyDecorator {
+export function rules(...decorators: PropertyDecorator[]): PropertyDecorator {
   return (target, property) => {
     for (const decorator of decorators) decorator(target, property);
   };
 }
 
-const text = (min: number, max: number, field: string): PropertyDecorator =>
-  rules(IsString(), Length(min, max), Matches(NOT_BLANK, { message: `${field} must not be blank` }));
+// `$property`: the message names the field the rule sits on (seed 004's `service_name` reuses `name`'s rules).
+const text = (min: number, max: number): PropertyDecorator =>
+  rules(IsString(), Length(min, max), Matches(NOT_BLANK, { message: '$property must not be blank' }));
 
 const integer = (min: number, max: number): PropertyDecorator => rules(ToInt(), IsInt(), Min(min), Max(max));
 
-/** Each registration field's rules, shared by `RegisterServiceDto` and `UpdateServiceDto`. */
-const Field = {
-  name: () => text(LIMITS.name.min, LIMITS.name.max, 'name'),
-  type: () => text(LIMITS.type.min, LIMITS.type.max, 'type'),
+/**
+ * Each registration field's rules, shared by `RegisterServiceDto`, `UpdateServiceDto` and
+ * seed 004's `/v1/discovery` bodies (`discovery-v1.ts`), whatever the field is called there.
+ */
+export const Field = {
+  name: () => text(LIMITS.name.min, LIMITS.name.max),
+  type: () => text(LIMITS.type.min, LIMITS.type.max),
   host: () => rules(IsString(), Length(LIMITS.host.min, LIMITS.host.max), IsHostName()),
   port: () => integer(LIMITS.port.min, LIMITS.port.max),
   protocol: () => rules(IsString(), Length(LIMITS.protocol.min, LIMITS.protocol.max)),
