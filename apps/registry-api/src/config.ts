@@ -1,3 +1,4 @@
+import { DEFAULTS, LIMITS } from '@beacon/contracts';
 import { env, platformEnv, type EnvValues } from '@beacon/platform';
 
 /** registry-api's variables (seed 000's names where it has one), validated at boot. */
@@ -5,7 +6,27 @@ export const registryEnv = {
   ...platformEnv,
   BEACON_PORT: env.port({ doc: 'HTTP port of the REST API', default: 8097 }),
   BEACON_HOST: env.string({ doc: 'address to listen on', default: '0.0.0.0' }),
-  BEACON_DEFAULT_TTL: env.int({ doc: 'TTL in seconds for registrations that give none', default: 300, min: 10, max: 86400 }),
+  BEACON_DEFAULT_TTL: env.int({
+    doc: 'TTL in seconds for registrations that give none',
+    default: 300,
+    min: 10,
+    max: 86400,
+    alias: 'SERVICE_REGISTRATION_TTL_SECONDS',
+  }),
+  BEACON_HEALTH_CHECK_INTERVAL: env.int({
+    doc: 'seconds between health checks for registrations that set a check but no health_check_interval (seed 004 registrations never set one)',
+    default: DEFAULTS.healthCheckInterval,
+    min: LIMITS.healthCheckInterval.min,
+    max: LIMITS.healthCheckInterval.max,
+    alias: 'HEALTH_CHECK_INTERVAL_SECONDS',
+  }),
+  BEACON_HEALTH_CHECK_TIMEOUT: env.int({
+    doc: 'seconds a health check may take, for registrations that set a check but no health_check_timeout',
+    default: DEFAULTS.healthCheckTimeout,
+    min: LIMITS.healthCheckTimeout.min,
+    max: LIMITS.healthCheckTimeout.max,
+    alias: 'HEALTH_CHECK_TIMEOUT_SECONDS',
+  }),
   CORS_ORIGINS: env.list({ doc: 'origins allowed by CORS: * or a comma-separated list; empty disables CORS', default: ['*'] }),
   BEACON_STORE: env.oneOf(['auto', 'sqlite', 'mongodb'], {
     doc: 'catalog store: sqlite (embedded, one replica) or mongodb; auto picks mongodb when BEACON_MONGODB_URL is set',
@@ -24,7 +45,7 @@ export const registryEnv = {
   }),
   BEACON_AUTH_READS: env.bool({ doc: 'require the token for reads too', default: false }),
   CRITICAL_LOAD_THRESHOLD: env.number({
-    doc: 'reported load (0–1, seed 004) at which a critical_load event fires',
+    doc: 'reported load (0–1, seed 004) at which a critical_load event fires and an instance leaves /v1/discovery/.../healthy',
     default: 0.8,
     min: 0,
     max: 1,

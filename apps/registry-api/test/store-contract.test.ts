@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { draftRegistration } from '../src/catalog/registration';
+import { BUILT_IN_DEFAULTS, draftRegistration } from '../src/catalog/registration';
 import type { ServiceRecord } from '../src/catalog/service-record';
 import { MongoStore } from '../src/store/mongo/mongo-store';
 import { IdentityConflictError, type ServiceStore } from '../src/store/service-store';
@@ -91,7 +91,7 @@ for (const adapter of [sqlite, mongo]) {
 
     const register = (dto: RegisterServiceDto, now = T0, ttl = 300) =>
       store.register({ name: dto.name, host: dto.host, port: dto.port, instance_id: dto.instance_id }, (existing) =>
-        draftRegistration({ ttl, ...dto }, existing, now, 300),
+        draftRegistration({ ttl, ...dto }, existing, now, BUILT_IN_DEFAULTS),
       );
 
     it('creates a record with a revision and reads it back unchanged', async () => {

@@ -24,7 +24,7 @@ import {
 import { REGISTRY_ENV, type RegistryEnv } from '../config';
 import { IdentityConflictError, SERVICE_STORE, type Page, type ServiceFilter, type ServiceStore } from '../store/service-store';
 import { applyProbe, type ProbeOutcome } from './health';
-import { draftHeartbeat, draftRegistration, draftUpdate } from './registration';
+import { draftHeartbeat, draftRegistration, draftUpdate, type RegistrationDefaults } from './registration';
 import { effectiveStatus, toWire, type ServiceRecord } from './service-record';
 
 export interface Listing {
@@ -44,18 +44,25 @@ const SWEEP_BATCH = 1000;
 export class CatalogService {
   /** The `expires_at` last published per service (see `renewalWorthAnnouncing`). */
   private readonly announcedExpiry = new Map<string, number>();
+  private readonly defaults: RegistrationDefaults;
 
   constructor(
     @Inject(SERVICE_STORE) private readonly store: ServiceStore,
     @Inject(REGISTRY_ENV) private readonly config: RegistryEnv,
     @Inject(NatsService) private readonly nats: NatsService,
-  ) {}
+  ) {
+    this.defaults = {
+      ttl: config.BEACON_DEFAULT_TTL,
+      healthCheckInterval: config.BEACON_HEALTH_CHECK_INTERVAL,
+      healthCheckTimeout: config.BEACON_HEALTH_CHECK_TIMEOUT,
+    };
+  }
 
   async register(input: RegisterServiceDto): Promise<Service> {
     const now = Date.now();
     const identity = { name: input.name, host: input.host, port: input.port, instance_id: input.instance_id };
     const outcome = await this.store.register(identity, (existing) =>
-      draftRegistration(input, existing, now, this.config.BEACON_DEFAULT_TTL),
+      draftRegistration(input, existing, now, this.defaults),
     );
     if (outcome.superseded) this.publishRemoval(outcome.superseded, 'superseded', now);
     const service = toWire(outcome.record, now);

@@ -1,20 +1,21 @@
 import type { RegisterServiceDto } from '@beacon/contracts';
 import { describe, expect, it } from 'vitest';
-import { draftHeartbeat, draftRegistration, draftUpdate } from './registration';
+import { draftHeartbeat, draftRegistration, draftUpdate, type RegistrationDefaults } from './registration';
 import { effectiveStatus, toWire, type ServiceRecord } from './service-record';
 
 const NOW = Date.UTC(2030, 0, 1);
+const defaults = (ttl: number): RegistrationDefaults => ({ ttl, healthCheckInterval: 60, healthCheckTimeout: 5 });
 const dto = (overrides: Partial<RegisterServiceDto> = {}): RegisterServiceDto =>
   ({ name: 'svc', host: '10.0.0.1', port: 80, ...overrides }) as RegisterServiceDto;
 const record = (overrides: Partial<ServiceRecord> = {}): ServiceRecord => ({
-  ...draftRegistration(dto(), null, NOW, 300),
+  ...draftRegistration(dto(), null, NOW, defaults(300)),
   revision: 1,
   ...overrides,
 });
 
 describe('draftRegistration', () => {
   it("fills seed 000's defaults", () => {
-    const draft = draftRegistration(dto({ metadata: { version: '1.2.3' } }), null, NOW, 120);
+    const draft = draftRegistration(dto({ metadata: { version: '1.2.3' } }), null, NOW, defaults(120));
     expect(draft).toMatchObject({
       type: 'http',
       protocol: 'http',
@@ -30,14 +31,22 @@ describe('draftRegistration', () => {
     });
   });
 
+  it('takes the configured check interval and timeout when the registration gives none', () => {
+    const configured = { ttl: 300, healthCheckInterval: 30, healthCheckTimeout: 2 };
+    const draft = draftRegistration(dto({ health_check_url: 'http://10.0.0.1/health' }), null, NOW, configured);
+    expect([draft.health_check_interval, draft.health_check_timeout]).toEqual([30, 2]);
+    const explicit = draftRegistration(dto({ health_check_interval: 10, health_check_timeout: 7 }), null, NOW, configured);
+    expect([explicit.health_check_interval, explicit.health_check_timeout]).toEqual([10, 7]);
+  });
+
   it('keeps identity, creation time and observed health on re-registration', () => {
     const existing = record({ health: 'unhealthy', status: 'unhealthy', consecutive_health_failures: 3, created_at: NOW - 5000 });
-    const again = draftRegistration(dto({ tags: ['x', 'x'] }), existing, NOW, 300);
+    const again = draftRegistration(dto({ tags: ['x', 'x'] }), existing, NOW, defaults(300));
     expect(again.service_id).toBe(existing.service_id);
     expect(again.created_at).toBe(NOW - 5000);
     expect(again.status).toBe('unhealthy');
     expect(again.tags).toEqual(['x']);
-    const newCheck = draftRegistration(dto({ health_check_url: 'http://10.0.0.1/health' }), existing, NOW, 300);
+    const newCheck = draftRegistration(dto({ health_check_url: 'http://10.0.0.1/health' }), existing, NOW, defaults(300));
     expect([newCheck.health, newCheck.status, newCheck.consecutive_health_failures]).toEqual(['unknown', 'active', 0]);
   });
 });

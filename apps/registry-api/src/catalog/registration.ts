@@ -9,6 +9,20 @@ import type { ServiceDraft, ServiceRecord } from './service-record';
 
 /** Pure rules for turning requests into records; the store applies them atomically. */
 
+/** What a registration that leaves these out gets (configured: BEACON_DEFAULT_TTL, BEACON_HEALTH_CHECK_*). */
+export interface RegistrationDefaults {
+  ttl: number;
+  healthCheckInterval: number;
+  healthCheckTimeout: number;
+}
+
+/** Beacon's own defaults (the configuration's, when nothing overrides them). */
+export const BUILT_IN_DEFAULTS: RegistrationDefaults = {
+  ttl: DEFAULTS.ttl,
+  healthCheckInterval: DEFAULTS.healthCheckInterval,
+  healthCheckTimeout: DEFAULTS.healthCheckTimeout,
+};
+
 function uniqueTags(tags: readonly string[] | undefined): string[] {
   return [...new Set(tags ?? [])];
 }
@@ -28,11 +42,11 @@ export function draftRegistration(
   input: RegisterServiceDto,
   existing: ServiceRecord | null,
   now: number,
-  defaultTtl: number,
+  defaults: RegistrationDefaults,
 ): ServiceDraft {
   const metadata = input.metadata ?? {};
   const type = input.type ?? DEFAULTS.type;
-  const ttl = input.ttl ?? defaultTtl;
+  const ttl = input.ttl ?? defaults.ttl;
   const healthTarget = input.health_check_url ?? null;
   const tcpTarget = input.health_check_tcp ?? null;
   const sameChecks =
@@ -59,8 +73,8 @@ export function draftRegistration(
     updated_at: now,
     health_check_url: healthTarget,
     health_check_tcp: tcpTarget,
-    health_check_interval: input.health_check_interval ?? DEFAULTS.healthCheckInterval,
-    health_check_timeout: input.health_check_timeout ?? DEFAULTS.healthCheckTimeout,
+    health_check_interval: input.health_check_interval ?? defaults.healthCheckInterval,
+    health_check_timeout: input.health_check_timeout ?? defaults.healthCheckTimeout,
     health_check_retries: input.health_check_retries ?? DEFAULTS.healthCheckRetries,
     health_check_rise: input.health_check_rise ?? DEFAULTS.healthCheckRise,
     last_health_check: sameChecks ? existing.last_health_check : null,

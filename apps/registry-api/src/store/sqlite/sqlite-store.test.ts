@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { draftRegistration } from '../../catalog/registration';
+import { BUILT_IN_DEFAULTS, draftRegistration } from '../../catalog/registration';
 import { SqliteStore, StoreInUseError } from './sqlite-store';
 
 let dir: string;
@@ -12,7 +12,7 @@ let store: SqliteStore;
 
 const register = (name: string, port: number) =>
   store.register({ name, host: '10.0.0.1', port }, (existing) =>
-    draftRegistration({ name, host: '10.0.0.1', port } as RegisterServiceDto, existing, Date.now(), 300),
+    draftRegistration({ name, host: '10.0.0.1', port } as RegisterServiceDto, existing, Date.now(), BUILT_IN_DEFAULTS),
   );
 
 /** The store's connection, to make SQLite refuse writes the way a full disk would. */
