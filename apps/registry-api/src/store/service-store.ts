@@ -37,6 +37,21 @@ export interface RegisterOutcome {
   superseded: ServiceRecord | null;
 }
 
+/** The "last minute" of `GET /api/v1/stats`. */
+export const STATS_WINDOW_SECONDS = 60;
+
+/** What `GET /api/v1/stats` reads from the store, in one call. */
+export interface CatalogCounts {
+  /** The catalog revision, read before the counts (they are at least this new). */
+  revision: number;
+  total: number;
+  by_status: Record<ServiceStatus, number>;
+  by_health: Record<HealthState, number>;
+  by_type: Record<string, number>;
+  /** Check history entries with `checked_at` in the last `STATS_WINDOW_SECONDS`. */
+  checks: number;
+}
+
 export interface ModifyOutcome {
   record: ServiceRecord;
   previous: ServiceRecord;
@@ -90,6 +105,15 @@ export interface ServiceStore {
 
   get(serviceId: string): Promise<ServiceRecord | null>;
 
+  /** The record registered as `(name, instance_id)` (seed 004's identity), or null. */
+  findInstance(name: string, instanceId: string): Promise<ServiceRecord | null>;
+
+  /**
+   * Records that have an `instance_id` and are not expired (`expires_at` > now), of one
+   * name or of all, ordered by name, then `created_at`, then `service_id`.
+   */
+  listInstances(name: string | null, now: number): Promise<ServiceRecord[]>;
+
   /**
    * Read-modify-write of one record. `mutate` returns the new record, or null to change
    * nothing (the outcome is then null too). Throws `IdentityConflictError` when the new
@@ -105,6 +129,9 @@ export interface ServiceStore {
   distinctTypes(): Promise<string[]>;
   distinctTags(): Promise<string[]>;
   countByStatus(now: number): Promise<StatusCounts>;
+
+  /** Counts by effective status, health and type, checks of the last minute, and the revision. */
+  stats(now: number): Promise<CatalogCounts>;
 
   /** Records past `expires_at` not yet marked expired (the sweep's work list). */
   dueForExpiry(now: number, limit: number): Promise<ServiceRecord[]>;

@@ -159,4 +159,51 @@ describe('CatalogIndex', () => {
     expect(index.atEndpoint(target.name, target.host, target.port)?.service_id).toBe(target.service_id);
     expect(index.withInstance(target.name, target.instance_id as string)?.service_id).toBe(target.service_id);
   });
+
+  it('counts by effective status, health and type, and lists live instances, as brute force does', () => {
+    const next = random(11);
+    const index = new CatalogIndex();
+    const live = new Map<string, ServiceRecord>();
+    const withInstance = (): Partial<ServiceRecord> => ({ instance_id: next() < 0.6 ? randomUUID() : null });
+    for (let step = 0; step < 1500; step += 1) {
+      const ids = [...live.keys()];
+      const roll = next();
+      if (roll < 0.6 || ids.length === 0) {
+        const record = makeRecord(next, withInstance());
+        index.put(record);
+        live.set(record.service_id, record);
+      } else if (roll < 0.85) {
+        const id = ids[Math.floor(next() * ids.length)] as string;
+        const replacement = makeRecord(next, { service_id: id, created_at: (live.get(id) as ServiceRecord).created_at, ...withInstance() });
+        index.put(replacement);
+        live.set(id, replacement);
+      } else {
+        const id = ids[Math.floor(next() * ids.length)] as string;
+        index.delete(id);
+        live.delete(id);
+      }
+      if (step % 100 !== 0) continue;
+      const all = [...live.values()];
+      const tally = (key: (record: ServiceRecord) => string): Record<string, number> => {
+        const counts: Record<string, number> = {};
+        for (const record of all) counts[key(record)] = (counts[key(record)] ?? 0) + 1;
+        return counts;
+      };
+      const counts = index.counts(NOW);
+      expect(counts.total).toBe(all.length);
+      expect(counts.by_status).toEqual({
+        active: 0, inactive: 0, expired: 0, unhealthy: 0,
+        ...tally((record) => (record.expires_at <= NOW ? 'expired' : record.status)),
+      });
+      expect(counts.by_health).toEqual({ unknown: 0, healthy: 0, degraded: 0, unhealthy: 0, ...tally((record) => record.health) });
+      expect(counts.by_type).toEqual(tally((record) => record.type));
+      const expected = all
+        .filter((record) => record.instance_id !== null && record.expires_at > NOW)
+        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.created_at - b.created_at || (a.service_id < b.service_id ? -1 : 1)));
+      expect(index.instances(null, NOW).map((record) => record.service_id)).toEqual(expected.map((record) => record.service_id));
+      expect(index.instances('web', NOW).map((record) => record.service_id)).toEqual(
+        expected.filter((record) => record.name === 'web').map((record) => record.service_id),
+      );
+    }
+  });
 });

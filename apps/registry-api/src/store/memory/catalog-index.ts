@@ -1,6 +1,6 @@
-import { SERVICE_STATUSES, type StatusCounts } from '@beacon/contracts';
+import { HEALTH_STATES, SERVICE_STATUSES, type StatusCounts } from '@beacon/contracts';
 import type { ServiceRecord } from '../../catalog/service-record';
-import { InvalidCursorError, type Page, type ServiceFilter, type SnapshotPage } from '../service-store';
+import { InvalidCursorError, type CatalogCounts, type Page, type ServiceFilter, type SnapshotPage } from '../service-store';
 import { CodeBook } from './code-book';
 
 const endpointKey = (name: string, host: string, port: number): string => `${name}\u0000${host}\u0000${port}`;
@@ -73,7 +73,7 @@ export class CatalogIndex {
   private order = new Int32Array(1024);
   private orderCount = 0;
   private readonly endpoints = new Map<string, string>();
-  private readonly instances = new Map<string, string>();
+  private readonly instanceIds = new Map<string, string>();
 
   get size(): number {
     return this.slots.size;
@@ -90,7 +90,7 @@ export class CatalogIndex {
   }
 
   withInstance(name: string, instanceId: string): ServiceRecord | null {
-    const id = this.instances.get(instanceKey(name, instanceId));
+    const id = this.instanceIds.get(instanceKey(name, instanceId));
     return id === undefined ? null : this.get(id);
   }
 
@@ -137,7 +137,7 @@ export class CatalogIndex {
       addTo(this.metadataSlots, this.books.metadata.acquire(metadataPair(key, value)), slot);
     }
     this.endpoints.set(endpointKey(record.name, record.host, record.port), record.service_id);
-    if (record.instance_id !== null) this.instances.set(instanceKey(record.name, record.instance_id), record.service_id);
+    if (record.instance_id !== null) this.instanceIds.set(instanceKey(record.name, record.instance_id), record.service_id);
     const position = this.insertionPoint(record.created_at, record.service_id);
     this.order = grow(this.order, this.orderCount + 1);
     this.order.copyWithin(position + 1, position, this.orderCount);
@@ -166,7 +166,7 @@ export class CatalogIndex {
     if (this.endpoints.get(endpoint) === record.service_id) this.endpoints.delete(endpoint);
     if (record.instance_id !== null) {
       const instance = instanceKey(record.name, record.instance_id);
-      if (this.instances.get(instance) === record.service_id) this.instances.delete(instance);
+      if (this.instanceIds.get(instance) === record.service_id) this.instanceIds.delete(instance);
     }
   }
 
@@ -259,6 +259,31 @@ export class CatalogIndex {
     for (const record of this.live()) counts[record.expires_at <= now ? 'expired' : record.status] += 1;
     counts.total = this.size;
     return counts;
+  }
+
+  /**
+   * Counts by effective status, health and type. Health and type come from the code
+   * books' reference counts (every record holds one of each); only status needs a scan.
+   */
+  counts(now: number): Omit<CatalogCounts, 'revision' | 'checks'> {
+    const { total, ...by_status } = this.countByStatus(now);
+    const by_health = Object.fromEntries(HEALTH_STATES.map((health) => [health, 0])) as CatalogCounts['by_health'];
+    for (const [health, count] of this.books.health.counts()) by_health[health as keyof typeof by_health] = count;
+    const by_type: Record<string, number> = {};
+    for (const [type, count] of [...this.books.type.counts()].sort(([a], [b]) => compareIds(a, b))) by_type[type] = count;
+    return { total, by_status, by_health, by_type };
+  }
+
+  /** Records with an instance_id not yet expired, of `name` or all; by name, then creation. */
+  instances(name: string | null, now: number): ServiceRecord[] {
+    const found: ServiceRecord[] = [];
+    for (const serviceId of this.instanceIds.values()) {
+      const record = this.get(serviceId);
+      if (record && record.expires_at > now && (name === null || record.name === name)) found.push(record);
+    }
+    return found.sort(
+      (a, b) => compareIds(a.name, b.name) || a.created_at - b.created_at || compareIds(a.service_id, b.service_id),
+    );
   }
 
   /** Records past `expires_at` not yet marked expired, soonest first. */

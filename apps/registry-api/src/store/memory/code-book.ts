@@ -29,6 +29,11 @@ export class CodeBook {
     if (entry.refs <= 0) this.codes.delete(value);
   }
 
+  /** Each value held by at least one record, with how many hold it. */
+  *counts(): IterableIterator<[string, number]> {
+    for (const [value, entry] of this.codes) yield [value, entry.refs];
+  }
+
   /** Values held by at least one record, in no particular order. */
   values(): IterableIterator<string> {
     return this.codes.keys();

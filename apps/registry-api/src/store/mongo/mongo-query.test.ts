@@ -2,7 +2,19 @@ import { mongo } from 'mongoose';
 import { describe, expect, it } from 'vitest';
 import type { ServiceRecord } from '../../catalog/service-record';
 import type { ServiceFilter } from '../service-store';
-import { fromDocument, SERVICE_INDEXES, toDocument, toMongoFilter, type ServiceDocument } from './mongo-query';
+import {
+  countsFromFacets,
+  fromDocument,
+  instanceFilter,
+  LIVE_INSTANCES_ORDER,
+  liveInstancesFilter,
+  recentChecksPipeline,
+  SERVICE_INDEXES,
+  statsPipeline,
+  toDocument,
+  toMongoFilter,
+  type ServiceDocument,
+} from './mongo-query';
 
 const NOW = 1_700_000_000_000;
 
@@ -220,5 +232,92 @@ describe('SERVICE_INDEXES', () => {
   it('has unique names', () => {
     const names = SERVICE_INDEXES.map((index) => index.name);
     expect(new Set(names).size).toBe(names.length);
+  });
+});
+
+describe('seed 004 lookups', () => {
+  it('finds an instance by (name, instance_id) with both under $eq', () => {
+    expect(instanceFilter('api', 'i-1')).toEqual({ name: { $eq: 'api' }, instance_id: { $eq: 'i-1' } });
+    const smuggled = { $ne: null } as unknown as string;
+    expect(instanceFilter(smuggled, smuggled)).toEqual({ name: { $eq: { $ne: null } }, instance_id: { $eq: { $ne: null } } });
+  });
+
+  it('lists live records that have an instance_id, of one name or all', () => {
+    expect(liveInstancesFilter(null, NOW)).toEqual({ instance_id: { $type: 'string' }, expires_at: { $gt: NOW } });
+    expect(liveInstancesFilter('api', NOW)).toEqual({
+      instance_id: { $type: 'string' },
+      expires_at: { $gt: NOW },
+      name: { $eq: 'api' },
+    });
+    expect(LIVE_INSTANCES_ORDER).toEqual({ name: 1, created_at: 1, _id: 1 });
+  });
+
+  it('matches what the partial instance index covers', () => {
+    const instance = SERVICE_INDEXES.find((index) => index.name === 'instance');
+    expect(instance?.partialFilterExpression).toEqual({ instance_id: liveInstancesFilter(null, NOW).instance_id });
+  });
+});
+
+describe('stats', () => {
+  it('groups by effective status (expired by the clock), health and type in one $facet', () => {
+    expect(statsPipeline(NOW)).toEqual([
+      {
+        $facet: {
+          by_status: [{ $group: { _id: { $cond: [{ $lte: ['$expires_at', NOW] }, 'expired', '$status'] }, n: { $sum: 1 } } }],
+          by_health: [{ $group: { _id: '$health', n: { $sum: 1 } } }],
+          by_type: [{ $group: { _id: '$type', n: { $sum: 1 } } }],
+        },
+      },
+    ]);
+  });
+
+  it('zero-fills every status and health state and sorts types', () => {
+    expect(
+      countsFromFacets({
+        by_status: [
+          { _id: 'active', n: 3 },
+          { _id: 'expired', n: 2 },
+        ],
+        by_health: [
+          { _id: 'healthy', n: 4 },
+          { _id: 'unknown', n: 1 },
+        ],
+        by_type: [
+          { _id: 'mqtt', n: 1 },
+          { _id: 'http', n: 4 },
+        ],
+      }),
+    ).toEqual({
+      total: 5,
+      by_status: { active: 3, inactive: 0, expired: 2, unhealthy: 0 },
+      by_health: { unknown: 1, healthy: 4, degraded: 0, unhealthy: 0 },
+      by_type: { http: 4, mqtt: 1 },
+    });
+    expect(Object.keys(countsFromFacets({ by_status: [], by_health: [], by_type: [{ _id: 'b', n: 1 }, { _id: 'a', n: 1 }] }).by_type)).toEqual([
+      'a',
+      'b',
+    ]);
+  });
+
+  it('answers zeros for an empty catalog (no facet row at all)', () => {
+    expect(countsFromFacets(undefined)).toEqual({
+      total: 0,
+      by_status: { active: 0, inactive: 0, expired: 0, unhealthy: 0 },
+      by_health: { unknown: 0, healthy: 0, degraded: 0, unhealthy: 0 },
+      by_type: {},
+    });
+  });
+
+  it('counts checks since a time over recently checked histories only, comparing ISO text', () => {
+    const since = NOW - 60_000;
+    const from = new Date(since).toISOString();
+    expect(recentChecksPipeline(since)).toEqual([
+      { $match: { last_checked_at: { $gte: from } } },
+      { $project: { n: { $size: { $filter: { input: '$checks', as: 'check', cond: { $gte: ['$$check.checked_at', from] } } } } } },
+      { $group: { _id: null, n: { $sum: '$n' } } },
+    ]);
+    // ISO 8601 UTC text sorts as time does, which the $gte on strings relies on.
+    const times = [NOW - 61_000, NOW - 60_000, NOW - 1, NOW].map((t) => new Date(t).toISOString());
+    expect([...times].sort()).toEqual(times);
   });
 });

@@ -1,5 +1,6 @@
+import { HEALTH_STATES, SERVICE_STATUSES } from '@beacon/contracts';
 import type { ServiceRecord } from '../../catalog/service-record';
-import type { ServiceFilter } from '../service-store';
+import type { CatalogCounts, ServiceFilter } from '../service-store';
 
 /**
  * The MongoDB adapter's pure half: how a record is laid out as a document and how a
@@ -85,6 +86,76 @@ function statusCondition(status: ServiceFilter['status'], now: number): Record<s
 /** One `$elemMatch` per pair: both key and value must hold in the same array entry. */
 function metadataConditions(metadata: Record<string, string> | undefined): Record<string, unknown>[] {
   return toPairs(metadata ?? {}).map(({ k, v }) => ({ metadata_kv: { $elemMatch: { k: { $eq: k }, v: { $eq: v } } } }));
+}
+
+/** Seed 004's identity: the record of `(name, instance_id)` (served by the `instance` index). */
+export function instanceFilter(name: string, instanceId: string): Record<string, unknown> {
+  return { name: { $eq: name }, instance_id: { $eq: instanceId } };
+}
+
+/** Records that have an instance_id and are not expired, of one name or all (`listInstances`). */
+export function liveInstancesFilter(name: string | null, now: number): Record<string, unknown> {
+  const query: Record<string, unknown> = { instance_id: { $type: 'string' }, expires_at: { $gt: now } };
+  if (name !== null) query.name = { $eq: name };
+  return query;
+}
+
+export const LIVE_INSTANCES_ORDER = { name: 1, created_at: 1, _id: 1 } as const;
+
+/** One `{ _id: value, n: count }` per group, as `$group` answers. */
+export interface GroupCount {
+  _id: string;
+  n: number;
+}
+
+export interface StatsFacets {
+  by_status: GroupCount[];
+  by_health: GroupCount[];
+  by_type: GroupCount[];
+}
+
+/** The catalog's counts in one aggregation: effective status (expired by the clock), health, type. */
+export function statsPipeline(now: number): Record<string, unknown>[] {
+  const count = (key: unknown): Record<string, unknown>[] => [{ $group: { _id: key, n: { $sum: 1 } } }];
+  return [
+    {
+      $facet: {
+        by_status: count({ $cond: [{ $lte: ['$expires_at', now] }, 'expired', '$status'] }),
+        by_health: count('$health'),
+        by_type: count('$type'),
+      },
+    },
+  ];
+}
+
+/** The facets as `CatalogCounts` fields: every status and health state present, zero-filled. */
+export function countsFromFacets(facets: StatsFacets | undefined): Omit<CatalogCounts, 'revision' | 'checks'> {
+  const by_status = Object.fromEntries(SERVICE_STATUSES.map((status) => [status, 0])) as CatalogCounts['by_status'];
+  const by_health = Object.fromEntries(HEALTH_STATES.map((health) => [health, 0])) as CatalogCounts['by_health'];
+  let total = 0;
+  for (const row of facets?.by_status ?? []) {
+    if (row._id in by_status) by_status[row._id as keyof typeof by_status] += row.n;
+    total += row.n;
+  }
+  for (const row of facets?.by_health ?? []) if (row._id in by_health) by_health[row._id as keyof typeof by_health] += row.n;
+  const by_type: Record<string, number> = {};
+  const types = [...(facets?.by_type ?? [])].sort((a, b) => (a._id < b._id ? -1 : a._id > b._id ? 1 : 0));
+  for (const row of types) by_type[row._id] = row.n;
+  return { total, by_status, by_health, by_type };
+}
+
+/**
+ * Check history entries with `checked_at` at or after `since`, over every service's
+ * history document. Only documents checked since then (`last_checked_at`, indexed) are
+ * opened. `checked_at` is ISO 8601 UTC as the prober writes it, so text order is time order.
+ */
+export function recentChecksPipeline(since: number): Record<string, unknown>[] {
+  const from = new Date(since).toISOString();
+  return [
+    { $match: { last_checked_at: { $gte: from } } },
+    { $project: { n: { $size: { $filter: { input: '$checks', as: 'check', cond: { $gte: ['$$check.checked_at', from] } } } } } },
+    { $group: { _id: null, n: { $sum: '$n' } } },
+  ];
 }
 
 export function toDocument(record: ServiceRecord): ServiceDocument {

@@ -4,6 +4,8 @@ import { performance } from 'node:perf_hooks';
 import type { ServiceDraft, ServiceRecord } from '../../catalog/service-record';
 import {
   IdentityConflictError,
+  STATS_WINDOW_SECONDS,
+  type CatalogCounts,
   type Identity,
   type ModifyOutcome,
   type Page,
@@ -12,7 +14,20 @@ import {
   type ServiceStore,
   type SnapshotPage,
 } from '../service-store';
-import { fromDocument, SERVICE_INDEXES, toDocument, toMongoFilter, type ServiceDocument } from './mongo-query';
+import {
+  countsFromFacets,
+  fromDocument,
+  instanceFilter,
+  LIVE_INSTANCES_ORDER,
+  liveInstancesFilter,
+  recentChecksPipeline,
+  SERVICE_INDEXES,
+  statsPipeline,
+  toDocument,
+  toMongoFilter,
+  type ServiceDocument,
+  type StatsFacets,
+} from './mongo-query';
 
 type Collection<T extends mongoose.mongo.Document> = mongoose.mongo.Collection<T>;
 type Filter = mongoose.mongo.Filter<ServiceDocument>;
@@ -26,6 +41,8 @@ interface Counter {
 interface History {
   _id: string;
   checks: HealthCheckEntry[];
+  /** The newest `checked_at` (ISO), so recent checks are counted without opening idle histories. */
+  last_checked_at?: string;
 }
 
 const REVISION = 'revision';
@@ -45,7 +62,7 @@ function endpointOf(identity: Pick<Identity, 'name' | 'host' | 'port'>): Filter 
 }
 
 function instanceOf(name: string, instanceId: string): Filter {
-  return { name: { $eq: name }, instance_id: { $eq: instanceId } };
+  return instanceFilter(name, instanceId);
 }
 
 /**
@@ -88,6 +105,7 @@ export class MongoStore implements ServiceStore {
 
   private async prepare(): Promise<void> {
     await this.services.createIndexes([...SERVICE_INDEXES]);
+    await this.histories.createIndex({ last_checked_at: 1 }, { name: 'last_checked_at' });
     try {
       await this.counters.updateOne({ _id: REVISION }, { $setOnInsert: { seq: 0 } }, { upsert: true });
     } catch (error) {
@@ -256,6 +274,25 @@ export class MongoStore implements ServiceStore {
     return counts;
   }
 
+  async findInstance(name: string, instanceId: string): Promise<ServiceRecord | null> {
+    return this.find(instanceOf(name, instanceId));
+  }
+
+  async listInstances(name: string | null, now: number): Promise<ServiceRecord[]> {
+    const docs = await this.services.find(liveInstancesFilter(name, now)).sort(LIVE_INSTANCES_ORDER).toArray();
+    return docs.map(fromDocument);
+  }
+
+  /** Three reads: the revision first (the counts are then at least that new), then both aggregations at once. */
+  async stats(now: number): Promise<CatalogCounts> {
+    const revision = await this.currentRevision();
+    const [facets, checks] = await Promise.all([
+      this.services.aggregate<StatsFacets>(statsPipeline(now)).toArray(),
+      this.histories.aggregate<{ n: number }>(recentChecksPipeline(now - STATS_WINDOW_SECONDS * 1000)).toArray(),
+    ]);
+    return { revision, ...countsFromFacets(facets[0]), checks: checks[0]?.n ?? 0 };
+  }
+
   async dueForExpiry(now: number, limit: number): Promise<ServiceRecord[]> {
     if (limit <= 0) return [];
     const docs = await this.services
@@ -305,7 +342,10 @@ export class MongoStore implements ServiceStore {
     if (!(await this.services.findOne({ _id: serviceId }, { projection: { _id: 1 } }))) return;
     await this.histories.updateOne(
       { _id: serviceId },
-      { $push: { checks: { $each: [entry], $slice: -HEALTH_HISTORY.perService } } },
+      {
+        $push: { checks: { $each: [entry], $slice: -HEALTH_HISTORY.perService } },
+        $max: { last_checked_at: entry.checked_at },
+      },
       { upsert: true },
     );
   }

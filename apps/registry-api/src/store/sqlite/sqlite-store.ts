@@ -5,9 +5,12 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { ServiceDraft, ServiceRecord } from '../../catalog/service-record';
+import { RecentCount } from '../../stats/recent-count';
 import { CatalogIndex, cursorOf } from '../memory/catalog-index';
 import {
   IdentityConflictError,
+  STATS_WINDOW_SECONDS,
+  type CatalogCounts,
   type Identity,
   type ModifyOutcome,
   type Page,
@@ -81,6 +84,11 @@ export class SqliteStore implements ServiceStore {
   private readonly putCheck: Statement;
   private readonly deleteChecks: Statement;
   private readonly readChecks: Statement;
+  /**
+   * Stored checks by `checked_at` second, for the last minute: this process is the only
+   * writer, so it sees every check stored (and reads the recent ones back on load).
+   */
+  private readonly recentChecks = new RecentCount(STATS_WINDOW_SECONDS);
 
   constructor(options: SqliteStoreOptions) {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
@@ -140,6 +148,12 @@ export class SqliteStore implements ServiceStore {
       seq: number;
     }[];
     this.checkSeq = new Map(sequences.map((row) => [row.service_id, row.seq + 1]));
+    this.recentChecks.clear();
+    const since = Date.now() - STATS_WINDOW_SECONDS * 1000;
+    const recent = this.db
+      .prepare('SELECT checked_at / 1000 AS second, COUNT(*) AS n FROM health_checks WHERE checked_at >= ? GROUP BY second')
+      .all(since) as { second: number; n: number }[];
+    for (const row of recent) this.recentChecks.add(row.second * 1000, row.n);
   }
 
   private readMeta(key: string): number {
@@ -289,6 +303,18 @@ export class SqliteStore implements ServiceStore {
     return this.index.countByStatus(now);
   }
 
+  async stats(now: number): Promise<CatalogCounts> {
+    return { revision: this.revision, ...this.index.counts(now), checks: this.recentChecks.count(now) };
+  }
+
+  async findInstance(name: string, instanceId: string): Promise<ServiceRecord | null> {
+    return this.index.withInstance(name, instanceId);
+  }
+
+  async listInstances(name: string | null, now: number): Promise<ServiceRecord[]> {
+    return this.index.instances(name, now);
+  }
+
   async dueForExpiry(now: number, limit: number): Promise<ServiceRecord[]> {
     return this.index.dueForExpiry(now, limit);
   }
@@ -315,7 +341,9 @@ export class SqliteStore implements ServiceStore {
     const seq = this.checkSeq.get(serviceId) ?? 0;
     this.checkSeq.set(serviceId, seq + 1);
     const batch = this.pendingBatch();
-    batch.checks.push({ serviceId, seq, checkedAt: Date.parse(entry.checked_at), doc: JSON.stringify(entry) });
+    const checkedAt = Date.parse(entry.checked_at);
+    batch.checks.push({ serviceId, seq, checkedAt, doc: JSON.stringify(entry) });
+    this.recentChecks.add(checkedAt);
     return new Promise((resolve, reject) => batch.waiters.push({ resolve, reject }));
   }
 
