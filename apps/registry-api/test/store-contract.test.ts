@@ -297,6 +297,55 @@ for (const adapter of [sqlite, mongo]) {
       expect((await store.healthChecks(record.service_id, 10, 0)).total).toBe(0);
     });
 
+    it("finds seed 004's instances by (name, instance_id), and lists the live ones by name", async () => {
+      const a1 = await register(input({ name: 'a', instance_id: 'i-1', port: 1 }), T0 + 2);
+      const a2 = await register(input({ name: 'a', instance_id: 'i-2', port: 2 }), T0 + 1);
+      const b1 = await register(input({ name: 'b', instance_id: 'i-1', port: 3 }), T0);
+      await register(input({ name: 'a', port: 4 })); // no instance_id: not an instance
+      const gone = await register(input({ name: 'a', instance_id: 'old', port: 5 }), T0 - 400_000); // expired by T0
+      expect((await store.findInstance('a', 'i-1'))?.service_id).toBe(a1.record.service_id);
+      expect((await store.findInstance('b', 'i-1'))?.service_id).toBe(b1.record.service_id);
+      expect((await store.findInstance('a', 'old'))?.service_id).toBe(gone.record.service_id);
+      expect(await store.findInstance('c', 'i-1')).toBeNull();
+      expect(await store.findInstance('a', '{"$ne":null}')).toBeNull();
+      const ids = (records: ServiceRecord[]): string[] => records.map((record) => record.service_id);
+      expect(ids(await store.listInstances('a', T0))).toEqual([a2.record.service_id, a1.record.service_id]);
+      expect(ids(await store.listInstances(null, T0))).toEqual([a2.record.service_id, a1.record.service_id, b1.record.service_id]);
+      expect(await store.listInstances('nobody', T0)).toEqual([]);
+    });
+
+    it('counts by status, health and type, recent checks, at the current revision (also after a reopen)', async () => {
+      const now = Date.now();
+      const web = await register(input({ name: 'web', type: 'http', port: 1 }), now);
+      await register(input({ name: 'mq', type: 'mqtt', port: 2 }), now);
+      await register(input({ name: 'old', type: 'mqtt', port: 3 }), now - 400_000); // expired by now
+      const checked = await store.modify(web.record.service_id, (current) => ({ ...current, health: 'healthy' }));
+      const entry = (at: number) => ({
+        checked_at: new Date(at).toISOString(),
+        kind: 'http' as const,
+        health: 'healthy' as const,
+        outcome: 'healthy' as const,
+        status_code: 200,
+        response_time_ms: 1,
+        load: null,
+        error: null,
+      });
+      for (const at of [now - 120_000, now - 30_000, now - 1000, now]) await store.appendHealthCheck(web.record.service_id, entry(at));
+      const expected = {
+        revision: checked?.record.revision,
+        total: 3,
+        by_status: { active: 2, inactive: 0, expired: 1, unhealthy: 0 },
+        by_health: { unknown: 2, healthy: 1, degraded: 0, unhealthy: 0 },
+        by_type: { http: 1, mqtt: 2 },
+        checks: 3,
+      };
+      expect(await store.stats(now)).toEqual(expected);
+      await store.close();
+      store = await adapter.reopen();
+      expect(await store.stats(now)).toEqual(expected);
+      expect((await store.stats(now + 45_000)).checks).toBe(2);
+    });
+
     it('keeps its data and revision counter across a reopen', async () => {
       const { record } = await register(input());
       await store.close();
