@@ -10,6 +10,7 @@ export * from './http/errors';
 export * from './http/bootstrap';
 export * from './http/auth';
 export * from './http/contract.pipe';
+export { RawBody, decodeJsonBody } from './http/request-body';
 export * from './platform.options';
 export * from './platform.module';
 export * from './scheduling/timer-queue';

@@ -1,45 +1,21 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { BadRequestException, type DynamicModule, type Type } from '@nestjs/common';
+import type { DynamicModule, Type } from '@nestjs/common';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import secureJson from 'secure-json-parse';
 import { ConfigError, StartupError, describeEnv, type EnvSchema } from '../config/env';
 import { HealthService } from '../health/health.service';
 import { NestLogBridge } from '../logging/nest-log-bridge';
 import { MetricsService } from '../metrics/metrics.service';
 import { ROOT_LOGGER } from '../platform.options';
 import { AllExceptionsFilter } from './exception.filter';
+import { installMethodNotAllowed } from './method-not-allowed';
+import { installBodyReader } from './request-body';
 
 export interface HttpAppOptions {
   bodyLimit: number;
   /** `CORS_ORIGINS`: `*` or a list of origins; empty disables CORS. */
   corsOrigins?: string[];
-}
-
-const EMPTY_BODY = /^\s*$/;
-
-/**
- * JSON bodies: an empty body reads as "no body" (heartbeat clients send `PUT` with none);
- * `__proto__`/`constructor` keys are refused; a syntax error says where it is.
- */
-function installJsonParser(fastify: FastifyInstance, bodyLimit: number): void {
-  fastify.removeContentTypeParser('application/json');
-  // Every body Beacon takes is JSON: text/plain gets the same clear 415 as any other type.
-  fastify.removeContentTypeParser('text/plain');
-  fastify.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit }, (_request, body, done) => {
-    const text = typeof body === 'string' ? body : body.toString('utf8');
-    if (EMPTY_BODY.test(text)) {
-      done(null, undefined);
-      return;
-    }
-    try {
-      done(null, secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' }));
-    } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      done(new BadRequestException({ detail: `Body is not valid JSON: ${reason}` }), undefined);
-    }
-  });
 }
 
 /**
@@ -60,14 +36,15 @@ function installMetrics(fastify: FastifyInstance, metrics: MetricsService): void
   });
 }
 
-/** A Nest app on Fastify with Beacon's body limit, JSON parsing, error bodies, metrics and logging. */
+/** A Nest app on Fastify with Beacon's body limit, body reading, 405s, error bodies, metrics and logging. */
 export async function createHttpApp(module: DynamicModule | Type<unknown>, options: HttpAppOptions): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({ bodyLimit: options.bodyLimit, logger: false, return503OnClosing: true, frameworkErrors });
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, { logger: false, abortOnError: false, bodyParser: false });
   const logger = app.get<Logger>(ROOT_LOGGER);
   app.useLogger(new NestLogBridge(logger));
   const fastify = app.getHttpAdapter().getInstance();
-  installJsonParser(fastify, options.bodyLimit);
+  installBodyReader(fastify, options.bodyLimit);
+  installMethodNotAllowed(fastify);
   installMetrics(fastify, app.get(MetricsService));
   app.useGlobalFilters(new AllExceptionsFilter(logger, options.bodyLimit));
   if (options.corsOrigins && options.corsOrigins.length > 0) {

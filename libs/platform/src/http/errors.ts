@@ -22,12 +22,20 @@ export function errorBody(exception: HttpException): ErrorResponse {
   return { detail: exception.message };
 }
 
+/** Whether an exception carries a `{ detail }` Beacon wrote itself (not one Nest derived from a status). */
+function hasOwnDetail(exception: HttpException): boolean {
+  const response = exception.getResponse();
+  return typeof response === 'object' && response !== null && typeof (response as Partial<ErrorResponse>).detail === 'string';
+}
+
 /**
- * Errors Fastify raises before a route runs reach the filter as bare HttpExceptions
- * (Nest maps them by status): give them messages that say what to do.
+ * The body for an HttpException. Errors Fastify raises before a route runs reach the filter
+ * as bare HttpExceptions (Nest maps them by status): give them messages that say what to do.
  */
-export function clientErrorBody(status: number, body: ErrorResponse, bodyLimit: number): ErrorResponse {
-  if (body.errors) return body;
+export function clientErrorBody(exception: HttpException, bodyLimit: number): ErrorResponse {
+  const body = errorBody(exception);
+  if (hasOwnDetail(exception)) return body;
+  const status = exception.getStatus();
   if (status === HttpStatus.PAYLOAD_TOO_LARGE) return { detail: `Request body is larger than ${bodyLimit} bytes` };
   if (status === HttpStatus.UNSUPPORTED_MEDIA_TYPE) {
     return { detail: 'Unsupported Content-Type: send JSON with "Content-Type: application/json"' };

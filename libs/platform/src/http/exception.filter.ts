@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, HttpException, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
-import { clientErrorBody, errorBody } from './errors';
+import { clientErrorBody } from './errors';
 
 /**
  * Every error leaves as `{ detail, errors? }`. Client errors keep their status; anything
@@ -19,7 +19,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       if (status >= 500) this.logger.warn({ err: exception }, 'request failed');
-      void reply.status(status).send(clientErrorBody(status, errorBody(exception), this.bodyLimit));
+      void reply.status(status).send(clientErrorBody(exception, this.bodyLimit));
       return;
     }
     this.logger.error({ err: exception }, 'unhandled error');
