@@ -1,6 +1,12 @@
 import { HttpException } from '@nestjs/common';
+import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { RawBody, decodeJsonBody, isJsonType } from './request-body';
+import { RawBody, decodeJsonBody, isJsonType, isParseableType } from './request-body';
+
+/** Fastify's own Content-Type parser (internal), the one that answers 415 before routing. */
+const FastifyContentType = createRequire(require.resolve('fastify'))('./lib/content-type.js') as {
+  from(header: string): { isValid: boolean };
+};
 
 const raw = (contentType: string | undefined, text: string | Buffer): RawBody =>
   new RawBody(contentType, typeof text === 'string' ? Buffer.from(text) : text);
@@ -31,6 +37,32 @@ describe('isJsonType', () => {
     '%s is not',
     (type) => expect(isJsonType(type)).toBe(false),
   );
+});
+
+describe('isParseableType', () => {
+  it.each([
+    'application/json',
+    ' application/json ',
+    'text/plain; charset=utf-8',
+    'multipart/form-data; boundary=XyZ',
+    'application/vnd.beacon+json;v=1',
+    'a/b;',
+    '',
+    ' ',
+    'nonsense',
+    'undefined',
+    'application /json',
+    'application/ json',
+    'application/json/x',
+    '/json',
+    'application/',
+    'text/plain;;;',
+    'tëxt/plain',
+    'application/json, text/plain',
+    '*/*',
+  ])('agrees with Fastify on %j', (header) => {
+    expect(isParseableType(header)).toBe(FastifyContentType.from(header).isValid);
+  });
 });
 
 describe('decodeJsonBody', () => {
