@@ -7,7 +7,11 @@ import { CatalogMetrics } from './catalog/catalog.metrics';
 import { RegistryHandlers } from './catalog/registry.handlers';
 import { ServicesController } from './catalog/services.controller';
 import { REGISTRY_ENV, type RegistryEnv } from './config';
+import { DiscoveryController } from './discovery/discovery.controller';
+import { DiscoveryService } from './discovery/discovery.service';
 import { RegistryHealthController } from './health/registry-health.controller';
+import { StatsController } from './stats/stats.controller';
+import { StatsService } from './stats/stats.service';
 import { SERVICE_STORE, type ServiceStore } from './store/service-store';
 import { StoreLifecycle, storeProvider } from './store/store.provider';
 
@@ -33,7 +37,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [PlatformModule.forRoot({ appName: 'registry-api', version, env: config })],
-      controllers: [ServicesController, RegistryHealthController],
+      controllers: [ServicesController, DiscoveryController, StatsController, RegistryHealthController],
       providers: [
         { provide: REGISTRY_ENV, useValue: config },
         { provide: AUTH_SETTINGS, useValue: auth },
@@ -45,6 +49,8 @@ export class AppModule {
         RegistryHandlers,
         ProbeResultsConsumer,
         CatalogMetrics,
+        DiscoveryService,
+        StatsService,
       ],
     };
   }
