@@ -57,6 +57,9 @@ require_test_tools() {
   have chromium || apt_install chromium # the dashboard's browser test drives Debian's Chromium
   # mDNS is checked against an independent implementation, with Debian's python3.
   /usr/bin/python3 -c 'import zeroconf' 2>/dev/null || apt_install python3-zeroconf
+  # Seed 000's and 004's Python clients run as printed (compat/), on aiohttp and httpx.
+  /usr/bin/python3 -c 'import aiohttp' 2>/dev/null || apt_install python3-aiohttp
+  /usr/bin/python3 -c 'import httpx' 2>/dev/null || apt_install python3-httpx
   have ip || apt_install iproute2 # network namespaces for the LAN tests
   have nginx || apt_install nginx # the end-to-end test goes through the real gateway (deploy/nginx)
   have promtool || apt_install prometheus # promtool checks deploy/prometheus and every app's /metrics

@@ -7,6 +7,7 @@ import { defineConfig } from 'vitest/config';
  * - unit: pure code beside its source (`src/**\/*.test.ts`), no processes.
  * - integration: real nats-server, real SQLite files, real app processes (built by
  *   `pnpm build`, which `pnpm test` runs first).
+ * - compat: the seed documents' clients, as printed, against the launcher's whole stack.
  */
 export default defineConfig({
   plugins: [swc.vite({ module: { type: 'es6' } })],
@@ -28,6 +29,18 @@ export default defineConfig({
           hookTimeout: 60_000,
           pool: 'forks',
           poolOptions: { forks: { maxForks: 2, minForks: 1 } },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          // The seeds' client snippets, verbatim, against the whole stack on a netns LAN (compat/).
+          name: 'compat',
+          include: ['compat/test/**/*.test.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
+          pool: 'forks',
+          poolOptions: { forks: { maxForks: 1, minForks: 1 } },
         },
       },
     ],
