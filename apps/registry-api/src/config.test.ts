@@ -1,0 +1,42 @@
+import { ConfigError, loadEnv } from '@beacon/platform';
+import { describe, expect, it } from 'vitest';
+import { registryEnv } from './config';
+
+describe('registryEnv', () => {
+  it("keeps Beacon's defaults: TTL 300, checks every 60 s with a 5 s timeout", () => {
+    const config = loadEnv(registryEnv, {});
+    expect([config.BEACON_DEFAULT_TTL, config.BEACON_HEALTH_CHECK_INTERVAL, config.BEACON_HEALTH_CHECK_TIMEOUT]).toEqual([300, 60, 5]);
+  });
+
+  it("takes seed 004's variable names as aliases", () => {
+    const config = loadEnv(registryEnv, {
+      SERVICE_REGISTRATION_TTL_SECONDS: '120',
+      HEALTH_CHECK_INTERVAL_SECONDS: '30',
+      HEALTH_CHECK_TIMEOUT_SECONDS: '3',
+      SERVICE_DISCOVERY_SECRET: 's3cret',
+      CRITICAL_LOAD_THRESHOLD: '0.9',
+    });
+    expect(config).toMatchObject({
+      BEACON_DEFAULT_TTL: 120,
+      BEACON_HEALTH_CHECK_INTERVAL: 30,
+      BEACON_HEALTH_CHECK_TIMEOUT: 3,
+      BEACON_AUTH_TOKEN: ['s3cret'],
+      CRITICAL_LOAD_THRESHOLD: 0.9,
+    });
+  });
+
+  it("prefers Beacon's own name when both are set", () => {
+    const config = loadEnv(registryEnv, { BEACON_HEALTH_CHECK_INTERVAL: '10', HEALTH_CHECK_INTERVAL_SECONDS: '30' });
+    expect(config.BEACON_HEALTH_CHECK_INTERVAL).toBe(10);
+  });
+
+  it('names the alias that was set when its value is bad', () => {
+    expect(() => loadEnv(registryEnv, { HEALTH_CHECK_TIMEOUT_SECONDS: '0', SERVICE_REGISTRATION_TTL_SECONDS: 'soon' })).toThrow(ConfigError);
+    try {
+      loadEnv(registryEnv, { HEALTH_CHECK_TIMEOUT_SECONDS: '0', SERVICE_REGISTRATION_TTL_SECONDS: 'soon' });
+    } catch (error) {
+      expect((error as ConfigError).problems.join('\n')).toMatch(/HEALTH_CHECK_TIMEOUT_SECONDS must be between 1 and 300/);
+      expect((error as ConfigError).problems.join('\n')).toMatch(/SERVICE_REGISTRATION_TTL_SECONDS must be a whole number/);
+    }
+  });
+});
