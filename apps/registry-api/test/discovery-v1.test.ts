@@ -150,6 +150,12 @@ describe('POST /v1/discovery/register', () => {
     const other = await register({ ...payload, instance_id: 'instance-2', port: 9091 });
     expect(other.service_id).not.toBe(first.service_id);
     expect((await instancesOf(payload.service_name as string)).map((instance) => instance.instance_id)).toEqual(['instance-1', 'instance-2']);
+    // Beacon's endpoint rule: a new instance_id at a registered (name, host, port) takes that
+    // record over (a restarted container with a fresh id), instead of listing the address twice.
+    const takeover = await register({ ...payload, instance_id: 'instance-3', port: 9091 });
+    expect(takeover.service_id).toBe(other.service_id);
+    expect((await instancesOf(payload.service_name as string)).map((instance) => instance.instance_id)).toEqual(['instance-1', 'instance-3']);
+    expect(await eventTypes(other.service_id, 2)).toEqual(['service.registered', 'service.updated']);
   });
 
   it('takes health_endpoint and metadata as optional; without a check the instance is healthy while active', async () => {
@@ -198,15 +204,18 @@ describe('POST /v1/discovery/register', () => {
       ['an operator for instance_id', (p) => (p.instance_id = { $gt: '' }), 'instance_id'],
     ];
     it.each(cases)('%s', async (_label, spoil, field) => {
-      const payload = body();
+      const marker = unique('bad');
+      const payload = body({ instance_id: marker });
       spoil(payload);
-      const before = events.messages.length;
       const result = await api.call('POST', `${V1}/register`, { json: payload });
       const error = expectError(result, 400, field);
       expect(error.errors?.some((each) => each.field === field || each.field.startsWith(`${field}.`)), result.text).toBe(true);
       const name = typeof payload.service_name === 'string' ? payload.service_name : '';
       if (name.trim()) expect((await api.list(`?name=${encodeURIComponent(name)}`)).total).toBe(0);
-      expect(events.messages.length).toBe(before);
+      const all = (await api.call('GET', `${V1}/services`)).body as DiscoveryServicesResponse;
+      expect(Object.values(all.services).flat().some((instance) => instance.instance_id === marker)).toBe(false);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(events.messages.some((message) => message.data.service?.instance_id === marker)).toBe(false);
     });
 
     it('a body that is not an object', async () => {
@@ -304,6 +313,24 @@ describe('DELETE /v1/discovery/unregister/{service_name}/{instance_id}', () => {
     expectError(await api.call('DELETE', `${V1}/unregister/${payload.service_name}/instance-404`), 404, 'instance-404');
     expect(await instancesOf(payload.service_name as string)).toHaveLength(1);
   });
+});
+
+describe('path parameters at the field limits', () => {
+  const unregisterLongest = async (length: number): Promise<void> => {
+    const instanceId = 'i'.repeat(length);
+    const name = `${unique('é')}-${'é'.repeat(60)}`;
+    const instance = await register(body({ service_name: name, instance_id: instanceId }));
+    expect((await instancesOf(name)).map((each) => each.service_id)).toEqual([instance.service_id]);
+    const result = await api.call('DELETE', `${V1}/unregister/${encodeURIComponent(name)}/${instanceId}`);
+    expect(result.status, result.text).toBe(200);
+  };
+
+  it('unregisters a 100-character instance_id of a non-ASCII service_name', () => unregisterLongest(100));
+
+  // Register takes instance ids up to LIMITS.instanceId.max (128), but Fastify's router
+  // refuses path parameters over 100 characters (maxParamLength) with a 414. The HTTP
+  // layer (createHttpApp) owns that setting; this flips to a failure once it is raised.
+  it.fails('unregisters a 128-character instance_id (414 until maxParamLength is raised)', () => unregisterLongest(128));
 });
 
 describe('auth with SERVICE_DISCOVERY_SECRET', () => {
