@@ -12,6 +12,8 @@
 # usage: BEACON_URL=... COMPAT_HEARTBEAT_SECONDS=3 run-register-service.sh
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
+# Opened before /tmp is covered: the checkout itself may live under /tmp.
+exec 3<"$here/register-service.sh"
 mount -t tmpfs compat-tmp /tmp
 mkdir /tmp/compat-bin
 cat > /tmp/compat-bin/sleep <<SHIM
@@ -22,7 +24,7 @@ SHIM
 chmod +x /tmp/compat-bin/sleep
 export PATH="/tmp/compat-bin:$PATH"
 echo "hostname -i: $(hostname -i)"
-bash "$here/register-service.sh"
+bash /dev/fd/3
 echo "exit: $?"
 echo "id file: $(cat /tmp/beacon_service_id)"
 # The script has returned; its heartbeat loop goes on in the background (in this process group,
