@@ -351,6 +351,48 @@ describe.skipIf(skip !== null)(`seed 000 and 001 clients, as printed, against th
     expect(JSON.parse(body!)).toMatchObject({ name: 'found-by-mdns', status: 'active' });
   }, 60_000);
 
+  it.concurrent('the Python zeroconf query example (ServiceBrowser on _mqtt._tcp.local.) sees an mqtt service with its SRV port and TXT records, and its goodbye', async ({ expect }) => {
+    const { clientHost } = stack;
+    const driver = runDriver(clientHost, PYTHON, ['seed-000/drive_zeroconf_query.py', clientHost.ip]);
+    try {
+      expect((await driver.next('ready', 20_000)).browser).toBe('ServiceBrowser');
+      // Seed 000's type table: mqtt → _mqtt._tcp.local; the TXT keys as "TXT Record Structure" lists them.
+      const registered = await getJson<ServiceBody>(`${stack.base}/api/v1/services/register`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          name: 'compat-broker',
+          type: 'mqtt',
+          host: '192.168.1.100',
+          port: 1883,
+          protocol: 'mqtt',
+          tags: ['mqtt', 'broker'],
+          metadata: { version: '2.0.18', description: 'Mosquitto for the greenhouse' },
+          ttl: 60,
+        }),
+      });
+      expect(registered.status).toBe(201);
+      const id = registered.body.service_id;
+      const added = await waitFor('compat-broker on _mqtt._tcp', () =>
+        driver.lines.find((line) => line.event !== 'Removed' && String(line.name).startsWith('compat-broker.') && line.port !== undefined), 20_000, 100);
+      expect(added).toMatchObject({ type: '_mqtt._tcp.local.', name: 'compat-broker._mqtt._tcp.local.', port: 1883, addresses: ['192.168.1.100'] });
+      expect(added.properties).toMatchObject({
+        service_id: id,
+        name: 'compat-broker',
+        type: 'mqtt',
+        protocol: 'mqtt',
+        version: '2.0.18',
+        tags: 'mqtt,broker',
+        description: 'Mosquitto for the greenhouse',
+      });
+      expect((await fetch(`${stack.base}/api/v1/services/${id}`, { method: 'DELETE' })).status).toBe(204);
+      await waitFor('the goodbye for compat-broker', () => driver.lines.find((line) => line.event === 'Removed' && line.name === 'compat-broker._mqtt._tcp.local.'), 10_000, 100);
+    } finally {
+      driver.child.stdin!.end();
+      await driver.exited;
+    }
+  }, 60_000);
+
   it.concurrent('seed 001: node-role-elector\'s /health and /discovery on port 9999, as an agent reads them; the advertised server answers Beacon\'s REST API', async ({ expect }) => {
     const { stackHost, clientHost } = stack;
     const read = (url: string) => {
