@@ -302,6 +302,18 @@ describe('other routes that take no body ignore one', () => {
     expect((result.body as WireError).detail).toContain('health_check_url');
   });
 
+  it("seed 004's DELETE /v1/discovery/unregister/{name}/{id} (added after this layer) with garbage labelled JSON", async () => {
+    const name = unique('v1');
+    const registered = await api.call('POST', '/v1/discovery/register', { json: { service_name: name, instance_id: 'i-1', host: '10.30.0.1', port: 80 } });
+    expect(registered.status, registered.text).toBe(200);
+    const path = `/v1/discovery/unregister/${name}/i-1`;
+    const removed = await rawRequest(head(`DELETE ${path} HTTP/1.1`, 'Content-Type: application/json', 'Content-Length: 4'), '{{{{');
+    expect(removed.status, removed.text).toBe(200);
+    expect(await stored(name)).toBe(0);
+    const again = await rawRequest(head(`DELETE ${path} HTTP/1.1`, 'Content-Type: text/plain', 'Content-Length: 1'), 'x');
+    expect(again.status, again.text).toBe(404);
+  });
+
   it('DELETE /services/cleanup with a form body', async () => {
     const result = await rawRequest(
       head(`DELETE ${SERVICES}/cleanup HTTP/1.1`, 'Content-Type: application/x-www-form-urlencoded', 'Content-Length: 3'),
@@ -442,6 +454,17 @@ describe('a known path asked with a method it does not take → 405 with Allow',
     ['POST', '', 'GET, HEAD'],
   ])('%s /api/v1/services%s → 405, Allow: %s', async (method, path, allow) => {
     const result = await rawRequest(head(`${method} ${SERVICES}${path} HTTP/1.1`));
+    expect(result.status, result.text).toBe(405);
+    expect(result.headers.allow).toBe(allow);
+    if (method !== 'HEAD') expect(result.body).toEqual({ detail: `Method ${method} is not allowed on this path; allowed: ${allow}` });
+  });
+
+  it.each([
+    ['GET', '/v1/discovery/unregister/web/i-1', 'DELETE'],
+    ['GET', '/v1/discovery/register', 'POST'],
+    ['POST', '/v1/discovery/services/web', 'GET, HEAD'],
+  ])('routes added later get it too: %s %s → 405, Allow: %s', async (method, path, allow) => {
+    const result = await rawRequest(head(`${method} ${path} HTTP/1.1`));
     expect(result.status, result.text).toBe(405);
     expect(result.headers.allow).toBe(allow);
     if (method !== 'HEAD') expect(result.body).toEqual({ detail: `Method ${method} is not allowed on this path; allowed: ${allow}` });
