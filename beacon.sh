@@ -60,6 +60,7 @@ require_test_tools() {
   # Seed 000's and 004's Python clients run as printed (compat/), on aiohttp and httpx.
   /usr/bin/python3 -c 'import aiohttp' 2>/dev/null || apt_install python3-aiohttp
   /usr/bin/python3 -c 'import httpx' 2>/dev/null || apt_install python3-httpx
+  /usr/bin/python3 -c 'import yaml' 2>/dev/null || apt_install python3-yaml # reads seed 000's compose files
   have ip || apt_install iproute2 # network namespaces for the LAN tests
   have nginx || apt_install nginx # the end-to-end test goes through the real gateway (deploy/nginx)
   have promtool || apt_install prometheus # promtool checks deploy/prometheus and every app's /metrics

@@ -31,7 +31,7 @@ function skipReason(): string | null {
   if (netns) return netns;
   if (!findBinary('nginx')) return 'nginx is not installed (apt-get install nginx)';
   if (!findBinary('nats-server')) return 'nats-server is not installed (apt-get install nats-server)';
-  for (const module of ['aiohttp', 'httpx', 'zeroconf']) {
+  for (const module of ['aiohttp', 'httpx', 'zeroconf', 'yaml']) {
     if (spawnSync(PYTHON, ['-c', `import ${module}`]).status !== 0) return `python3-${module} is not installed (apt-get install python3-${module})`;
   }
   for (const tool of ['jq', 'curl']) if (!findBinary(tool)) return `${tool} is not installed (apt-get install ${tool})`;
@@ -281,6 +281,55 @@ describe.skipIf(skip !== null)(`seed 000 and 001 clients, as printed, against th
     // The statuses those reads get (curl -s does not show them).
     expect((await fetch(`${stack.base}/api/v1/services/expired`)).status).toBe(200);
     expect((await fetch(`${stack.base}/api/v1/health`)).status).toBe(200);
+  }, 60_000);
+
+  it.concurrent('the compose files\' registration commands, run as compose runs them: Option 1 registers with health checks; Pattern 1 never sends its body (seed defect); Pattern 2 registers and prints the id', async ({ expect }) => {
+    interface Ran { argv: string[]; exit: number | 'timeout'; stdout: string; stderr: string }
+    const compose = (file: string, service: string, timeoutSeconds: number): Promise<Ran> => {
+      const driver = runDriver(stack.clientHost, PYTHON, ['seed-000/run_compose_command.py', `seed-000/${file}`, service, String(timeoutSeconds)]);
+      return driver.exited.then((code) => {
+        expect(code, driver.output()).toBe(0);
+        return JSON.parse(driver.output().trim().split('\n').at(-1)!) as Ran;
+      });
+    };
+    const [option1, pattern1, pattern2] = await Promise.all([
+      compose('compose-health-check-registration.yml', 'beacon-registrar', 20),
+      compose('compose-init-container.yml', 'beacon-register', 20),
+      // Its command sleeps 10 s, registers, then sleeps forever: stopped after 16 s.
+      compose('compose-sidecar.yml', 'health-monitor', 16),
+    ]);
+
+    expect(option1.exit, option1.stderr).toBe(0);
+    expect(JSON.parse(option1.stdout)).toMatchObject({
+      name: 'my-awesome-service',
+      type: 'api',
+      host: '192.168.1.100',
+      port: 8080,
+      protocol: 'http',
+      tags: ['production', 'api', 'microservice'],
+      ttl: 300,
+      health_check_url: 'http://192.168.1.100:8080/health',
+      health_check_interval: 30,
+      health_check_timeout: 5,
+      health_check_retries: 3,
+      status: 'active',
+    });
+
+    // Pattern 1's `sh -c "curl ... register \n -H ... \n -d @- <<EOF ..."` has no line
+    // continuations: sh runs `curl -X POST <url>` alone (no body, no Content-Type), then tries
+    // commands named -H and -d. Beacon refuses the empty POST; nothing is registered.
+    expect(pattern1.exit).toBe(127);
+    expect(pattern1.stderr).toMatch(/-H: not found/);
+    expect(pattern1.stderr).toMatch(/-d: not found/);
+    expect(JSON.parse(pattern1.stdout)).toMatchObject({ detail: expect.any(String) });
+    const sameName = await getJson<{ services: ServiceBody[] }>(`${stack.base}/api/v1/services?name=my-microservice`);
+    expect(sameName.body.services.filter((service) => service.host === '192.168.1.100')).toEqual([]);
+
+    expect(pattern2.exit).toBe('timeout');
+    const id = /^Registered as: (\S+)$/m.exec(pattern2.stdout)?.[1];
+    expect(id, pattern2.stdout + pattern2.stderr).toMatch(UUID);
+    const sidecar = await getJson<ServiceBody>(`${stack.base}/api/v1/services/${id}`);
+    expect(sidecar.body).toMatchObject({ name: 'my-service', host: 'my-service', port: 8080, health_check_url: 'http://my-service:8080/health' });
   }, 60_000);
 
   it.concurrent('the ESP32 sketch\'s requests, byte for byte as HTTPClient sends them: POST → 201, PUT("") heartbeats → 200 keep it active past two TTLs', async ({ expect }) => {

@@ -37,6 +37,9 @@ const copies: Copy[] = [
   { file: 'seed-000/beacon-client.js', seed: SEED_000 },
   { file: 'seed-000/esp32_beacon_client.ino', seed: SEED_000 },
   { file: 'seed-000/zeroconf_query_mqtt.py', seed: SEED_000, fragment: true },
+  { file: 'seed-000/compose-health-check-registration.yml', seed: SEED_000 },
+  { file: 'seed-000/compose-init-container.yml', seed: SEED_000 },
+  { file: 'seed-000/compose-sidecar.yml', seed: SEED_000 },
   { file: 'seed-004/discovery_client.py', seed: SEED_004, substitutions: [['http://service-discovery:3004', 'http://service-discovery:8097']] },
 ];
 
