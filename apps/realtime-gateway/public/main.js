@@ -7,9 +7,11 @@ import { Catalog } from './catalog.js';
 import { copyWithFeedback } from './clipboard.js';
 import { DetailsPanel } from './details.js';
 import { LiveFeed } from './live.js';
+import { StatsLine } from './stats.js';
 import { ServiceTable } from './table.js';
 
 const catalog = new Catalog();
+const stats = new StatsLine(document.getElementById('stats'));
 const announcer = document.getElementById('announcer');
 const connection = document.getElementById('connection');
 const filter = document.getElementById('filter');
@@ -126,6 +128,7 @@ const feed = new LiveFeed({
   onEvent(message) {
     const change = catalog.apply(message);
     if (change) schedule(change.changed ?? change.removed);
+    stats.nudge();
   },
 });
 
@@ -155,3 +158,4 @@ setInterval(() => {
 showState('connecting');
 renderSummary(table.tick(now()));
 feed.start();
+stats.start();

@@ -1,4 +1,4 @@
-import { Subjects, type ProbeResult, type Service } from '@beacon/contracts';
+import { Subjects, type ProbeResult, type RegistryStatsResponse, type Service } from '@beacon/contracts';
 import { REPO_ROOT, startApp, startNatsServer, waitFor, type AppProcess, type NatsServerHandle } from '@beacon/testing';
 import { connect, type NatsConnection } from 'nats';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -288,6 +288,41 @@ describe('dashboard', () => {
     } finally {
       await context.close();
       await secured.stop();
+    }
+  });
+  it('shows the registry statistics line with the numbers GET /api/v1/stats gives (seed 003)', async () => {
+    const context = await (browser as Browser).newContext();
+    try {
+      const statsPage = await context.newPage();
+      const errors: string[] = [];
+      statsPage.on('console', (message) => {
+        if (message.type() === 'error') errors.push(message.text());
+      });
+      await statsPage.goto(gateway.url);
+      const line = statsPage.locator('#stats');
+      await statsPage.locator('#stats[data-state="ok"]').waitFor({ timeout: 10_000 });
+      const format = new Intl.NumberFormat('en-US');
+      // The page polls every 5 s, and a reaper or a check may move the numbers in between: compare like with like.
+      await waitFor(
+        'the statistics line to match GET /api/v1/stats',
+        async () => {
+          const stats = (await (await fetch(`${registry.url}/api/v1/stats`)).json()) as RegistryStatsResponse;
+          const text = (await line.textContent()) ?? '';
+          const types = Object.entries(stats.services.by_type).filter(([, n]) => n > 0);
+          return (
+            text.startsWith(`Revision ${format.format(stats.revision)} · `) &&
+            text.includes(`${stats.checks_last_minute} checks and ${stats.events_last_minute} events in the last minute`) &&
+            types.length > 0 &&
+            types.every(([type, n]) => text.includes(`${n} ${type}`))
+          );
+        },
+        15_000,
+        250,
+      );
+      expect(await line.textContent()).toMatch(/· health: (\d+ (healthy|degraded|unhealthy|unknown)(, )?)+ · types: /);
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
     }
   });
 });
