@@ -512,7 +512,7 @@ describe.skipIf(skip !== null)(`seed 000 and 001 clients, as printed, against th
   });
 });
 
-describe.skipIf(skip !== null)(`seed 004's httpx client, as printed, against the stack with SERVICE_DISCOVERY_SECRET set${skip ? ` (skipped: ${skip})` : ''}`, () => {
+describe.skipIf(skip !== null)(`seed 004's httpx client and seed 001's LAN agent, against the stack with SERVICE_DISCOVERY_SECRET set and the elector on mDNS${skip ? ` (skipped: ${skip})` : ''}`, () => {
   const SECRET = 'compat-seed-004-secret';
   let stack: LanStack;
   let dir: string;
@@ -523,7 +523,9 @@ describe.skipIf(skip !== null)(`seed 004's httpx client, as printed, against the
     dir = mkdtempSync(join(tmpdir(), 'beacon-compat-004-'));
     healthFile = join(dir, 'health.json');
     writeFileSync(healthFile, JSON.stringify({ status: 'healthy', load_percentage: 0.3 }));
-    stack = await startLanStack({ SERVICE_DISCOVERY_SECRET: SECRET });
+    // The secret applies to every write, so seed 000's clients (which send none) run on their own
+    // stack above. DISCOVERY_BACKEND=mdns: seed 001's "two laptops on WiFi", an agent on the other host.
+    stack = await startLanStack({ SERVICE_DISCOVERY_SECRET: SECRET, DISCOVERY_BACKEND: 'mdns' });
     // Seed 004's service says it lives at localhost:8080: the stack host's own loopback.
     healthServer = stack.stackHost.spawn(process.execPath, [join(COMPAT, 'support', 'health_server.mjs'), healthFile], { stdio: ['ignore', 'pipe', 'inherit'] });
     let said = '';
@@ -618,4 +620,40 @@ describe.skipIf(skip !== null)(`seed 004's httpx client, as printed, against the
       await driver.exited;
     }
   }, 120_000);
+  it('seed 001 over mDNS: an elector started on the other host becomes agent; its /discovery names the stack host\'s server, which answers Beacon\'s REST API', async () => {
+    const { stackHost, clientHost } = stack;
+    // A starting mDNS elector listens for a server for ELECTION_MDNS_WINDOW (3 s) before it becomes one.
+    const server = await waitFor('the stack\'s elector to decide', async () => {
+      const reply = await getJson<Record<string, unknown>>(`http://${stackHost.ip}:9999/discovery`);
+      return reply.body.mode !== 'undecided' && reply;
+    }, 15_000, 200);
+    expect(server.body).toMatchObject({ mode: 'server', backend: 'mdns', server: { host: stackHost.ip, port: BEACON_PORT } });
+    const serverId = server.body.node_id as string;
+    // The elector as a second machine runs it: its own host, mDNS on its LAN interface, no NATS.
+    const agent = await startApp('node-role-elector', {
+      env: { DISCOVERY_BACKEND: 'mdns', MDNS_INTERFACE: clientHost.ip, ELECTOR_PORT: '9999' },
+      portVariable: 'ELECTOR_PORT',
+      readyPath: '/ready',
+      netns: clientHost,
+      timeoutMs: 30_000,
+    });
+    try {
+      const health = await getJson<Record<string, unknown>>(`http://${clientHost.ip}:9999/health`);
+      expect(health.status).toBe(200);
+      const seen = await getJson<Record<string, unknown>>(`http://${clientHost.ip}:9999/discovery`);
+      expect(seen.body).toMatchObject({ mode: 'agent', backend: 'mdns', server: { node_id: serverId, host: stackHost.ip, port: BEACON_PORT } });
+      expect(seen.body.node_id).not.toBe(serverId);
+      const servers = seen.body.discovered_servers as Record<string, Record<string, unknown>>;
+      expect(Object.keys(servers)).toEqual([serverId]);
+      expect(servers[serverId]).toEqual({ host: stackHost.ip, port: BEACON_PORT, node_id: serverId, mode: 'server', last_seen: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/) });
+      const curl = runOn(clientHost, 'curl', ['-s', '-w', '\n%{http_code}', `http://${servers[serverId]!.host as string}:${servers[serverId]!.port as number}/api/v1/health`]);
+      const [body, code] = curl.stdout.split('\n');
+      expect(code).toBe('200');
+      expect(JSON.parse(body!)).toMatchObject({ status: 'healthy' });
+      // The stack's own elector still leads, and now knows of no other server.
+      expect((await getJson<Record<string, unknown>>(`http://${stackHost.ip}:9999/discovery`)).body).toMatchObject({ mode: 'server', node_id: serverId, discovered_servers: {} });
+    } finally {
+      await agent.stop();
+    }
+  }, 60_000);
 });
