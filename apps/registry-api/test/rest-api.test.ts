@@ -722,14 +722,16 @@ describe('bad registration input (400 naming the field; nothing stored)', () => 
 describe('malformed paths and unknown routes', () => {
   it.each([
     ['a broken percent-encoding', `${SERVICES}/%FF%FE`, 400],
-    ['an id longer than any service_id', `${SERVICES}/${'a'.repeat(300)}`, 414],
+    ['an id longer than any path parameter may be (1024)', `${SERVICES}/${'a'.repeat(1100)}`, 414],
     ['an unknown route', '/api/v1/nope', 404],
   ])('%s gets a 4xx with a detail body', async (_label, path, status) => {
     expectError(await api.call('GET', path), status);
   });
 
   it('a heartbeat for an over-long id gets a 414 with detail', async () => {
-    expectError(await api.call('PUT', `${SERVICES}/${'b'.repeat(300)}/heartbeat`), 414);
+    expectError(await api.call('PUT', `${SERVICES}/${'b'.repeat(1100)}/heartbeat`), 414);
+    // Long but within the router's bound: an ordinary unknown id.
+    expectError(await api.call('PUT', `${SERVICES}/${'b'.repeat(300)}/heartbeat`), 404);
   });
 });
 
@@ -807,6 +809,7 @@ describe('health, readiness, metrics', () => {
     services: Record<'total' | 'active' | 'inactive' | 'expired' | 'unhealthy', number>;
     database: { connected: boolean; ping_ms: number };
     mdns: { running: unknown };
+    memory: { used_mb: number; cache_size: number };
   }
 
   const health = async (): Promise<{ body: HealthBody; elapsed: number }> => {
@@ -840,6 +843,9 @@ describe('health, readiness, metrics', () => {
     });
     expect(body.services.inactive).toBeGreaterThanOrEqual(2); // set in the filter and discover tests
     expect(body.services.total).toBe(body.services.active + body.services.inactive + body.services.expired + body.services.unhealthy);
+    // Seed 000's troubleshooting reads `.memory`: resident MB, and the records cached (all of them, on SQLite).
+    expect(body.memory.used_mb).toBeGreaterThan(10);
+    expect(body.memory.cache_size).toBe(body.services.total);
 
     await api.register({ name: unique('counted'), host: '10.11.0.1', port: 1 });
     const after = (await health()).body;

@@ -19,6 +19,14 @@ export interface HttpAppOptions {
 }
 
 /**
+ * Longest path parameter, in characters as sent. Fastify's default (100) is shorter than
+ * ids Beacon accepts (an `instance_id` of 128, a `service_name` of 100 that is longer once
+ * percent-encoded), which made `DELETE /v1/discovery/unregister/{name}/{id}` a 414 for
+ * records registered within the limits; this still bounds the router's work per request.
+ */
+const MAX_PARAM_LENGTH = 1024;
+
+/**
  * Errors Fastify answers itself before any route or Nest filter runs (a malformed
  * percent-encoding in the path, a path parameter over `maxParamLength`) get the same
  * `{ detail }` body as every other error, instead of Fastify's own shape.
@@ -38,7 +46,13 @@ function installMetrics(fastify: FastifyInstance, metrics: MetricsService): void
 
 /** A Nest app on Fastify with Beacon's body limit, body reading, 405s, error bodies, metrics and logging. */
 export async function createHttpApp(module: DynamicModule | Type<unknown>, options: HttpAppOptions): Promise<NestFastifyApplication> {
-  const adapter = new FastifyAdapter({ bodyLimit: options.bodyLimit, logger: false, return503OnClosing: true, frameworkErrors });
+  const adapter = new FastifyAdapter({
+    bodyLimit: options.bodyLimit,
+    maxParamLength: MAX_PARAM_LENGTH,
+    logger: false,
+    return503OnClosing: true,
+    frameworkErrors,
+  });
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, { logger: false, abortOnError: false, bodyParser: false });
   const logger = app.get<Logger>(ROOT_LOGGER);
   app.useLogger(new NestLogBridge(logger));
