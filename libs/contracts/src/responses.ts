@@ -59,6 +59,8 @@ export interface RegistryHealthResponse {
   mdns: MdnsStatus | { running: 'unknown'; registered_services: null; domain: null };
   database: { connected: boolean; ping_ms: number | null; backend: 'sqlite' | 'mongodb' };
   nats: { connected: boolean };
+  /** Seed 000's troubleshooting field: this process's resident memory and the records it caches. */
+  memory: { used_mb: number; cache_size: number };
 }
 
 /** One invalid input field. `field` uses dotted paths (`metadata.rack`, `tags.2`). */

@@ -8,6 +8,8 @@ import { SERVICE_STORE, type ServiceStore } from '../store/service-store';
 /** How long `/api/v1/health` waits for mdns-announcer before showing "unknown". */
 const MDNS_STATUS_TIMEOUT_MS = 250;
 
+const MIB = 1024 * 1024;
+
 const UNKNOWN_MDNS = { running: 'unknown', registered_services: null, domain: null } as const;
 
 /** Seed 000's `/api/v1/health`, `/ready` and `/live` (API-SHAPES.md). */
@@ -38,6 +40,7 @@ export class RegistryHealthController {
       mdns,
       database,
       nats: { connected: natsConnected },
+      memory: { used_mb: Math.round(process.memoryUsage.rss() / MIB), cache_size: this.store.cachedRecords },
     };
   }
 

@@ -89,6 +89,8 @@ export interface SnapshotPage {
  */
 export interface ServiceStore {
   readonly backend: 'sqlite' | 'mongodb';
+  /** Service records this process holds in memory (seed 000's `memory.cache_size`): all of them with SQLite, none with MongoDB. */
+  readonly cachedRecords: number;
 
   /** Round trip to the store, in milliseconds; throws when it is unreachable. */
   ping(): Promise<number>;

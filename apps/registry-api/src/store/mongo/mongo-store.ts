@@ -72,6 +72,8 @@ function instanceOf(name: string, instanceId: string): Filter {
  */
 export class MongoStore implements ServiceStore {
   readonly backend = 'mongodb' as const;
+  /** Reads go to MongoDB every time: nothing is cached. */
+  readonly cachedRecords = 0;
 
   private constructor(
     private readonly connection: Connection,

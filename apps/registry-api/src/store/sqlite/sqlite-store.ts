@@ -69,6 +69,11 @@ interface Batch {
  */
 export class SqliteStore implements ServiceStore {
   readonly backend = 'sqlite' as const;
+
+  get cachedRecords(): number {
+    return this.index.size;
+  }
+
   private readonly db: Db;
   private index = new CatalogIndex();
   private revision = 0;
