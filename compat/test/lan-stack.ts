@@ -134,7 +134,7 @@ export interface Driver {
 export function runDriver(host: LanHost, command: string, args: string[], env: Record<string, string> = {}, detached = false): Driver {
   const child = host.spawn(command, args, {
     cwd: COMPAT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PYTHONUNBUFFERED: '1', ...env },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1', ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
     detached,
   });
@@ -175,7 +175,7 @@ export function runDriver(host: LanHost, command: string, args: string[], env: R
 export function runOn(host: LanHost, command: string, args: string[], env: Record<string, string> = {}, timeoutMs = 60_000) {
   const result = spawnSync('ip', ['netns', 'exec', host.netns, command, ...args], {
     cwd: COMPAT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PYTHONDONTWRITEBYTECODE: '1', ...env },
     encoding: 'utf8',
     timeout: timeoutMs,
   });

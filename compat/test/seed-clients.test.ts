@@ -505,10 +505,9 @@ describe.skipIf(skip !== null)(`seed 000 and 001 clients, as printed, against th
     expect((await fetch(`${stack.base}/api/v1/services/cleanup`, { method: 'DELETE' })).status).toBe(200);
   }, 60_000);
 
-  // Expected to fail until registry-api's /api/v1/health carries seed 000's `memory` object
-  // ("System Metrics": memory {used_mb, cache_size}); then make this an `it`. `jq '.memory'` is the
-  // seed's own troubleshooting step ("Check service cache size") and prints null today.
-  it.fails('KNOWN GAP: `curl .../api/v1/health | jq \'.memory\'` prints seed 000\'s memory {used_mb, cache_size} (registry-api has no memory field)', () => {
+  // `jq '.memory'` is the seed's own troubleshooting step ("Check service cache size"): seed 000's
+  // "System Metrics" shows memory {used_mb, cache_size}.
+  it('the same run\'s `curl .../api/v1/health | jq \'.memory\'` prints seed 000\'s memory {used_mb, cache_size}', () => {
     expect(memory, 'the cleanup test above ran').toBeDefined();
     expect(memory, "jq '.memory' of /api/v1/health").toMatchObject({ used_mb: expect.any(Number), cache_size: expect.any(Number) });
   });
