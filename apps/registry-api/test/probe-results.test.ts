@@ -170,10 +170,14 @@ describe('probe results in registry-api', () => {
   it('serves the check history, newest first', async () => {
     const service = await register();
     await deliver(result(service, { response_time_ms: 1 }), failing(service), result(service, { response_time_ms: 3 }));
-    const history = await call<{ service_id: string; checks: { outcome: string; response_time_ms: number }[]; total: number }>(
-      'GET',
-      `${registry.base}/services/${service.service_id}/health-checks?limit=2`,
-    );
+    type History = { service_id: string; checks: { outcome: string; response_time_ms: number }[]; total: number };
+    const read = () => call<History>('GET', `${registry.base}/services/${service.service_id}/health-checks?limit=2`);
+    // The record shows the last check as soon as it is applied; its history entry is
+    // committed in the write after that, so wait for it rather than race it.
+    const history = await waitFor('the third check in the history', async () => {
+      const response = await read();
+      return response.body.total >= 3 ? response : undefined;
+    });
     expect(history.status).toBe(200);
     expect(history.body.total).toBe(3);
     expect(history.body.checks.map((c) => c.outcome)).toEqual(['healthy', 'error']);
