@@ -1,6 +1,7 @@
 import { Access } from '@beacon/platform';
 import { Controller, Get, Inject } from '@nestjs/common';
-import { ElectorService, type ElectorStatusReply } from './elector.service';
+import type { ElectorStatus } from '@beacon/contracts';
+import { ElectorService } from './elector.service';
 
 /** Seed 001's `/discovery`: this node's role and the servers it knows of. */
 @Controller()
@@ -9,7 +10,7 @@ export class DiscoveryController {
   constructor(@Inject(ElectorService) private readonly elector: ElectorService) {}
 
   @Get('discovery')
-  discovery(): ElectorStatusReply {
+  discovery(): ElectorStatus {
     return this.elector.status();
   }
 }

@@ -16,10 +16,6 @@ import { roleVariables } from './hooks/role-env';
 import { RoleHookRunner } from './hooks/role-hook.runner';
 import { RoleEventPublisher } from './role-events.publisher';
 
-/** `/discovery` and `beacon.elector.status`: seed 001's JSON plus when the role began. */
-export interface ElectorStatusReply extends ElectorStatus {
-  role_since: string | null;
-}
 
 /**
  * The node's role as the backend decides it, and what follows each change: the
@@ -104,7 +100,7 @@ export class ElectorService implements DecisionSink, OnApplicationBootstrap, Bef
     return this.current?.role ?? 'undecided';
   }
 
-  status(): ElectorStatusReply {
+  status(): ElectorStatus {
     this.guard();
     const current = this.current;
     return {

@@ -41,8 +41,12 @@ afterAll(async () => {
 
 describe('forced roles', () => {
   it('ROLE=agent never takes the lease; ROLE=server takes and holds it; the forced agent outlives the election', async () => {
+    const launchedAt = Date.now();
     const agent = await launch('forced-agent', { ROLE: 'agent' });
-    expect(await discovery(agent)).toMatchObject({ mode: 'agent', backend: 'forced', server: null });
+    const first = await discovery(agent);
+    expect(first).toMatchObject({ mode: 'agent', backend: 'forced', server: null });
+    // When the role began, on the wire as the contract says (ElectorStatus.role_since).
+    expect(Date.parse(first.role_since ?? '')).toBeGreaterThanOrEqual(launchedAt - 1000);
     // Alone, past a whole lease: still no server.
     await new Promise((resolve) => setTimeout(resolve, TTL_MS + 500));
     expect(await discovery(agent)).toMatchObject({ mode: 'agent', server: null });

@@ -1,19 +1,12 @@
-import { EVENTS_STREAM, Subjects, type NodeRoleChangedEvent } from '@beacon/contracts';
+import { EVENTS_STREAM, Subjects, type ElectorStatus, type NodeRoleChangedEvent } from '@beacon/contracts';
 import { EventRecorder, startApp, waitFor, type AppProcess } from '@beacon/testing';
 import { existsSync, readFileSync } from 'node:fs';
 import { connect } from 'nats';
 
 export type RoleEvent = NodeRoleChangedEvent;
 
-/** `/discovery` of one elector. */
-export interface Discovery {
-  node_id: string;
-  mode: 'server' | 'agent' | 'undecided';
-  backend: string;
-  server: { node_id: string; host: string; port: number } | null;
-  fencing_token: number | null;
-  discovered_servers: Record<string, { host: string; port: number; node_id: string; mode: string; last_seen: string }>;
-}
+/** `/discovery` of one elector: the status contract itself. */
+export type Discovery = ElectorStatus;
 
 export interface Elector extends AppProcess {
   nodeId: string;

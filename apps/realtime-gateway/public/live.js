@@ -2,17 +2,9 @@
 // reconnects with back-off and resumes after the last `seq` it saw, falling back to a
 // fresh snapshot when the gateway answers `resync_required`.
 
-/** The gateway's default event types, plus renewals so the countdowns move. */
-export const EVENT_TYPES = [
-  'service_registered',
-  'service_updated',
-  'service_deregistered',
-  'service_expired',
-  'health_status_changed',
-  'critical_load',
-  'node_role_changed',
-  'service_heartbeat',
-];
+// Every event type, renewals included so the countdowns move: written by the gateway
+// from the list in libs/contracts, so the page never asks for a type it does not know.
+import { EVENT_TYPES } from './event-types.js';
 
 const FIRST_RETRY_MS = 500;
 const MAX_RETRY_MS = 15_000;

@@ -1,4 +1,4 @@
-import { Subjects, type ProbeResult, type RegistryStatsResponse, type Service } from '@beacon/contracts';
+import { LIVE_EVENT_TYPES, Subjects, type ProbeResult, type RegistryStatsResponse, type Service } from '@beacon/contracts';
 import { REPO_ROOT, startApp, startNatsServer, waitFor, type AppProcess, type NatsServerHandle } from '@beacon/testing';
 import { connect, type NatsConnection } from 'nats';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -132,6 +132,8 @@ describe('dashboard', () => {
     await page.evaluate('window.__sameDocument = true');
     expect(socketUrls[0]).toMatch(/\/api\/v1\/ws\?.*snapshot=true/);
     expect(socketUrls[0]).toContain('service_heartbeat');
+    // The page asks for every type the contract lists, from the module the gateway writes from it.
+    expect(new URL(socketUrls[0] ?? '').searchParams.get('events')).toBe(LIVE_EVENT_TYPES.join(','));
 
     const checked = await register({
       name: 'weather-station',

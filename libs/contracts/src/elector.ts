@@ -27,4 +27,6 @@ export interface ElectorStatus {
   server: { node_id: string; host: string; port: number } | null;
   fencing_token: number | null;
   discovered_servers: Record<string, DiscoveredServer>;
+  /** When this node took its current role (ISO 8601), or null while undecided. */
+  role_since: string | null;
 }

@@ -13,3 +13,4 @@ export * from './health-checks';
 export * from './elector';
 export * from './discovery-v1';
 export * from './stats';
+export * from './live';

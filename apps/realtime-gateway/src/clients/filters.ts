@@ -1,9 +1,9 @@
-import { LIMITS, type Service } from '@beacon/contracts';
-import { DEFAULT_EVENT_TYPES, EVENT_TYPES, type EventType, type Outgoing } from '../feed/outgoing';
+import { DEFAULT_LIVE_EVENT_TYPES, LIMITS, LIVE_EVENT_TYPES, type LiveEventType, type Service } from '@beacon/contracts';
+import type { Outgoing } from '../feed/outgoing';
 
 /** What one client wants to receive. */
 export interface ClientFilters {
-  events: ReadonlySet<EventType>;
+  events: ReadonlySet<LiveEventType>;
   type?: string;
   /** All of these. */
   tags: readonly string[];
@@ -42,12 +42,12 @@ function text(value: string | undefined, name: string, max: number, errors: stri
 
 /** Filters from plain values (query parameters or a subscribe message), with an error per bad one. */
 function buildFilters(input: { events?: string[]; type?: string; tags?: string[]; name?: string; serviceIds?: string[] }, errors: string[]): ClientFilters {
-  let events: ReadonlySet<EventType> = new Set(DEFAULT_EVENT_TYPES);
+  let events: ReadonlySet<LiveEventType> = new Set(DEFAULT_LIVE_EVENT_TYPES);
   if (input.events !== undefined) {
-    const unknown = input.events.filter((event) => !(EVENT_TYPES as readonly string[]).includes(event));
-    if (unknown.length > 0) errors.push(`events: unknown type(s) ${unknown.join(', ')}; known: ${EVENT_TYPES.join(', ')}`);
+    const unknown = input.events.filter((event) => !(LIVE_EVENT_TYPES as readonly string[]).includes(event));
+    if (unknown.length > 0) errors.push(`events: unknown type(s) ${unknown.join(', ')}; known: ${LIVE_EVENT_TYPES.join(', ')}`);
     if (input.events.length === 0) errors.push('events must name at least one type');
-    events = new Set(input.events.filter((event): event is EventType => (EVENT_TYPES as readonly string[]).includes(event)));
+    events = new Set(input.events.filter((event): event is LiveEventType => (LIVE_EVENT_TYPES as readonly string[]).includes(event)));
   }
   const tags = input.tags ?? [];
   if (tags.some((tag) => tag.length > LIMITS.tags.maxLength)) errors.push(`tags must be at most ${LIMITS.tags.maxLength} characters each`);

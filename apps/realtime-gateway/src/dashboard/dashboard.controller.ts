@@ -1,3 +1,4 @@
+import { LIVE_EVENT_TYPES } from '@beacon/contracts';
 import { Access } from '@beacon/platform';
 import { Controller, Get, Inject, NotFoundException, Param, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
@@ -37,9 +38,12 @@ function load(dir: string): Map<string, Asset> {
   return assets;
 }
 
+/** The page's list of event types, from the one in libs/contracts (the page asks for all of them). */
+const EVENT_TYPES_MODULE = `export const EVENT_TYPES = ${JSON.stringify(LIVE_EVENT_TYPES)};\n`;
+
 /**
- * The live dashboard at `/`: a few static files held in memory, and `/config.js` telling
- * the page where registry-api is and whether it needs a token.
+ * The live dashboard at `/`: a few static files held in memory, `/config.js` telling
+ * the page where registry-api is and whether it needs a token, and `/event-types.js`.
  */
 @Controller()
 @Access('public')
@@ -60,6 +64,11 @@ export class DashboardController {
   @Get('config.js')
   configScript(@Res() reply: FastifyReply): void {
     void reply.header('content-type', TYPES['.js']).header('cache-control', 'no-cache').send(this.config);
+  }
+
+  @Get('event-types.js')
+  eventTypes(@Res() reply: FastifyReply): void {
+    void reply.header('content-type', TYPES['.js']).header('cache-control', 'no-cache').send(EVENT_TYPES_MODULE);
   }
 
   @Get(':file')

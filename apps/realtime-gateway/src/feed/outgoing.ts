@@ -1,20 +1,12 @@
-import { Subjects, type AnyServiceEvent, type NodeRoleChangedEvent, type Service } from '@beacon/contracts';
-
-/** Message types of the original Beacon's WebSocket (seed 000, API-SHAPES.md), plus Beacon's. */
-export const EVENT_TYPES = [
-  'service_registered',
-  'service_updated',
-  'service_deregistered',
-  'service_expired',
-  'health_status_changed',
-  'critical_load',
-  'node_role_changed',
-  'service_heartbeat',
-] as const;
-export type EventType = (typeof EVENT_TYPES)[number];
-
-/** What a client gets when it names no types: everything but the high-volume renewals. */
-export const DEFAULT_EVENT_TYPES: readonly EventType[] = EVENT_TYPES.filter((type) => type !== 'service_heartbeat');
+import {
+  Subjects,
+  type AnyServiceEvent,
+  type LiveControlType,
+  type LiveEventMessage,
+  type LiveEventType,
+  type NodeRoleChangedEvent,
+  type Service,
+} from '@beacon/contracts';
 
 /**
  * One event as clients receive it, serialized once for every client. `seq` is its
@@ -22,7 +14,7 @@ export const DEFAULT_EVENT_TYPES: readonly EventType[] = EVENT_TYPES.filter((typ
  * keep); `revision` orders changes to services; `service` is what filters look at.
  */
 export interface Outgoing {
-  type: EventType;
+  type: LiveEventType;
   seq: number | null;
   revision: number | null;
   service: Service | null;
@@ -31,11 +23,12 @@ export interface Outgoing {
   json: string;
 }
 
-function message(type: EventType, data: unknown, timestamp: string, seq: number | null, revision: number | null): string {
-  return JSON.stringify({ type, event: type, data, timestamp, seq, revision });
+function message(type: LiveEventType, data: unknown, timestamp: string, seq: number | null, revision: number | null): string {
+  const body: LiveEventMessage = { type, event: type, data, timestamp, seq, revision };
+  return JSON.stringify(body);
 }
 
-function outgoing(type: EventType, data: unknown, event: { timestamp: string; revision?: number }, seq: number | null, service: Service | null): Outgoing {
+function outgoing(type: LiveEventType, data: unknown, event: { timestamp: string; revision?: number }, seq: number | null, service: Service | null): Outgoing {
   const revision = event.revision ?? null;
   return { type, seq, revision, service, publishedAt: Date.parse(event.timestamp) || Date.now(), json: message(type, data, event.timestamp, seq, revision) };
 }
@@ -92,6 +85,6 @@ export function fromRenewal(document: unknown): Outgoing | null {
 }
 
 /** A control message (greeting, snapshot, resync_required, ...), never replayed. */
-export function control(type: string, fields: Record<string, unknown>): string {
+export function control(type: LiveControlType, fields: Record<string, unknown>): string {
   return JSON.stringify({ type, ...fields, timestamp: new Date().toISOString() });
 }
