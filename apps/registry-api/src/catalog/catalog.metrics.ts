@@ -1,7 +1,7 @@
 import { SERVICE_STATUSES } from '@beacon/contracts';
 import { MetricsService } from '@beacon/platform';
 import { Inject, Injectable } from '@nestjs/common';
-import { SERVICE_STORE, type ServiceStore } from '../store/service-store';
+import { CatalogService } from './catalog.service';
 
 /**
  * Series of `beacon_service_unhealthy` one scrape may carry: a catalog where thousands of
@@ -20,10 +20,10 @@ export const UNHEALTHY_SERIES_LIMIT = 1000;
  */
 @Injectable()
 export class CatalogMetrics {
-  constructor(@Inject(SERVICE_STORE) store: ServiceStore, @Inject(MetricsService) metrics: MetricsService) {
+  constructor(@Inject(CatalogService) catalog: CatalogService, @Inject(MetricsService) metrics: MetricsService) {
     metrics.gauge('beacon_services', 'Services in the catalog, by effective status', ['status'], async function () {
       this.reset();
-      const counts = await store.countByStatus(Date.now()).catch(() => null);
+      const counts = await catalog.countByStatus().catch(() => null);
       if (counts) for (const status of SERVICE_STATUSES) this.set({ status }, counts[status]);
     });
     metrics.gauge(
@@ -32,11 +32,9 @@ export class CatalogMetrics {
       ['service_id', 'name', 'type'],
       async function () {
         this.reset();
-        const listing = await store
-          .list({ status: 'unhealthy' }, { limit: UNHEALTHY_SERIES_LIMIT, skip: 0 }, Date.now())
-          .catch(() => null);
-        for (const record of listing?.records ?? []) {
-          this.set({ service_id: record.service_id, name: record.name, type: record.type ?? '' }, 1);
+        const listing = await catalog.list({ status: 'unhealthy' }, { limit: UNHEALTHY_SERIES_LIMIT, skip: 0 }).catch(() => null);
+        for (const service of listing?.services ?? []) {
+          this.set({ service_id: service.service_id, name: service.name, type: service.type ?? '' }, 1);
         }
       },
     );

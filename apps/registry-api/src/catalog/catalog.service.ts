@@ -13,16 +13,27 @@ import {
   type UpdateServiceDto,
 } from '@beacon/contracts';
 import { NatsRequestError, NatsService } from '@beacon/platform';
-import {
-  ConflictException,
-  GatewayTimeoutException,
-  Inject,
-  Injectable,
-  NotFoundException,
-  ServiceUnavailableException,
-} from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { REGISTRY_ENV, type RegistryEnv } from '../config';
-import { IdentityConflictError, SERVICE_STORE, type Page, type ServiceFilter, type ServiceStore } from '../store/service-store';
+import {
+  IdentityConflictError,
+  InvalidCursorError,
+  SERVICE_STORE,
+  type CatalogCounts,
+  type Page,
+  type ServiceFilter,
+  type ServiceStore,
+} from '../store/service-store';
+import {
+  IdentityTaken,
+  InstanceNotFound,
+  InvalidSnapshotCursor,
+  NothingToCheck,
+  ProberTimeout,
+  ProberUnavailable,
+  ServiceExpired,
+  ServiceNotFound,
+} from './catalog.errors';
 import { applyProbe, type ProbeOutcome } from './health';
 import { draftHeartbeat, draftRegistration, draftUpdate, type RegistrationDefaults } from './registration';
 import { effectiveStatus, toWire, type ServiceRecord } from './service-record';
@@ -32,13 +43,22 @@ export interface Listing {
   total: number;
 }
 
+/** One page of the whole catalog in wire form; `next` continues it (null: the end). */
+export interface SnapshotSlice {
+  revision: number;
+  services: Service[];
+  next: string | null;
+}
+
 /** How many due records one sweep expires; the next sweep takes the rest. */
 const SWEEP_BATCH = 1000;
 
 /**
  * The catalog's rules: every mutation is stored first, then its event is published
  * with the revision the store assigned. Controllers and NATS handlers call this and
- * nothing else.
+ * nothing else for the catalog; refusals are domain errors (`catalog.errors.ts`).
+ * The store itself is read elsewhere only for its own health (ping, backend, cache size:
+ * `/api/v1/health` and readiness), which is about the store, not the catalog.
  */
 @Injectable()
 export class CatalogService {
@@ -75,14 +95,14 @@ export class CatalogService {
 
   async get(serviceId: string): Promise<Service> {
     const record = await this.store.get(serviceId);
-    if (!record) throw notFound(serviceId);
+    if (!record) throw new ServiceNotFound(serviceId);
     return toWire(record, Date.now());
   }
 
   async heartbeat(serviceId: string, ttl: number | undefined): Promise<Service> {
     const now = Date.now();
     const outcome = await this.store.modify(serviceId, (current) => draftHeartbeat(current, ttl, now));
-    if (!outcome) throw notFound(serviceId);
+    if (!outcome) throw new ServiceNotFound(serviceId);
     const service = toWire(outcome.record, now);
     if (effectiveStatus(outcome.previous, now) === 'expired') {
       this.nats.publish(Subjects.serviceUpdated, this.serviceEvent('service.updated', service));
@@ -94,20 +114,19 @@ export class CatalogService {
 
   async update(serviceId: string, patch: UpdateServiceDto): Promise<Service> {
     const now = Date.now();
+    // The callback stays pure (the store may run it more than once): it declines, and the refusal is thrown here.
+    const declined = { expired: false };
     let outcome;
     try {
       outcome = await this.store.modify(serviceId, (current) => {
-        if (patch.status !== undefined && effectiveStatus(current, now) === 'expired') {
-          throw new ConflictException({
-            detail: `Service ${serviceId} has expired; send a heartbeat or register again to bring it back`,
-          });
-        }
-        return draftUpdate(current, patch, now);
+        declined.expired = patch.status !== undefined && effectiveStatus(current, now) === 'expired';
+        return declined.expired ? null : draftUpdate(current, patch, now);
       });
     } catch (error) {
-      if (error instanceof IdentityConflictError) throw new ConflictException({ detail: `Cannot update: ${error.message}` });
+      if (error instanceof IdentityConflictError) throw new IdentityTaken(error.message);
       throw error;
     }
+    if (declined.expired) throw new ServiceExpired(serviceId);
     if (!outcome) return this.get(serviceId); // unknown (404) or nothing changed
     const service = toWire(outcome.record, now);
     this.nats.publish(Subjects.serviceUpdated, this.serviceEvent('service.updated', service));
@@ -116,7 +135,7 @@ export class CatalogService {
 
   async deregister(serviceId: string): Promise<void> {
     const removed = await this.store.remove(serviceId);
-    if (!removed) throw notFound(serviceId);
+    if (!removed) throw new ServiceNotFound(serviceId);
     this.publishRemoval(removed, 'deregistered', Date.now());
   }
 
@@ -136,6 +155,53 @@ export class CatalogService {
 
   countByStatus(): Promise<StatusCounts> {
     return this.store.countByStatus(Date.now());
+  }
+
+  /** Counts by effective status, health and type, recent checks, and the revision (`GET /api/v1/stats`). */
+  stats(now: number): Promise<CatalogCounts> {
+    return this.store.stats(now);
+  }
+
+  /** The record registered as `(name, instanceId)` (seed 004's identity). */
+  async findInstance(name: string, instanceId: string): Promise<Service> {
+    const now = Date.now();
+    const record = await this.store.findInstance(name, instanceId);
+    if (!record) throw new InstanceNotFound(name, instanceId);
+    return toWire(record, now);
+  }
+
+  /** Live (not expired) records that have an `instance_id`, of one name or all. */
+  async liveInstances(name: string | null): Promise<Service[]> {
+    const now = Date.now();
+    const records = await this.store.listInstances(name, now);
+    return records.map((record) => toWire(record, now));
+  }
+
+  /**
+   * One page of the catalog, continuing after `after`, cut short where it would outgrow
+   * `maxBytes` of JSON (a record may carry 64 KiB); at least one record per page.
+   */
+  async snapshot(after: string | null, limit: number, maxBytes: number): Promise<SnapshotSlice> {
+    let page;
+    try {
+      page = await this.store.snapshotPage(after, limit);
+    } catch (error) {
+      if (error instanceof InvalidCursorError) throw new InvalidSnapshotCursor(error.message);
+      throw error;
+    }
+    const now = Date.now();
+    const services: Service[] = [];
+    let bytes = 0;
+    for (const [index, record] of page.records.entries()) {
+      const service = toWire(record, now);
+      bytes += Buffer.byteLength(JSON.stringify(service));
+      if (services.length > 0 && bytes > maxBytes) {
+        const lastIncluded = page.records[index - 1] as (typeof page.records)[number];
+        return { revision: page.revision, services, next: this.store.snapshotCursor(lastIncluded) };
+      }
+      services.push(service);
+    }
+    return { revision: page.revision, services, next: page.next };
   }
 
   /**
@@ -221,7 +287,7 @@ export class CatalogService {
   async checkNow(serviceId: string): Promise<{ result: ProbeResult; service: Service }> {
     const service = await this.get(serviceId);
     if (!service.health_check_url && !service.health_check_tcp) {
-      throw new ConflictException({ detail: `Service ${serviceId} has no health_check_url or health_check_tcp to check` });
+      throw new NothingToCheck(serviceId);
     }
     const timeoutMs = service.health_check_timeout * 1000 + 2000;
     let reply;
@@ -274,23 +340,19 @@ function onDemandError(error: unknown, serviceId: string): Error {
   if (!(error instanceof NatsRequestError)) return error instanceof Error ? error : new Error(String(error));
   switch (error.code) {
     case 'no_responders':
-      return new ServiceUnavailableException({ detail: 'No health-prober is running to check the service; start one' });
+      return new ProberUnavailable('No health-prober is running to check the service; start one');
     case 'timeout':
-      return new GatewayTimeoutException({ detail: `health-prober did not answer in time for service ${serviceId}` });
+      return new ProberTimeout(serviceId);
     case 'not_found':
-      return new ServiceUnavailableException({ detail: `health-prober has not seen service ${serviceId} yet; try again in a moment` });
+      return new ProberUnavailable(`health-prober has not seen service ${serviceId} yet; try again in a moment`);
     default:
-      return new ServiceUnavailableException({ detail: `health-prober could not check service ${serviceId}: ${error.message}` });
+      return new ProberUnavailable(`health-prober could not check service ${serviceId}: ${error.message}`);
   }
 }
 
 function historyEntry(result: ProbeResult): HealthCheckEntry {
   const { checked_at, kind, health, outcome, status_code, response_time_ms, load, error } = result;
   return { checked_at, kind, health, outcome, status_code, response_time_ms, load, error };
-}
-
-function notFound(serviceId: string): NotFoundException {
-  return new NotFoundException({ detail: `Service ${serviceId} not found` });
 }
 
 /** The default of `discover`: only what a client should connect to. */

@@ -6,15 +6,12 @@ import {
   Subjects,
   SweepRequest,
   WIRE_VERSION,
-  type Service,
   type SnapshotReply,
 } from '@beacon/contracts';
-import { NatsService, RequestError } from '@beacon/platform';
+import { NatsService } from '@beacon/platform';
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { REGISTRY_ENV, type RegistryEnv } from '../config';
-import { InvalidCursorError, SERVICE_STORE, type ServiceStore } from '../store/service-store';
 import { CatalogService } from './catalog.service';
-import { toWire } from './service-record';
 
 const DEFAULT_SNAPSHOT_LIMIT = 500;
 
@@ -27,7 +24,6 @@ export class RegistryHandlers implements OnApplicationBootstrap {
   constructor(
     @Inject(NatsService) private readonly nats: NatsService,
     @Inject(CatalogService) private readonly catalog: CatalogService,
-    @Inject(SERVICE_STORE) private readonly store: ServiceStore,
     @Inject(REGISTRY_ENV) private readonly config: RegistryEnv,
   ) {}
 
@@ -57,28 +53,10 @@ export class RegistryHandlers implements OnApplicationBootstrap {
     );
   }
 
-  /** One page, cut short if it would outgrow the reply size bound (a record may carry 64 KiB). */
+  /** One page, bounded by the reply size (an unknown cursor is refused as a bad request). */
   private async snapshot(request: SnapshotRequest): Promise<SnapshotReply> {
     const limit = request.limit ?? DEFAULT_SNAPSHOT_LIMIT;
-    let page;
-    try {
-      page = await this.store.snapshotPage(request.after ?? null, limit);
-    } catch (error) {
-      if (error instanceof InvalidCursorError) throw new RequestError('bad_request', error.message);
-      throw error;
-    }
-    const now = Date.now();
-    const services: Service[] = [];
-    let bytes = 0;
-    for (const [index, record] of page.records.entries()) {
-      const service = toWire(record, now);
-      bytes += Buffer.byteLength(JSON.stringify(service));
-      if (services.length > 0 && bytes > this.config.BEACON_SNAPSHOT_PAGE_BYTES) {
-        const lastIncluded = page.records[index - 1] as (typeof page.records)[number];
-        return { v: WIRE_VERSION, revision: page.revision, services, next: this.store.snapshotCursor(lastIncluded) };
-      }
-      services.push(service);
-    }
-    return { v: WIRE_VERSION, revision: page.revision, services, next: page.next };
+    const slice = await this.catalog.snapshot(request.after ?? null, limit, this.config.BEACON_SNAPSHOT_PAGE_BYTES);
+    return { v: WIRE_VERSION, ...slice };
   }
 }

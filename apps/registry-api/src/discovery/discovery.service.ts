@@ -6,11 +6,10 @@ import type {
   DiscoveryServicesResponse,
   DiscoveryUnregisterResponse,
 } from '@beacon/contracts';
-import { Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { InstanceNotFound, ServiceNotFound } from '../catalog/catalog.errors';
 import { CatalogService } from '../catalog/catalog.service';
-import { toWire } from '../catalog/service-record';
 import { REGISTRY_ENV, type RegistryEnv } from '../config';
-import { SERVICE_STORE, type ServiceStore } from '../store/service-store';
 import { registrationOf, toInstance } from './instance-view';
 
 /**
@@ -22,7 +21,6 @@ import { registrationOf, toInstance } from './instance-view';
 export class DiscoveryService {
   constructor(
     @Inject(CatalogService) private readonly catalog: CatalogService,
-    @Inject(SERVICE_STORE) private readonly store: ServiceStore,
     @Inject(REGISTRY_ENV) private readonly config: RegistryEnv,
   ) {}
 
@@ -67,9 +65,8 @@ export class DiscoveryService {
   }
 
   private async instances(name: string | null): Promise<DiscoveryInstance[]> {
-    const now = Date.now();
-    const records = await this.store.listInstances(name, now);
-    return records.flatMap((record) => toInstance(toWire(record, now), this.config.CRITICAL_LOAD_THRESHOLD) ?? []);
+    const services = await this.catalog.liveInstances(name);
+    return services.flatMap((service) => toInstance(service, this.config.CRITICAL_LOAD_THRESHOLD) ?? []);
   }
 
   /**
@@ -77,14 +74,11 @@ export class DiscoveryService {
    * the instance when there is none (also when it went away between lookup and action).
    */
   private async onInstance<T>(serviceName: string, instanceId: string, action: (serviceId: string) => Promise<T>): Promise<T> {
-    const record = await this.store.findInstance(serviceName, instanceId);
+    const service = await this.catalog.findInstance(serviceName, instanceId);
     try {
-      if (record) return await action(record.service_id);
+      return await action(service.service_id);
     } catch (error) {
-      if (!(error instanceof NotFoundException)) throw error;
+      throw error instanceof ServiceNotFound ? new InstanceNotFound(serviceName, instanceId) : error;
     }
-    throw new NotFoundException({
-      detail: `Instance "${instanceId}" of service "${serviceName}" is not registered; register it again`,
-    });
   }
 }

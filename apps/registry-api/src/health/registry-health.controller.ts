@@ -12,7 +12,11 @@ const MIB = 1024 * 1024;
 
 const UNKNOWN_MDNS = { running: 'unknown', registered_services: null, domain: null } as const;
 
-/** Seed 000's `/api/v1/health`, `/ready` and `/live` (API-SHAPES.md). */
+/**
+ * Seed 000's `/api/v1/health`, `/ready` and `/live` (API-SHAPES.md). The catalog's counts
+ * come through `CatalogService`; the store is read directly only for its own health
+ * (reachable, backend, records cached), which the catalog has no rules about.
+ */
 @Controller('api/v1')
 @Access('public')
 export class RegistryHealthController {

@@ -1,7 +1,8 @@
 import { SERVICE_EVENTS_WILDCARD, type RegistryStatsResponse } from '@beacon/contracts';
 import { NatsService } from '@beacon/platform';
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import { SERVICE_STORE, STATS_WINDOW_SECONDS, type ServiceStore } from '../store/service-store';
+import { CatalogService } from '../catalog/catalog.service';
+import { STATS_WINDOW_SECONDS } from '../store/service-store';
 import { RecentCount } from './recent-count';
 
 /** A dashboard polling every few seconds, times many viewers, reads the store at most this often per replica. */
@@ -18,7 +19,7 @@ export class StatsService implements OnApplicationBootstrap {
   private latest: { at: number; stats: Promise<RegistryStatsResponse> } | null = null;
 
   constructor(
-    @Inject(SERVICE_STORE) private readonly store: ServiceStore,
+    @Inject(CatalogService) private readonly catalog: CatalogService,
     @Inject(NatsService) private readonly nats: NatsService,
   ) {}
 
@@ -40,7 +41,7 @@ export class StatsService implements OnApplicationBootstrap {
   }
 
   private async read(now: number): Promise<RegistryStatsResponse> {
-    const { revision, total, by_status, by_health, by_type, checks } = await this.store.stats(now);
+    const { revision, total, by_status, by_health, by_type, checks } = await this.catalog.stats(now);
     return {
       revision,
       services: { total, by_status, by_health, by_type },

@@ -1,6 +1,33 @@
 import type { ErrorResponse, FieldError } from '@beacon/contracts';
 import { BadRequestException, HttpException, HttpStatus } from '@nestjs/common';
 
+/**
+ * How a domain refusal is classed. Each edge maps a kind once: an HTTP status in
+ * `AllExceptionsFilter`, a `RequestError` code in `NatsService.serve`.
+ */
+export type DomainErrorKind = 'invalid' | 'not_found' | 'conflict' | 'unavailable' | 'timeout';
+
+/**
+ * A refusal in the domain's own terms, thrown by services instead of HTTP exceptions.
+ * `message` is the sentence a client reads (`detail` over HTTP, `message` over NATS).
+ */
+export abstract class DomainError extends Error {
+  abstract readonly kind: DomainErrorKind;
+
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export const HTTP_STATUS_OF_KIND: Readonly<Record<DomainErrorKind, number>> = {
+  invalid: HttpStatus.BAD_REQUEST,
+  not_found: HttpStatus.NOT_FOUND,
+  conflict: HttpStatus.CONFLICT,
+  unavailable: HttpStatus.SERVICE_UNAVAILABLE,
+  timeout: HttpStatus.GATEWAY_TIMEOUT,
+};
+
 /** A 400 whose body names each bad field; thrown by the edges that validate input. */
 export class InvalidInputException extends BadRequestException {
   constructor(errors: FieldError[], what = 'request') {

@@ -28,6 +28,7 @@ import {
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { StartupError } from '../config/env';
+import { DomainError, type DomainErrorKind } from '../http/errors';
 import type { PlatformEnv } from '../config/platform-env';
 import type { MetricsService } from '../metrics/metrics.service';
 
@@ -79,6 +80,19 @@ function isErrorReply(document: unknown): document is RequestErrorReply {
   if (typeof document !== 'object' || document === null || !('error' in document)) return false;
   const error = (document as { error: unknown }).error;
   return typeof error === 'object' && error !== null && 'code' in error && 'message' in error;
+}
+
+/** The domain refusals a requester is told about; other kinds are the responder's failure. */
+const REQUEST_ERROR_CODE_OF_KIND: Partial<Record<DomainErrorKind, RequestError['code']>> = {
+  invalid: 'bad_request',
+  not_found: 'not_found',
+};
+
+/** The code a handler's error is answered with, or null when it is not a refusal. */
+function refusalCode(error: unknown): RequestError['code'] | null {
+  if (error instanceof RequestError) return error.code;
+  if (error instanceof DomainError) return REQUEST_ERROR_CODE_OF_KIND[error.kind] ?? null;
+  return null;
 }
 
 function errorReply(code: RequestErrorReply['error']['code'], message: string, fields?: RequestErrorReply['error']['fields']): RequestErrorReply {
@@ -302,8 +316,9 @@ export class NatsService {
     try {
       respond(await handler(request));
     } catch (error) {
-      if (error instanceof RequestError) {
-        respond(errorReply(error.code, error.message));
+      const code = refusalCode(error);
+      if (code) {
+        respond(errorReply(code, (error as Error).message));
         return;
       }
       this.logger.error({ err: error, subject }, 'request handler failed');
