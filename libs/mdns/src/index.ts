@@ -1,0 +1,4 @@
+export * from './interfaces';
+export * from './labels';
+export * from './protocol';
+export * from './socket';
