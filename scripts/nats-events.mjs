@@ -2,14 +2,10 @@
 // `pnpm events`: follow Beacon's NATS events from a terminal with nothing but what Beacon
 // installs (the `nats` client library of libs/platform), one JSON line per message.
 // The NATS CLI (natscli) does the same and more, but nothing here installs it.
-import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { natsModule } from './lib/tools.mjs';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-// pnpm keeps `nats` with the package that depends on it, so resolve it from there.
-const { connect, StringCodec } = createRequire(join(root, 'libs', 'platform', 'package.json'))('nats');
+const { connect, StringCodec } = natsModule();
 
 const STREAM = 'BEACON_EVENTS';
 const USAGE = `Usage: pnpm events [SUBJECT] [--replay] [--server URL]

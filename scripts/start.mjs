@@ -9,12 +9,12 @@
 // Prefixed logs from every process. Ctrl-C stops the gateway, then the apps, then NATS.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
-import { connect as tcpConnect, createServer } from 'node:net';
-import { delimiter, dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { connect as tcpConnect } from 'node:net';
+import { join, resolve } from 'node:path';
+import { findBinary, portFree, REPO_ROOT, waitUntil } from './lib/tools.mjs';
 import { writeLocalNginxConfig } from './nginx-config.mjs';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const root = REPO_ROOT;
 const colors = [36, 35, 33, 32, 34, 31, 96, 93];
 const children = [];
 let stopping = false;
@@ -75,14 +75,6 @@ function fail(message) {
   shutdown(1);
 }
 
-function portFree(port, host = '0.0.0.0') {
-  return new Promise((done) => {
-    const server = createServer();
-    server.once('error', () => done(false));
-    server.listen(port, host, () => server.close(() => done(true)));
-  });
-}
-
 /** True when whatever listens on the port greets like a NATS server (`INFO {...}`). */
 function speaksNats(port) {
   return new Promise((done) => {
@@ -95,13 +87,6 @@ function speaksNats(port) {
     });
     socket.once('error', () => (clearTimeout(timer), done(false)));
   });
-}
-
-function findBinary(name) {
-  for (const dir of [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/usr/local/bin']) {
-    if (dir && existsSync(join(dir, name))) return join(dir, name);
-  }
-  return null;
 }
 
 function run(name, command, args, env) {
@@ -130,17 +115,14 @@ function run(name, command, args, env) {
   return child;
 }
 
+const whileRunning = () => (stopping ? 'the launcher is stopping' : null);
+
 async function waitForHttp(url, name, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline && !stopping) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 200));
+  try {
+    await waitUntil(`${name} on ${url}`, async () => (await fetch(url)).ok, { timeoutMs, intervalMs: 200, stop: whileRunning });
+  } catch {
+    if (!stopping) fail(`${name} did not answer ${url} within ${timeoutMs / 1000} s`);
   }
-  if (!stopping) fail(`${name} did not answer ${url} within ${timeoutMs / 1000} s`);
 }
 
 async function startNats() {
@@ -167,10 +149,11 @@ async function startNats() {
   const storeDir = join(dataDir, 'nats');
   mkdirSync(storeDir, { recursive: true });
   run('nats', binary, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir]);
-  const deadline = Date.now() + 10_000;
-  while (!(await speaksNats(port))) {
-    if (Date.now() > deadline || stopping) return fail(`nats-server did not come up on port ${port}`), null;
-    await new Promise((r) => setTimeout(r, 100));
+  try {
+    await waitUntil(`nats-server on ${port}`, () => speaksNats(port), { timeoutMs: 10_000, stop: whileRunning });
+  } catch {
+    fail(`nats-server did not come up on port ${port}`);
+    return null;
   }
   return url;
 }

@@ -1,24 +1,11 @@
 /** Child processes, ports and CPU accounting for the benchmark. Everything started here is killed on exit. */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { sleep, waitUntil as waitFor } from '../../scripts/lib/tools.mjs';
+
+export { freePort, sleep } from '../../scripts/lib/tools.mjs';
 
 const children = new Set();
-
-/** A TCP port that is free on loopback right now (the OS picks it; never a fixed port). */
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Spawns a long-running child whose output is kept; it is killed when this process exits. */
 export function startProcess(name, command, args, options = {}) {
@@ -70,22 +57,12 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   });
 }
 
-/** Polls `check` until it returns truthy; throws with the process output on timeout or early exit. */
+/** Polls `check` until it returns truthy; throws with the process's output on timeout or when it exits first. */
 export async function waitUntil(what, check, { timeoutMs = 20_000, proc } = {}) {
-  const deadline = Date.now() + timeoutMs;
-  let lastError;
-  for (;;) {
-    if (proc?.exited) throw new Error(`${proc.name} exited (${proc.exitCode}) while waiting for ${what}:\n${proc.output.slice(-4000)}`);
-    try {
-      if (await check()) return;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline) {
-      const tail = proc ? `\n--- ${proc.name} output ---\n${proc.output.slice(-4000)}` : '';
-      throw new Error(`timed out waiting for ${what}${lastError ? ` (${lastError.message})` : ''}${tail}`);
-    }
-    await sleep(100);
+  try {
+    await waitFor(what, check, { timeoutMs, stop: () => (proc?.exited ? `${proc.name} exited (${proc.exitCode})` : null) });
+  } catch (error) {
+    throw new Error(proc ? `${error.message}\n--- ${proc.name} output ---\n${proc.output.slice(-4000)}` : error.message);
   }
 }
 

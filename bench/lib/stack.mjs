@@ -8,10 +8,9 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { createRequire } from 'node:module';
-import { connect as tcpConnect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findBinary, natsModule, tcpOpen } from '../../scripts/lib/tools.mjs';
 import { freePort, httpOk, startProcess, stopProcess, waitUntil } from './procs.mjs';
 
 export const BENCH_DIR = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -36,36 +35,27 @@ process.on('exit', () => {
   for (const dir of tmpDirs) rmSync(dir, { recursive: true, force: true });
 });
 
-export function findNatsServer() {
-  for (const dir of [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/usr/local/bin', '/usr/bin']) {
-    if (dir && existsSync(join(dir, 'nats-server'))) return join(dir, 'nats-server');
-  }
-  return null;
-}
-
-/** The workspace's NATS client (nats.js v2), from libs/testing where it is a dependency; null if absent. */
+/** The workspace's NATS client (nats.js v2); null if `pnpm install` has not run. */
 export function natsClientModule() {
   try {
-    return createRequire(join(REPO, 'libs', 'testing', 'package.json'))('nats');
+    return natsModule();
   } catch {
     return null;
   }
 }
 
-export function tcpOpen(port) {
-  return new Promise((resolve) => {
-    const socket = tcpConnect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
+/** What a section needs that is not here: nats-server, the built apps it starts, the NATS client. */
+export function missingStack(apps, { natsClient = true } = {}) {
+  const out = [];
+  if (!findBinary('nats-server')) out.push('nats-server (Debian/Ubuntu: sudo apt-get install nats-server)');
+  for (const app of apps) if (!existsSync(appEntry(app))) out.push(`apps/${app}/dist/main.js (run "pnpm build" first)`);
+  if (natsClient && !natsClientModule()) out.push('the nats client in libs/platform/node_modules (run "pnpm install")');
+  return out;
 }
 
 export async function startNats(tmp) {
   const port = await freePort();
-  const proc = startProcess('nats-server', findNatsServer(), ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', join(tmp, 'jetstream')]);
+  const proc = startProcess('nats-server', findBinary('nats-server'), ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', join(tmp, 'jetstream')]);
   await waitUntil(`nats-server on ${port}`, () => tcpOpen(port), { proc });
   return { proc, port, url: `nats://127.0.0.1:${port}` };
 }

@@ -18,7 +18,6 @@
  * Env: BENCH_ELECTION_TRIALS=10  BENCH_ELECTION_TTL=10  BENCH_ELECTION_LOAD_TTL=3
  *      BENCH_ELECTION_LOAD_SECONDS=30  BENCH_ELECTION_BUSY_LOOPS=<cores>  BENCH_ELECTION_FLOOD=1
  */
-import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -26,12 +25,11 @@ import { cpuByProcess, freePort, httpOk, sleep, startProcess, stopProcess, waitU
 import {
   REPO,
   appEntry,
-  findNatsServer,
+  missingStack,
   log,
   makeTmp,
   metricSum,
   natsBenchClient,
-  natsClientModule,
   percentile,
   removeTmp,
   scrapeMetrics,
@@ -60,11 +58,7 @@ export const TARGETS = { failover_over_ttl_ms: 2000, false_failovers: 0 };
 const ROLE_SUBJECT = 'beacon.events.node.role_changed';
 
 export function missing() {
-  const out = [];
-  if (!findNatsServer()) out.push('nats-server (Debian/Ubuntu: sudo apt-get install nats-server)');
-  if (!existsSync(appEntry('node-role-elector'))) out.push('apps/node-role-elector/dist/main.js (run "pnpm build" first)');
-  if (!natsClientModule()) out.push('the nats client in libs/testing/node_modules (run "pnpm install")');
-  return out;
+  return missingStack(['node-role-elector']);
 }
 
 // --- electors ---

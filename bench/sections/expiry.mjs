@@ -7,16 +7,13 @@
  *
  * Env: BENCH_EXPIRY_SERVICES=1000  BENCH_EXPIRY_TTL=10  BENCH_EXPIRY_LOADER_CONCURRENCY=64
  */
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { cpuByProcess, sleep } from '../lib/procs.mjs';
 import {
-  appEntry,
-  findNatsServer,
+  missingStack,
   log,
   metricSum,
   natsBenchClient,
-  natsClientModule,
   percentile,
   registerAll,
   scrapeMetrics,
@@ -45,11 +42,7 @@ export const settings = {
 export const TARGETS = { lag_p99_ms: 1000 };
 
 export function missing() {
-  const out = [];
-  if (!findNatsServer()) out.push('nats-server (Debian/Ubuntu: sudo apt-get install nats-server)');
-  for (const app of ['registry-api', 'ttl-reaper']) if (!existsSync(appEntry(app))) out.push(`apps/${app}/dist/main.js (run "pnpm build" first)`);
-  if (!natsClientModule()) out.push('the nats client in libs/testing/node_modules (run "pnpm install")');
-  return out;
+  return missingStack(['registry-api', 'ttl-reaper']);
 }
 
 export async function run({ stamp }) {

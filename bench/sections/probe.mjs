@@ -17,16 +17,14 @@
  * Env: BENCH_PROBE_SERVICES=10000  BENCH_PROBE_TARGETS=4  BENCH_PROBE_CONCURRENCY=256  BENCH_PROBE_TARGET_DELAY_MS=0
  *      BENCH_PROBE_WARMUP=5  BENCH_PROBE_DURATION=15
  */
-import { existsSync, mkdirSync, readdirSync, renameSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { cpuByProcess, sleep, stopProcess, waitUntil } from '../lib/procs.mjs';
 import {
-  appEntry,
-  findNatsServer,
+  missingStack,
   log,
   metricSum,
   natsBenchClient,
-  natsClientModule,
   REPO,
   RESULTS,
   registerAll,
@@ -63,10 +61,7 @@ export const settings = {
 export const TARGETS = { one_vs_bare: 0.7, two_vs_one: 1.8 };
 
 export function missing() {
-  const out = [];
-  if (!findNatsServer()) out.push('nats-server (Debian/Ubuntu: sudo apt-get install nats-server)');
-  for (const app of ['registry-api', 'health-prober']) if (!existsSync(appEntry(app))) out.push(`apps/${app}/dist/main.js (run "pnpm build" first)`);
-  if (!natsClientModule()) out.push('the nats client in libs/testing/node_modules (run "pnpm install")');
+  const out = missingStack(['registry-api', 'health-prober']);
   try {
     createRequire(join(REPO, 'apps', 'health-prober', 'package.json')).resolve('got');
   } catch {

@@ -10,11 +10,11 @@
  *
  * Env: BENCH_DURATION=10  BENCH_WARMUP=3  BENCH_THREADS=1  BENCH_CONNECTIONS=32  BENCH_LOW_CONNECTIONS=4
  */
-import { existsSync, mkdirSync, readdirSync, renameSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { FILTER_QUERY, serviceInput } from '../lib/dataset.mjs';
 import { cpuWindow, freePort, httpOk, startProcess, stopProcess, waitUntil } from '../lib/procs.mjs';
-import { appEntry, BENCH_DIR, findNatsServer, fmtMs, log, REPO, RESULTS, startNats, startRegistryApi, makeTmp, removeTmp } from '../lib/stack.mjs';
+import { BENCH_DIR, missingStack, fmtMs, log, REPO, RESULTS, startNats, startRegistryApi, makeTmp, removeTmp } from '../lib/stack.mjs';
 import { findWrk, runWrk } from '../lib/wrk.mjs';
 import { formatSummary, summarizeProfile } from '../summarize-profile.mjs';
 
@@ -42,10 +42,8 @@ export const TARGETS = {
 };
 
 export function missing() {
-  const out = [];
+  const out = missingStack(['registry-api'], { natsClient: false });
   if (!findWrk()) out.push('wrk (Debian/Ubuntu: sudo apt-get install wrk)');
-  if (!findNatsServer()) out.push('nats-server (Debian/Ubuntu: sudo apt-get install nats-server)');
-  if (!existsSync(appEntry('registry-api'))) out.push('apps/registry-api/dist/main.js (run "pnpm build" first)');
   return out;
 }
 

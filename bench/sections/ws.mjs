@@ -24,18 +24,16 @@
  *      BENCH_WS_WARMUP=5  BENCH_WS_SETTLE=2  BENCH_WS_HIGH_RATE=100 (0: skip)  BENCH_WS_HIGH_WARMUP=2
  *      BENCH_WS_HIGH_DURATION=6  BENCH_WS_DRAIN=10  BENCH_WS_PROFILE_RATE=20 (the profiled windows' rate)
  */
-import { existsSync, mkdirSync, readdirSync, renameSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
 import { cpuByProcess, sleep, stopProcess, waitUntil } from '../lib/procs.mjs';
 import {
-  appEntry,
-  findNatsServer,
+  missingStack,
   fmtMs,
   log,
   makeTmp,
   metricSum,
-  natsClientModule,
   REPO,
   RESULTS,
   parsePrometheus,
@@ -82,10 +80,7 @@ export const TARGETS = { delivered_vs_bare: 0.5, p99_vs_bare: 1.5 };
 const wsRequire = () => createRequire(join(REPO, 'apps', 'realtime-gateway', 'package.json'));
 
 export function missing() {
-  const out = [];
-  if (!findNatsServer()) out.push('nats-server (Debian/Ubuntu: sudo apt-get install nats-server)');
-  for (const app of ['registry-api', 'realtime-gateway']) if (!existsSync(appEntry(app))) out.push(`apps/${app}/dist/main.js (run "pnpm build" first)`);
-  if (!natsClientModule()) out.push('the nats client in libs/testing/node_modules (run "pnpm install")');
+  const out = missingStack(['registry-api', 'realtime-gateway']);
   try {
     wsRequire().resolve('ws');
   } catch {
