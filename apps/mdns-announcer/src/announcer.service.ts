@@ -1,10 +1,10 @@
 import { WIRE_VERSION, Subjects, type MdnsStatus, type Service } from '@beacon/contracts';
+import { chooseInterfaces, instanceLabel, interfaceProblem } from '@beacon/mdns';
 import { CatalogView, MetricsService, NatsService, ROOT_LOGGER, StartupError, type Counter, type Gauge, type Logger } from '@beacon/platform';
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { ANNOUNCER_ENV, type AnnouncerEnv } from './config';
 import { TTL } from './records/dns';
 import { instanceNames, instanceRecords, serviceRecords, type ServiceRecords } from './records/service-records';
-import { chooseInterfaces } from './responder/interfaces';
 import { Responder } from './responder/responder';
 
 /** Beacon's own `_beacon._tcp` entry, under this key in every responder. */
@@ -44,15 +44,10 @@ export class AnnouncerService implements OnApplicationBootstrap, BeforeApplicati
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    const { interfaces, unknown, available } = chooseInterfaces(this.config.MDNS_INTERFACE);
-    if (unknown.length > 0 || interfaces.length === 0) {
-      const known = available.map((iface) => `${iface.name} (${iface.address})`).join(', ') || 'none';
-      throw new StartupError(
-        unknown.length > 0
-          ? `MDNS_INTERFACE names ${unknown.join(', ')}, which is not an IPv4 interface here; available: ${known}`
-          : 'no non-loopback IPv4 interface to answer mDNS on: set MDNS_INTERFACE',
-      );
-    }
+    const choice = chooseInterfaces(this.config.MDNS_INTERFACE);
+    const problem = interfaceProblem(choice);
+    if (problem) throw new StartupError(problem);
+    const { interfaces } = choice;
     for (const iface of interfaces) {
       const responder = new Responder(iface, this.config.MDNS_DOMAIN, this.logger.child({ component: 'mdns', iface: iface.name }), {
         answered: () => this.answered.inc(),
@@ -118,7 +113,7 @@ export class AnnouncerService implements OnApplicationBootstrap, BeforeApplicati
   private selfRecords(address: string): ServiceRecords {
     const domain = this.config.MDNS_DOMAIN;
     const serviceType = `_beacon._tcp.${domain}`;
-    const instance = `${this.config.BEACON_ANNOUNCE_NAME.replaceAll('.', '-')}.${serviceType}`;
+    const instance = `${instanceLabel(this.config.BEACON_ANNOUNCE_NAME)}.${serviceType}`;
     const target = `${this.config.MDNS_HOSTNAME}.${domain}`;
     const txt = [`path=/api/v1`, `api=/api/v1/services`, `txtvers=1`].map((entry) => Buffer.from(entry));
     return instanceRecords({

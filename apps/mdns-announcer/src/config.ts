@@ -1,3 +1,4 @@
+import { mdnsInterfaceEnv } from '@beacon/mdns';
 import { catalogViewEnv, env, platformEnv, type EnvValues } from '@beacon/platform';
 import { hostname } from 'node:os';
 
@@ -7,10 +8,7 @@ export const announcerEnv = {
   ...catalogViewEnv,
   HTTP_PORT: env.port({ doc: 'port of /health, /ready and /metrics', default: 9103 }),
   HTTP_HOST: env.string({ doc: 'address to listen on', default: '0.0.0.0' }),
-  MDNS_INTERFACE: env.list({
-    doc: 'interfaces to answer on, by name or IPv4 address, comma-separated (default: every non-loopback IPv4 interface)',
-    default: [],
-  }),
+  ...mdnsInterfaceEnv,
   MDNS_DOMAIN: env.string({ doc: 'mDNS domain', default: 'local', pattern: /^[a-z0-9-]+$/i, patternHint: 'a single label such as local' }),
   MDNS_ANNOUNCE_UNHEALTHY: env.bool({ doc: 'keep announcing services whose health checks fail', default: false }),
   MDNS_HOSTNAME: env.string({

@@ -21,8 +21,6 @@ export interface DnsRecord {
 /** RFC 6762 §10: host records and SRV live 120 s; PTR and TXT 75 minutes. */
 export const TTL = { host: 120, srv: 120, ptr: 4500, txt: 4500 } as const;
 
-export const SERVICE_ENUMERATION = '_services._dns-sd._udp';
-
 /** A stable text form of a record's data, for comparisons (known answers, changes). */
 export function dataKey(record: Pick<DnsRecord, 'type' | 'data'>): string {
   const { data } = record;

@@ -1,4 +1,5 @@
-import { SERVICE_ENUMERATION, TTL, type DnsRecord } from './dns';
+import { enumerationName } from '@beacon/mdns';
+import { TTL, type DnsRecord } from './dns';
 import type { ServiceRecords } from './service-records';
 
 /** The records one responder serves, by owner name, with the lookups a query needs. */
@@ -43,9 +44,10 @@ export class RecordIndex {
   /** The records answering a question (`ANY` included), with DNS-SD enumeration. */
   answer(name: string, type: string): DnsRecord[] {
     const wanted = name.toLowerCase();
-    if (wanted === `${SERVICE_ENUMERATION}.${this.domain}`.toLowerCase() && (type === 'PTR' || type === 'ANY')) {
+    const enumeration = enumerationName(this.domain);
+    if (wanted === enumeration.toLowerCase() && (type === 'PTR' || type === 'ANY')) {
       return [...this.typeCounts.values()].map((entry) => ({
-        name: `${SERVICE_ENUMERATION}.${this.domain}`,
+        name: enumeration,
         type: 'PTR',
         ttl: TTL.ptr,
         class: 'IN',

@@ -1,4 +1,5 @@
 import { mdnsServiceTypeFor, type Service } from '@beacon/contracts';
+import { LABEL_MAX, instanceLabel, utf8Cut } from '@beacon/mdns';
 import { isIP } from 'node:net';
 import { TTL, type DnsRecord } from './dns';
 
@@ -6,8 +7,6 @@ import { TTL, type DnsRecord } from './dns';
 export const TXT_STRING_MAX = 255;
 /** RFC 6763 §6.2: keep a TXT record within 1300 bytes so a response fits one packet. */
 export const TXT_TOTAL_MAX = 1300;
-/** A DNS label is at most 63 bytes. */
-const LABEL_MAX = 63;
 
 /** Everything the responder serves for one service, and what it was built from. */
 export interface ServiceRecords {
@@ -23,20 +22,6 @@ export interface ServiceRecords {
   txt: DnsRecord;
   /** A/AAAA for a synthesized target; none when the host is a name (it resolves itself). */
   addresses: DnsRecord[];
-}
-
-function utf8Cut(text: string, maxBytes: number): string {
-  const bytes = Buffer.from(text, 'utf8');
-  if (bytes.length <= maxBytes) return text;
-  let end = maxBytes;
-  // Back off to the start of a UTF-8 sequence so the cut never splits a character.
-  while (end > 0 && ((bytes[end] as number) & 0xc0) === 0x80) end -= 1;
-  return bytes.subarray(0, end).toString('utf8');
-}
-
-/** An instance label: dots would split it into several labels, and it fits 63 bytes. */
-export function instanceLabel(name: string): string {
-  return utf8Cut(name.replaceAll('.', '-'), LABEL_MAX);
 }
 
 /** A host label from free text: lowercase letters, digits and hyphens. */

@@ -1,16 +1,15 @@
-import makeMdns, { type MulticastDNS, type QueryPacket } from 'multicast-dns';
+import { MDNS_PORT, MdnsSocket, type MdnsInterface, type OutgoingResponse } from '@beacon/mdns';
+import type { QueryPacket } from 'multicast-dns';
 import type { RemoteInfo } from 'node:dgram';
 import type { Logger } from 'pino';
 import { dataKey, type DnsRecord } from '../records/dns';
 import { RecordIndex, recordsOf } from '../records/record-index';
 import type { ServiceRecords } from '../records/service-records';
-import { inSubnet, type MdnsInterface } from './interfaces';
 
 const identity = (record: DnsRecord): string => `${record.name.toLowerCase()}/${record.type}/${dataKey(record)}`;
 
 /** RFC 6762 §8.3: announce twice, one second apart. */
 const ANNOUNCE_AGAIN_MS = 1000;
-const MDNS_PORT = 5353;
 /** RFC 6762 §6.7: legacy unicast answers carry a TTL of at most 10 s. */
 const LEGACY_TTL = 10;
 
@@ -41,7 +40,7 @@ export function questionClass(question: Pick<Question, 'class'>): { internet: bo
  */
 export class Responder {
   readonly index: RecordIndex;
-  private socket: MulticastDNS | null = null;
+  private socket: MdnsSocket | null = null;
   private readonly announceAgain = new Map<string, NodeJS.Timeout>();
 
   constructor(
@@ -57,17 +56,11 @@ export class Responder {
     return this.socket !== null;
   }
 
-  /** Joins 224.0.0.251 on this interface; bound to 0.0.0.0, as a socket bound to one address would not receive multicast. */
-  start(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const socket = makeMdns({ interface: this.iface.address, bind: '0.0.0.0', reuseAddr: true, loopback: true });
-      socket.once('ready', () => {
-        this.socket = socket;
-        resolve();
-      });
-      socket.once('error', reject);
-      socket.on('warning', (error: Error) => this.logger.debug({ err: error }, 'mdns warning'));
-      socket.on('query', (packet: QueryPacket, rinfo: RemoteInfo) => this.onQuery(packet, rinfo));
+  /** Joins 224.0.0.251 on this interface and hears the queries that come in on it. */
+  async start(): Promise<void> {
+    this.socket = await MdnsSocket.open(this.iface, {
+      query: (packet, rinfo) => this.onQuery(packet, rinfo),
+      warning: (error) => this.logger.debug({ err: error }, 'mdns warning'),
     });
   }
 
@@ -98,7 +91,7 @@ export class Responder {
     const all = this.index.groupsNow().flatMap(recordsOf);
     await this.send({ answers: all.map((record) => ({ ...record, ttl: 0 })) });
     if (all.length > 0) this.events.goodbye(all.length);
-    await new Promise<void>((resolve) => (this.socket ? this.socket.destroy(() => resolve()) : resolve()));
+    await this.socket?.close();
     this.socket = null;
   }
 
@@ -124,9 +117,8 @@ export class Responder {
     this.events.goodbye(records.length);
   }
 
+  /** A query that came in on this responder's interface (the socket keeps only those). */
   private onQuery(packet: QueryPacket, rinfo: RemoteInfo): void {
-    // Every responder's socket hears every interface: answer only on the one the query came in on.
-    if (!inSubnet(rinfo.address, this.iface) && rinfo.address !== this.iface.address) return;
     const legacy = rinfo.port !== MDNS_PORT;
     let unicast = legacy;
     const answers: DnsRecord[] = [];
@@ -161,17 +153,9 @@ export class Responder {
     }
   }
 
-  private send(response: { id?: number; questions?: Question[]; answers: DnsRecord[]; additionals?: DnsRecord[] }, to?: RemoteInfo): Promise<void> {
-    const socket = this.socket;
-    if (!socket || response.answers.length === 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = (error?: Error | null): void => {
-        if (error) this.logger.warn({ err: error }, 'mdns send failed');
-        resolve();
-      };
-      const packet = response as unknown as Parameters<MulticastDNS['respond']>[0];
-      if (to) socket.respond(packet, { address: to.address, port: to.port }, done);
-      else socket.respond(packet, done);
-    });
+  private async send(response: { id?: number; questions?: Question[]; answers: DnsRecord[]; additionals?: DnsRecord[] }, to?: RemoteInfo): Promise<void> {
+    if (!this.socket || response.answers.length === 0) return;
+    const error = await this.socket.respond(response as unknown as OutgoingResponse, to && { address: to.address, port: to.port });
+    if (error) this.logger.warn({ err: error }, 'mdns send failed');
   }
 }
