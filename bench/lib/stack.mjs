@@ -18,6 +18,9 @@ export const REPO = join(BENCH_DIR, '..');
 export const RESULTS = join(BENCH_DIR, 'results');
 export const appEntry = (app) => join(REPO, 'apps', app, 'dist', 'main.js');
 
+/** A section's setting from its BENCH_* variable, or the default. */
+export const envNumber = (name, fallback) => (process.env[name] ? Number(process.env[name]) : fallback);
+
 export const log = (message) => process.stdout.write(`[bench] ${message}\n`);
 
 const tmpDirs = new Set();

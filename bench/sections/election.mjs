@@ -23,6 +23,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { cpuByProcess, freePort, httpOk, sleep, startProcess, stopProcess, waitUntil } from '../lib/procs.mjs';
 import {
+  envNumber,
   REPO,
   appEntry,
   missingStack,
@@ -37,8 +38,6 @@ import {
   stopAll,
   textTable,
 } from '../lib/stack.mjs';
-
-const envNumber = (name, fallback) => (process.env[name] ? Number(process.env[name]) : fallback);
 
 export const name = 'election';
 export const title = 'Failover: node-role-elector, NATS KV lease';

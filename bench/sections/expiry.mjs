@@ -10,6 +10,7 @@
 import { join } from 'node:path';
 import { cpuByProcess, sleep } from '../lib/procs.mjs';
 import {
+  envNumber,
   missingStack,
   log,
   metricSum,
@@ -25,8 +26,6 @@ import {
   makeTmp,
   removeTmp,
 } from '../lib/stack.mjs';
-
-const envNumber = (name, fallback) => (process.env[name] ? Number(process.env[name]) : fallback);
 
 export const name = 'expiry';
 export const title = 'Expiry lag: ttl-reaper, TTLs lapsing together';

@@ -21,6 +21,7 @@ import { mkdirSync, readdirSync, renameSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { cpuByProcess, sleep, stopProcess, waitUntil } from '../lib/procs.mjs';
 import {
+  envNumber,
   missingStack,
   log,
   metricSum,
@@ -40,8 +41,6 @@ import {
 } from '../lib/stack.mjs';
 import { formatSummary, summarizeProfile } from '../summarize-profile.mjs';
 import { createRequire } from 'node:module';
-
-const envNumber = (name, fallback) => (process.env[name] ? Number(process.env[name]) : fallback);
 
 export const name = 'probe';
 export const title = 'Probe throughput: health-prober vs a bare got loop, one and two replicas';

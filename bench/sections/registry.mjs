@@ -14,11 +14,9 @@ import { mkdirSync, readdirSync, renameSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { FILTER_QUERY, serviceInput } from '../lib/dataset.mjs';
 import { cpuWindow, freePort, httpOk, startProcess, stopProcess, waitUntil } from '../lib/procs.mjs';
-import { BENCH_DIR, missingStack, fmtMs, log, REPO, RESULTS, startNats, startRegistryApi, makeTmp, removeTmp } from '../lib/stack.mjs';
+import { BENCH_DIR, missingStack, fmtMs, log, REPO, RESULTS, startNats, startRegistryApi, makeTmp, removeTmp, envNumber } from '../lib/stack.mjs';
 import { findWrk, runWrk } from '../lib/wrk.mjs';
 import { formatSummary, summarizeProfile } from '../summarize-profile.mjs';
-
-const envNumber = (name, fallback) => (process.env[name] ? Number(process.env[name]) : fallback);
 
 export const name = 'registry';
 export const title = 'Registry: registration and filtered list vs a bare Fastify server';

@@ -29,6 +29,7 @@ import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
 import { cpuByProcess, sleep, stopProcess, waitUntil } from '../lib/procs.mjs';
 import {
+  envNumber,
   missingStack,
   fmtMs,
   log,
@@ -47,8 +48,6 @@ import {
   textTable,
 } from '../lib/stack.mjs';
 import { formatSummary, summarizeProfile } from '../summarize-profile.mjs';
-
-const envNumber = (name, fallback) => (process.env[name] ? Number(process.env[name]) : fallback);
 
 export const name = 'ws';
 export const title = 'WebSocket fan-out: realtime-gateway vs a bare ws broadcast server, 1,000 clients';
