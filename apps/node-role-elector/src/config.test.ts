@@ -37,7 +37,7 @@ describe('elector configuration', () => {
     const found = problems({ SERVER_PORT: '8097', ELECTION_SAFETY_MARGIN: 'soon', MDNS_INTERFACE: 'no-such-interface0' });
     expect(found).toHaveLength(3);
     expect(found.join('\n')).toMatch(/SERVER_PORT is set but SERVER_HOST is not/);
-    expect(found.join('\n')).toMatch(/MDNS_INTERFACE no interface named "no-such-interface0"/);
+    expect(found.join('\n')).toMatch(/MDNS_INTERFACE names no-such-interface0, which is not an IPv4 interface here; available: /);
     expect(problems({ SERVER_HOST: '10.0.0.1' })[0]).toMatch(/only applies with ROLE=agent/);
   });
 

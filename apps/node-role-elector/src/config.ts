@@ -1,6 +1,7 @@
+import { chooseInterfaces, mdnsInterfaceEnv, unknownInterfaceProblem, type MdnsInterface } from '@beacon/mdns';
 import { ConfigError, env, loadEnv, platformEnv, type EnvValues } from '@beacon/platform';
 import { hostname } from 'node:os';
-import { resolveInterface } from './network/local-address';
+import { primaryIPv4 } from './network/local-address';
 
 /** Seed 001's node id: `<hostname>-<unix seconds at start>`. */
 function defaultNodeId(): string {
@@ -31,7 +32,7 @@ export const electorEnv = {
   }),
   SERVER_PORT: env.port({ doc: "with SERVER_HOST: the server's port", default: 8097 }),
   SERVER_ADVERTISE_HOST: env.optionalString({
-    doc: 'host agents are pointed at while this node is server (default: the MDNS_INTERFACE address, else the primary non-internal IPv4)',
+    doc: 'host agents are pointed at while this node is server (default: the address of the first MDNS_INTERFACE entry, else of the default-route interface)',
   }),
   SERVER_ADVERTISE_PORT: env.port({ doc: "port agents are pointed at while this node is server (default: registry-api's 8097)", default: 8097 }),
   ELECTION_LEASE_TTL: env.int({
@@ -61,7 +62,7 @@ export const electorEnv = {
     min: 0.2,
     max: 3600,
   }),
-  MDNS_INTERFACE: env.optionalString({ doc: 'interface for mDNS, by IPv4 address or name (default: all)' }),
+  ...mdnsInterfaceEnv,
   ROLE_HOOK: env.optionalString({
     doc: 'shell command run on every role change with BEACON_ROLE, BEACON_SERVER_HOST/PORT/URL, BEACON_NODE_ID, BEACON_FENCING_TOKEN',
   }),
@@ -76,8 +77,13 @@ type RawElectorEnv = EnvValues<typeof electorEnv>;
 export type ElectorEnv = Omit<RawElectorEnv, 'ELECTION_SAFETY_MARGIN'> & {
   /** Milliseconds; see `ELECTION_SAFETY_MARGIN`. */
   ELECTION_SAFETY_MARGIN: number;
-  /** The IPv4 address MDNS_INTERFACE names (undefined: all interfaces). */
-  mdnsAddress: string | undefined;
+  /** The interfaces the mDNS backend runs on: MDNS_INTERFACE's, in its order, else every non-loopback IPv4 one. */
+  mdnsInterfaces: MdnsInterface[];
+  /**
+   * The one address this node advertises as server (SERVER_ADVERTISE_HOST's default, the A
+   * record): the first MDNS_INTERFACE entry's, else the default-route interface's.
+   */
+  advertisedAddress: string;
   /**
    * NATS is used: for the lease (nats backend), or for events and status when NATS_URL is
    * set explicitly (mDNS backend, or an agent pinned to SERVER_HOST).
@@ -135,16 +141,15 @@ export function loadElectorEnv(source: NodeJS.ProcessEnv = process.env, argv: re
   if (raw.SERVER_HOST !== undefined && raw.ROLE !== 'agent') {
     problems.push(`SERVER_HOST only applies with ROLE=agent (or --role agent); ROLE is ${raw.ROLE}`);
   }
-  let mdnsAddress: string | undefined;
-  if (raw.MDNS_INTERFACE !== undefined) {
-    const resolved = resolveInterface(raw.MDNS_INTERFACE.trim());
-    if ('error' in resolved) problems.push(`MDNS_INTERFACE ${resolved.error}`);
-    else mdnsAddress = resolved.address;
-  }
+  const mdns = chooseInterfaces(raw.MDNS_INTERFACE);
+  const unknownInterfaces = unknownInterfaceProblem(mdns);
+  if (unknownInterfaces) problems.push(unknownInterfaces);
   if (problems.length > 0) throw new ConfigError(problems);
   const explicitNats = source.NATS_URL !== undefined && source.NATS_URL !== '';
   // An agent pinned to SERVER_HOST elects nothing: it needs NATS only if told where it is.
   const pinned = raw.ROLE === 'agent' && raw.SERVER_HOST !== undefined;
   const useNats = explicitNats || (raw.DISCOVERY_BACKEND === 'nats' && !pinned);
-  return { ...raw, ELECTION_SAFETY_MARGIN: margin, mdnsAddress, useNats };
+  const [first] = mdns.interfaces;
+  const advertisedAddress = raw.MDNS_INTERFACE.length > 0 && first ? first.address : primaryIPv4(mdns.interfaces);
+  return { ...raw, ELECTION_SAFETY_MARGIN: margin, mdnsInterfaces: mdns.interfaces, advertisedAddress, useNats };
 }

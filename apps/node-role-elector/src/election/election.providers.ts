@@ -3,7 +3,6 @@ import type { Provider } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { ELECTOR_ENV, type ElectorEnv } from '../config';
 import { ElectorMetrics } from '../elector.metrics';
-import { primaryIPv4 } from '../network/local-address';
 import type { ElectionBackend, SelfRef } from './election-backend';
 import { MdnsElection } from './mdns.election';
 import { NatsLeaseElection } from './nats-lease.election';
@@ -17,7 +16,7 @@ export function selfRef(config: ElectorEnv): SelfRef {
   return {
     node_id: config.NODE_ID,
     instance: randomBytes(6).toString('hex'),
-    host: config.SERVER_ADVERTISE_HOST ?? config.mdnsAddress ?? primaryIPv4(),
+    host: config.SERVER_ADVERTISE_HOST ?? config.advertisedAddress,
     port: config.SERVER_ADVERTISE_PORT,
   };
 }
@@ -30,8 +29,8 @@ function createBackend(config: ElectorEnv, self: SelfRef, nats: NatsService | un
       {
         self,
         mode: config.ROLE,
-        address: config.mdnsAddress ?? primaryIPv4(),
-        interfaceAddress: config.mdnsAddress,
+        address: config.advertisedAddress,
+        interfaces: config.mdnsInterfaces,
         windowMs: config.ELECTION_MDNS_WINDOW * 1000,
         announceMs: config.ELECTION_MDNS_ANNOUNCE_INTERVAL * 1000,
       },

@@ -1,4 +1,5 @@
 import { SERVER_MDNS_TYPE } from '@beacon/contracts';
+import { enumerationName, instanceLabel } from '@beacon/mdns';
 import type { ResponseOutgoingPacket, QueryOutgoingPacket } from 'multicast-dns';
 
 /** Records in the shape `dns-packet` (under multicast-dns) encodes and decodes. */
@@ -8,7 +9,7 @@ export type Question = QueryOutgoingPacket['questions'][number];
 export const DOMAIN = 'local';
 /** `_beacon-server._tcp.local` */
 export const SERVICE_NAME = `${SERVER_MDNS_TYPE}.${DOMAIN}`;
-const SERVICES_ENUMERATION = `_services._dns-sd._udp.${DOMAIN}`;
+const SERVICES_ENUMERATION = enumerationName(DOMAIN);
 
 /** What a server announces about itself. */
 export interface ServerAnnouncement {
@@ -31,11 +32,7 @@ export interface HeardServer {
   goodbye: boolean;
 }
 
-/** A DNS label from a node id: dots would split it, so they become hyphens. */
-export function instanceLabel(nodeId: string): string {
-  return nodeId.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 63);
-}
-
+/** `<node-id>._beacon-server._tcp.local`; NODE_ID's characters leave only dots for the label rules to change. */
 export function instanceName(nodeId: string): string {
   return `${instanceLabel(nodeId)}.${SERVICE_NAME}`;
 }

@@ -1,6 +1,7 @@
 import type { DiscoveredServer } from '@beacon/contracts';
+import { MdnsSocket, NO_MDNS_INTERFACE, type MdnsInterface } from '@beacon/mdns';
 import { StartupError, type Logger } from '@beacon/platform';
-import makeMdns, { type MulticastDNS, type QueryPacket, type ResponsePacket } from 'multicast-dns';
+import type { QueryPacket, ResponsePacket } from 'multicast-dns';
 import type { RemoteInfo } from 'node:dgram';
 import type { ElectorMetrics } from '../elector.metrics';
 import type { ServerRef } from './decision';
@@ -22,10 +23,10 @@ import { outranks, preferredServer } from './tie-break';
 export interface MdnsSettings {
   self: SelfRef;
   mode: RoleMode;
-  /** IPv4 of the A record (the mDNS interface's, or the primary address). */
+  /** IPv4 of the A record: the one address advertised, on every interface. */
   address: string;
-  /** Interface to join the group on and send from; undefined: all. */
-  interfaceAddress: string | undefined;
+  /** Interfaces to join the group on and send from. */
+  interfaces: MdnsInterface[];
   windowMs: number;
   announceMs: number;
   /** UDP port (5353; tests may move it). */
@@ -54,7 +55,7 @@ const key = (server: { node_id: string; host: string }): string => `${server.nod
  */
 export class MdnsElection implements ElectionBackend {
   readonly kind: 'mdns' | 'forced';
-  private mdns: MulticastDNS | null = null;
+  private sockets: MdnsSocket[] = [];
   private sink: DecisionSink | null = null;
   private phase: Phase = 'idle';
   private readonly servers = new Map<string, KnownServer>();
@@ -80,26 +81,22 @@ export class MdnsElection implements ElectionBackend {
 
   async start(sink: DecisionSink): Promise<void> {
     this.sink = sink;
-    this.mdns = await this.open();
-    this.mdns.on('response', (packet: ResponsePacket, rinfo: RemoteInfo) => this.onResponse(packet, rinfo));
-    this.mdns.on('query', (packet: QueryPacket) => this.onQuery(packet));
-    this.mdns.on('warning', (error: Error) => this.logger.debug({ err: error }, 'mDNS warning'));
+    this.sockets = await this.open();
     this.tickTimer = setInterval(() => this.tick(), Math.min(1000, this.settings.announceMs / 2));
     if (this.settings.mode === 'server') this.becomeServer('ROLE=server');
     else this.discover('starting');
   }
 
-  private open(): Promise<MulticastDNS> {
-    const { interfaceAddress, port = 5353 } = this.settings;
-    // Bound to the wildcard address: a socket bound to a unicast address never sees
-    // multicast on Linux. The interface still chooses the group membership and sender.
-    const mdns = makeMdns({ port, interface: interfaceAddress, bind: '0.0.0.0', reuseAddr: true, loopback: true });
-    return new Promise((resolve, reject) => {
-      mdns.once('ready', () => resolve(mdns));
-      mdns.once('error', (error: Error) =>
-        reject(new StartupError(`mDNS could not open UDP port ${port}${interfaceAddress ? ` on ${interfaceAddress}` : ''}: ${error.message}`)),
-      );
-    });
+  /** One socket per interface; each passes on only what came in on its own. */
+  private async open(): Promise<MdnsSocket[]> {
+    const { interfaces, port } = this.settings;
+    if (interfaces.length === 0) throw new StartupError(NO_MDNS_INTERFACE);
+    const handlers = {
+      response: (packet: ResponsePacket, rinfo: RemoteInfo) => this.onResponse(packet, rinfo),
+      query: (packet: QueryPacket) => this.onQuery(packet),
+      warning: (error: Error) => this.logger.debug({ err: error }, 'mDNS warning'),
+    };
+    return Promise.all(interfaces.map((iface) => MdnsSocket.open(iface, handlers, port)));
   }
 
   /** No lease, no deadline. */
@@ -119,7 +116,7 @@ export class MdnsElection implements ElectionBackend {
       this.sink?.decide({ role: 'agent', server: null, fencingToken: null }, 'shutting down');
       if (await settle()) await this.send(this.records(0));
     }
-    await new Promise<void>((resolve) => (this.mdns ? this.mdns.destroy(() => resolve()) : resolve()));
+    await Promise.all(this.sockets.map((socket) => socket.close()));
   }
 
   // --- phases ---
@@ -294,19 +291,17 @@ export class MdnsElection implements ElectionBackend {
     this.lastQueryAt = performance.now();
     const candidate = this.phase === 'discovering' && this.settings.mode === 'auto';
     const authorities = candidate ? [candidateRecord(this.settings.self)] : [];
-    this.mdns?.query({ questions: [{ name: SERVICE_NAME, type: 'PTR' }], authorities }, (error) => {
-      if (error) this.logger.debug({ err: error }, 'mDNS query failed');
-    });
+    for (const socket of this.sockets) {
+      void socket.query({ questions: [{ name: SERVICE_NAME, type: 'PTR' }], authorities }).then((error) => {
+        if (error) this.logger.debug({ err: error }, 'mDNS query failed');
+      });
+    }
   }
 
-  private send(packet: { answers: Answer[]; additionals: Answer[] }): Promise<void> {
-    return new Promise((resolve) => {
-      if (!this.mdns) return resolve();
-      this.mdns.respond(packet, (error) => {
-        if (error) this.logger.warn({ err: error }, 'mDNS send failed');
-        resolve();
-      });
-    });
+  /** Multicast on every interface. */
+  private async send(packet: { answers: Answer[]; additionals: Answer[] }): Promise<void> {
+    const errors = await Promise.all(this.sockets.map((socket) => socket.respond(packet)));
+    for (const error of errors) if (error) this.logger.warn({ err: error }, 'mDNS send failed');
   }
 
   private records(ttl: number): { answers: Answer[]; additionals: Answer[] } {
