@@ -1,4 +1,4 @@
-import { SERVICE_STATUSES, HEALTH_STATES } from '@beacon/contracts';
+import { HEALTH_STATES, SERVICE_SCHEMA, SERVICE_STATUSES } from '@beacon/contracts';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
@@ -7,43 +7,6 @@ import { validationMetadatasToSchemas } from 'class-validator-jsonschema';
 
 const ref = (name: string): { $ref: string } => ({ $ref: `#/components/schemas/${name}` });
 const nullable = (type: string): SchemaObject => ({ type, nullable: true });
-
-/** The response shape (API-SHAPES.md); request schemas come from the validation rules themselves. */
-const SERVICE_SCHEMA: SchemaObject = {
-  type: 'object',
-  properties: {
-    service_id: { type: 'string', format: 'uuid' },
-    name: { type: 'string' },
-    type: { type: 'string' },
-    host: { type: 'string' },
-    port: { type: 'integer' },
-    protocol: { type: 'string' },
-    tags: { type: 'array', items: { type: 'string' } },
-    metadata: { type: 'object', additionalProperties: { type: 'string' } },
-    version: nullable('string'),
-    node_id: nullable('string'),
-    instance_id: nullable('string'),
-    status: { type: 'string', enum: [...SERVICE_STATUSES], description: 'effective: past expires_at reads expired' },
-    health: { type: 'string', enum: [...HEALTH_STATES] },
-    ttl: { type: 'integer' },
-    expires_at: { type: 'string', format: 'date-time' },
-    last_heartbeat: { type: 'string', format: 'date-time', nullable: true },
-    created_at: { type: 'string', format: 'date-time' },
-    updated_at: { type: 'string', format: 'date-time' },
-    health_check_url: nullable('string'),
-    health_check_tcp: nullable('string'),
-    health_check_interval: { type: 'integer' },
-    health_check_timeout: { type: 'integer' },
-    health_check_retries: { type: 'integer' },
-    health_check_rise: { type: 'integer' },
-    last_health_check: { type: 'string', format: 'date-time', nullable: true },
-    consecutive_health_failures: { type: 'integer' },
-    load: nullable('number'),
-    mdns_service_type: { type: 'string', example: '_http._tcp' },
-    mdns_txt_records: { type: 'object', additionalProperties: { type: 'string' } },
-    revision: { type: 'integer' },
-  },
-};
 
 const LIST_SCHEMA: SchemaObject = {
   type: 'object',
@@ -262,6 +225,7 @@ export function setupOpenApi(app: NestFastifyApplication, version: string): void
     ...document.components,
     schemas: {
       ...validationSchemas,
+      // The response shape, from the record's declaration; request schemas come from the validation rules themselves.
       Service: SERVICE_SCHEMA,
       ServiceList: LIST_SCHEMA,
       Error: ERROR_SCHEMA,

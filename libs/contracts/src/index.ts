@@ -1,6 +1,7 @@
 export * from './enums';
 export * from './limits';
 export * from './mdns-types';
+export * from './record-fields';
 export * from './service';
 export * from './responses';
 export * from './service.dto';

@@ -1,6 +1,8 @@
 import {
   DEFAULTS,
+  PATCHABLE_FIELDS,
   mdnsServiceTypeFor,
+  type PatchableField,
   type RegisterServiceDto,
   type UpdateServiceDto,
 } from '@beacon/contracts';
@@ -98,28 +100,6 @@ export function draftHeartbeat(current: ServiceRecord, ttlSeconds: number | unde
   };
 }
 
-type Patchable = Exclude<keyof UpdateServiceDto, 'status'>;
-const PATCHABLE: readonly Patchable[] = [
-  'name',
-  'type',
-  'host',
-  'port',
-  'protocol',
-  'tags',
-  'metadata',
-  'version',
-  'node_id',
-  'ttl',
-  'health_check_url',
-  'health_check_tcp',
-  'health_check_interval',
-  'health_check_timeout',
-  'health_check_retries',
-  'health_check_rise',
-  'mdns_service_type',
-  'mdns_txt_records',
-];
-
 function sameValue(a: unknown, b: unknown): boolean {
   return a === b || JSON.stringify(a) === JSON.stringify(b);
 }
@@ -131,8 +111,8 @@ function sameValue(a: unknown, b: unknown): boolean {
  */
 export function draftUpdate(current: ServiceRecord, patch: UpdateServiceDto, now: number): ServiceDraft | null {
   const next: ServiceDraft = { ...current };
-  const writable = next as unknown as Record<Patchable, unknown>;
-  for (const field of PATCHABLE) {
+  const writable = next as unknown as Record<PatchableField, unknown>;
+  for (const field of PATCHABLE_FIELDS) {
     const value = patch[field];
     if (value !== undefined) writable[field] = field === 'tags' ? uniqueTags(value as string[]) : value;
   }

@@ -1,27 +1,45 @@
-import type { Service, ServiceStatus } from '@beacon/contracts';
+import {
+  SERVICE_FIELDS,
+  fieldsWhere,
+  migrationDefaults,
+  type FieldSpec,
+  type Service,
+  type ServiceStatus,
+  type StoredRecord,
+} from '@beacon/contracts';
 
-/** Wire timestamps the store keeps as epoch milliseconds (easy to compare and index). */
-type Timestamps = 'expires_at' | 'last_heartbeat' | 'created_at' | 'updated_at' | 'last_health_check';
+/** Fields the store keeps beside the wire's (the prober's streak, the critical-load latch); never on the wire. */
+const STORE_ONLY_FIELDS = {
+  /** Consecutive passing checks, for `health_check_rise`. */
+  consecutive_health_successes: { kind: 'integer' },
+  /** A critical-load alert was sent and not yet re-armed by the load falling back. */
+  critical_load_alerted: { kind: 'boolean', migrationDefault: false },
+} as const satisfies Record<string, FieldSpec>;
 
 /**
  * A service as the store keeps it: the wire shape with timestamps as epoch milliseconds,
- * the stored status (the wire shows the effective one), and the prober's success streak.
+ * the stored status (the wire shows the effective one), and the store-only fields.
  * Adapters read and write exactly this.
  */
-export interface ServiceRecord extends Omit<Service, Timestamps> {
-  expires_at: number;
-  last_heartbeat: number | null;
-  created_at: number;
-  updated_at: number;
-  last_health_check: number | null;
-  /** Consecutive passing checks, for `health_check_rise`. */
-  consecutive_health_successes: number;
-  /** A critical-load alert was sent and not yet re-armed by the load falling back. */
-  critical_load_alerted: boolean;
-}
+export interface ServiceRecord extends StoredRecord<typeof SERVICE_FIELDS>, StoredRecord<typeof STORE_ONLY_FIELDS> {}
 
 /** A record before the store assigns its revision. */
 export type ServiceDraft = Omit<ServiceRecord, 'revision'>;
+
+/** Every field of a stored record, wire fields first, in the wire's order. */
+export const RECORD_FIELDS = [...Object.keys(SERVICE_FIELDS), ...Object.keys(STORE_ONLY_FIELDS)] as (keyof ServiceRecord)[];
+
+const MIGRATION_DEFAULTS = Object.entries({ ...migrationDefaults(SERVICE_FIELDS), ...migrationDefaults(STORE_ONLY_FIELDS) });
+
+/**
+ * A record as read back from storage (filled in place): fields added since it was written
+ * (absent, or null where they cannot be) take their `migrationDefault`.
+ */
+export function withMigrationDefaults(stored: Partial<ServiceRecord>): ServiceRecord {
+  const record = stored as Record<string, unknown>;
+  for (const [name, value] of MIGRATION_DEFAULTS) record[name] ??= value;
+  return record as unknown as ServiceRecord;
+}
 
 /**
  * What clients see: a record past `expires_at` reads `expired` even before the reaper
@@ -33,7 +51,15 @@ export function effectiveStatus(record: Pick<ServiceRecord, 'status' | 'expires_
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
-const isoOrNull = (ms: number | null): string | null => (ms === null ? null : iso(ms));
+
+const TIMESTAMPS = fieldsWhere(SERVICE_FIELDS, (spec) => spec.kind === 'timestamp');
+const COPIED = fieldsWhere(SERVICE_FIELDS, (spec) => spec.kind !== 'timestamp');
+
+/**
+ * A wire form starts as a copy of this (every key, in the table's order), so all wire
+ * objects share one shape and their keys keep the documented order.
+ */
+const WIRE_TEMPLATE = Object.fromEntries(Object.keys(SERVICE_FIELDS).map((name) => [name, null]));
 
 /**
  * Wire forms by record: records never change once stored (every write makes a new one),
@@ -52,36 +78,11 @@ export function toWire(record: ServiceRecord, now: number): Service {
 }
 
 function convert(record: ServiceRecord): Service {
-  return {
-    service_id: record.service_id,
-    name: record.name,
-    type: record.type,
-    host: record.host,
-    port: record.port,
-    protocol: record.protocol,
-    tags: record.tags,
-    metadata: record.metadata,
-    version: record.version,
-    node_id: record.node_id,
-    instance_id: record.instance_id,
-    status: record.status,
-    health: record.health,
-    ttl: record.ttl,
-    expires_at: iso(record.expires_at),
-    last_heartbeat: isoOrNull(record.last_heartbeat),
-    created_at: iso(record.created_at),
-    updated_at: iso(record.updated_at),
-    health_check_url: record.health_check_url,
-    health_check_tcp: record.health_check_tcp,
-    health_check_interval: record.health_check_interval,
-    health_check_timeout: record.health_check_timeout,
-    health_check_retries: record.health_check_retries,
-    health_check_rise: record.health_check_rise,
-    last_health_check: isoOrNull(record.last_health_check),
-    consecutive_health_failures: record.consecutive_health_failures,
-    load: record.load,
-    mdns_service_type: record.mdns_service_type,
-    mdns_txt_records: record.mdns_txt_records,
-    revision: record.revision,
-  };
+  const wire: Record<string, unknown> = { ...WIRE_TEMPLATE };
+  for (const name of COPIED) wire[name] = record[name];
+  for (const name of TIMESTAMPS) {
+    const ms = record[name] as number | null;
+    wire[name] = ms === null ? null : iso(ms);
+  }
+  return wire as Service;
 }

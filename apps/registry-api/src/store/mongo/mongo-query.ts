@@ -1,5 +1,5 @@
 import { HEALTH_STATES, SERVICE_STATUSES } from '@beacon/contracts';
-import type { ServiceRecord } from '../../catalog/service-record';
+import { RECORD_FIELDS, withMigrationDefaults, type ServiceRecord } from '../../catalog/service-record';
 import type { CatalogCounts, ServiceFilter } from '../service-store';
 
 /**
@@ -163,41 +163,17 @@ export function toDocument(record: ServiceRecord): ServiceDocument {
   return { _id: service_id, ...rest, metadata_kv: toPairs(metadata), mdns_txt_kv: toPairs(mdns_txt_records) };
 }
 
-/** Picks every field by name so storage-only fields (`_id`, `__v`, `*_kv`) never reach a record. */
+/**
+ * Picks the record's fields by name, so storage-only fields (`_id`, `__v`, `*_kv`) never
+ * reach a record; fields added since the document was written take their defaults.
+ */
 export function fromDocument(doc: ServiceDocument): ServiceRecord {
-  return {
-    service_id: doc._id,
-    name: doc.name,
-    type: doc.type,
-    host: doc.host,
-    port: doc.port,
-    protocol: doc.protocol,
-    tags: [...doc.tags],
-    metadata: fromPairs(doc.metadata_kv),
-    version: doc.version,
-    node_id: doc.node_id,
-    instance_id: doc.instance_id,
-    status: doc.status,
-    health: doc.health,
-    ttl: doc.ttl,
-    expires_at: doc.expires_at,
-    last_heartbeat: doc.last_heartbeat,
-    created_at: doc.created_at,
-    updated_at: doc.updated_at,
-    health_check_url: doc.health_check_url,
-    health_check_tcp: doc.health_check_tcp,
-    health_check_interval: doc.health_check_interval,
-    health_check_timeout: doc.health_check_timeout,
-    health_check_retries: doc.health_check_retries,
-    health_check_rise: doc.health_check_rise,
-    last_health_check: doc.last_health_check,
-    consecutive_health_failures: doc.consecutive_health_failures,
-    consecutive_health_successes: doc.consecutive_health_successes,
-    // Absent in documents written before the field existed.
-    critical_load_alerted: doc.critical_load_alerted ?? false,
-    load: doc.load,
-    mdns_service_type: doc.mdns_service_type,
-    mdns_txt_records: fromPairs(doc.mdns_txt_kv),
-    revision: doc.revision,
-  };
+  const stored = doc as unknown as Partial<Record<keyof ServiceRecord, unknown>>;
+  const record: Partial<Record<keyof ServiceRecord, unknown>> = {};
+  for (const field of RECORD_FIELDS) record[field] = stored[field];
+  record.service_id = doc._id;
+  record.tags = [...doc.tags];
+  record.metadata = fromPairs(doc.metadata_kv);
+  record.mdns_txt_records = fromPairs(doc.mdns_txt_kv);
+  return withMigrationDefaults(record as Partial<ServiceRecord>);
 }

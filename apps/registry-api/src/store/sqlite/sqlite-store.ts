@@ -4,7 +4,7 @@ import Database, { type Database as Db, type Statement } from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { ServiceDraft, ServiceRecord } from '../../catalog/service-record';
+import { withMigrationDefaults, type ServiceDraft, type ServiceRecord } from '../../catalog/service-record';
 import { RecentCount } from '../../stats/recent-count';
 import { CatalogIndex, cursorOf } from '../memory/catalog-index';
 import {
@@ -139,9 +139,7 @@ export class SqliteStore implements ServiceStore {
     const rowids = new Map<string, number | bigint>();
     const rows = this.db.prepare('SELECT rowid, doc FROM service_docs').iterate() as Iterable<{ rowid: number; doc: string }>;
     for (const row of rows) {
-      // Fields added since a row was written take their defaults.
-      const stored = JSON.parse(row.doc) as Partial<ServiceRecord>;
-      const record = { ...stored, critical_load_alerted: stored.critical_load_alerted ?? false } as ServiceRecord;
+      const record = withMigrationDefaults(JSON.parse(row.doc) as Partial<ServiceRecord>);
       index.put(record);
       rowids.set(record.service_id, row.rowid);
     }
