@@ -1,5 +1,5 @@
 import { Subjects, WIRE_VERSION, type ElectorStatus, type NodeRoleChangedEvent } from '@beacon/contracts';
-import { HealthService, MetricsService, NatsService, ROOT_LOGGER, type Logger } from '@beacon/platform';
+import { HealthService, NatsService, ROOT_LOGGER, type Logger } from '@beacon/platform';
 import {
   Inject,
   Injectable,
@@ -37,12 +37,11 @@ export class ElectorService implements DecisionSink, OnApplicationBootstrap, Bef
     @Inject(ELECTOR_ENV) private readonly config: ElectorEnv,
     @Inject(ElectorMetrics) private readonly metrics: ElectorMetrics,
     @Inject(HealthService) health: HealthService,
-    @Inject(MetricsService) platformMetrics: MetricsService,
     @Inject(ROOT_LOGGER) logger: Logger,
     @Optional() @Inject(NatsService) private readonly nats?: NatsService,
   ) {
     this.logger = logger.child({ component: 'elector' });
-    this.events = nats ? new RoleEventPublisher(nats, `${config.NODE_ID}-${self.instance}`, this.logger, platformMetrics) : null;
+    this.events = nats ? new RoleEventPublisher(nats, `${config.NODE_ID}-${self.instance}`, this.logger) : null;
     this.hooks = new RoleHookRunner(
       {
         command: config.ROLE_HOOK,

@@ -1,11 +1,10 @@
 import { Subjects, type PayloadOf } from '@beacon/contracts';
-import type { Logger, MetricsService, NatsService } from '@beacon/platform';
+import type { Logger, NatsService } from '@beacon/platform';
 
 type RoleChangedEvent = PayloadOf<typeof Subjects.nodeRoleChanged>;
 
 const MAX_QUEUED = 100;
 const PUBLISH_TIMEOUT_MS = 2000;
-const encoder = new TextEncoder();
 
 /**
  * Publishes `node.role_changed` through JetStream and retries until the stream has
@@ -28,7 +27,6 @@ export class RoleEventPublisher {
     private readonly nats: NatsService,
     private readonly messageIdPrefix: string,
     private readonly logger: Logger,
-    private readonly metrics: MetricsService,
   ) {
     // Back online: retry at once instead of waiting out the backoff.
     nats.onReconnect(() => this.wake?.());
@@ -56,18 +54,16 @@ export class RoleEventPublisher {
 
   private async drain(): Promise<void> {
     let attempt = 0;
-    const js = this.nats.connection.jetstream({ timeout: PUBLISH_TIMEOUT_MS });
     while (this.queue.length > 0 && !this.stopped) {
       const head = this.queue[0] as { event: RoleChangedEvent; id: string };
       try {
-        await js.publish(Subjects.nodeRoleChanged, encoder.encode(JSON.stringify(head.event)), { msgID: head.id });
+        await this.nats.publishStored(Subjects.nodeRoleChanged, head.event, { messageId: head.id, timeoutMs: PUBLISH_TIMEOUT_MS });
         this.queue.shift();
-        this.metrics.eventsPublished.inc({ subject: Subjects.nodeRoleChanged });
         if (this.failing) this.logger.info('role events are stored again');
         this.failing = false;
         attempt = 0;
       } catch (error) {
-        if (this.nats.connection.isClosed()) return;
+        if (this.nats.closed) return;
         if (!this.failing) this.logger.warn({ err: error }, 'could not store a role event; retrying');
         this.failing = true;
         attempt += 1;

@@ -36,7 +36,7 @@ export class AppModule {
     const auth: AuthSettings = { tokens: config.BEACON_AUTH_TOKEN, guardReads: config.BEACON_AUTH_READS };
     return {
       module: AppModule,
-      imports: [PlatformModule.forRoot({ appName: 'registry-api', version, env: config })],
+      imports: [PlatformModule.forRoot({ appName: 'registry-api', version, env: config, eventStream: 'provision' })],
       controllers: [ServicesController, DiscoveryController, StatsController, RegistryHealthController],
       providers: [
         { provide: REGISTRY_ENV, useValue: config },

@@ -1,6 +1,6 @@
 import type { HealthState } from './enums';
 import type { Service } from './service';
-import { Subjects, type MembersSubject } from './subjects';
+import { EVENT_SUBJECT_PREFIX, SERVICE_EVENTS_WILDCARD, Subjects, type MembersSubject, type StreamSubject } from './subjects';
 
 /** Wire version of every event and reply document. */
 export const WIRE_VERSION = 1 as const;
@@ -48,7 +48,7 @@ export interface CriticalLoadEvent extends EventBase<'service.critical_load'> {
 export const PROBE_OUTCOMES = ['healthy', 'degraded', 'unhealthy', 'error', 'timeout', 'refused'] as const;
 export type ProbeOutcome = (typeof PROBE_OUTCOMES)[number];
 
-/** One health check's outcome (health-prober). Validated by `ProbeResultDto` where it is consumed. */
+/** One health check's outcome (health-prober). Checked by `checkProbeResultEvent` where it is consumed. */
 export interface ProbeResult {
   service_id: string;
   kind: 'http' | 'tcp';
@@ -123,3 +123,33 @@ export type AnyServiceEvent =
   | EventPayloads[typeof Subjects.serviceExpired]
   | HealthChangedEvent
   | CriticalLoadEvent;
+
+/** An event subject (not the members subjects): its payload has a `type`. */
+export type EventPayloadSubject = keyof EventPayloads;
+
+/** The `type` an event on `S` carries: its subject without `beacon.events.`. */
+export type EventTypeOf<S extends EventPayloadSubject> = S extends `${typeof EVENT_SUBJECT_PREFIX}${infer T}` ? T : never;
+
+/**
+ * The `type` of an event on `subject` (`beacon.events.service.registered` →
+ * `service.registered`): publishers build it with this, and consumers check it against
+ * the subject a message came on.
+ */
+export function eventTypeOf<S extends EventPayloadSubject>(subject: S): EventTypeOf<S> {
+  return subject.slice(EVENT_SUBJECT_PREFIX.length) as EventTypeOf<S>;
+}
+
+/** Every subject or subject family a consumer may subscribe to, and what it receives. */
+export type SubscribeSubject = EventPayloadSubject | MembersSubject | typeof SERVICE_EVENTS_WILDCARD;
+
+/** The payload a subscription to `S` receives (a family: any of its events). */
+export type PayloadOn<S extends SubscribeSubject> = S extends typeof SERVICE_EVENTS_WILDCARD
+  ? AnyServiceEvent
+  : S extends EventPayloadSubject
+    ? EventPayloads[S]
+    : MemberAnnouncement;
+
+/** One event read from `BEACON_EVENTS`, with its stream position; `subject` tells the payload. */
+export type StoredEvent = {
+  [S in StreamSubject]: { seq: number; subject: S; event: EventPayloads[S] };
+}[StreamSubject];

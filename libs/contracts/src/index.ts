@@ -9,6 +9,7 @@ export * from './validators';
 export * from './validation';
 export * from './subjects';
 export * from './events';
+export * from './event-checks';
 export * from './registry-requests';
 export * from './health-checks';
 export * from './elector';

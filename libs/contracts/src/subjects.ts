@@ -38,6 +38,9 @@ export type MembersSubject<A extends string = string> = `beacon.members.${A}`;
 /** Wildcard for every catalog event about a service. */
 export const SERVICE_EVENTS_WILDCARD = 'beacon.events.service.*';
 
+/** What every event subject starts with; the rest of it is the event's `type` (see `eventTypeOf`). */
+export const EVENT_SUBJECT_PREFIX = 'beacon.events.';
+
 /** The JetStream stream that keeps catalog changes for replay. */
 export const EVENTS_STREAM = 'BEACON_EVENTS';
 
@@ -45,7 +48,7 @@ export const EVENTS_STREAM = 'BEACON_EVENTS';
  * Subjects the stream stores. Listed explicitly: the high-volume `renewed` (every
  * heartbeat) and `probe.result` (every check) stay core-NATS only.
  */
-export const STREAM_SUBJECTS: readonly Subject[] = [
+export const STREAM_SUBJECTS = [
   Subjects.serviceRegistered,
   Subjects.serviceUpdated,
   Subjects.serviceDeregistered,
@@ -53,7 +56,10 @@ export const STREAM_SUBJECTS: readonly Subject[] = [
   Subjects.serviceHealthChanged,
   Subjects.serviceCriticalLoad,
   Subjects.nodeRoleChanged,
-];
+] as const satisfies readonly Subject[];
+
+/** A subject whose events `BEACON_EVENTS` keeps. */
+export type StreamSubject = (typeof STREAM_SUBJECTS)[number];
 
 /** Queue groups: replicas of one app share request subjects. */
 export const QueueGroups = {

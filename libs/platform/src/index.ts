@@ -5,6 +5,8 @@ export * from './logging/nest-log-bridge';
 export * from './metrics/metrics.service';
 export type { Counter, Gauge, Histogram } from 'prom-client';
 export * from './nats/nats.service';
+export { EventStreamReader, type EventStreamDuty } from './nats/event-stream';
+export * from './nats/lease-bucket';
 export * from './health/health.service';
 export * from './http/errors';
 export * from './http/bootstrap';

@@ -17,12 +17,12 @@ class NatsLifecycle implements OnApplicationShutdown {
   }
 }
 
-/** The NATS connection (connected, with the event stream ensured, before the app starts) and its shutdown. */
+/** The NATS connection (connected, and the event stream prepared as the app's duty says, before the app starts) and its shutdown. */
 function natsProviders(options: PlatformOptions, logger: Logger, metrics: MetricsService): Provider[] {
   return [
     {
       provide: NatsService,
-      useFactory: () => NatsService.connect(options.appName, options.env, logger.child({ component: 'nats' }), metrics),
+      useFactory: () => NatsService.connect(options.appName, options.env, logger.child({ component: 'nats' }), metrics, options.eventStream),
     },
     {
       provide: NatsLifecycle,
@@ -34,7 +34,7 @@ function natsProviders(options: PlatformOptions, logger: Logger, metrics: Metric
 
 /**
  * Everything an app shares, provided globally: options, root logger, metrics, the NATS
- * connection (connected and with the event stream ensured before the app starts),
+ * connection (connected, with the app's part for the event stream done, before it starts),
  * health/readiness, and the `/health`, `/ready`, `/metrics` routes.
  */
 @Global()

@@ -1,4 +1,5 @@
 import type { PlatformEnv } from './config/platform-env';
+import type { EventStreamDuty } from './nats/event-stream';
 
 export const PLATFORM_OPTIONS = Symbol('PLATFORM_OPTIONS');
 export const ROOT_LOGGER = Symbol('ROOT_LOGGER');
@@ -14,4 +15,6 @@ export interface PlatformOptions {
    * one, and `NatsService` is not provided (inject it with `@Optional()`).
    */
   nats?: boolean;
+  /** This app's part for the `BEACON_EVENTS` stream (default `none`; see `EventStreamDuty`). */
+  eventStream?: EventStreamDuty;
 }

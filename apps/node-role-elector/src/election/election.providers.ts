@@ -40,7 +40,7 @@ function createBackend(config: ElectorEnv, self: SelfRef, nats: NatsService | un
   }
   if (!nats) throw new StartupError('the nats backend needs NATS (NATS_URL)');
   return new NatsLeaseElection(
-    nats.connection,
+    nats,
     {
       self,
       mode: config.ROLE,

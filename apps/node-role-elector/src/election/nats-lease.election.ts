@@ -1,6 +1,5 @@
 import { ELECTION_BUCKET, SERVER_LEASE_KEY, type DiscoveredServer } from '@beacon/contracts';
-import { StartupError, type Logger } from '@beacon/platform';
-import type { KV, KvEntry, NatsConnection } from 'nats';
+import { RevisionConflict, StartupError, type LeaseBucket, type LeaseEntry, type Logger, type NatsService } from '@beacon/platform';
 import type { ElectorMetrics } from '../elector.metrics';
 import type { DecisionSink, ElectionBackend, RoleMode, SelfRef } from './election-backend';
 import { LeaseDeadline, leaseTiming, readClock, type ClockReading, type LeaseTiming } from './lease-deadline';
@@ -32,22 +31,12 @@ interface Holder extends DiscoveredServer {
   token: number;
 }
 
-const WRONG_LAST_SEQUENCE = 10071;
-const encoder = new TextEncoder();
-
-function isRevisionConflict(error: unknown): boolean {
-  return (error as { api_error?: { err_code?: number } } | null)?.api_error?.err_code === WRONG_LAST_SEQUENCE;
-}
-
-/** The lease value in an entry, or null when it is not one of ours. */
-export function parseLease(entry: KvEntry): LeaseValue | null {
-  try {
-    const value = entry.json<Partial<LeaseValue>>();
-    if (typeof value.node_id !== 'string' || typeof value.host !== 'string' || typeof value.port !== 'number') return null;
-    return value as LeaseValue;
-  } catch {
-    return null;
-  }
+/** The lease value a key holds, or null when it is not one of ours. */
+export function parseLease(value: unknown): LeaseValue | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const lease = value as Partial<LeaseValue>;
+  if (typeof lease.node_id !== 'string' || typeof lease.host !== 'string' || typeof lease.port !== 'number') return null;
+  return lease as LeaseValue;
 }
 
 /**
@@ -68,7 +57,7 @@ export function parseLease(entry: KvEntry): LeaseValue | null {
  */
 export class NatsLeaseElection implements ElectionBackend {
   readonly kind: 'nats' | 'forced';
-  private kv: KV | null = null;
+  private kv: LeaseBucket | null = null;
   private sink: DecisionSink | null = null;
   private state: LeaseState = { kind: 'candidate' };
   private timing: LeaseTiming;
@@ -85,7 +74,7 @@ export class NatsLeaseElection implements ElectionBackend {
   private warnedAbout: string | null = null;
 
   constructor(
-    private readonly connection: NatsConnection,
+    private readonly nats: NatsService,
     private readonly settings: NatsLeaseSettings,
     private readonly logger: Logger,
     private readonly metrics: ElectorMetrics,
@@ -98,8 +87,8 @@ export class NatsLeaseElection implements ElectionBackend {
   async start(sink: DecisionSink): Promise<void> {
     this.sink = sink;
     const timeout = Math.round(Math.max(500, Math.min(5000, this.timing.refreshMs)));
-    this.kv = await this.connection.jetstream({ timeout }).views.kv(ELECTION_BUCKET, { ttl: this.settings.ttlMs, history: 1 });
-    await this.adoptBucketTtl(this.kv);
+    this.kv = await this.nats.leaseBucket(ELECTION_BUCKET, { ttlMs: this.settings.ttlMs, timeoutMs: timeout });
+    this.adoptBucketTtl(this.kv);
     if (this.settings.mode === 'server') {
       sink.decide({ role: 'server', server: this.self(), fencingToken: null }, 'ROLE=server');
     }
@@ -115,8 +104,8 @@ export class NatsLeaseElection implements ElectionBackend {
    * The bucket may predate this node's ELECTION_LEASE_TTL. The deadline must come from
    * the TTL the store enforces, or a shorter one: the shorter of the two is used.
    */
-  private async adoptBucketTtl(kv: KV): Promise<void> {
-    const bucketTtl = (await kv.status()).ttl;
+  private adoptBucketTtl(kv: LeaseBucket): void {
+    const bucketTtl = kv.ttlMs;
     if (bucketTtl === 0) {
       throw new StartupError(
         `the KV bucket ${ELECTION_BUCKET} exists without a TTL, so a dead server's lease would never lapse: ` +
@@ -190,7 +179,7 @@ export class NatsLeaseElection implements ElectionBackend {
 
   /** Candidate: take the lease if it is free, else follow its holder. Returns the delay to the next step. */
   private async attempt(): Promise<number> {
-    const kv = this.kv as KV;
+    const kv = this.kv as LeaseBucket;
     if (this.settings.mode === 'agent') {
       await this.readHolder();
       return this.settings.pollMs;
@@ -198,9 +187,9 @@ export class NatsLeaseElection implements ElectionBackend {
     const start = readClock();
     let revision: number;
     try {
-      revision = await kv.create(SERVER_LEASE_KEY, this.encode(null));
+      revision = await kv.create(SERVER_LEASE_KEY, this.lease(null));
     } catch (error) {
-      if (isRevisionConflict(error)) {
+      if (error instanceof RevisionConflict) {
         this.metrics.leaseAttempts.inc({ result: 'held' });
         this.recovered();
         // Freed between the two requests: try again soon (not at once: no tight loop).
@@ -233,15 +222,15 @@ export class NatsLeaseElection implements ElectionBackend {
 
   /** Server: extend the lease by revision. Returns the delay to the next step. */
   private async refresh(state: Extract<LeaseState, { kind: 'server' }>): Promise<number> {
-    const kv = this.kv as KV;
+    const kv = this.kv as LeaseBucket;
     const start = readClock();
     let revision: number;
     try {
-      revision = await kv.update(SERVER_LEASE_KEY, this.encode(state.token), state.revision);
+      revision = await kv.update(SERVER_LEASE_KEY, this.lease(state.token), state.revision);
     } catch (error) {
       this.guard();
       if (this.state !== state) return 0;
-      if (isRevisionConflict(error)) {
+      if (error instanceof RevisionConflict) {
         this.metrics.leaseRefreshes.inc({ result: 'lost' });
         this.stepDown('lost', 'the lease moved on (it lapsed or another node took it)');
         return 0;
@@ -275,16 +264,16 @@ export class NatsLeaseElection implements ElectionBackend {
 
   /** Reads who holds the lease and follows them. False when nobody holds it (take it now). */
   private async readHolder(): Promise<boolean> {
-    const kv = this.kv as KV;
-    let entry: KvEntry | null;
+    const kv = this.kv as LeaseBucket;
+    let entry: LeaseEntry | null;
     try {
       entry = await kv.get(SERVER_LEASE_KEY);
     } catch (error) {
       this.failed('read the lease', error);
       return true;
     }
-    if (!entry || entry.operation !== 'PUT') return false;
-    const value = parseLease(entry);
+    if (!entry) return false;
+    const value = parseLease(entry.value);
     if (!value) {
       this.logger.warn({ revision: entry.revision }, `the ${SERVER_LEASE_KEY} key of ${ELECTION_BUCKET} holds something else; waiting for it to lapse`);
       return true;
@@ -343,7 +332,7 @@ export class NatsLeaseElection implements ElectionBackend {
 
   private async release(revision: number, why: string): Promise<void> {
     try {
-      await (this.kv as KV).delete(SERVER_LEASE_KEY, { previousSeq: revision });
+      await (this.kv as LeaseBucket).delete(SERVER_LEASE_KEY, revision);
       this.logger.info({ revision, why }, 'released the server lease');
     } catch (error) {
       // Someone else's by now, or NATS is away: either way it is not ours and lapses.
@@ -356,10 +345,9 @@ export class NatsLeaseElection implements ElectionBackend {
     return { node_id, host, port };
   }
 
-  private encode(token: number | null): Uint8Array {
+  private lease(token: number | null): LeaseValue {
     const { node_id, instance, host, port } = this.settings.self;
-    const value: LeaseValue = { v: 1, node_id, instance, host, port, fencing_token: token, since: this.since };
-    return encoder.encode(JSON.stringify(value));
+    return { v: 1, node_id, instance, host, port, fencing_token: token, since: this.since };
   }
 
   private failed(what: string, error: unknown): void {

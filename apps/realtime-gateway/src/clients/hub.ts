@@ -39,10 +39,7 @@ export class Hub implements OnModuleInit, OnApplicationShutdown {
   onModuleInit(): void {
     this.feed.onEvent((event) => this.broadcast(event));
     // Renewals are not stored in the stream: they come from core NATS, for clients that ask.
-    this.nats.subscribe(Subjects.serviceRenewed, (document) => {
-      const event = fromRenewal(document);
-      if (event) this.broadcast(event);
-    });
+    this.nats.subscribe(Subjects.serviceRenewed, (event) => this.broadcast(fromRenewal(event)));
     this.every(this.config.WS_PING_INTERVAL, 'ws');
     this.every(this.config.SSE_KEEPALIVE_INTERVAL, 'sse');
   }

@@ -1,13 +1,11 @@
-import { EVENTS_STREAM } from '@beacon/contracts';
-import { NatsService, ROOT_LOGGER, type Logger } from '@beacon/platform';
+import { EVENTS_STREAM, type StoredEvent } from '@beacon/contracts';
+import { NatsService, ROOT_LOGGER, type EventStreamReader, type Logger } from '@beacon/platform';
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { DeliverPolicy, type ConsumerMessages, type JsMsg } from 'nats';
 import { GATEWAY_ENV, type GatewayEnv } from '../config';
-import { fromStreamEvent, type Outgoing } from './outgoing';
+import { fromStoredEvent, type Outgoing } from './outgoing';
 
-const decoder = new TextDecoder();
-/** Longest a replay from JetStream may take before it is cut short. */
-const READ_TIMEOUT_MS = 10_000;
+/** How often the feed looks again for a `BEACON_EVENTS` that registry-api has not created yet. */
+const STREAM_WAIT_MS = 1000;
 /**
  * Longest the feed fans out queued events before it lets the event loop run: buffered
  * messages arrive as resolved promises, so without a break a backlog (a burst, or more
@@ -31,9 +29,10 @@ export type Replay =
 export class EventFeed implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly ring: Outgoing[] = [];
   private readonly listeners = new Set<(event: Outgoing) => void>();
-  private messages: ConsumerMessages | null = null;
+  private reader: EventStreamReader | null = null;
   private position = 0;
   private started = false;
+  private stopped = false;
 
   constructor(
     @Inject(NatsService) private readonly nats: NatsService,
@@ -59,28 +58,49 @@ export class EventFeed implements OnApplicationBootstrap, OnApplicationShutdown 
     return this.ring.filter((event) => (event.seq ?? 0) > seq);
   }
 
+  /**
+   * Follows the stream from its end. registry-api owns `BEACON_EVENTS` and creates it; when
+   * this gateway starts first, it serves (not ready, with no events yet) and starts
+   * following as soon as the stream appears.
+   */
   async onApplicationBootstrap(): Promise<void> {
-    const jsm = await this.nats.connection.jetstreamManager();
-    const info = await jsm.streams.info(EVENTS_STREAM);
-    this.position = info.state.last_seq;
-    const consumer = await this.nats.connection.jetstream().consumers.get(EVENTS_STREAM, {
-      deliver_policy: DeliverPolicy.StartSequence,
-      opt_start_seq: this.position + 1,
-    });
-    this.messages = await consumer.consume();
-    this.started = true;
-    void this.pump(this.messages);
+    if (await this.follow()) return;
+    this.logger.warn({ stream: EVENTS_STREAM }, 'waiting for the event stream (registry-api creates it)');
+    void this.waitForStream();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.messages?.close();
+    this.stopped = true;
+    await this.reader?.close();
   }
 
-  private async pump(messages: ConsumerMessages): Promise<void> {
+  /** Starts following the stream from its end; false while it does not exist. */
+  private async follow(): Promise<boolean> {
+    const state = await this.nats.eventStreamState();
+    if (!state) return false;
+    this.position = state.lastSeq;
+    this.reader = await this.nats.followEventStream(this.position + 1);
+    this.started = true;
+    void this.pump(this.reader);
+    return true;
+  }
+
+  private async waitForStream(): Promise<void> {
+    while (!this.stopped) {
+      await new Promise((resolve) => setTimeout(resolve, STREAM_WAIT_MS));
+      try {
+        if (this.stopped || (await this.follow())) return;
+      } catch (error) {
+        this.logger.warn({ err: error }, 'could not read the event stream yet; retrying');
+      }
+    }
+  }
+
+  private async pump(reader: EventStreamReader): Promise<void> {
     try {
       let sliceStart = performance.now();
-      for await (const message of messages) {
-        this.take(message);
+      for await (const stored of reader) {
+        this.take(stored);
         if (performance.now() - sliceStart >= FANOUT_SLICE_MS) {
           await new Promise((resolve) => setImmediate(resolve));
           sliceStart = performance.now();
@@ -91,22 +111,12 @@ export class EventFeed implements OnApplicationBootstrap, OnApplicationShutdown 
     }
   }
 
-  private take(message: JsMsg): void {
-    this.position = message.seq;
-    const event = this.decode(message);
-    if (!event) return;
+  private take(stored: StoredEvent): void {
+    this.position = stored.seq;
+    const event = fromStoredEvent(stored);
     this.ring.push(event);
     if (this.ring.length > this.config.GATEWAY_REPLAY_EVENTS) this.ring.splice(0, this.ring.length - this.config.GATEWAY_REPLAY_EVENTS);
     for (const listener of this.listeners) listener(event);
-  }
-
-  private decode(message: JsMsg): Outgoing | null {
-    try {
-      return fromStreamEvent(message.subject, JSON.parse(decoder.decode(message.data)), message.seq);
-    } catch {
-      this.logger.warn({ seq: message.seq }, 'skipped a stream event that is not JSON');
-      return null;
-    }
   }
 
   /**
@@ -119,35 +129,10 @@ export class EventFeed implements OnApplicationBootstrap, OnApplicationShutdown 
     const oldestInRing = this.ring[0]?.seq ?? lastSeq + 1;
     if (since > lastSeq) return { ok: false, reason: 'unknown', firstSeq: oldestInRing, lastSeq };
     if (since + 1 >= oldestInRing) return { ok: true, events: this.recentAfter(since) };
-    const jsm = await this.nats.connection.jetstreamManager();
-    const firstSeq = (await jsm.streams.info(EVENTS_STREAM)).state.first_seq;
+    const firstSeq = (await this.nats.eventStreamState())?.firstSeq ?? lastSeq + 1;
     if (since + 1 < firstSeq) return { ok: false, reason: 'gone', firstSeq, lastSeq };
     if (lastSeq - since > this.config.GATEWAY_MAX_REPLAY) return { ok: false, reason: 'too_far', firstSeq, lastSeq };
-    const older = await this.readStored(since + 1, oldestInRing - 1);
+    const older = (await this.nats.readEventStream(since + 1, oldestInRing - 1)).map(fromStoredEvent);
     return { ok: true, events: [...older, ...this.recentAfter(oldestInRing - 1)] };
-  }
-
-  /** Stored events from `from` to `to` (inclusive), read with a short-lived ordered consumer. */
-  private async readStored(from: number, to: number): Promise<Outgoing[]> {
-    const consumer = await this.nats.connection.jetstream().consumers.get(EVENTS_STREAM, {
-      deliver_policy: DeliverPolicy.StartSequence,
-      opt_start_seq: from,
-    });
-    const events: Outgoing[] = [];
-    const messages = await consumer.consume({ max_messages: 1000 });
-    // Events deleted meanwhile (limits) would leave the loop waiting for `to`: bound it.
-    const giveUp = setTimeout(() => messages.stop(), READ_TIMEOUT_MS);
-    try {
-      for await (const message of messages) {
-        if (message.seq > to) break;
-        const event = this.decode(message);
-        if (event) events.push(event);
-        if (message.seq >= to) break;
-      }
-    } finally {
-      clearTimeout(giveUp);
-      await messages.close();
-    }
-    return events;
   }
 }

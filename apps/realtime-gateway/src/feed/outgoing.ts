@@ -1,12 +1,4 @@
-import {
-  Subjects,
-  type AnyServiceEvent,
-  type LiveControlType,
-  type LiveEventMessage,
-  type LiveEventType,
-  type NodeRoleChangedEvent,
-  type Service,
-} from '@beacon/contracts';
+import type { LiveControlType, LiveEventMessage, LiveEventType, Service, ServiceEvent, StoredEvent } from '@beacon/contracts';
 
 /**
  * One event as clients receive it, serialized once for every client. `seq` is its
@@ -33,24 +25,19 @@ function outgoing(type: LiveEventType, data: unknown, event: { timestamp: string
   return { type, seq, revision, service, publishedAt: Date.parse(event.timestamp) || Date.now(), json: message(type, data, event.timestamp, seq, revision) };
 }
 
-/** A stored catalog event (stream position `seq`) in the original's message shape; null if unknown. */
-export function fromStreamEvent(subject: string, document: unknown, seq: number): Outgoing | null {
-  if (typeof document !== 'object' || document === null) return null;
-  if (subject === Subjects.nodeRoleChanged) {
-    const event = document as NodeRoleChangedEvent;
-    return typeof event.node === 'object' && event.node !== null ? outgoing('node_role_changed', event.node, event, seq, null) : null;
-  }
-  const event = document as AnyServiceEvent;
-  const service = event.service;
-  if (typeof service !== 'object' || service === null || typeof event.revision !== 'number') return null;
+/** A stored catalog or role event (stream position `seq`) in the original's message shape. */
+export function fromStoredEvent({ seq, event }: StoredEvent): Outgoing {
   switch (event.type) {
+    case 'node.role_changed':
+      return outgoing('node_role_changed', event.node, event, seq, null);
     case 'service.registered':
-      return outgoing('service_registered', service, event, seq, service);
+      return outgoing('service_registered', event.service, event, seq, event.service);
     case 'service.updated':
-      return outgoing('service_updated', service, event, seq, service);
+      return outgoing('service_updated', event.service, event, seq, event.service);
     case 'service.expired':
-      return outgoing('service_expired', service, event, seq, service);
-    case 'service.deregistered':
+      return outgoing('service_expired', event.service, event, seq, event.service);
+    case 'service.deregistered': {
+      const service = event.service;
       return outgoing(
         'service_deregistered',
         { service_id: service.service_id, service_name: service.name, reason: event.reason, service },
@@ -58,9 +45,11 @@ export function fromStreamEvent(subject: string, document: unknown, seq: number)
         seq,
         service,
       );
+    }
     case 'service.health_changed':
-      return outgoing('health_status_changed', { ...service, previous_health: event.previous_health }, event, seq, service);
-    case 'service.critical_load':
+      return outgoing('health_status_changed', { ...event.service, previous_health: event.previous_health }, event, seq, event.service);
+    case 'service.critical_load': {
+      const service = event.service;
       return outgoing(
         'critical_load',
         { service_id: service.service_id, service_name: service.name, load: event.load, threshold: event.threshold, service },
@@ -68,20 +57,15 @@ export function fromStreamEvent(subject: string, document: unknown, seq: number)
         seq,
         service,
       );
-    default:
-      return null;
+    }
   }
 }
 
 /** A renewal (core NATS only) as `service_heartbeat`. */
-export function fromRenewal(document: unknown): Outgoing | null {
-  const event = document as Partial<AnyServiceEvent>;
-  const service = event?.service;
-  if (event?.type !== 'service.renewed' || typeof service !== 'object' || service === null || typeof event.timestamp !== 'string') {
-    return null;
-  }
+export function fromRenewal(event: ServiceEvent<'service.renewed'>): Outgoing {
+  const service = event.service;
   const data = { service_id: service.service_id, expires_at: service.expires_at, last_heartbeat: service.last_heartbeat };
-  return outgoing('service_heartbeat', data, { timestamp: event.timestamp, revision: event.revision }, null, service);
+  return outgoing('service_heartbeat', data, event, null, service);
 }
 
 /** A control message (greeting, snapshot, resync_required, ...), never replayed. */

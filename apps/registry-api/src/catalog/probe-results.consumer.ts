@@ -1,12 +1,13 @@
-import { ProbeResultDto, QueueGroups, Subjects, validateInput } from '@beacon/contracts';
+import { QueueGroups, Subjects, type ProbeResult } from '@beacon/contracts';
 import { MetricsService, NatsService, ROOT_LOGGER, type Counter, type Logger } from '@beacon/platform';
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { CatalogService } from './catalog.service';
 
 /**
  * Applies health-prober's results to the catalog. A queue group: with several
- * registry-api replicas each result is applied once. Results are validated like any
- * other input; a malformed one is counted and dropped.
+ * registry-api replicas each result is applied once. `NatsService.subscribe` checks each
+ * result against its contract; a malformed one never reaches `consume`, and is counted
+ * here as `invalid` too.
  */
 @Injectable()
 export class ProbeResultsConsumer implements OnApplicationBootstrap {
@@ -22,23 +23,19 @@ export class ProbeResultsConsumer implements OnApplicationBootstrap {
   }
 
   onApplicationBootstrap(): void {
-    this.nats.subscribe(Subjects.probeResult, (document) => void this.consume(document), { queue: QueueGroups.registryApi });
+    this.nats.subscribe(Subjects.probeResult, (event) => void this.consume(event.result), {
+      queue: QueueGroups.registryApi,
+      onDropped: () => this.applied.inc({ result: 'invalid' }),
+    });
   }
 
-  private async consume(document: unknown): Promise<void> {
-    const result = typeof document === 'object' && document !== null ? (document as { result?: unknown }).result : undefined;
-    const validated = validateInput(ProbeResultDto, result);
-    if (!validated.ok) {
-      this.applied.inc({ result: 'invalid' });
-      this.logger.warn({ errors: validated.errors }, 'dropped an invalid probe result');
-      return;
-    }
+  private async consume(result: ProbeResult): Promise<void> {
     try {
-      await this.catalog.applyProbeResult(validated.value);
+      await this.catalog.applyProbeResult(result);
       this.applied.inc({ result: 'applied' });
     } catch (error) {
       this.applied.inc({ result: 'failed' });
-      this.logger.error({ err: error, service_id: validated.value.service_id }, 'could not apply a probe result');
+      this.logger.error({ err: error, service_id: result.service_id }, 'could not apply a probe result');
     }
   }
 }

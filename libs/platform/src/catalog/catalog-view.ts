@@ -69,7 +69,7 @@ export class CatalogView {
 
   /** Subscribes and completes a first sync (retrying until registry-api answers). */
   async start(): Promise<void> {
-    this.subscription = this.nats.subscribe(SERVICE_EVENTS_WILDCARD, (document) => this.received(document));
+    this.subscription = this.nats.subscribe(SERVICE_EVENTS_WILDCARD, (event) => this.received(event));
     this.nats.onReconnect(() => void this.resync('reconnected'));
     this.timer = setInterval(() => void this.resync('interval'), this.options.resyncIntervalMs);
     this.timer.unref();
@@ -93,13 +93,9 @@ export class CatalogView {
     return this.syncing;
   }
 
-  private received(document: unknown): void {
-    if (!isServiceEvent(document)) {
-      this.logger.warn('dropped a catalog event without a service or revision');
-      return;
-    }
-    if (this.buffer) this.buffer.push(document);
-    else this.emit(this.state.apply(document));
+  private received(event: AnyServiceEvent): void {
+    if (this.buffer) this.buffer.push(event);
+    else this.emit(this.state.apply(event));
   }
 
   private async sync(reason: string): Promise<void> {
@@ -145,16 +141,4 @@ export class CatalogView {
       }
     }
   }
-}
-
-function isServiceEvent(document: unknown): document is AnyServiceEvent {
-  if (typeof document !== 'object' || document === null) return false;
-  const event = document as Partial<AnyServiceEvent>;
-  return (
-    typeof event.type === 'string' &&
-    typeof event.revision === 'number' &&
-    typeof event.service === 'object' &&
-    event.service !== null &&
-    typeof event.service.service_id === 'string'
-  );
 }

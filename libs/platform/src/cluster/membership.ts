@@ -71,7 +71,7 @@ export class Membership {
   }
 
   async start(): Promise<void> {
-    this.subscription = this.nats.subscribe(membersSubject(this.options.app), (document) => this.heard(document));
+    this.subscription = this.nats.subscribe(membersSubject(this.options.app), (announcement) => this.heard(announcement));
     this.announce(false);
     this.timer = setInterval(() => {
       this.announce(false);
@@ -107,17 +107,18 @@ export class Membership {
     this.nats.publish(membersSubject(this.options.app), announcement);
   }
 
-  private heard(document: unknown): void {
-    if (!isAnnouncement(document) || document.member_id === this.options.memberId) return;
-    if (document.leaving) {
-      if (this.peers.delete(document.member_id)) this.changed(`${document.member_id} left`);
+  private heard(announcement: MemberAnnouncement): void {
+    const member = announcement.member_id;
+    if (member === this.options.memberId) return;
+    if (announcement.leaving) {
+      if (this.peers.delete(member)) this.changed(`${member} left`);
       return;
     }
-    const known = this.peers.has(document.member_id);
-    this.peers.set(document.member_id, Date.now() + document.interval_ms * this.options.missedBeforeDrop);
+    const known = this.peers.has(member);
+    this.peers.set(member, Date.now() + announcement.interval_ms * this.options.missedBeforeDrop);
     if (!known) {
       this.announce(false);
-      this.changed(`${document.member_id} joined`);
+      this.changed(`${member} joined`);
     }
   }
 
@@ -133,17 +134,4 @@ export class Membership {
     this.logger.info({ members: this.sorted, reason }, 'membership changed');
     for (const listener of this.listeners) listener(this.sorted);
   }
-}
-
-function isAnnouncement(document: unknown): document is MemberAnnouncement {
-  if (typeof document !== 'object' || document === null) return false;
-  const candidate = document as Partial<MemberAnnouncement>;
-  return (
-    typeof candidate.member_id === 'string' &&
-    candidate.member_id.length > 0 &&
-    typeof candidate.leaving === 'boolean' &&
-    typeof candidate.interval_ms === 'number' &&
-    candidate.interval_ms > 0 &&
-    candidate.interval_ms <= 60_000
-  );
 }

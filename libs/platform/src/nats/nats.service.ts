@@ -1,28 +1,31 @@
 import {
   EVENTS_STREAM,
-  STREAM_SUBJECTS,
   WIRE_VERSION,
+  payloadCheckFor,
   validateInput,
+  type EventPayloads,
   type EventSubject,
   type PayloadOf,
+  type PayloadOn,
   type RequestErrorReply,
   type RequestReplies,
   type RequestSubject,
+  type StoredEvent,
+  type StreamSubject,
+  type SubscribeSubject,
 } from '@beacon/contracts';
 import type { ClassConstructor } from 'class-transformer';
 import {
-  DiscardPolicy,
+  DeliverPolicy,
   ErrorCode,
   NatsError,
-  RetentionPolicy,
-  StorageType,
   connect,
   credsAuthenticator,
-  nanos,
   type ConnectionOptions,
+  type JetStreamManager,
+  type JsMsg,
   type Msg,
   type NatsConnection,
-  type StreamConfig,
   type Subscription,
 } from 'nats';
 import { readFileSync } from 'node:fs';
@@ -30,7 +33,10 @@ import type { Logger } from 'pino';
 import { StartupError } from '../config/env';
 import { DomainError, type DomainErrorKind } from '../http/errors';
 import type { PlatformEnv } from '../config/platform-env';
+import type { Counter } from 'prom-client';
 import type { MetricsService } from '../metrics/metrics.service';
+import { EventStreamReader, isStreamNotFound, prepareEventStream, type EventStreamDuty } from './event-stream';
+import { LeaseBucket } from './lease-bucket';
 
 export type NatsSettings = Pick<
   PlatformEnv,
@@ -99,10 +105,25 @@ function errorReply(code: RequestErrorReply['error']['code'], message: string, f
   return { v: WIRE_VERSION, error: { code, message, ...(fields ? { fields } : {}) } };
 }
 
+/** Longest `readEventStream` waits for the events it was asked for (some may have aged out meanwhile). */
+const STREAM_READ_TIMEOUT_MS = 10_000;
+/** At most one warning per subscription this often about dropped messages (they are all counted). */
+const DROP_WARNING_INTERVAL_MS = 10_000;
+
+export interface SubscribeOptions {
+  /** Replicas in one queue group share the messages. */
+  queue?: string;
+  /** Hears each dropped message's problem too (besides the shared metric), for a consumer's own counts. */
+  onDropped?: (problem: string) => void;
+}
+
 /**
  * Beacon's one NATS connection per process, spoken in plain JSON documents (no
  * framework envelope), so any NATS client can publish, subscribe and request.
- * Subjects and payloads are typed by libs/contracts.
+ * Subjects and payloads are typed by libs/contracts, and everything read is checked
+ * against its contract before a handler sees it. Apps never touch the client itself:
+ * what they need of JetStream (the event stream, deduplicated publishing, the KV lease)
+ * is a method here.
  */
 export class NatsService {
   private readonly subscriptions: Subscription[] = [];
@@ -110,19 +131,32 @@ export class NatsService {
   /** Messages published this event-loop turn, handed to the client together (see `publish`). */
   private outbox: [string, Uint8Array][] = [];
   private isConnected = true;
+  private readonly dropped: Counter<'subject' | 'reason'>;
+  private readonly dropWarnings = new Map<string, { at: number; since: number }>();
 
   private constructor(
-    readonly connection: NatsConnection,
+    private readonly connection: NatsConnection,
+    private readonly settings: NatsSettings,
     private readonly logger: Logger,
     private readonly metrics: MetricsService,
-  ) {}
+  ) {
+    this.dropped = metrics.counter(
+      'beacon_nats_messages_dropped_total',
+      'Messages read from NATS and skipped because they are not JSON or not what their subject carries, by subscribed subject',
+      ['subject', 'reason'],
+    );
+  }
 
-  /** Connects (waiting for the server if it is not up yet) and ensures the event stream. */
+  /**
+   * Connects (waiting for the server if it is not up yet) and does this app's part for
+   * the event stream (`eventStream`, see `EventStreamDuty`: registry-api provisions it).
+   */
   static async connect(
     appName: string,
     settings: NatsSettings,
     logger: Logger,
     metrics: MetricsService,
+    eventStream: EventStreamDuty = 'none',
   ): Promise<NatsService> {
     const options: ConnectionOptions = {
       servers: settings.NATS_URL.split(',').map((server) => server.trim()),
@@ -142,15 +176,20 @@ export class NatsService {
       3000,
     );
     const connection = await connect(options).finally(() => clearTimeout(waiting));
-    const service = new NatsService(connection, logger, metrics);
+    const service = new NatsService(connection, settings, logger, metrics);
     logger.info({ nats: connection.getServer() }, 'connected to NATS');
     service.watchStatus();
-    await service.ensureEventStream(settings);
+    if (eventStream !== 'none') await prepareEventStream(await service.jetstreamManager(), settings, eventStream, logger);
     return service;
   }
 
   get connected(): boolean {
     return this.isConnected && !this.connection.isClosed() && !this.connection.isDraining();
+  }
+
+  /** True once the connection is closed for good (drained at shutdown). */
+  get closed(): boolean {
+    return this.connection.isClosed();
   }
 
   private watchStatus(): void {
@@ -177,37 +216,18 @@ export class NatsService {
     });
   }
 
-  /** Creates `BEACON_EVENTS` or brings its subjects and limits up to date. */
-  private async ensureEventStream(settings: NatsSettings): Promise<void> {
-    let jsm;
+  /** JetStream's manager; a server without JetStream stops the app, saying how to fix it. */
+  private async jetstreamManager(): Promise<JetStreamManager> {
     try {
-      jsm = await this.connection.jetstreamManager();
+      return await this.connection.jetstreamManager();
     } catch (error) {
       if (error instanceof NatsError && error.code === '503') {
         throw new StartupError(
-          `NATS at ${settings.NATS_URL} has no JetStream, which Beacon needs for the ${EVENTS_STREAM} stream: ` +
+          `NATS at ${this.settings.NATS_URL} has no JetStream, which Beacon needs for the ${EVENTS_STREAM} stream: ` +
             'start nats-server with -js (or "jetstream {}" in its config)',
         );
       }
       throw error;
-    }
-    const config: Partial<StreamConfig> & { name: string } = {
-      name: EVENTS_STREAM,
-      subjects: [...STREAM_SUBJECTS],
-      retention: RetentionPolicy.Limits,
-      storage: StorageType.File,
-      discard: DiscardPolicy.Old,
-      max_age: nanos(settings.BEACON_EVENTS_MAX_AGE * 1000),
-      max_bytes: settings.BEACON_EVENTS_MAX_BYTES,
-      num_replicas: settings.BEACON_EVENTS_REPLICAS,
-    };
-    try {
-      await jsm.streams.info(EVENTS_STREAM);
-      await jsm.streams.update(EVENTS_STREAM, config);
-    } catch (error) {
-      if (!(error instanceof NatsError && error.api_error?.err_code === 10059)) throw error;
-      await jsm.streams.add(config);
-      this.logger.info({ stream: EVENTS_STREAM }, 'created JetStream stream');
     }
   }
 
@@ -236,6 +256,79 @@ export class NatsService {
         this.logger.error({ err: error, subject }, 'could not publish event');
       }
     }
+  }
+
+  /**
+   * Publishes an event into `BEACON_EVENTS` and resolves once the stream has stored it;
+   * throws when it did not (no stream, NATS away, no answer within `timeoutMs`). A retry
+   * with the same `messageId` inside the stream's duplicate window is stored once, so a
+   * caller can retry until it succeeds. Core subscribers receive it as well.
+   */
+  async publishStored<S extends StreamSubject>(subject: S, payload: EventPayloads[S], options: { messageId: string; timeoutMs: number }): Promise<void> {
+    await this.connection.jetstream({ timeout: options.timeoutMs }).publish(subject, encode(payload), { msgID: options.messageId });
+    this.metrics.eventsPublished.inc({ subject });
+  }
+
+  /** Where `BEACON_EVENTS` stands, or null while it does not exist (registry-api creates it). */
+  async eventStreamState(): Promise<{ firstSeq: number; lastSeq: number } | null> {
+    const jsm = await this.jetstreamManager();
+    try {
+      const { state } = await jsm.streams.info(EVENTS_STREAM);
+      return { firstSeq: state.first_seq, lastSeq: state.last_seq };
+    } catch (error) {
+      if (isStreamNotFound(error)) return null;
+      throw error;
+    }
+  }
+
+  /**
+   * Follows `BEACON_EVENTS` from position `fromSeq`: the events stored there and every one
+   * stored after, in order, until the reader is closed (an ordered consumer, which
+   * recreates itself after a reconnect and never skips or repeats).
+   */
+  async followEventStream(fromSeq: number, options: { maxMessages?: number } = {}): Promise<EventStreamReader> {
+    const consumer = await this.connection.jetstream().consumers.get(EVENTS_STREAM, {
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: fromSeq,
+    });
+    const messages = await consumer.consume(options.maxMessages ? { max_messages: options.maxMessages } : {});
+    return new EventStreamReader(messages, (message) => this.acceptStored(message), fromSeq);
+  }
+
+  /**
+   * The stored events at positions `from` to `to` (inclusive). Bounded in time: events
+   * deleted meanwhile (the stream's limits) would otherwise leave it waiting for `to`.
+   */
+  async readEventStream(from: number, to: number): Promise<StoredEvent[]> {
+    const reader = await this.followEventStream(from, { maxMessages: 1000 });
+    const events: StoredEvent[] = [];
+    const giveUp = setTimeout(() => reader.stop(), STREAM_READ_TIMEOUT_MS);
+    try {
+      for await (const stored of reader) {
+        if (stored.seq > to) break;
+        events.push(stored);
+        if (reader.lastSeq >= to) break;
+      }
+    } finally {
+      clearTimeout(giveUp);
+      await reader.close();
+    }
+    return events;
+  }
+
+  private acceptStored(message: JsMsg): StoredEvent | null {
+    const subject = message.subject as StreamSubject;
+    const document = this.parse(EVENTS_STREAM, message.data, message.subject, payloadCheckFor(subject));
+    return document === undefined ? null : ({ seq: message.seq, subject, event: document } as StoredEvent);
+  }
+
+  /**
+   * The JetStream KV bucket `name` for leases, created with `ttlMs` (the lease) if it does
+   * not exist; its `ttlMs` is the TTL the store enforces. `timeoutMs` bounds every operation.
+   */
+  async leaseBucket(name: string, options: { ttlMs: number; timeoutMs: number }): Promise<LeaseBucket> {
+    const kv = await this.connection.jetstream({ timeout: options.timeoutMs }).views.kv(name, { ttl: options.ttlMs, history: 1 });
+    return LeaseBucket.open(kv);
   }
 
   /** Sends a request and returns the reply document; errors become `NatsRequestError`. */
@@ -333,20 +426,57 @@ export class NatsService {
   }
 
   /**
-   * Receives JSON documents on a subject (wildcards allowed). The handler gets the parsed,
-   * still unvalidated document; a message that is not JSON is logged and dropped.
+   * Receives the events on a subject or subject family (`beacon.events.service.*`): the
+   * subject decides the payload type, and each message is checked against it (the
+   * contracts' `payloadCheckFor`) before the handler sees it. A message that is not JSON
+   * or not that payload is counted in `beacon_nats_messages_dropped_total`, warned about,
+   * and skipped.
    */
-  subscribe(subject: string, handler: (document: unknown, subject: string) => void, options: { queue?: string } = {}): Subscription {
+  subscribe<S extends SubscribeSubject>(
+    subject: S,
+    handler: (event: PayloadOn<S>, subject: string) => void,
+    options: SubscribeOptions = {},
+  ): Subscription {
+    const check = payloadCheckFor(subject);
     return this.listen(subject, options.queue, (message) => {
-      let document: unknown;
-      try {
-        document = decode(message.data);
-      } catch {
-        this.logger.warn({ subject: message.subject }, 'dropped a message that is not JSON');
-        return;
-      }
-      handler(document, message.subject);
+      const document = this.parse(subject, message.data, message.subject, check, options.onDropped);
+      if (document !== undefined) handler(document as PayloadOn<S>, message.subject);
     });
+  }
+
+  /** The checked document, or undefined when it was dropped (counted and warned about). */
+  private parse(
+    label: string,
+    data: Uint8Array,
+    subject: string,
+    check: (document: unknown, subject: string) => string | null,
+    onDropped?: (problem: string) => void,
+  ): unknown {
+    let document: unknown;
+    let problem: string | null;
+    try {
+      document = decode(data);
+      problem = check(document, subject);
+    } catch {
+      problem = 'not JSON';
+    }
+    if (problem === null) return document;
+    this.dropped.inc({ subject: label, reason: problem === 'not JSON' ? 'not_json' : 'invalid' });
+    this.warnDropped(label, subject, problem);
+    onDropped?.(problem);
+    return undefined;
+  }
+
+  /** Warns at the first drop on `label`, then at most once per interval with how many since. */
+  private warnDropped(label: string, subject: string, problem: string): void {
+    const now = Date.now();
+    const last = this.dropWarnings.get(label);
+    if (last && now - last.at < DROP_WARNING_INTERVAL_MS) {
+      last.since += 1;
+      return;
+    }
+    this.dropWarnings.set(label, { at: now, since: 0 });
+    this.logger.warn({ subject, problem, dropped_since_last_warning: last?.since ?? 0 }, 'dropped a malformed message');
   }
 
   /** Stops taking requests, flushes what is pending and closes. */

@@ -1,0 +1,179 @@
+import { HEALTH_STATES } from './enums';
+import { PROBE_OUTCOMES, WIRE_VERSION, type EventPayloadSubject, type SubscribeSubject } from './events';
+import { LIMITS } from './limits';
+import { EVENT_SUBJECT_PREFIX, SERVICE_EVENTS_WILDCARD, Subjects } from './subjects';
+
+/**
+ * One check per payload kind for documents read off NATS: why a document is not what its
+ * subject promises, or null when it is. Every consumer goes through these (platform's
+ * `NatsService.subscribe` and its stream reader), so none validates by hand.
+ *
+ * They are structural on purpose: they run for every event, thousands a second, so they
+ * test the fields a consumer relies on with plain `typeof` and comparisons (no
+ * class-transformer, no class-validator: those cost tens of microseconds a document).
+ * The publisher is Beacon itself; the checks keep a stray or foreign message from
+ * reaching a handler that would trust its shape, not police every byte of the record.
+ */
+export type PayloadCheck = (document: unknown, subject: string) => string | null;
+
+type Fields = Record<string, unknown>;
+
+const HEALTH = new Set<unknown>(HEALTH_STATES);
+const OUTCOMES = new Set<unknown>(PROBE_OUTCOMES);
+const REMOVAL_REASONS = new Set<unknown>(['deregistered', 'purged', 'superseded']);
+const ROLES = new Set<unknown>(['server', 'agent']);
+const SERVICE_SUBJECTS = new Set<string>([
+  Subjects.serviceRegistered,
+  Subjects.serviceUpdated,
+  Subjects.serviceRenewed,
+  Subjects.serviceDeregistered,
+  Subjects.serviceExpired,
+  Subjects.serviceHealthChanged,
+  Subjects.serviceCriticalLoad,
+]);
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})$/;
+/** The fields of a `ProbeResult`, and no others (as registry-api has always accepted them). */
+const PROBE_RESULT_FIELDS = new Set([
+  'service_id',
+  'kind',
+  'target',
+  'ok',
+  'health',
+  'outcome',
+  'status_code',
+  'response_time_ms',
+  'load',
+  'error',
+  'checked_at',
+  'prober_id',
+]);
+
+function isObject(value: unknown): value is Fields {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isFiniteNumber(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value);
+}
+
+function isInstant(value: unknown): boolean {
+  return typeof value === 'string' && ISO_INSTANT.test(value) && !Number.isNaN(Date.parse(value));
+}
+
+/** `v`, `type` (the subject's, see `eventTypeOf`) and `timestamp`: what every event carries. */
+function envelopeProblem(event: Fields, subject: string): string | null {
+  if (event.v !== WIRE_VERSION) return `v is not ${WIRE_VERSION}`;
+  if (event.type !== subject.slice(EVENT_SUBJECT_PREFIX.length)) return `type does not match the subject`;
+  if (typeof event.timestamp !== 'string') return 'timestamp is not a string';
+  return null;
+}
+
+/** Any `beacon.events.service.*` event: the envelope, `revision`, the record's identity, and each type's extra fields. */
+export const checkServiceEvent: PayloadCheck = (document, subject) => {
+  if (!SERVICE_SUBJECTS.has(subject)) return 'not a known service event subject';
+  if (!isObject(document)) return 'not a JSON object';
+  const problem = envelopeProblem(document, subject);
+  if (problem) return problem;
+  if (!isFiniteNumber(document.revision)) return 'revision is not a number';
+  const service = document.service;
+  if (!isObject(service)) return 'service is not an object';
+  if (typeof service.service_id !== 'string' || service.service_id === '') return 'service.service_id is not a string';
+  if (typeof service.name !== 'string') return 'service.name is not a string';
+  if (!isFiniteNumber(service.revision)) return 'service.revision is not a number';
+  switch (subject) {
+    case Subjects.serviceDeregistered:
+      return REMOVAL_REASONS.has(document.reason) ? null : 'reason is not a removal reason';
+    case Subjects.serviceHealthChanged:
+      return HEALTH.has(document.previous_health) ? null : 'previous_health is not a health state';
+    case Subjects.serviceCriticalLoad:
+      return isFiniteNumber(document.load) && isFiniteNumber(document.threshold) ? null : 'load or threshold is not a number';
+    default:
+      return null;
+  }
+};
+
+/** One `ProbeResult` field by field, with the bounds registry-api has always applied. */
+function probeResultProblem(result: Fields): string | null {
+  for (const key in result) if (!PROBE_RESULT_FIELDS.has(key)) return `result.${key} is not an accepted field`;
+  if (typeof result.service_id !== 'string' || !UUID.test(result.service_id)) return 'result.service_id is not a UUID';
+  if (result.kind !== 'http' && result.kind !== 'tcp') return 'result.kind is not http or tcp';
+  if (typeof result.target !== 'string' || result.target.length < 1 || result.target.length > LIMITS.healthCheckUrl.max) {
+    return 'result.target is not a string of an accepted length';
+  }
+  if (typeof result.ok !== 'boolean') return 'result.ok is not a boolean';
+  if (!HEALTH.has(result.health)) return 'result.health is not a health state';
+  if (!OUTCOMES.has(result.outcome)) return 'result.outcome is not an outcome';
+  const status = result.status_code;
+  if (status !== null && !(Number.isInteger(status) && (status as number) >= 100 && (status as number) <= 599)) {
+    return 'result.status_code is not null or an HTTP status';
+  }
+  if (!isFiniteNumber(result.response_time_ms) || result.response_time_ms < 0) return 'result.response_time_ms is not a duration';
+  const load = result.load;
+  if (load !== null && !(isFiniteNumber(load) && load >= 0 && load <= 1)) return 'result.load is not null or 0-1';
+  if (result.error !== null && !(typeof result.error === 'string' && result.error.length <= 1000)) return 'result.error is not null or a string';
+  if (!isInstant(result.checked_at)) return 'result.checked_at is not an ISO 8601 instant';
+  if (typeof result.prober_id !== 'string' || result.prober_id.length < 1 || result.prober_id.length > 200) {
+    return 'result.prober_id is not a string of an accepted length';
+  }
+  return null;
+}
+
+/**
+ * `beacon.events.probe.result`: only `result` is checked. The envelope is not: registry-api
+ * has always applied a bare `{ "result": ... }` from any prober.
+ */
+export const checkProbeResultEvent: PayloadCheck = (document) => {
+  if (!isObject(document)) return 'not a JSON object';
+  if (!isObject(document.result)) return 'result is not an object';
+  return probeResultProblem(document.result);
+};
+
+/** `beacon.events.node.role_changed`. */
+export const checkNodeRoleChangedEvent: PayloadCheck = (document, subject) => {
+  if (!isObject(document)) return 'not a JSON object';
+  const problem = envelopeProblem(document, subject);
+  if (problem) return problem;
+  const node = document.node;
+  if (!isObject(node)) return 'node is not an object';
+  if (typeof node.node_id !== 'string') return 'node.node_id is not a string';
+  if (!ROLES.has(node.role)) return 'node.role is not server or agent';
+  if (node.server_host !== null && typeof node.server_host !== 'string') return 'node.server_host is not null or a string';
+  if (node.server_port !== null && !isFiniteNumber(node.server_port)) return 'node.server_port is not null or a number';
+  if (node.fencing_token !== null && !isFiniteNumber(node.fencing_token)) return 'node.fencing_token is not null or a number';
+  return null;
+};
+
+/** A replica's announcement on `beacon.members.<app>`; a peer's interval is bounded so a bad one cannot pin it for long. */
+export const checkMemberAnnouncement: PayloadCheck = (document) => {
+  if (!isObject(document)) return 'not a JSON object';
+  if (document.v !== WIRE_VERSION) return `v is not ${WIRE_VERSION}`;
+  if (typeof document.member_id !== 'string' || document.member_id === '') return 'member_id is not a string';
+  if (typeof document.leaving !== 'boolean') return 'leaving is not a boolean';
+  const interval = document.interval_ms;
+  if (!isFiniteNumber(interval) || interval <= 0 || interval > 60_000) return 'interval_ms is not 1-60000';
+  return null;
+};
+
+const CHECKS: Record<EventPayloadSubject, PayloadCheck> = {
+  [Subjects.serviceRegistered]: checkServiceEvent,
+  [Subjects.serviceUpdated]: checkServiceEvent,
+  [Subjects.serviceRenewed]: checkServiceEvent,
+  [Subjects.serviceDeregistered]: checkServiceEvent,
+  [Subjects.serviceExpired]: checkServiceEvent,
+  [Subjects.serviceHealthChanged]: checkServiceEvent,
+  [Subjects.serviceCriticalLoad]: checkServiceEvent,
+  [Subjects.probeResult]: checkProbeResultEvent,
+  [Subjects.nodeRoleChanged]: checkNodeRoleChangedEvent,
+};
+
+/**
+ * The check for what a subscription to `subject` receives (or what the stream holds on
+ * it); each message is checked against the subject it came on, so a family's events are
+ * each held to their own type. A document it passes is a `PayloadOn<typeof subject>`.
+ */
+export function payloadCheckFor(subject: SubscribeSubject): PayloadCheck {
+  if (subject === SERVICE_EVENTS_WILDCARD) return checkServiceEvent;
+  if (subject.startsWith(EVENT_SUBJECT_PREFIX)) return CHECKS[subject as EventPayloadSubject];
+  return checkMemberAnnouncement;
+}

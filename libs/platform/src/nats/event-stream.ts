@@ -1,0 +1,96 @@
+import { EVENTS_STREAM, STREAM_SUBJECTS, type StoredEvent } from '@beacon/contracts';
+import { DiscardPolicy, NatsError, RetentionPolicy, StorageType, nanos, type ConsumerMessages, type JetStreamManager, type JsMsg, type StreamConfig } from 'nats';
+import type { Logger } from 'pino';
+import type { NatsSettings } from './nats.service';
+
+/**
+ * What a process does about the `BEACON_EVENTS` stream when it connects.
+ *
+ * - `provision` — registry-api, the stream's one owner: creates it, or brings its subjects
+ *   and limits (`BEACON_EVENTS_*`) up to date. The catalog events it keeps are registry-api's,
+ *   so its configuration is the one that counts.
+ * - `create` — node-role-elector: creates it if it is absent, and otherwise leaves it as
+ *   it is. The elector may run on a host (or a site) with no registry-api, and its role
+ *   events must still be stored; it never overrides the owner's limits.
+ * - `none` — everyone else. realtime-gateway reads the stream and waits for it to exist
+ *   (compose and Kubernetes start apps in any order); the others do not use it.
+ */
+export type EventStreamDuty = 'provision' | 'create' | 'none';
+
+const STREAM_NOT_FOUND = 10059;
+
+export function isStreamNotFound(error: unknown): boolean {
+  return error instanceof NatsError && error.api_error?.err_code === STREAM_NOT_FOUND;
+}
+
+function streamConfig(settings: NatsSettings): Partial<StreamConfig> & { name: string } {
+  return {
+    name: EVENTS_STREAM,
+    subjects: [...STREAM_SUBJECTS],
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    discard: DiscardPolicy.Old,
+    max_age: nanos(settings.BEACON_EVENTS_MAX_AGE * 1000),
+    max_bytes: settings.BEACON_EVENTS_MAX_BYTES,
+    num_replicas: settings.BEACON_EVENTS_REPLICAS,
+  };
+}
+
+/** Does what `duty` says about the stream (see `EventStreamDuty`). */
+export async function prepareEventStream(jsm: JetStreamManager, settings: NatsSettings, duty: EventStreamDuty, logger: Logger): Promise<void> {
+  if (duty === 'none') return;
+  const config = streamConfig(settings);
+  try {
+    await jsm.streams.info(EVENTS_STREAM);
+    if (duty === 'provision') await jsm.streams.update(EVENTS_STREAM, config);
+    return;
+  } catch (error) {
+    if (!isStreamNotFound(error)) throw error;
+  }
+  try {
+    await jsm.streams.add(config);
+    logger.info({ stream: EVENTS_STREAM }, 'created JetStream stream');
+  } catch (error) {
+    // Another process created it between the two requests: the owner's update wins.
+    if (!(error instanceof NatsError && error.api_error?.err_code === 10058)) throw error;
+    if (duty === 'provision') await jsm.streams.update(EVENTS_STREAM, config);
+  }
+}
+
+/**
+ * Stored events in stream order, each checked like a subscribed event (a message that
+ * does not pass is counted and skipped by `accept`). `lastSeq` is the position of the
+ * last message read, skipped ones included.
+ */
+export class EventStreamReader implements AsyncIterable<StoredEvent> {
+  private position: number;
+
+  constructor(
+    private readonly messages: ConsumerMessages,
+    private readonly accept: (message: JsMsg) => StoredEvent | null,
+    fromSeq: number,
+  ) {
+    this.position = fromSeq - 1;
+  }
+
+  get lastSeq(): number {
+    return this.position;
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<StoredEvent> {
+    for await (const message of this.messages) {
+      this.position = message.seq;
+      const stored = this.accept(message);
+      if (stored) yield stored;
+    }
+  }
+
+  /** Stops delivery after what is already buffered. */
+  stop(): void {
+    this.messages.stop();
+  }
+
+  async close(): Promise<void> {
+    await this.messages.close();
+  }
+}
