@@ -231,22 +231,31 @@ describe('realtime-gateway over WebSocket', () => {
   }, 40_000);
 
   it('cuts off a client that stops reading (1013) while another keeps receiving', async () => {
+    // A gateway of its own, with pings far apart: a reader that stops reading also stops
+    // answering pings, and with the shared gateway's 1 s interval a slow machine could drop
+    // it as silent (no 1013) before its backlog passes the limit.
+    const patient = await startApp('realtime-gateway', {
+      env: { NATS_URL: nats.url, WS_MAX_BUFFERED_BYTES: '65536', WS_PING_INTERVAL: '3600' },
+      portVariable: 'HTTP_PORT',
+      readyPath: '/ready',
+    });
     const kind = unique('slow');
-    const healthy = await WsClient.connect(`${ws}?type=${kind}`);
-    const socket = tcpConnect(gateway.port, '127.0.0.1');
+    const healthy = await WsClient.connect(`ws://127.0.0.1:${patient.port}/api/v1/ws?type=${kind}`);
+    const socket = tcpConnect(patient.port, '127.0.0.1');
     await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
     socket.write(
       `GET /api/v1/ws?type=${kind} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
         'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
     );
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    socket.pause(); // never reads again, until the end
+    // The upgrade's answer, then nothing more is read until the end.
+    await new Promise<void>((resolve) => socket.once('data', () => resolve()));
+    socket.pause();
 
     const big = Object.fromEntries(Array.from({ length: 48 }, (_, index) => [`k${index}`, 'x'.repeat(1000)]));
     // ~48 KB per event; the kernel's loopback buffers absorb a few MB before the gateway's
     // own backlog grows, so keep registering (in batches) until the gateway drops the reader.
     const droppedTotal = async (): Promise<number> => {
-      const text = await (await fetch(`${gateway.url}/metrics`)).text();
+      const text = await (await fetch(`${patient.url}/metrics`)).text();
       const match = /beacon_gateway_slow_clients_dropped_total\{transport="ws"[^}]*\} (\d+)/.exec(text);
       return match ? Number(match[1]) : 0;
     };
@@ -271,6 +280,7 @@ describe('realtime-gateway over WebSocket', () => {
     expect(closeAt).toBeGreaterThan(0);
     expect(all.readUInt16BE(closeAt + 2)).toBe(1013);
     healthy.close();
+    await patient.stop();
   }, 60_000);
 
   it('drops a peer that stops answering pings', async () => {
