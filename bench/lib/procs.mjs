@@ -1,7 +1,7 @@
 /** Child processes, ports and CPU accounting for the benchmark. Everything started here is killed on exit. */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { sleep, waitUntil as waitFor } from '../../scripts/lib/tools.mjs';
+import { waitUntil as waitFor } from '../../scripts/lib/tools.mjs';
 
 export { freePort, sleep } from '../../scripts/lib/tools.mjs';
 
@@ -62,7 +62,7 @@ export async function waitUntil(what, check, { timeoutMs = 20_000, proc } = {}) 
   try {
     await waitFor(what, check, { timeoutMs, stop: () => (proc?.exited ? `${proc.name} exited (${proc.exitCode})` : null) });
   } catch (error) {
-    throw new Error(proc ? `${error.message}\n--- ${proc.name} output ---\n${proc.output.slice(-4000)}` : error.message);
+    throw new Error(proc ? `${error.message}\n--- ${proc.name} output ---\n${proc.output.slice(-4000)}` : error.message, { cause: error });
   }
 }
 

@@ -24,57 +24,19 @@
  *      BENCH_WS_WARMUP=5  BENCH_WS_SETTLE=2  BENCH_WS_HIGH_RATE=100 (0: skip)  BENCH_WS_HIGH_WARMUP=2
  *      BENCH_WS_HIGH_DURATION=6  BENCH_WS_DRAIN=10  BENCH_WS_PROFILE_RATE=20 (the profiled windows' rate)
  */
-import { mkdirSync, readdirSync, renameSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join, relative } from 'node:path';
-import { cpuByProcess, sleep, stopProcess, waitUntil } from '../lib/procs.mjs';
-import {
-  envNumber,
-  missingStack,
-  fmtMs,
-  log,
-  makeTmp,
-  metricSum,
-  REPO,
-  RESULTS,
-  parsePrometheus,
-  removeTmp,
-  scrapeMetrics,
-  startHelper,
-  startNats,
-  startRegistryApi,
-  startWorker,
-  stopAll,
-  textTable,
-} from '../lib/stack.mjs';
-import { formatSummary, summarizeProfile } from '../summarize-profile.mjs';
+import { join } from 'node:path';
+import { stopProcess, waitUntil } from '../lib/procs.mjs';
+import { log, makeTmp, missingStack, REPO, RESULTS, removeTmp, startHelper, startNats, startRegistryApi, startWorker, stopAll } from '../lib/stack.mjs';
+import { aggregate, buildRows, collectProfile, finish } from './ws/report.mjs';
+import { settings, TARGETS } from './ws/settings.mjs';
+import { connectClients, connectGateway, disconnectClients, pidsOf, runWindow } from './ws/window.mjs';
+
+export { settings, TARGETS } from './ws/settings.mjs';
 
 export const name = 'ws';
 export const title = 'WebSocket fan-out: realtime-gateway vs a bare ws broadcast server, 1,000 clients';
-
-export const settings = {
-  clients: envNumber('BENCH_WS_CLIENTS', 1000),
-  client_processes: envNumber('BENCH_WS_CLIENT_PROCS', 2),
-  rate: envNumber('BENCH_WS_RATE', 20),
-  /** Windows per server at `rate`, alternating bare / Beacon (ABBAAB...). */
-  rounds: envNumber('BENCH_WS_ROUNDS', 3),
-  /** Before a server's first window (JIT, connections settling) ... */
-  warmup_s: envNumber('BENCH_WS_WARMUP', 5),
-  /** ... and before its later ones. */
-  settle_s: envNumber('BENCH_WS_SETTLE', 2),
-  duration_s: envNumber('BENCH_WS_DURATION', 8),
-  high_rate: envNumber('BENCH_WS_HIGH_RATE', 100),
-  high_warmup_s: envNumber('BENCH_WS_HIGH_WARMUP', 2),
-  high_duration_s: envNumber('BENCH_WS_HIGH_DURATION', 6),
-  /** The rate of the profiled windows (--profile, or a missed target): `rate` or `high_rate`. */
-  profile_rate: envNumber('BENCH_WS_PROFILE_RATE', envNumber('BENCH_WS_RATE', 20)),
-  /** After the last trigger, how long to wait at most for every client to have every message. */
-  drain_s: envNumber('BENCH_WS_DRAIN', 10),
-  connect_concurrency: 50,
-  trigger_subject: 'bench.ws.trigger',
-};
-
-export const TARGETS = { delivered_vs_bare: 0.5, p99_vs_bare: 1.5 };
 
 const wsRequire = () => createRequire(join(REPO, 'apps', 'realtime-gateway', 'package.json'));
 
@@ -88,828 +50,152 @@ export function missing() {
   return out;
 }
 
-const round = (v, d = 0) => (v === null || v === undefined ? null : Math.round(v * 10 ** d) / 10 ** d);
-
 export async function run({ stamp, profileMode = 'on-miss' }) {
   const tmp = makeTmp('beacon-bench-ws-');
   const report = { settings, targets: TARGETS, checks: {}, windows: [], phases: {} };
-  const running = [];
-  const clientProcs = [];
-  let gateway;
-  let bare;
+  const stack = { running: [], clientProcs: [], gateway: null, bare: null, gatewaySpawnedAt: 0, bareSpawnedAt: 0 };
   try {
-    const nats = await startNats(tmp);
-    running.push(nats);
-    const api = await startRegistryApi(nats.url, join(tmp, 'ws.db'), tmp);
-    running.push(api);
-    let gatewaySpawnedAt = Date.now();
-    gateway = await startWorker('realtime-gateway', nats.url, tmp, { name: 'realtime-gateway' });
-    const loader = await startHelper('ws-loader', 'ws-loader.mjs');
-    running.push(loader);
-    for (let i = 0; i < settings.client_processes; i++) {
-      const proc = await startHelper(`ws-clients-${i + 1}`, 'ws-clients.mjs');
-      clientProcs.push(proc);
-      running.push(proc);
-    }
-
-    // One real registration: its response is the service every bare trigger carries (same
-    // fields and size as what the gateway sends); the loader posts the same body.
-    const body = { type: 'http', host: '10.20.30.40', port: 8080, tags: ['bench-ws', 'zone-1'], metadata: { rack: 'r3', version: '1.4.2' }, ttl: 600 };
-    const templateResponse = await fetch(`${api.url}/api/v1/services/register`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ ...body, name: `ws-${stamp}-template` }),
-    });
-    if (templateResponse.status !== 201) throw new Error(`registry-api refused the template registration: ${templateResponse.status} ${await templateResponse.text()}`);
-    const service = await templateResponse.json();
-
-    let bareSpawnedAt = Date.now();
-    bare = await startHelper('bare-ws-server', 'bare-ws-server.mjs', [nats.url, settings.trigger_subject]);
-    const ctx = {
-      stamp,
-      nats,
-      api,
-      loader,
-      clientProcs,
-      body,
-      service,
-      bareHttpUrl: `http://127.0.0.1:${bare.ready.port}`,
-      serverStartedAt: (target) => (target === 'beacon' ? gatewaySpawnedAt : bareSpawnedAt),
-      pids: () => pidsOf({ nats, api, gateway, bare, loader, clientProcs }),
-    };
-
+    const ctx = await startServers(stack, tmp, stamp);
     log(
       `ws: ${settings.clients} clients (${settings.client_processes} processes) on each server; ${settings.rate}/s in ${settings.rounds * 2} alternating windows ` +
         `(${settings.duration_s} s measured each, after ${settings.warmup_s} s warm-up the first time, ${settings.settle_s} s after), ` +
         `${settings.high_rate ? `then ${settings.high_rate}/s once each (${settings.high_warmup_s} + ${settings.high_duration_s} s, info)` : ''}`,
     );
-
     // Both sets of 1,000 clients stay connected; one server at a time gets events.
-    report.checks.bare_connect = await connectClients(clientProcs, 'bare', `ws://127.0.0.1:${bare.ready.port}/api/v1/ws`);
-    await waitUntil('the bare server to hold every client', async () => (await bare.ask({ cmd: 'stats' }, 'stats')).clients === report.checks.bare_connect.open, { timeoutMs: 10_000 });
-    report.checks.beacon_connect = await connectGateway(clientProcs, `ws://127.0.0.1:${gateway.port}/api/v1/ws`, gateway);
+    report.checks.bare_connect = await connectClients(stack.clientProcs, 'bare', `ws://127.0.0.1:${stack.bare.ready.port}/api/v1/ws`);
+    await waitUntil('the bare server to hold every client', async () => (await stack.bare.ask({ cmd: 'stats' }, 'stats')).clients === report.checks.bare_connect.open, { timeoutMs: 10_000 });
+    report.checks.beacon_connect = await connectGateway(stack.clientProcs, `ws://127.0.0.1:${stack.gateway.port}/api/v1/ws`, stack.gateway);
 
-    // ABBAAB: bare, Beacon, Beacon, bare, bare, Beacon: short alternating windows, so the
-    // bursts of other work on this shared machine fall on both servers alike.
-    const seen = new Set();
-    for (let round = 0; round < settings.rounds; round++) {
-      for (const target of round % 2 === 0 ? ['bare', 'beacon'] : ['beacon', 'bare']) {
-        const warmup = seen.has(target) ? settings.settle_s : settings.warmup_s;
-        seen.add(target);
-        report.windows.push(
-          await runWindow(`${target}-${round + 1}`, { ...ctx, target, gateway, rate: settings.rate, warmup_s: warmup, duration_s: settings.duration_s }),
-        );
-      }
-    }
-    if (settings.high_rate) {
-      for (const target of ['bare', 'beacon']) {
-        report.windows.push(
-          await runWindow(`${target}-high`, { ...ctx, target, gateway, rate: settings.high_rate, warmup_s: settings.high_warmup_s, duration_s: settings.high_duration_s, high: true }),
-        );
-      }
-    }
-    report.phases = {
-      bare: aggregate(report.windows.filter((w) => w.target === 'bare' && !w.high)),
-      beacon: aggregate(report.windows.filter((w) => w.target === 'beacon' && !w.high)),
-      ...(settings.high_rate
-        ? {
-            bare_high: aggregate(report.windows.filter((w) => w.target === 'bare' && w.high)),
-            beacon_high: aggregate(report.windows.filter((w) => w.target === 'beacon' && w.high)),
-          }
-        : {}),
-    };
-    await disconnectClients(clientProcs);
-    await stopProcess(bare.proc);
-    bare = null;
+    report.windows = await runAlternatingWindows(ctx, stack);
+    report.phases = phasesOf(report.windows);
+    await disconnectClients(stack.clientProcs);
+    await stopProcess(stack.bare.proc);
+    stack.bare = null;
 
     const rows = buildRows(report);
     const missed = rows.some((row) => !row.info && !row.pass);
-    if (profileMode === 'always' || (profileMode === 'on-miss' && missed)) {
-      const rate = settings.profile_rate;
-      const high = rate !== settings.rate;
-      const load = { rate, high, warmup_s: high ? settings.high_warmup_s : settings.warmup_s, duration_s: high ? settings.high_duration_s : settings.duration_s * settings.rounds };
-      log(`ws: ${missed ? 'a target was missed: ' : ''}profiling realtime-gateway, then the bare ws server (node --cpu-prof), at ${rate}/s for ${load.warmup_s} + ${load.duration_s} s each ...`);
-      const dir = join(RESULTS, 'profiles', stamp);
-      mkdirSync(dir, { recursive: true });
-      report.profiles = {};
-
-      await stopProcess(gateway.proc);
-      let raw = join(tmp, 'prof-gateway');
-      mkdirSync(raw, { recursive: true });
-      let spawnedAt = Date.now();
-      gatewaySpawnedAt = spawnedAt;
-      gateway = await startWorker('realtime-gateway', nats.url, tmp, { name: 'realtime-gateway-prof', cpuProfDir: raw });
-      await connectGateway(clientProcs, `ws://127.0.0.1:${gateway.port}/api/v1/ws`, gateway);
-      let window = await runWindow('beacon-prof', { ...ctx, ...load, target: 'beacon', gateway });
-      await disconnectClients(clientProcs);
-      await stopProcess(gateway.proc);
-      report.profiles['realtime-gateway'] = collectProfile(raw, dir, 'realtime-gateway', window, spawnedAt);
-
-      raw = join(tmp, 'prof-bare');
-      mkdirSync(raw, { recursive: true });
-      spawnedAt = Date.now();
-      bareSpawnedAt = spawnedAt;
-      bare = await startHelper('bare-ws-server-prof', 'bare-ws-server.mjs', [nats.url, settings.trigger_subject], { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${raw}`] });
-      await connectClients(clientProcs, 'bare', `ws://127.0.0.1:${bare.ready.port}/api/v1/ws`);
-      window = await runWindow('bare-prof', { ...ctx, ...load, target: 'bare', bareHttpUrl: `http://127.0.0.1:${bare.ready.port}` });
-      await disconnectClients(clientProcs);
-      await stopProcess(bare.proc);
-      bare = null;
-      report.profiles['bare-ws'] = collectProfile(raw, dir, 'bare-ws', window, spawnedAt);
-    }
+    if (profileMode === 'always' || (profileMode === 'on-miss' && missed)) report.profiles = await profileServers(ctx, stack, tmp, stamp, missed);
     for (const w of report.windows) delete w.hist;
     return finish(report, rows);
   } finally {
-    await Promise.all(clientProcs.map((p) => disconnectClients([p]).catch(() => undefined)));
-    await stopAll([bare, gateway, ...[...running].reverse()]);
+    await Promise.all(stack.clientProcs.map((p) => disconnectClients([p]).catch(() => undefined)));
+    await stopAll([stack.bare, stack.gateway, ...[...stack.running].reverse()]);
     removeTmp(tmp);
   }
 }
 
 /**
- * Moves the profile a process wrote on exit to bench/results/profiles/<stamp>/<name>.cpuprofile
- * and summarizes its measured window only: not start-up, the 1,000 connections and the
- * warm-up, nor the drain, disconnections and shutdown after it (the profile starts just
- * after the spawn).
+ * nats-server, registry-api, realtime-gateway, the loader, the client processes and the
+ * bare server; one real registration whose response every bare trigger carries (same
+ * fields and size as what the gateway sends; the loader posts the same body).
  */
-function collectProfile(raw, dir, name, window, spawnedAt) {
-  const files = readdirSync(raw).filter((f) => f.endsWith('.cpuprofile'));
-  if (files.length === 0) throw new Error(`no .cpuprofile written for ${name}`);
-  const target = join(dir, `${name}.cpuprofile`);
-  renameSync(join(raw, files[0]), target);
-  const summary = summarizeProfile(target, { top: 25, skipMs: window.window_started_at - spawnedAt, untilMs: window.window_ended_at - spawnedAt });
-  delete window.hist;
-  log(`ws: profiled ${name}: ${window.delivered_per_s}/s delivered, delay p99 ${fmtMs(window.delay.p99_ms)} under the profiler -> ${relative(REPO, target)}`);
-  return { file: relative(REPO, target), window, summary };
-}
-
-function pidsOf({ nats, api, gateway, bare, loader, clientProcs }) {
-  return {
-    'realtime-gateway': gateway?.proc.exited ? null : gateway?.proc.child.pid,
-    'bare-ws': bare && !bare.proc.exited ? bare.proc.child.pid : null,
-    'registry-api': api.proc.child.pid,
-    'nats-server': nats.proc.child.pid,
-    loader: loader.proc.child.pid,
-    clients: clientProcs.map((p) => p.proc.child.pid),
-  };
-}
-
-/** Splits `settings.clients` over the client processes and connects them as set `set`; totals. */
-async function connectClients(procs, set, url) {
-  const per = procs.map((_, i) => Math.floor(settings.clients / procs.length) + (i < settings.clients % procs.length ? 1 : 0));
-  const started = Date.now();
-  const results = await Promise.all(procs.map((p, i) => p.ask({ cmd: 'connect', set, url, count: per[i], concurrency: settings.connect_concurrency }, 'connected', 120_000)));
-  const out = {
-    url,
-    open: results.reduce((sum, r) => sum + r.open, 0),
-    failed: results.reduce((sum, r) => sum + r.failed, 0),
-    first_error: results.find((r) => r.first_error)?.first_error ?? null,
-    seconds: round((Date.now() - started) / 1000, 1),
-  };
-  log(`ws: ${out.open}/${settings.clients} clients connected to ${url} (${set}) in ${out.seconds} s${out.failed ? ` (${out.failed} failed: ${out.first_error})` : ''}`);
-  if (out.open === 0) throw new Error(`no client could connect to ${url}: ${out.first_error}`);
-  return out;
-}
-
-async function connectGateway(procs, url, gateway) {
-  const out = await connectClients(procs, 'beacon', url);
-  await waitUntil(
-    `realtime-gateway to count ${out.open} WebSocket clients`,
-    async () => metricSum(await scrapeMetrics(gateway.url), 'beacon_gateway_clients', { transport: 'ws' }) === out.open,
-    { timeoutMs: 10_000, proc: gateway.proc },
-  );
-  return out;
-}
-
-async function disconnectClients(procs, set) {
-  await Promise.all(procs.filter((p) => !p.proc.exited && p.proc.child.connected).map((p) => p.ask({ cmd: 'disconnect', set }, 'disconnected', 15_000)));
-}
-
-async function clientCounts(procs) {
-  const counts = await Promise.all(procs.map((p) => p.ask({ cmd: 'count' }, 'count')));
-  return { received: counts.reduce((sum, c) => sum + c.received, 0), at: performance.now() };
-}
-
-/**
- * Gateway metrics that matter here (cumulative); null (and a warning) if /metrics does not
- * answer within 15 s twice: they are a cross-check, not what the section measures.
- */
-async function gatewayMetrics(gateway, label) {
-  let m = null;
-  for (let attempt = 1; attempt <= 2 && m === null; attempt++) {
-    const started = performance.now();
-    try {
-      const response = await fetch(`${gateway.url}/metrics`, { signal: AbortSignal.timeout(15_000) });
-      m = parsePrometheus(await response.text());
-      const ms = performance.now() - started;
-      if (ms > 1000) log(`ws ${label}: NOTE realtime-gateway's /metrics took ${Math.round(ms)} ms`);
-    } catch (error) {
-      log(`ws ${label}: WARNING realtime-gateway's /metrics did not answer (${error.message}) after ${Math.round(performance.now() - started)} ms (attempt ${attempt})`);
-    }
+async function startServers(stack, tmp, stamp) {
+  const nats = await startNats(tmp);
+  stack.running.push(nats);
+  const api = await startRegistryApi(nats.url, join(tmp, 'ws.db'), tmp);
+  stack.running.push(api);
+  stack.gatewaySpawnedAt = Date.now();
+  stack.gateway = await startWorker('realtime-gateway', nats.url, tmp, { name: 'realtime-gateway' });
+  const loader = await startHelper('ws-loader', 'ws-loader.mjs');
+  stack.running.push(loader);
+  for (let i = 0; i < settings.client_processes; i++) {
+    const proc = await startHelper(`ws-clients-${i + 1}`, 'ws-clients.mjs');
+    stack.clientProcs.push(proc);
+    stack.running.push(proc);
   }
-  if (m === null) return null;
-  const buckets = m.filter((s) => s.name === 'beacon_gateway_fanout_latency_seconds_bucket').map((s) => [s.labels.le, s.value]);
-  return {
-    fanout_count: metricSum(m, 'beacon_gateway_fanout_latency_seconds_count'),
-    fanout_sum_s: metricSum(m, 'beacon_gateway_fanout_latency_seconds_sum'),
-    buckets: Object.fromEntries(buckets),
-    sent: metricSum(m, 'beacon_gateway_messages_sent_total', { transport: 'ws' }),
-    dropped: metricSum(m, 'beacon_gateway_slow_clients_dropped_total', { transport: 'ws' }),
-    clients: metricSum(m, 'beacon_gateway_clients', { transport: 'ws' }),
-  };
-}
 
-/** The gateway's own view of a whole window (warm-up, measured part, drain): messages sent, publish -> send, drops. */
-function gatewayDelta(m0, m1) {
-  const le = (bound) => (m1.buckets[bound] ?? 0) - (m0.buckets[bound] ?? 0);
+  const body = { type: 'http', host: '10.20.30.40', port: 8080, tags: ['bench-ws', 'zone-1'], metadata: { rack: 'r3', version: '1.4.2' }, ttl: 600 };
+  const templateResponse = await fetch(`${api.url}/api/v1/services/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ ...body, name: `ws-${stamp}-template` }),
+  });
+  if (templateResponse.status !== 201) throw new Error(`registry-api refused the template registration: ${templateResponse.status} ${await templateResponse.text()}`);
+  const service = await templateResponse.json();
+
+  stack.bareSpawnedAt = Date.now();
+  stack.bare = await startHelper('bare-ws-server', 'bare-ws-server.mjs', [nats.url, settings.trigger_subject]);
   return {
-    sent: m1.sent - m0.sent,
-    dropped: m1.dropped - m0.dropped,
-    clients_at_end: m1.clients,
-    fanout_count: m1.fanout_count - m0.fanout_count,
-    fanout_sum_ms: round((m1.fanout_sum_s - m0.fanout_sum_s) * 1000),
-    le_10ms: le('0.01'),
-    le_25ms: le('0.025'),
-    le_50ms: le('0.05'),
-    le_100ms: le('0.1'),
+    stamp,
+    nats,
+    api,
+    loader,
+    clientProcs: stack.clientProcs,
+    body,
+    service,
+    bareHttpUrl: `http://127.0.0.1:${stack.bare.ready.port}`,
+    serverStartedAt: (target) => (target === 'beacon' ? stack.gatewaySpawnedAt : stack.bareSpawnedAt),
+    pids: () => pidsOf({ nats, api, gateway: stack.gateway, bare: stack.bare, loader, clientProcs: stack.clientProcs }),
   };
 }
 
 /**
- * One window on one server: the loader fires rate × (warm-up + duration) triggers; the
- * last `duration_s` seconds are measured (delivered/s; delay of the messages triggered in
- * them); then, once every client has every message (or the drain time ran out), each
- * client's counts are collected.
+ * ABBAAB: bare, Beacon, Beacon, bare, bare, Beacon: short alternating windows, so the
+ * bursts of other work on this shared machine fall on both servers alike; then each
+ * server once at the high rate (info).
  */
-async function runWindow(label, ctx) {
-  const { stamp, loader, clientProcs, target, gateway, rate, warmup_s: warmupS, duration_s: durationS } = ctx;
-  const count = Math.round(rate * (warmupS + durationS));
-  const measureFrom = Math.round(rate * warmupS);
-  const prefix = `ws-${stamp}-${label}-`;
-  await Promise.all(clientProcs.map((p) => p.ask({ cmd: 'phase', set: target, prefix, expected: count, measure_from: measureFrom }, 'phase')));
-  // Scraped before the loader starts (the gateway is idle, it answers at once): the gateway's
-  // counts below cover the whole window (warm-up, measured part and drain). A scrape during
-  // a saturated window can wait for seconds (see the /health column).
-  const m0 = target === 'beacon' ? await gatewayMetrics(gateway, label) : null;
-  const gatewayClients = m0?.clients ?? null;
-
-  const run =
-    target === 'beacon'
-      ? { cmd: 'run', mode: 'rest', url: ctx.api.url, rate, count, prefix, body: ctx.body }
-      : { cmd: 'run', mode: 'nats', nats_url: ctx.nats.url, subject: settings.trigger_subject, rate, count, prefix, service: ctx.service };
-  const loaderDone = loader.ask(run, 'done', (warmupS + durationS + 60) * 1000);
-  const startedAt = performance.now();
-  await sleep(warmupS * 1000);
-  const c0 = await clientCounts(clientProcs);
-  const cpu = cpuByProcess(ctx.pids());
-  const windowStartedAt = Date.now();
-  const health = pollHealth(target === 'beacon' ? `${gateway.url}/health` : `${ctx.bareHttpUrl}/health`);
-  await sleep(Math.max(0, startedAt + (warmupS + durationS) * 1000 - performance.now()));
-  const c1 = await clientCounts(clientProcs);
-  const cpuEnd = cpu.end();
-  const windowEndedAt = Date.now();
-  const load = await loaderDone;
-  if (load.error) throw new Error(`ws loader failed: ${load.error}`);
-  for (const proc of [ctx.nats.proc, ctx.api.proc, target === 'beacon' ? gateway.proc : null]) {
-    if (proc?.exited) throw new Error(`${proc.name} exited (${proc.exitCode}) during window ${label}:\n${proc.output.slice(-3000)}`);
-  }
-  if (load.failures > 0) log(`ws ${label}: WARNING ${load.failures} triggers failed (first: ${load.first_error})`);
-
-  // Drain: until every open client has every message, no progress for 3 s, or drain_s.
-  const before = await Promise.all(clientProcs.map((p) => p.ask({ cmd: 'report' }, 'report', 30_000)));
-  const expectedTotal = before.reduce((sum, r) => sum + r.open, 0) * load.sent;
-  const drainStarted = Date.now();
-  let last = -1;
-  let lastProgress = Date.now();
-  for (;;) {
-    const { received } = await clientCounts(clientProcs);
-    if (received >= expectedTotal) break;
-    if (received !== last) {
-      last = received;
-      lastProgress = Date.now();
-    }
-    if (Date.now() - lastProgress > 3000 || Date.now() - drainStarted > settings.drain_s * 1000) break;
-    await sleep(200);
-  }
-  await sleep(300); // late duplicates, if any
-  const drainMs = Date.now() - drainStarted;
-  const healthStats = health.stop();
-  const reports = await Promise.all(clientProcs.map((p) => p.ask({ cmd: 'report' }, 'report', 30_000)));
-  const m1 = target === 'beacon' ? await gatewayMetrics(gateway, label) : null;
-
-  const merged = mergeReports(reports);
-  const seconds = (c1.at - c0.at) / 1000;
-  const window = {
-    label,
-    target,
-    rate,
-    high: Boolean(ctx.high),
-    warmup_s: warmupS,
-    triggers: load.sent,
-    measured_triggers: load.sent - measureFrom,
-    clients: merged.clients,
-    clients_open_at_end: merged.open,
-    gateway_clients_at_start: gatewayClients,
-    offered_per_s: rate * merged.clients,
-    delivered: c1.received - c0.received,
-    delivered_per_s: round((c1.received - c0.received) / seconds),
-    window_s: round(seconds, 2),
-    window_started_at: windowStartedAt,
-    window_ended_at: windowEndedAt,
-    delay: delayStats(merged.hist),
-    hist: merged.hist,
-    // The measured events whose slowest client got them latest: index, publish time
-    // (s since the server under test started: the gateway pings its clients and resyncs its
-    // catalog view every 30 s by default),
-    // slowest delivery.
-    slowest_events: merged.worst
-      .map((ms, index) => ({ index, ms, at_s: round((merged.published[index] - ctx.serverStartedAt(target)) / 1000, 2) }))
-      .filter((e) => e.index >= measureFrom)
-      .sort((x, y) => y.ms - x.ms)
-      .slice(0, 5),
-    completeness: merged.completeness,
-    mean_bytes: merged.mean_bytes,
-    sample: merged.sample,
-    drain_ms: drainMs,
-    health: healthStats,
-    loader: load,
-    cpu: cpuEnd,
-    gateway: m0 && m1 ? gatewayDelta(m0, m1) : null,
-  };
-  const d = window.delay;
-  const k = window.completeness;
-  log(
-    `ws ${label.padEnd(11)} ${String(rate).padStart(3)}/s: delivered ${String(window.delivered_per_s).padStart(6)}/s (offered ${window.offered_per_s}/s); ` +
-      `delay p50 ${fmtMs(d.p50_ms)} p99 ${fmtMs(d.p99_ms)} max ${fmtMs(d.max_ms)}; ${k.clients_complete}/${window.clients} clients complete, ` +
-      `missing ${k.missing}, dup ${k.duplicates}${k.closed_during ? `, ${k.closed_during} closed ${JSON.stringify(k.close_codes)}` : ''}; ${cpuText(cpuEnd)}`,
-  );
-  return window;
-}
-
-/**
- * Times GET /health on the server under test, one request at a time every 250 ms, from
- * the window's start to the end of its drain: how long the server's event loop makes an
- * HTTP request wait while it fans out. `stop()` resolves with the count, p50, max and
- * how many took over 1 s (a request still pending is counted with its age).
- */
-function pollHealth(url) {
-  const times = [];
-  let stopped = false;
-  let pendingSince = null;
-  const loop = (async () => {
-    while (!stopped) {
-      const started = performance.now();
-      pendingSince = started;
-      try {
-        const response = await fetch(url, { signal: AbortSignal.timeout(60_000) });
-        await response.arrayBuffer();
-      } catch {
-        /* counted by its time */
-      }
-      pendingSince = null;
-      times.push(performance.now() - started);
-      const wait = started + 250 - performance.now();
-      if (!stopped && wait > 0) await sleep(wait);
-    }
-  })();
-  return {
-    stop() {
-      stopped = true;
-      const all = [...times];
-      if (pendingSince !== null) all.push(performance.now() - pendingSince); // still waiting: its age so far
-      all.sort((x, y) => x - y);
-      const pick = (p) => (all.length ? round(all[Math.min(all.length - 1, Math.ceil((p / 100) * all.length) - 1)], 1) : null);
-      return { requests: all.length, p50_ms: pick(50), max_ms: all.length ? round(all.at(-1), 1) : null, over_1s: all.filter((t) => t > 1000).length };
-    },
-  };
-}
-
-/** p50/p90/p99/p99.9/max/mean from a 1 ms histogram ([[ms, count], ...], sorted). */
-function delayStats(entries) {
-  const total = entries.reduce((sum, [, n]) => sum + n, 0);
-  const at = (p) => {
-    if (total === 0) return null;
-    const rank = Math.max(1, Math.ceil((p / 100) * total));
-    let seen = 0;
-    for (const [ms, n] of entries) {
-      seen += n;
-      if (seen >= rank) return ms;
-    }
-    return entries.at(-1)[0];
-  };
-  return {
-    samples: total,
-    p50_ms: at(50),
-    p90_ms: at(90),
-    p99_ms: at(99),
-    p999_ms: at(99.9),
-    max_ms: total ? entries.at(-1)[0] : null,
-    min_ms: total ? entries[0][0] : null,
-    mean_ms: total ? round(entries.reduce((s, [ms, n]) => s + ms * n, 0) / total, 1) : null,
-  };
-}
-
-function mergeHist(hists) {
-  const hist = new Map();
-  for (const h of hists) for (const [ms, n] of h) hist.set(ms, (hist.get(ms) ?? 0) + n);
-  return [...hist.entries()].sort((a, b) => a[0] - b[0]);
-}
-
-const COUNTS = ['missing', 'duplicates', 'clients_missing', 'clients_duplicated', 'out_of_order', 'foreign', 'stray', 'beyond', 'checked_shape', 'bad_shape', 'closed_during'];
-
-function mergeReports(reports) {
-  const sum = (key) => reports.reduce((s, r) => s + (r[key] ?? 0), 0);
-  const codes = {};
-  for (const r of reports) for (const [code, n] of Object.entries(r.close_codes)) codes[code] = (codes[code] ?? 0) + n;
-  const received = sum('received');
-  const worst = reports[0].worst.map((_, i) => Math.max(...reports.map((r) => r.worst[i])));
-  const published = reports[0].published.map((_, i) => Math.max(...reports.map((r) => r.published[i])));
-  return {
-    clients: sum('clients'),
-    open: sum('open'),
-    hist: mergeHist(reports.map((r) => r.hist)),
-    worst,
-    published,
-    completeness: {
-      expected_per_client: reports[0]?.expected_per_client ?? 0,
-      received,
-      clients_complete: sum('clients_complete'),
-      ...Object.fromEntries(COUNTS.map((key) => [key, sum(key)])),
-      bad_shape_example: reports.find((r) => r.bad_shape_example)?.bad_shape_example ?? null,
-      close_codes: codes,
-    },
-    mean_bytes: received ? Math.round(reports.reduce((s, r) => s + (r.mean_bytes ?? 0) * r.received, 0) / received) : null,
-    sample: reports.find((r) => r.sample)?.sample ?? null,
-  };
-}
-
-/** One server at one rate, over its windows: merged delay histogram, summed counts, CPU weighted by window length. */
-function aggregate(windows) {
-  const seconds = windows.reduce((s, w) => s + w.window_s, 0);
-  const weighted = (get) => round(windows.reduce((s, w) => s + get(w) * w.window_s, 0) / seconds, 2);
-  const labels = Object.keys(windows[0].cpu.cores);
-  const k = Object.fromEntries(COUNTS.map((key) => [key, windows.reduce((s, w) => s + w.completeness[key], 0)]));
-  const codes = {};
-  for (const w of windows) for (const [code, n] of Object.entries(w.completeness.close_codes)) codes[code] = Math.max(codes[code] ?? 0, n);
-  const gateways = windows.map((w) => w.gateway).filter(Boolean);
-  const g = gateways.length
-    ? Object.fromEntries(Object.keys(gateways[0]).filter((key) => key !== 'clients_at_end').map((key) => [key, gateways.reduce((s, x) => s + x[key], 0)]))
-    : null;
-  if (g) g.fanout_mean_ms = g.fanout_count > 0 ? round(g.fanout_sum_ms / g.fanout_count, 1) : null;
-  const maxOf = (get) => Math.max(...windows.map(get).filter((v) => v !== null && v !== undefined));
-  return {
-    target: windows[0].target,
-    rate: windows[0].rate,
-    windows: windows.map((w) => w.label),
-    clients: Math.min(...windows.map((w) => w.clients)),
-    offered_per_s: windows[0].offered_per_s,
-    delivered_per_s: round(windows.reduce((s, w) => s + w.delivered, 0) / seconds),
-    measured_s: round(seconds, 1),
-    triggers: windows.reduce((s, w) => s + w.triggers, 0),
-    delay: delayStats(mergeHist(windows.map((w) => w.hist))),
-    completeness: {
-      ...k,
-      received: windows.reduce((s, w) => s + w.completeness.received, 0),
-      clients_complete_min: Math.min(...windows.map((w) => w.completeness.clients_complete)),
-      all_complete: windows.every((w) => w.completeness.clients_complete === w.clients && w.clients === settings.clients),
-      close_codes: codes,
-      bad_shape_example: windows.find((w) => w.completeness.bad_shape_example)?.completeness.bad_shape_example ?? null,
-    },
-    mean_bytes: windows[0].mean_bytes,
-    loader: {
-      failures: windows.reduce((s, w) => s + w.loader.failures, 0),
-      first_error: windows.find((w) => w.loader.first_error)?.loader.first_error ?? null,
-      slip_p99_ms: maxOf((w) => w.loader.slip_ms.p99),
-      rest_p50_ms: windows[0].loader.response_ms ? maxOf((w) => w.loader.response_ms.p50) : null,
-      rest_p99_ms: windows[0].loader.response_ms ? maxOf((w) => w.loader.response_ms.p99) : null,
-    },
-    drain_ms: maxOf((w) => w.drain_ms),
-    health: {
-      requests: windows.reduce((s, w) => s + w.health.requests, 0),
-      p50_ms: maxOf((w) => w.health.p50_ms),
-      max_ms: maxOf((w) => w.health.max_ms),
-      over_1s: windows.reduce((s, w) => s + w.health.over_1s, 0),
-    },
-    cpu: {
-      cores: Object.fromEntries(labels.map((l) => [l, weighted((w) => w.cpu.cores[l])])),
-      other: weighted((w) => w.cpu.other),
-      other_max: maxOf((w) => w.cpu.other),
-      machine_busy: weighted((w) => w.cpu.machine_busy),
-    },
-    gateway: g,
-  };
-}
-
-function cpuText(cpu) {
-  return `cpu: ${Object.entries(cpu.cores).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}, other ${cpu.other.toFixed(2)}, machine ${cpu.machine_busy.toFixed(2)}/2`;
-}
-
-const delayText = (d) => `p99 ${fmtMs(d.p99_ms)} (p50 ${fmtMs(d.p50_ms)}, max ${fmtMs(d.max_ms)})`;
-
-/** Above this, other processes on the machine (not started by the bench) skew the delay rows. */
-const NOISY_OTHER_CORES = 0.2;
-
-function buildRows(report) {
-  const { bare, beacon, bare_high: bareHigh, beacon_high: beaconHigh } = report.phases;
-  const deliveredRatio = round(beacon.delivered_per_s / bare.delivered_per_s, 2);
-  const p99Ratio = bare.delay.p99_ms > 0 ? round(beacon.delay.p99_ms / bare.delay.p99_ms, 2) : null;
-  const k = beacon.completeness;
-  const onceEach = k.all_complete && k.missing === 0 && k.duplicates === 0 && k.out_of_order === 0;
-  const busy = (p) => (p.cpu.machine_busy >= 1.8 ? ` (machine ${p.cpu.machine_busy.toFixed(2)}/2)` : '');
-  const perWindow = (target) =>
-    report.windows
-      .filter((w) => w.target === target && !w.high)
-      .map((w) => w.delay.p99_ms)
-      .join('/');
-  const rows = [
-    {
-      scenario: `delivered msgs/s, ${settings.clients} clients, ${settings.rate} events/s`,
-      value: `${beacon.delivered_per_s}/s of ${beacon.offered_per_s}${busy(beacon)}`,
-      baseline: `bare ${bare.delivered_per_s}/s${busy(bare)}`,
-      ratio: deliveredRatio.toFixed(2),
-      target: `>= ${TARGETS.delivered_vs_bare} x bare`,
-      verdict: deliveredRatio >= TARGETS.delivered_vs_bare ? 'PASS' : 'FAIL',
-      pass: deliveredRatio >= TARGETS.delivered_vs_bare,
-    },
-    {
-      scenario: `delay publish -> client, ${settings.rate} events/s (per window p99: ${perWindow('beacon')} vs ${perWindow('bare')} ms)`,
-      value: delayText(beacon.delay),
-      baseline: `bare ${delayText(bare.delay)}`,
-      ratio: p99Ratio === null ? '-' : p99Ratio.toFixed(2),
-      target: `p99 <= ${TARGETS.p99_vs_bare} x bare`,
-      verdict: p99Ratio !== null && p99Ratio <= TARGETS.p99_vs_bare ? 'PASS' : 'FAIL',
-      pass: p99Ratio !== null && p99Ratio <= TARGETS.p99_vs_bare,
-    },
-    {
-      scenario: `every client got every message once, in order (Beacon, ${settings.rate}/s)`,
-      value: `${k.all_complete ? 'all' : `min ${k.clients_complete_min}/${settings.clients}`} complete; missing ${k.missing}, dup ${k.duplicates}, out of order ${k.out_of_order}`,
-      baseline: `bare: missing ${bare.completeness.missing}, dup ${bare.completeness.duplicates}`,
-      ratio: '',
-      target: `${settings.clients} x ${beacon.triggers} msgs, no dup`,
-      verdict: onceEach ? 'PASS' : 'FAIL',
-      pass: onceEach,
-    },
-  ];
-  if (bareHigh && beaconHigh) {
-    rows.push(
-      {
-        scenario: `delivered msgs/s at ${settings.high_rate} events/s (info)`,
-        value: `${beaconHigh.delivered_per_s}/s of ${beaconHigh.offered_per_s}${busy(beaconHigh)}`,
-        baseline: `bare ${bareHigh.delivered_per_s}/s${busy(bareHigh)}`,
-        ratio: round(beaconHigh.delivered_per_s / bareHigh.delivered_per_s, 2).toFixed(2),
-        target: '(info)',
-        verdict: '',
-        info: true,
-      },
-      {
-        scenario: `delay at ${settings.high_rate} events/s (info)`,
-        value: delayText(beaconHigh.delay) + (beaconHigh.completeness.missing ? `; ${beaconHigh.completeness.missing} not delivered within the drain` : ''),
-        baseline: `bare ${delayText(bareHigh.delay)}`,
-        ratio: bareHigh.delay.p99_ms > 0 ? round(beaconHigh.delay.p99_ms / bareHigh.delay.p99_ms, 2).toFixed(2) : '-',
-        target: '(info)',
-        verdict: '',
-        info: true,
-      },
-    );
-  }
-  const g = beacon.gateway;
-  if (g) {
-    rows.push({
-      scenario: `gateway beacon_gateway_fanout_latency_seconds, ${settings.rate}/s (cross-check)`,
-      value: `count ${g.fanout_count}, mean ${g.fanout_mean_ms} ms, ${g.le_50ms} <= 50 ms`,
-      baseline: `bench mean ${beacon.delay.mean_ms} ms`,
-      ratio: '',
-      target: '(info)',
-      verdict:
-        (g.sent === beacon.completeness.received ? '(sent = received)' : `(sent ${g.sent} vs received ${beacon.completeness.received})`) +
-        (g.dropped ? ` (${g.dropped} dropped as slow)` : ''),
-      info: true,
-    });
-  }
-  for (const [b, c] of [[bare, beacon], [bareHigh, beaconHigh]]) {
-    if (!b || !c) continue;
-    rows.push({
-      scenario: `server GET /health while fanning out, ${c.rate} events/s (info)`,
-      value: `p50 ${fmtMs(c.health.p50_ms)}, max ${fmtMs(c.health.max_ms)}${c.health.over_1s ? `, ${c.health.over_1s} over 1 s` : ''}`,
-      baseline: `bare p50 ${fmtMs(b.health.p50_ms)}, max ${fmtMs(b.health.max_ms)}${b.health.over_1s ? `, ${b.health.over_1s} over 1 s` : ''}`,
-      ratio: '',
-      target: '(info)',
-      verdict: '',
-      info: true,
-    });
-  }
-  const other = Math.max(bare.cpu.other_max, beacon.cpu.other_max);
-  rows.push({
-    scenario: `other processes' CPU during the ${settings.rate}/s windows (max per window)`,
-    value: `${beacon.cpu.other_max.toFixed(2)} cores`,
-    baseline: `bare windows ${bare.cpu.other_max.toFixed(2)} cores`,
-    ratio: '',
-    target: '(info)',
-    verdict: other > NOISY_OTHER_CORES ? `(noisy: > ${NOISY_OTHER_CORES}, rerun)` : '(quiet)',
-    info: true,
-  });
-  return rows;
-}
-
-const PHASES = [
-  ['bare', 'bare ws'],
-  ['beacon', 'Beacon'],
-  ['bare_high', 'bare ws'],
-  ['beacon_high', 'Beacon'],
-];
-
-function phaseTable(report, markdown) {
-  const rows = PHASES.filter(([key]) => report.phases[key]).map(([key, label]) => {
-    const p = report.phases[key];
-    const k = p.completeness;
-    const d = p.delay;
-    return [
-      label,
-      `${p.rate}/s`,
-      String(p.measured_s),
-      String(p.offered_per_s),
-      String(p.delivered_per_s),
-      ...[d.p50_ms, d.p90_ms, d.p99_ms, d.p999_ms, d.max_ms].map((v) => String(v ?? '-')),
-      String(d.mean_ms ?? '-'),
-      k.all_complete ? 'all' : `min ${k.clients_complete_min}`,
-      String(k.missing),
-      String(k.duplicates),
-      String(k.out_of_order),
-      k.closed_during ? `${k.closed_during} ${JSON.stringify(k.close_codes)}` : '0',
-      String(p.mean_bytes ?? '-'),
-      String(p.loader.slip_p99_ms),
-      p.loader.rest_p50_ms !== null ? `${p.loader.rest_p50_ms} / ${p.loader.rest_p99_ms}` : '',
-      String(p.drain_ms),
-    ];
-  });
-  return textTable(
-    ['server', 'events', 'measured s', 'offered msg/s', 'delivered msg/s', 'p50', 'p90', 'p99', 'p99.9', 'max', 'mean', 'clients complete', 'missing', 'dup', 'out of order', 'closed', 'bytes/msg', 'loader slip p99', 'REST p50 / p99', 'drain ms (max)'],
-    rows,
-    { markdown, left: [0] },
-  );
-}
-
-function windowTable(report, markdown) {
-  const rows = report.windows.map((w) => [
-    w.label,
-    `${w.rate}/s`,
-    String(w.window_s),
-    String(w.delivered_per_s),
-    ...[w.delay.p50_ms, w.delay.p99_ms, w.delay.max_ms].map((v) => String(v ?? '-')),
-    String(w.completeness.missing),
-    String(w.completeness.duplicates),
-    `${w.health.p50_ms} / ${w.health.max_ms}`,
-    w.cpu.cores[w.target === 'beacon' ? 'realtime-gateway' : 'bare-ws'].toFixed(2),
-    w.cpu.cores.clients.toFixed(2),
-    w.cpu.other.toFixed(2),
-    w.cpu.machine_busy.toFixed(2),
-  ]);
-  return textTable(['window', 'events', 's', 'delivered msg/s', 'p50', 'p99', 'max', 'missing', 'dup', '/health p50 / max ms', 'server cores', 'clients cores', 'other cores', 'machine'], rows, { markdown, left: [0] });
-}
-
-/** Per window at the main rate: the slowest events (slowest client's delay @ publish time since the server started). */
-function slowestText(report) {
-  return report.windows
-    .filter((w) => !w.high)
-    .map((w) => `  ${w.label.padEnd(9)} ${w.slowest_events.map((e) => `${e.ms} ms @ ${e.at_s.toFixed(1)} s`).join(', ')}`)
-    .join('\n');
-}
-
-function cpuTable(report, markdown) {
-  const labels = ['realtime-gateway', 'bare-ws', 'registry-api', 'nats-server', 'loader', 'clients', 'bench', 'other', 'machine'];
-  const rows = PHASES.filter(([key]) => report.phases[key]).map(([key, label]) => {
-    const p = report.phases[key];
-    return [
-      `${label} ${p.rate}/s`,
-      ...labels.map((l) => (l === 'other' ? p.cpu.other : l === 'machine' ? p.cpu.machine_busy : p.cpu.cores[l]) ?? null).map((v) => (v === null ? '' : v.toFixed(2))),
-    ];
-  });
-  return textTable(['phase', ...labels], rows, { markdown });
-}
-
-/** A few sentences from the numbers. */
-function reading(report) {
-  const { bare, beacon, bare_high: bareHigh, beacon_high: beaconHigh } = report.phases;
-  const lines = [];
-  const us = (p, key) => (p.delivered_per_s > 0 ? Math.round((p.cpu.cores[key] / p.delivered_per_s) * 1e6) : null);
-  lines.push(
-    `- ${settings.rate}/s: the gateway used ${beacon.cpu.cores['realtime-gateway'].toFixed(2)} cores (${us(beacon, 'realtime-gateway')} µs per delivered message), the bare server ` +
-      `${bare.cpu.cores['bare-ws'].toFixed(2)} (${us(bare, 'bare-ws')} µs); on Beacon's path registry-api added ${beacon.cpu.cores['registry-api'].toFixed(2)} and nats-server ${beacon.cpu.cores['nats-server'].toFixed(2)} cores; ` +
-      `the client processes ${beacon.cpu.cores.clients.toFixed(2)} vs ${bare.cpu.cores.clients.toFixed(2)} cores; machine ${beacon.cpu.machine_busy.toFixed(2)} vs ${bare.cpu.machine_busy.toFixed(2)} of 2, ` +
-      `of which other processes ${beacon.cpu.other.toFixed(2)} vs ${bare.cpu.other.toFixed(2)} (max per window ${beacon.cpu.other_max.toFixed(2)} / ${bare.cpu.other_max.toFixed(2)}` +
-      `${Math.max(beacon.cpu.other_max, bare.cpu.other_max) > NOISY_OTHER_CORES ? ': noisy, the delay rows are skewed by other work on the machine; rerun' : ''}).`,
-  );
-  if (beacon.gateway) {
-    const g = beacon.gateway;
-    lines.push(
-      `- Where Beacon's delay goes: the gateway's own publish -> send histogram (whole windows: warm-up, measured part and drain) has a mean of ${g.fanout_mean_ms} ms ` +
-        `(${g.le_10ms} of ${g.fanout_count} sends within 10 ms); the clients measured a mean of ${beacon.delay.mean_ms} ms publish -> receipt (bare: ${bare.delay.mean_ms} ms). ` +
-        'The rest is the socket write and the client process getting to the message (500 clients per process receive each message one after the other).',
-    );
-  }
-  if (bareHigh && beaconHigh) {
-    lines.push(
-      `- ${settings.high_rate}/s (offered ${beaconHigh.offered_per_s} msgs/s): Beacon delivered ${beaconHigh.delivered_per_s}/s with p99 ${fmtMs(beaconHigh.delay.p99_ms)}, ` +
-        `bare ${bareHigh.delivered_per_s}/s with p99 ${fmtMs(bareHigh.delay.p99_ms)}; machine ${beaconHigh.cpu.machine_busy.toFixed(2)} vs ${bareHigh.cpu.machine_busy.toFixed(2)} of 2; ` +
-        `the clients ${beaconHigh.cpu.cores.clients.toFixed(2)} vs ${bareHigh.cpu.cores.clients.toFixed(2)} cores, the gateway ${beaconHigh.cpu.cores['realtime-gateway'].toFixed(2)} ` +
-        `(${us(beaconHigh, 'realtime-gateway')} µs/msg) vs the bare server ${bareHigh.cpu.cores['bare-ws'].toFixed(2)} (${us(bareHigh, 'bare-ws')} µs/msg). ` +
-        'Below the offered rate, delay grows with the backlog for as long as the load lasts: that p99 measures the window length, not a latency.' +
-        (beaconHigh.gateway?.fanout_count
-          ? ` The gateway's own publish -> send mean was ${beaconHigh.gateway.fanout_mean_ms} ms against the clients' ${beaconHigh.delay.mean_ms} ms publish -> receipt: ` +
-            `${beaconHigh.gateway.fanout_mean_ms > beaconHigh.delay.mean_ms / 2 ? 'the backlog waited in the gateway (its input), not in the client sockets' : 'the backlog waited in the sockets to the clients'}` +
-            `${beaconHigh.gateway.dropped ? `; ${beaconHigh.gateway.dropped} clients dropped as slow` : '; no client was dropped as slow (close 1013)'}.`
-          : '') +
-        `${beaconHigh.completeness.closed_during ? ` ${beaconHigh.completeness.closed_during} clients were closed (${JSON.stringify(beaconHigh.completeness.close_codes)}; 1013 = dropped as too slow).` : ''}`,
-    );
-  }
-  for (const w of report.windows) {
-    if (w.completeness.bad_shape > 0) lines.push(`- WARNING ${w.label}: ${w.completeness.bad_shape} messages without the expected shape, e.g. ${w.completeness.bad_shape_example}`);
-    if (w.loader.failures > 0) lines.push(`- WARNING ${w.label}: ${w.loader.failures} triggers failed (${w.loader.first_error})`);
-    if (w.completeness.stray > 0) lines.push(`- NOTE ${w.label}: ${w.completeness.stray} messages arrived on the other server's connections`);
-    if (!w.high && w.loader.slip_ms.p99 > 5) lines.push(`- NOTE ${w.label}: the loader fired late (p99 ${w.loader.slip_ms.p99} ms behind schedule): the machine was busy.`);
-  }
-  return lines.join('\n');
-}
-
-/** Main-thread CPU per delivered message by area, gateway beside the bare server; then the gateway's own summary. */
-function profilesText(profiles) {
-  const gateway = profiles['realtime-gateway'];
-  const bare = profiles['bare-ws'];
-  const usPerMsg = (p, ms) => (p.window.delivered_per_s > 0 ? (ms * 1000) / (p.summary.total_ms / 1000) / p.window.delivered_per_s : 0);
-  const areas = new Map();
-  for (const [key, p] of [['gateway', gateway], ['bare', bare]]) {
-    for (const { area, ms } of p.summary.by_area) {
-      const entry = areas.get(area) ?? { gateway: 0, bare: 0 };
-      entry[key] = usPerMsg(p, ms);
-      areas.set(area, entry);
+async function runAlternatingWindows(ctx, stack) {
+  const windows = [];
+  const seen = new Set();
+  for (let round = 0; round < settings.rounds; round++) {
+    for (const target of round % 2 === 0 ? ['bare', 'beacon'] : ['beacon', 'bare']) {
+      const warmup = seen.has(target) ? settings.settle_s : settings.warmup_s;
+      seen.add(target);
+      windows.push(await runWindow(`${target}-${round + 1}`, { ...ctx, target, gateway: stack.gateway, rate: settings.rate, warmup_s: warmup, duration_s: settings.duration_s }));
     }
   }
-  const rows = [...areas.entries()]
-    .sort((a, b) => b[1].gateway - a[1].gateway)
-    .filter(([, v]) => v.gateway >= 0.05 || v.bare >= 0.05)
-    .map(([area, v]) => [area, v.gateway.toFixed(2), v.bare.toFixed(2)]);
-  rows.push(['TOTAL busy (main thread)', usPerMsg(gateway, gateway.summary.busy_ms).toFixed(2), usPerMsg(bare, bare.summary.busy_ms).toFixed(2)]);
-  const w = (p) => `${p.window.delivered_per_s} msgs/s, p99 ${fmtMs(p.window.delay.p99_ms)}`;
-  return [
-    `Main-thread CPU per delivered message (µs), from the profiles (measured window only): realtime-gateway ${w(gateway)}, bare ws server ${w(bare)} while profiled`,
-    textTable(['area', 'gateway µs/msg', 'bare µs/msg'], rows),
-    '',
-    formatSummary(gateway.summary, { title: `realtime-gateway profile (${w(gateway)})`, inclusive: 20 }),
-    '',
-    formatSummary({ ...bare.summary, top_self: bare.summary.top_self.slice(0, 12) }, { title: `bare ws server profile (${w(bare)})`, inclusive: 0 }),
-  ].join('\n');
+  if (settings.high_rate) {
+    for (const target of ['bare', 'beacon']) {
+      windows.push(
+        await runWindow(`${target}-high`, { ...ctx, target, gateway: stack.gateway, rate: settings.high_rate, warmup_s: settings.high_warmup_s, duration_s: settings.high_duration_s, high: true }),
+      );
+    }
+  }
+  return windows;
 }
 
-function finish(report, rows) {
-  report.rows = rows.map(({ scenario, value, baseline, ratio, target, verdict, pass, info }) => ({ scenario, value, baseline, ratio, target, verdict, pass: info ? null : pass }));
-  report.targets_met = rows.every((row) => row.info || row.pass);
-  const readingText = reading(report);
-  const sizes = `message size: Beacon ${report.phases.beacon.mean_bytes} bytes, bare ${report.phases.bare.mean_bytes} bytes`;
-  const prof = report.profiles ? profilesText(report.profiles) : null;
-  const text = [
-    'Delay in ms (publish -> client receipt), every delivered message triggered in the measured windows, per server and rate:',
-    phaseTable(report, false),
-    '',
-    'Per window (in the order run):',
-    windowTable(report, false),
-    '',
-    `Slowest events per window (slowest client's delay @ publish time, s since that server started; for context, realtime-gateway pings its clients and resyncs its catalog view every 30 s by default):`,
-    slowestText(report),
-    '',
-    readingText,
-    '',
-    `${sizes}; CPU per process, measured windows (cores of 2):`,
-    cpuTable(report, false),
-    ...(prof ? ['', prof] : []),
-  ].join('\n');
-  const markdown = [
-    `${settings.clients} WebSocket clients (\`ws\`, in ${settings.client_processes} separate Node processes: bench/ws-clients.mjs) connected to each server, both sets throughout; ` +
-      `${settings.rate} events/s in ${settings.rounds} windows per server, alternating (ABBA…), ${settings.duration_s} s measured each (${settings.warmup_s} s warm-up before a server's first window, ${settings.settle_s} s before later ones)` +
-      `${settings.high_rate ? `, then ${settings.high_rate}/s once per server (${settings.high_warmup_s} + ${settings.high_duration_s} s, info)` : ''}. ` +
-      'Beacon: bench/ws-loader.mjs POSTs registrations to registry-api, which publishes `beacon.events.service.registered` (JetStream BEACON_EVENTS); realtime-gateway fans it out. ' +
-      'Bare: the loader publishes an event of the same shape (the service from a real registration) on core NATS to bench/bare-ws-server.mjs, which stringifies it once and sends it to every client. ' +
-      "Delay = Date.now() in the client at 'message' − the message's `timestamp` (registry-api's publish time / the loader's).",
-    '',
-    phaseTable(report, true),
-    '',
-    'Per window (in the order run):',
-    '',
-    windowTable(report, true),
-    '',
-    'Slowest events per window (slowest client\'s delay @ publish time, s since that server started; for context, realtime-gateway pings its clients and resyncs its catalog view every 30 s by default):',
-    '',
-    '```',
-    slowestText(report),
-    '```',
-    '',
-    readingText,
-    '',
-    `### CPU per process, measured windows (cores of 2; ${sizes})`,
-    '',
-    cpuTable(report, true),
-    ...(prof
-      ? ['', `### CPU profiles: realtime-gateway and the bare ws server at ${settings.profile_rate}/s (\`${report.profiles['realtime-gateway'].file}\`, \`${report.profiles['bare-ws'].file}\`)`, '', '```', prof, '```']
-      : []),
-  ].join('\n');
-  return { report, rows, text, markdown };
+/** The windows merged per server and rate. */
+function phasesOf(windows) {
+  const of = (target, high) => aggregate(windows.filter((w) => w.target === target && Boolean(w.high) === high));
+  return {
+    bare: of('bare', false),
+    beacon: of('beacon', false),
+    ...(settings.high_rate ? { bare_high: of('bare', true), beacon_high: of('beacon', true) } : {}),
+  };
+}
+
+/** realtime-gateway, then the bare server, each restarted under `node --cpu-prof` for one window at the profile rate. */
+async function profileServers(ctx, stack, tmp, stamp, missed) {
+  const rate = settings.profile_rate;
+  const high = rate !== settings.rate;
+  const load = { rate, high, warmup_s: high ? settings.high_warmup_s : settings.warmup_s, duration_s: high ? settings.high_duration_s : settings.duration_s * settings.rounds };
+  log(`ws: ${missed ? 'a target was missed: ' : ''}profiling realtime-gateway, then the bare ws server (node --cpu-prof), at ${rate}/s for ${load.warmup_s} + ${load.duration_s} s each ...`);
+  const dir = join(RESULTS, 'profiles', stamp);
+  mkdirSync(dir, { recursive: true });
+  const profiles = {};
+
+  await stopProcess(stack.gateway.proc);
+  let raw = join(tmp, 'prof-gateway');
+  mkdirSync(raw, { recursive: true });
+  let spawnedAt = Date.now();
+  stack.gatewaySpawnedAt = spawnedAt;
+  stack.gateway = await startWorker('realtime-gateway', ctx.nats.url, tmp, { name: 'realtime-gateway-prof', cpuProfDir: raw });
+  await connectGateway(stack.clientProcs, `ws://127.0.0.1:${stack.gateway.port}/api/v1/ws`, stack.gateway);
+  let window = await runWindow('beacon-prof', { ...ctx, ...load, target: 'beacon', gateway: stack.gateway });
+  await disconnectClients(stack.clientProcs);
+  await stopProcess(stack.gateway.proc);
+  profiles['realtime-gateway'] = collectProfile(raw, dir, 'realtime-gateway', window, spawnedAt);
+
+  raw = join(tmp, 'prof-bare');
+  mkdirSync(raw, { recursive: true });
+  spawnedAt = Date.now();
+  stack.bareSpawnedAt = spawnedAt;
+  stack.bare = await startHelper('bare-ws-server-prof', 'bare-ws-server.mjs', [ctx.nats.url, settings.trigger_subject], { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${raw}`] });
+  await connectClients(stack.clientProcs, 'bare', `ws://127.0.0.1:${stack.bare.ready.port}/api/v1/ws`);
+  window = await runWindow('bare-prof', { ...ctx, ...load, target: 'bare', bareHttpUrl: `http://127.0.0.1:${stack.bare.ready.port}` });
+  await disconnectClients(stack.clientProcs);
+  await stopProcess(stack.bare.proc);
+  stack.bare = null;
+  profiles['bare-ws'] = collectProfile(raw, dir, 'bare-ws', window, spawnedAt);
+  return profiles;
 }
