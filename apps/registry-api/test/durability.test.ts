@@ -1,5 +1,6 @@
-import type { Service } from '@beacon/contracts';
-import { REPO_ROOT, freePort } from '@beacon/testing';
+import { Subjects, type DiscoveryInstancesResponse, type ProbeResult, type RegistryStatsResponse, type Service } from '@beacon/contracts';
+import { REPO_ROOT, freePort, waitFor } from '@beacon/testing';
+import { connect } from 'nats';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -54,6 +55,58 @@ describe('embedded store durability', () => {
     await registry.restart();
     const after = await call<Service>('POST', `${registry.base}/services/register`, { name: 'rev-b', host: '10.20.0.2', port: 2 });
     expect(after.body.revision).toBeGreaterThan(before.body.revision);
+  });
+
+  it("keeps seed 004's instances and the statistics (checks of the last minute, revision, counts) across a SIGKILL", async () => {
+    const v1 = (path: string): string => `${registry.api.url}/v1/discovery${path}`;
+    const instance = await call<{ service_id: string }>('POST', v1('/register'), {
+      service_name: 'durable-v1',
+      instance_id: 'i-1',
+      host: '10.20.0.3',
+      port: 8080,
+      health_endpoint: '/health',
+    });
+    expect(instance.status).toBe(200);
+    // Three check results, published as health-prober publishes them.
+    const bus = await connect({ servers: registry.nats.url });
+    try {
+      for (let index = 0; index < 3; index += 1) {
+        const result: ProbeResult = {
+          service_id: instance.body.service_id,
+          kind: 'http',
+          target: 'http://10.20.0.3:8080/health',
+          ok: true,
+          health: 'healthy',
+          outcome: 'healthy',
+          status_code: 200,
+          response_time_ms: 2,
+          load: 0.2,
+          error: null,
+          checked_at: new Date(Date.now() - 100 + index * 10).toISOString(),
+          prober_id: 'durability-test',
+        };
+        bus.publish(Subjects.probeResult, new TextEncoder().encode(JSON.stringify({ v: 1, type: 'probe.result', timestamp: result.checked_at, result })));
+      }
+      await bus.flush();
+    } finally {
+      await bus.close();
+    }
+    const stats = async (): Promise<RegistryStatsResponse> => (await call<RegistryStatsResponse>('GET', `${registry.base}/stats`)).body;
+    const before = await waitFor('the three checks counted', async () => {
+      const now = await stats();
+      return now.checks_last_minute >= 3 ? now : undefined;
+    });
+
+    expect(await registry.api.stop('SIGKILL')).toBe('SIGKILL');
+    await registry.restart();
+
+    const after = await stats();
+    expect(after.revision).toBe(before.revision);
+    expect(after.services).toEqual(before.services);
+    // Read back from the stored history: the same checks, still inside the minute.
+    expect(after.checks_last_minute).toBe(before.checks_last_minute);
+    const listed = await call<DiscoveryInstancesResponse>('GET', v1('/services/durable-v1'));
+    expect(listed.body.instances.map((each) => [each.service_id, each.instance_id, each.health])).toEqual([[instance.body.service_id, 'i-1', 'healthy']]);
   });
 
   it('refuses a second registry-api on the same file, saying what to do', async () => {
