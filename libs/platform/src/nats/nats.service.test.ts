@@ -75,35 +75,23 @@ describe('NatsService.subscribe', () => {
 
   it('types a subscription by its subject, shares a queue group, and tells the consumer of each drop', async () => {
     const second = await fixture.service();
-    const results: string[] = [];
+    const nodes: string[] = [];
     const problems: string[] = [];
     for (const consumer of [owner, second]) {
-      consumer.nats.subscribe(Subjects.probeResult, (event) => results.push(event.result.service_id), {
+      consumer.nats.subscribe(Subjects.nodeRoleChanged, (event) => nodes.push(event.node.node_id), {
         queue: 'q',
         onDropped: (problem) => problems.push(problem),
       });
     }
     const raw = await fixture.raw();
     await raw.flush();
-    const result = {
-      service_id: '9d73ce21-e141-4803-9afb-7917662c53b7',
-      kind: 'http',
-      target: 'http://10.0.0.1/health',
-      ok: true,
-      health: 'healthy',
-      outcome: 'healthy',
-      status_code: 200,
-      response_time_ms: 1.5,
-      load: null,
-      error: null,
-      checked_at: '2026-11-26T02:28:05.112Z',
-      prober_id: 'p',
-    };
-    for (let i = 0; i < 10; i += 1) raw.publish(Subjects.probeResult, bytes({ result }));
-    raw.publish(Subjects.probeResult, bytes({ result: { ...result, ok: 'yes' } }));
-    raw.publish(Subjects.probeResult, bytes({ result: { ...result, extra: 1 } }));
-    await waitFor('ten results and two drops', () => results.length === 10 && problems.length === 2);
-    expect(problems).toEqual(['result.ok is not a boolean', 'result.extra is not an accepted field']);
+    for (let i = 0; i < 10; i += 1) raw.publish(Subjects.nodeRoleChanged, bytes(roleChanged(`node-${i}`)));
+    const event = roleChanged('bad');
+    raw.publish(Subjects.nodeRoleChanged, bytes({ ...event, node: { ...event.node, role: 'boss' } }));
+    raw.publish(Subjects.nodeRoleChanged, bytes({ ...event, node: { ...event.node, server_port: '8097' } }));
+    await waitFor('ten events and two drops', () => nodes.length === 10 && problems.length === 2);
+    expect(nodes.sort()).toEqual(Array.from({ length: 10 }, (_, i) => `node-${i}`).sort());
+    expect(problems).toEqual(['node.role is not server or agent', 'node.server_port is not null or a number']);
   });
 });
 
