@@ -22,15 +22,8 @@ const HEALTH = new Set<unknown>(HEALTH_STATES);
 const OUTCOMES = new Set<unknown>(PROBE_OUTCOMES);
 const REMOVAL_REASONS = new Set<unknown>(['deregistered', 'purged', 'superseded']);
 const ROLES = new Set<unknown>(['server', 'agent']);
-const SERVICE_SUBJECTS = new Set<string>([
-  Subjects.serviceRegistered,
-  Subjects.serviceUpdated,
-  Subjects.serviceRenewed,
-  Subjects.serviceDeregistered,
-  Subjects.serviceExpired,
-  Subjects.serviceHealthChanged,
-  Subjects.serviceCriticalLoad,
-]);
+const SERVICE_SUBJECT_PREFIX = `${EVENT_SUBJECT_PREFIX}service.`;
+const SERVICE_SUBJECTS = new Set<string>(Object.values(Subjects).filter((subject) => subject.startsWith(SERVICE_SUBJECT_PREFIX)));
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})$/;
 /** The fields of a `ProbeResult`, and no others (as registry-api has always accepted them). */

@@ -139,6 +139,9 @@ export function eventTypeOf<S extends EventPayloadSubject>(subject: S): EventTyp
   return subject.slice(EVENT_SUBJECT_PREFIX.length) as EventTypeOf<S>;
 }
 
+/** The subjects of `beacon.events.service.*`, one per service event type. */
+export type ServiceEventSubject = Extract<EventPayloadSubject, `${typeof EVENT_SUBJECT_PREFIX}service.${string}`>;
+
 /** Every subject or subject family a consumer may subscribe to, and what it receives. */
 export type SubscribeSubject = EventPayloadSubject | MembersSubject | typeof SERVICE_EVENTS_WILDCARD;
 
