@@ -5,6 +5,7 @@ export * from './logging/nest-log-bridge';
 export * from './metrics/metrics.service';
 export type { Counter, Gauge, Histogram } from 'prom-client';
 export * from './nats/nats.service';
+export { NatsRequestError, RequestError } from './nats/request-errors';
 export { EventStreamReader, type EventStreamDuty } from './nats/event-stream';
 export * from './nats/lease-bucket';
 export * from './health/health.service';

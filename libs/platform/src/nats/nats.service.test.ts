@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DomainError } from '../http/errors';
 import { RevisionConflict } from './lease-bucket';
 import { bytes, startNatsFixture, type ConnectedService, type NatsFixture } from './nats.fixture';
-import { NatsRequestError, RequestError } from './nats.service';
+import { NatsRequestError, RequestError } from './request-errors';
 
 class Gone extends DomainError {
   readonly kind = 'not_found';

@@ -1,13 +1,11 @@
 import {
   EVENTS_STREAM,
-  WIRE_VERSION,
   payloadCheckFor,
   validateInput,
   type EventPayloads,
   type EventSubject,
   type PayloadOf,
   type PayloadOn,
-  type RequestErrorReply,
   type RequestReplies,
   type RequestSubject,
   type StoredEvent,
@@ -31,12 +29,12 @@ import {
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { StartupError } from '../config/env';
-import { DomainError, type DomainErrorKind } from '../http/errors';
 import type { PlatformEnv } from '../config/platform-env';
-import type { Counter } from 'prom-client';
 import type { MetricsService } from '../metrics/metrics.service';
 import { EventStreamReader, isStreamNotFound, prepareEventStream, type EventStreamDuty } from './event-stream';
+import { Inbound } from './inbound';
 import { LeaseBucket } from './lease-bucket';
+import { NatsRequestError, errorReply, isErrorReply, refusalCode } from './request-errors';
 
 export type NatsSettings = Pick<
   PlatformEnv,
@@ -47,28 +45,6 @@ export type NatsSettings = Pick<
   | 'BEACON_EVENTS_MAX_BYTES'
   | 'BEACON_EVENTS_REPLICAS'
 >;
-
-/** A request was answered with an error document, timed out, or nobody listens. */
-export class NatsRequestError extends Error {
-  constructor(
-    message: string,
-    readonly code: 'no_responders' | 'timeout' | RequestErrorReply['error']['code'],
-  ) {
-    super(message);
-    this.name = 'NatsRequestError';
-  }
-}
-
-/** Thrown by a request handler to refuse a request it understood but cannot serve. */
-export class RequestError extends Error {
-  constructor(
-    readonly code: 'bad_request' | 'not_found',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'RequestError';
-  }
-}
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -81,34 +57,8 @@ function decode(data: Uint8Array): unknown {
   return JSON.parse(decoder.decode(data));
 }
 
-/** An error document: `error` is an object with a code (a probe result's `error` is a string). */
-function isErrorReply(document: unknown): document is RequestErrorReply {
-  if (typeof document !== 'object' || document === null || !('error' in document)) return false;
-  const error = (document as { error: unknown }).error;
-  return typeof error === 'object' && error !== null && 'code' in error && 'message' in error;
-}
-
-/** The domain refusals a requester is told about; other kinds are the responder's failure. */
-const REQUEST_ERROR_CODE_OF_KIND: Partial<Record<DomainErrorKind, RequestError['code']>> = {
-  invalid: 'bad_request',
-  not_found: 'not_found',
-};
-
-/** The code a handler's error is answered with, or null when it is not a refusal. */
-function refusalCode(error: unknown): RequestError['code'] | null {
-  if (error instanceof RequestError) return error.code;
-  if (error instanceof DomainError) return REQUEST_ERROR_CODE_OF_KIND[error.kind] ?? null;
-  return null;
-}
-
-function errorReply(code: RequestErrorReply['error']['code'], message: string, fields?: RequestErrorReply['error']['fields']): RequestErrorReply {
-  return { v: WIRE_VERSION, error: { code, message, ...(fields ? { fields } : {}) } };
-}
-
 /** Longest `readEventStream` waits for the events it was asked for (some may have aged out meanwhile). */
 const STREAM_READ_TIMEOUT_MS = 10_000;
-/** At most one warning per subscription this often about dropped messages (they are all counted). */
-const DROP_WARNING_INTERVAL_MS = 10_000;
 
 export interface SubscribeOptions {
   /** Replicas in one queue group share the messages. */
@@ -131,8 +81,7 @@ export class NatsService {
   /** Messages published this event-loop turn, handed to the client together (see `publish`). */
   private outbox: [string, Uint8Array][] = [];
   private isConnected = true;
-  private readonly dropped: Counter<'subject' | 'reason'>;
-  private readonly dropWarnings = new Map<string, { at: number; since: number }>();
+  private readonly inbound: Inbound;
 
   private constructor(
     private readonly connection: NatsConnection,
@@ -140,11 +89,7 @@ export class NatsService {
     private readonly logger: Logger,
     private readonly metrics: MetricsService,
   ) {
-    this.dropped = metrics.counter(
-      'beacon_nats_messages_dropped_total',
-      'Messages read from NATS and skipped because they are not JSON or not what their subject carries, by subscribed subject',
-      ['subject', 'reason'],
-    );
+    this.inbound = new Inbound(metrics, logger);
   }
 
   /**
@@ -318,7 +263,7 @@ export class NatsService {
 
   private acceptStored(message: JsMsg): StoredEvent | null {
     const subject = message.subject as StreamSubject;
-    const document = this.parse(EVENTS_STREAM, message.data, message.subject, payloadCheckFor(subject));
+    const document = this.inbound.accept(EVENTS_STREAM, message.data, message.subject, payloadCheckFor(subject));
     return document === undefined ? null : ({ seq: message.seq, subject, event: document } as StoredEvent);
   }
 
@@ -439,44 +384,9 @@ export class NatsService {
   ): Subscription {
     const check = payloadCheckFor(subject);
     return this.listen(subject, options.queue, (message) => {
-      const document = this.parse(subject, message.data, message.subject, check, options.onDropped);
+      const document = this.inbound.accept(subject, message.data, message.subject, check, options.onDropped);
       if (document !== undefined) handler(document as PayloadOn<S>, message.subject);
     });
-  }
-
-  /** The checked document, or undefined when it was dropped (counted and warned about). */
-  private parse(
-    label: string,
-    data: Uint8Array,
-    subject: string,
-    check: (document: unknown, subject: string) => string | null,
-    onDropped?: (problem: string) => void,
-  ): unknown {
-    let document: unknown;
-    let problem: string | null;
-    try {
-      document = decode(data);
-      problem = check(document, subject);
-    } catch {
-      problem = 'not JSON';
-    }
-    if (problem === null) return document;
-    this.dropped.inc({ subject: label, reason: problem === 'not JSON' ? 'not_json' : 'invalid' });
-    this.warnDropped(label, subject, problem);
-    onDropped?.(problem);
-    return undefined;
-  }
-
-  /** Warns at the first drop on `label`, then at most once per interval with how many since. */
-  private warnDropped(label: string, subject: string, problem: string): void {
-    const now = Date.now();
-    const last = this.dropWarnings.get(label);
-    if (last && now - last.at < DROP_WARNING_INTERVAL_MS) {
-      last.since += 1;
-      return;
-    }
-    this.dropWarnings.set(label, { at: now, since: 0 });
-    this.logger.warn({ subject, problem, dropped_since_last_warning: last?.since ?? 0 }, 'dropped a malformed message');
   }
 
   /** Stops taking requests, flushes what is pending and closes. */

@@ -1,0 +1,62 @@
+import type { PayloadCheck } from '@beacon/contracts';
+import type { Logger } from 'pino';
+import type { Counter } from 'prom-client';
+import type { MetricsService } from '../metrics/metrics.service';
+
+/** At most one warning per subscription this often about dropped messages (they are all counted). */
+const DROP_WARNING_INTERVAL_MS = 10_000;
+
+const decoder = new TextDecoder();
+
+/**
+ * The one gate for what is read off NATS (subscriptions and the event stream alike):
+ * decodes the JSON and holds it to its subject's check. What does not pass is counted in
+ * `beacon_nats_messages_dropped_total`, warned about (once per subscription per interval,
+ * with how many since: a flood of bad messages must not flood the log) and dropped.
+ */
+export class Inbound {
+  private readonly dropped: Counter<'subject' | 'reason'>;
+  private readonly warnings = new Map<string, { at: number; since: number }>();
+
+  constructor(
+    metrics: MetricsService,
+    private readonly logger: Logger,
+  ) {
+    this.dropped = metrics.counter(
+      'beacon_nats_messages_dropped_total',
+      'Messages read from NATS and skipped because they are not JSON or not what their subject carries, by subscribed subject',
+      ['subject', 'reason'],
+    );
+  }
+
+  /**
+   * The checked document, or undefined when it was dropped. `label` names where it was
+   * read (the subscribed subject or the stream), `subject` is the message's own.
+   */
+  accept(label: string, data: Uint8Array, subject: string, check: PayloadCheck, onDropped?: (problem: string) => void): unknown {
+    let document: unknown;
+    let problem: string | null;
+    try {
+      document = JSON.parse(decoder.decode(data));
+      problem = check(document, subject);
+    } catch {
+      problem = 'not JSON';
+    }
+    if (problem === null) return document;
+    this.dropped.inc({ subject: label, reason: problem === 'not JSON' ? 'not_json' : 'invalid' });
+    this.warn(label, subject, problem);
+    onDropped?.(problem);
+    return undefined;
+  }
+
+  private warn(label: string, subject: string, problem: string): void {
+    const now = Date.now();
+    const last = this.warnings.get(label);
+    if (last && now - last.at < DROP_WARNING_INTERVAL_MS) {
+      last.since += 1;
+      return;
+    }
+    this.warnings.set(label, { at: now, since: 0 });
+    this.logger.warn({ subject, problem, dropped_since_last_warning: last?.since ?? 0 }, 'dropped a malformed message');
+  }
+}
