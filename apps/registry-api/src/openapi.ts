@@ -1,212 +1,184 @@
-import { HEALTH_STATES, SERVICE_SCHEMA, SERVICE_STATUSES } from '@beacon/contracts';
+import { MAX_BODY_BYTES, type StringMapLimits } from '@beacon/contracts';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
-import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
+import type { OperationObject, ResponseObject, SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import { getMetadataStorage } from 'class-validator';
 import { validationMetadatasToSchemas } from 'class-validator-jsonschema';
+import { RESPONSE_SCHEMAS, ref } from './openapi-schemas';
 
-const ref = (name: string): { $ref: string } => ({ $ref: `#/components/schemas/${name}` });
-const nullable = (type: string): SchemaObject => ({ type, nullable: true });
+/** What an operation answers besides its success: the refusals its route can give. */
+type Refusal = 404 | 409 | 503 | 504;
 
-const LIST_SCHEMA: SchemaObject = {
-  type: 'object',
-  properties: {
-    services: { type: 'array', items: ref('Service') },
-    total: { type: 'integer' },
-    page: { type: 'integer' },
-    page_size: { type: 'integer' },
-  },
-};
+interface Operation {
+  summary: string;
+  /** Request body schema (a validation class). */
+  body?: string;
+  /** Success status (default 200) and its schema; none for 204, `text` for Prometheus' exposition format. */
+  status?: 200 | 201 | 204;
+  response?: string | 'text';
+  refusals?: Refusal[];
+  /** Nothing to validate: no 400. */
+  noInput?: boolean;
+  /** Open without a token (`@Access('public')`): no 401. */
+  public?: boolean;
+  /** Also answered with its success schema under 503 (health and readiness while a dependency is down). */
+  unavailableToo?: boolean;
+}
 
-const countsOf = (keys: readonly string[]): SchemaObject => ({
-  type: 'object',
-  properties: Object.fromEntries(keys.map((key) => [key, { type: 'integer' }])),
-  required: [...keys],
-});
+const SERVICE_ROUTE: Pick<Operation, 'refusals' | 'noInput'> = { refusals: [404], noInput: true };
 
-/** Seed 004's instance view (`/v1/discovery`). */
-const DISCOVERY_INSTANCE_SCHEMA: SchemaObject = {
-  type: 'object',
-  properties: {
-    service_id: { type: 'string', format: 'uuid', description: 'the same record as /api/v1/services/{service_id}' },
-    service_name: { type: 'string' },
-    instance_id: { type: 'string' },
-    host: { type: 'string' },
-    port: { type: 'integer' },
-    health_endpoint: { ...nullable('string'), description: 'the registered path; null without a check or for a URL set through /api/v1 elsewhere' },
-    health_check_url: nullable('string'),
-    metadata: { type: 'object', additionalProperties: { type: 'string' } },
-    status: { type: 'string', enum: [...SERVICE_STATUSES] },
-    health: { type: 'string', enum: [...HEALTH_STATES] },
-    healthy: { type: 'boolean', description: 'listed by /services/{service_name}/healthy' },
-    load_percentage: { ...nullable('number'), description: 'last load_percentage a check reported, 0.0–1.0' },
-    registered_at: { type: 'string', format: 'date-time' },
-    updated_at: { type: 'string', format: 'date-time' },
-    last_heartbeat: { type: 'string', format: 'date-time', nullable: true },
-    last_health_check: { type: 'string', format: 'date-time', nullable: true },
-    expires_at: { type: 'string', format: 'date-time' },
-    ttl: { type: 'integer' },
-  },
-};
-
-const DISCOVERY_SERVICES_SCHEMA: SchemaObject = {
-  type: 'object',
-  properties: {
-    services: { type: 'object', additionalProperties: { type: 'array', items: ref('DiscoveryInstance') }, description: 'instances by service name' },
-    total_services: { type: 'integer' },
-    total_instances: { type: 'integer' },
-  },
-};
-
-const DISCOVERY_INSTANCES_SCHEMA: SchemaObject = {
-  type: 'object',
-  properties: {
-    service_name: { type: 'string' },
-    instances: { type: 'array', items: ref('DiscoveryInstance') },
-    total: { type: 'integer' },
-  },
-};
-
-const DISCOVERY_HEARTBEAT_SCHEMA: SchemaObject = {
-  type: 'object',
-  properties: {
-    message: { type: 'string', example: 'Heartbeat received successfully' },
-    service_id: { type: 'string', format: 'uuid' },
-    service_name: { type: 'string' },
-    instance_id: { type: 'string' },
-    status: { type: 'string', enum: [...SERVICE_STATUSES] },
-    expires_at: { type: 'string', format: 'date-time' },
-    last_heartbeat: { type: 'string', format: 'date-time' },
-  },
-};
-
-const DISCOVERY_UNREGISTER_SCHEMA: SchemaObject = {
-  type: 'object',
-  properties: {
-    message: { type: 'string', example: 'Service unregistered successfully' },
-    service_id: { type: 'string', format: 'uuid' },
-    service_name: { type: 'string' },
-    instance_id: { type: 'string' },
-  },
-};
-
-const STATS_SCHEMA: SchemaObject = {
-  type: 'object',
-  properties: {
-    revision: { type: 'integer', description: 'catalog revision the counts were read at (or after)' },
-    services: {
-      type: 'object',
-      properties: {
-        total: { type: 'integer' },
-        by_status: { ...countsOf(SERVICE_STATUSES), description: 'effective status; every status present' },
-        by_health: { ...countsOf(HEALTH_STATES), description: 'last observed health; every state present' },
-        by_type: { type: 'object', additionalProperties: { type: 'integer' } },
-      },
-    },
-    checks_last_minute: { type: 'integer', description: 'stored check results with checked_at in the last 60 s (store-backed)' },
-    events_last_minute: {
-      type: 'integer',
-      description: "catalog events (beacon.events.service.*, every replica's) this replica received in the last 60 s; counted in memory since it started",
-    },
-    generated_at: { type: 'string', format: 'date-time' },
-  },
-};
-
-const ERROR_SCHEMA: SchemaObject = {
-  type: 'object',
-  properties: {
-    detail: { type: 'string' },
-    errors: { type: 'array', items: { type: 'object', properties: { field: { type: 'string' }, message: { type: 'string' } } } },
-  },
-};
-
-/** Request bodies and success responses by operation (the scanner only sees paths and parameters). */
-const OPERATIONS: Record<
-  string,
-  { body?: string; response?: SchemaObject | { $ref: string }; summary: string; /** Nothing to validate: no 400. */ noInput?: boolean }
-> = {
+/** Every route's documentation, by Nest's operation id; test/openapi.test.ts fails on a route left out. */
+const OPERATIONS: Record<string, Operation> = {
   ServicesController_register: {
     body: 'RegisterServiceDto',
-    response: ref('Service'),
+    status: 201,
+    response: 'Service',
     summary: 'Register a service (re-registering the same name+host+port or name+instance_id updates it; 201 either way)',
   },
-  ServicesController_heartbeat: { summary: 'Extend the TTL (optional ?ttl=); 404 means register again' },
-  ServicesController_list: { response: ref('ServiceList'), summary: 'List services; filters: type, tags, protocol, status, name, version, health, node_id, metadata.<key>' },
-  ServicesController_discover: { summary: 'Discover connectable services (default status=active)' },
-  ServicesController_discoverByBody: { body: 'ServiceFilterDto', summary: 'Discover with the filter in the body' },
-  ServicesController_types: { summary: 'All service types' },
-  ServicesController_tags: { summary: 'All tags' },
-  ServicesController_expired: { summary: 'Expired services' },
-  ServicesController_cleanup: { summary: 'Delete every expired service now' },
-  ServicesController_get: { response: ref('Service'), summary: 'One service' },
-  ServicesController_status: { response: ref('Service'), summary: 'One service (status view)' },
-  ServicesController_update: { body: 'UpdateServiceDto', response: ref('Service'), summary: 'Partial update; null clears optional fields' },
-  ServicesController_deregister: { summary: 'Deregister (204)' },
-  ServicesController_healthChecks: { summary: 'Recent health checks, newest first (?limit=, default 20)' },
-  ServicesController_checkNow: { summary: 'Check now through health-prober; answers the result and the updated service' },
-  StatsController_stats: {
-    response: ref('RegistryStats'),
-    summary: 'Registry statistics: counts by status, health and type, checks and events of the last minute, revision',
+  ServicesController_heartbeat: { response: 'Heartbeat', refusals: [404], summary: 'Extend the TTL (optional ?ttl=); 404 means register again' },
+  ServicesController_list: {
+    response: 'ServiceList',
+    summary: 'List services; filters: type, tags, protocol, status, name, version, health, node_id, metadata.<key>',
+  },
+  ServicesController_discover: { response: 'Discover', summary: 'Discover connectable services (default status=active)' },
+  ServicesController_discoverByBody: { body: 'ServiceFilterDto', response: 'Discover', summary: 'Discover with the filter in the body' },
+  ServicesController_types: { response: 'StringList', noInput: true, summary: 'All service types' },
+  ServicesController_tags: { response: 'StringList', noInput: true, summary: 'All tags' },
+  ServicesController_expired: { response: 'ExpiredList', summary: 'Expired services' },
+  ServicesController_cleanup: { response: 'Cleanup', noInput: true, summary: 'Delete every expired service now' },
+  ServicesController_get: { ...SERVICE_ROUTE, response: 'Service', summary: 'One service' },
+  ServicesController_status: { ...SERVICE_ROUTE, response: 'Service', summary: 'One service (status view)' },
+  ServicesController_update: {
+    body: 'UpdateServiceDto',
+    response: 'Service',
+    refusals: [404, 409],
+    summary: 'Partial update; null clears optional fields (409: the new identity is taken, or a status change of an expired service)',
+  },
+  ServicesController_deregister: { ...SERVICE_ROUTE, status: 204, summary: 'Deregister (204)' },
+  ServicesController_healthChecks: { response: 'HealthChecks', refusals: [404], summary: 'Recent health checks, newest first (?limit=, default 20)' },
+  ServicesController_checkNow: {
+    response: 'CheckNow',
+    refusals: [404, 409, 503, 504],
     noInput: true,
+    summary:
+      'Check now through health-prober; answers the result and the updated service ' +
+      '(409: nothing to check; 503: no prober, or it could not check; 504: it did not answer in time)',
+  },
+  StatsController_stats: {
+    response: 'RegistryStats',
+    noInput: true,
+    summary: 'Registry statistics: counts by status, health and type, checks and events of the last minute, revision',
   },
   DiscoveryController_register: {
     body: 'DiscoveryRegisterDto',
-    response: ref('DiscoveryInstance'),
+    response: 'DiscoveryInstance',
     summary:
       'Seed 004: register an instance (200; re-registering the same service_name + instance_id updates it). ' +
       'health_endpoint is probed at http://host:port + path',
   },
   DiscoveryController_heartbeat: {
     body: 'DiscoveryHeartbeatDto',
-    response: ref('DiscoveryHeartbeat'),
+    response: 'DiscoveryHeartbeat',
+    refusals: [404],
     summary: 'Seed 004: renew an instance (as PUT /api/v1/services/{id}/heartbeat); 404 when not registered',
   },
   DiscoveryController_unregister: {
-    response: ref('DiscoveryUnregister'),
+    response: 'DiscoveryUnregister',
+    ...SERVICE_ROUTE,
     summary: 'Seed 004: remove an instance (200 with a body); 404 when not registered',
-    noInput: true,
   },
   DiscoveryController_services: {
-    response: ref('DiscoveryServices'),
-    summary: 'Seed 004: every live instance (with an instance_id, not expired), by service name',
+    response: 'DiscoveryServices',
     noInput: true,
+    summary: 'Seed 004: every live instance (with an instance_id, not expired), by service name',
   },
   DiscoveryController_instances: {
-    response: ref('DiscoveryInstances'),
-    summary: "Seed 004: one service's live instances (200 with none when unknown)",
+    response: 'DiscoveryInstances',
     noInput: true,
+    summary: "Seed 004: one service's live instances (200 with none when unknown)",
   },
   DiscoveryController_healthy: {
-    response: ref('DiscoveryInstances'),
+    response: 'DiscoveryInstances',
+    noInput: true,
     summary:
       'Seed 004: instances that are active, whose last check passed as healthy and whose load is under CRITICAL_LOAD_THRESHOLD ' +
       '(without a health_endpoint: healthy while active)',
-    noInput: true,
   },
+  RegistryHealthController_healthReport: {
+    response: 'RegistryHealth',
+    noInput: true,
+    public: true,
+    unavailableToo: true,
+    summary: "Seed 000's health report: catalog counts, store, NATS, mDNS, memory (503 while the store is unreachable)",
+  },
+  RegistryHealthController_ready: { response: 'Readiness', noInput: true, public: true, unavailableToo: true, summary: 'Ready to serve (NATS and store)' },
+  RegistryHealthController_live: { response: 'Alive', noInput: true, public: true, summary: 'The process is alive' },
+  HealthController_liveness: { response: 'Liveness', noInput: true, public: true, summary: 'Liveness' },
+  HealthController_readiness: { response: 'Readiness', noInput: true, public: true, unavailableToo: true, summary: 'Readiness (NATS and store)' },
+  HealthController_scrape: { response: 'text', noInput: true, public: true, summary: 'Prometheus metrics (text exposition format)' },
 };
+
+const errorResponse = (description: string): ResponseObject => ({
+  description,
+  content: { 'application/json': { schema: ref('Error') } },
+});
+
+const REFUSALS: Record<Refusal, string> = {
+  404: 'No such service (or instance)',
+  409: 'Conflicts with the catalog as it is',
+  503: 'A dependency (health-prober) is not available',
+  504: 'A dependency (health-prober) did not answer in time',
+};
+
+function jsonResponse(description: string, schema: string): ResponseObject {
+  return { description, content: { 'application/json': { schema: ref(schema) } } };
+}
+
+function successResponse(described: Operation): ResponseObject {
+  if (described.status === 204) return { description: 'Done; no body' };
+  if (described.response === 'text') return { description: 'OK', content: { 'text/plain': { schema: { type: 'string' } } } };
+  return jsonResponse('OK', described.response as string);
+}
+
+function describeOperation(operation: OperationObject, described: Operation): void {
+  operation.summary = described.summary;
+  if (described.body) operation.requestBody = { required: true, content: { 'application/json': { schema: ref(described.body) } } };
+  const responses: Record<string, ResponseObject> = { [described.status ?? 200]: successResponse(described) };
+  if (!described.noInput) responses['400'] = errorResponse('Invalid input (each bad field named)');
+  if (!described.public) {
+    responses['401'] = errorResponse('A bearer token is required (BEACON_AUTH_TOKEN is set; reads too with BEACON_AUTH_READS=true)');
+    operation.security = [{ bearer: [] }];
+  }
+  if (described.body) {
+    responses['413'] = errorResponse(`Request body is larger than ${MAX_BODY_BYTES} bytes`);
+    responses['415'] = errorResponse('Unsupported Content-Type: send JSON');
+  }
+  for (const status of described.refusals ?? []) responses[status] = errorResponse(REFUSALS[status]);
+  if (described.unavailableToo) responses['503'] = jsonResponse('Not ready: a dependency is down', described.response as string);
+  operation.responses = responses;
+}
 
 function describeOperations(document: OpenAPIObject): void {
   for (const path of Object.values(document.paths)) {
     for (const operation of [path.get, path.post, path.put, path.delete]) {
       const described = operation?.operationId ? OPERATIONS[operation.operationId] : undefined;
-      if (!operation || !described) continue;
-      operation.summary = described.summary;
-      if (described.body) {
-        operation.requestBody = { required: true, content: { 'application/json': { schema: ref(described.body) } } };
-      }
-      const success = Object.keys(operation.responses).find((code) => code.startsWith('2')) ?? '200';
-      if (described.response) {
-        operation.responses[success] = { description: 'OK', content: { 'application/json': { schema: described.response } } };
-      }
-      if (!described.noInput) {
-        operation.responses['400'] = { description: 'Invalid input (each bad field named)', content: { 'application/json': { schema: ref('Error') } } };
-      }
+      if (operation && described) describeOperation(operation, described);
     }
   }
 }
 
-/** OpenAPI at `/api/docs` (UI) and `/api/docs-json`. */
-export function setupOpenApi(app: NestFastifyApplication, version: string): void {
+/** Custom validators as JSON Schema (the generator would otherwise point at a missing `Object` schema). */
+const VALIDATOR_SCHEMAS: NonNullable<NonNullable<Parameters<typeof validationMetadatasToSchemas>[0]>['additionalConverters']> = {
+  isStringMap: (meta: { constraints?: unknown[] }) => {
+    const limits = meta.constraints?.[0] as StringMapLimits;
+    return { type: 'object', additionalProperties: { type: 'string', maxLength: limits.maxValueLength }, maxProperties: limits.maxKeys };
+  },
+  isHostName: { type: 'string', description: 'a host name or an IP address' },
+  isHostPort: { type: 'string', description: 'host:port' },
+};
+
+/** The document served at `/api/docs-json`: Nest's scan of the routes, with bodies and answers from the tables. */
+export function openApiDocument(app: NestFastifyApplication, version: string): OpenAPIObject {
   const config = new DocumentBuilder()
     .setTitle('Beacon registry API')
     .setDescription(
@@ -214,29 +186,20 @@ export function setupOpenApi(app: NestFastifyApplication, version: string): void
         'Mutations need a bearer token when BEACON_AUTH_TOKEN (or SERVICE_DISCOVERY_SECRET) is set.',
     )
     .setVersion(version)
-    .addBearerAuth()
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'a token of BEACON_AUTH_TOKEN' })
     .build();
   const document = SwaggerModule.createDocument(app, config);
   const validationSchemas = validationMetadatasToSchemas({
     classValidatorMetadataStorage: getMetadataStorage(),
     refPointerPrefix: '#/components/schemas/',
+    additionalConverters: VALIDATOR_SCHEMAS,
   }) as Record<string, SchemaObject>;
-  document.components = {
-    ...document.components,
-    schemas: {
-      ...validationSchemas,
-      // The response shape, from the record's declaration; request schemas come from the validation rules themselves.
-      Service: SERVICE_SCHEMA,
-      ServiceList: LIST_SCHEMA,
-      Error: ERROR_SCHEMA,
-      RegistryStats: STATS_SCHEMA,
-      DiscoveryInstance: DISCOVERY_INSTANCE_SCHEMA,
-      DiscoveryServices: DISCOVERY_SERVICES_SCHEMA,
-      DiscoveryInstances: DISCOVERY_INSTANCES_SCHEMA,
-      DiscoveryHeartbeat: DISCOVERY_HEARTBEAT_SCHEMA,
-      DiscoveryUnregister: DISCOVERY_UNREGISTER_SCHEMA,
-    },
-  };
+  document.components = { ...document.components, schemas: { ...validationSchemas, ...RESPONSE_SCHEMAS } };
   describeOperations(document);
-  SwaggerModule.setup('api/docs', app, document);
+  return document;
+}
+
+/** OpenAPI at `/api/docs` (UI) and `/api/docs-json`. */
+export function setupOpenApi(app: NestFastifyApplication, version: string): void {
+  SwaggerModule.setup('api/docs', app, openApiDocument(app, version));
 }

@@ -43,37 +43,14 @@ describe('toWire', () => {
   it('writes every wire field in the declared order, timestamps as ISO text, store-only fields left out', () => {
     const wire = toWire(RECORD, T);
     expect(Object.keys(wire)).toEqual(Object.keys(SERVICE_FIELDS));
+    const { consecutive_health_successes: _streak, critical_load_alerted: _latch, ...wireFields } = RECORD;
     expect(wire).toEqual({
-      service_id: RECORD.service_id,
-      name: 'api',
-      type: 'http',
-      host: '10.0.0.1',
-      port: 8080,
-      protocol: 'http',
-      tags: ['a'],
-      metadata: { rack: 'r1' },
-      version: null,
-      node_id: 'n1',
-      instance_id: null,
-      status: 'active',
-      health: 'healthy',
-      ttl: 30,
+      ...wireFields,
       expires_at: '2030-01-01T00:00:30.000Z',
       last_heartbeat: '2030-01-01T00:00:00.000Z',
       created_at: '2029-12-31T23:59:59.000Z',
       updated_at: '2030-01-01T00:00:00.000Z',
-      health_check_url: 'http://10.0.0.1:8080/health',
-      health_check_tcp: null,
-      health_check_interval: 10,
-      health_check_timeout: 5,
-      health_check_retries: 3,
-      health_check_rise: 1,
       last_health_check: null,
-      consecutive_health_failures: 0,
-      load: 0.25,
-      mdns_service_type: '_http._tcp',
-      mdns_txt_records: { path: '/' },
-      revision: 7,
     });
   });
 
