@@ -24,7 +24,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'integration',
-          include: ['apps/*/test/**/*.test.ts', 'libs/*/test/**/*.test.ts'],
+          include: ['apps/*/test/**/*.test.ts', 'libs/*/test/**/*.test.ts', 'e2e/test/**/*.test.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
           pool: 'forks',

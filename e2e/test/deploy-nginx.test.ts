@@ -5,9 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
-import { writeLocalNginxConfig } from '../../../scripts/nginx-config.mjs';
-import { findBinary } from '../src/binaries';
-import { freePort, waitFor } from '../src/ports';
+import { writeLocalNginxConfig } from '../../scripts/nginx-config.mjs';
+import { findBinary, freePort, waitFor } from '@beacon/testing';
 
 /**
  * deploy/nginx/beacon.conf on its own, in a real nginx, in front of two small upstreams

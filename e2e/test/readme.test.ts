@@ -4,9 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, startApp, type AppProcess } from '../src/app-process';
-import { startNatsServer, type NatsServerHandle } from '../src/nats-server';
-import { waitFor } from '../src/ports';
+import { REPO_ROOT, startApp, type AppProcess, startNatsServer, type NatsServerHandle, waitFor } from '@beacon/testing';
 
 const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
 

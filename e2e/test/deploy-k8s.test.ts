@@ -16,7 +16,7 @@ import { Namespace } from 'kubernetes-models/v1/Namespace';
 import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import { Secret } from 'kubernetes-models/v1/Secret';
 import { Service } from 'kubernetes-models/v1/Service';
-import { REPO_ROOT } from '../src/app-process';
+import { REPO_ROOT } from '@beacon/testing';
 
 /**
  * k8s/ (kustomize): every manifest is checked against the Kubernetes OpenAPI schemas

@@ -5,9 +5,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { REPO_ROOT } from '../src/app-process';
-import { startNatsServer } from '../src/nats-server';
-import { freePort, waitFor } from '../src/ports';
+import { REPO_ROOT, startNatsServer, freePort, waitFor } from '@beacon/testing';
 
 /**
  * The container deployment: deploy/Dockerfile and docker-compose.yml. No container engine

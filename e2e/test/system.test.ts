@@ -5,10 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApp, type AppProcess } from '../src/app-process';
-import { EventRecorder } from '../src/event-recorder';
-import { startNatsServer, type NatsServerHandle } from '../src/nats-server';
-import { freePort, sleep, waitFor } from '../src/ports';
+import { startApp, type AppProcess, EventRecorder, startNatsServer, type NatsServerHandle, freePort, sleep, waitFor } from '@beacon/testing';
 
 /**
  * The apps together, as deployed: nats-server, registry-api, ttl-reaper and

@@ -4,9 +4,7 @@ import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { REPO_ROOT, startApp, type AppProcess } from '../src/app-process';
-import { findBinary } from '../src/binaries';
-import { startNatsServer, type NatsServerHandle } from '../src/nats-server';
+import { REPO_ROOT, startApp, type AppProcess, findBinary, startNatsServer, type NatsServerHandle } from '@beacon/testing';
 
 /**
  * deploy/prometheus against promtool and the real apps: the config and rules are valid,

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../src/app-process';
+import { REPO_ROOT } from '@beacon/testing';
 
 const APPS = ['registry-api', 'ttl-reaper', 'health-prober', 'realtime-gateway', 'mdns-announcer', 'node-role-elector'];
 const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');

@@ -6,10 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../src/app-process';
-import { findBinary } from '../src/binaries';
-import { SseClient, WsClient } from '../src/live-clients';
-import { freePort, waitFor } from '../src/ports';
+import { REPO_ROOT, findBinary, SseClient, WsClient, freePort, waitFor } from '@beacon/testing';
 
 /**
  * The README's start command end to end: `scripts/start.mjs` (what `./beacon.sh start` runs
