@@ -2,12 +2,14 @@ import {
   HEALTH_HISTORY,
   Subjects,
   WIRE_VERSION,
+  eventTypeOf,
   type HealthCheckEntry,
   type HealthChecksResponse,
   type ProbeResult,
   type RegisterServiceDto,
   type RemovalReason,
   type Service,
+  type ServiceEventSubject,
   type ServiceStatus,
   type StatusCounts,
   type UpdateServiceDto,
@@ -89,7 +91,7 @@ export class CatalogService {
     // A record coming back from expiry is news to every consumer, as a new one is.
     const reappeared = outcome.previous === null || effectiveStatus(outcome.previous, now) === 'expired';
     const subject = reappeared ? Subjects.serviceRegistered : Subjects.serviceUpdated;
-    this.nats.publish(subject, this.serviceEvent(reappeared ? 'service.registered' : 'service.updated', service));
+    this.nats.publish(subject, this.serviceEvent(subject, service));
     return service;
   }
 
@@ -105,9 +107,9 @@ export class CatalogService {
     if (!outcome) throw new ServiceNotFound(serviceId);
     const service = toWire(outcome.record, now);
     if (effectiveStatus(outcome.previous, now) === 'expired') {
-      this.nats.publish(Subjects.serviceUpdated, this.serviceEvent('service.updated', service));
+      this.nats.publish(Subjects.serviceUpdated, this.serviceEvent(Subjects.serviceUpdated, service));
     } else {
-      this.nats.publish(Subjects.serviceRenewed, this.serviceEvent('service.renewed', service));
+      this.nats.publish(Subjects.serviceRenewed, this.serviceEvent(Subjects.serviceRenewed, service));
     }
     return service;
   }
@@ -129,7 +131,7 @@ export class CatalogService {
     if (declined.expired) throw new ServiceExpired(serviceId);
     if (!outcome) return this.get(serviceId); // unknown (404) or nothing changed
     const service = toWire(outcome.record, now);
-    this.nats.publish(Subjects.serviceUpdated, this.serviceEvent('service.updated', service));
+    this.nats.publish(Subjects.serviceUpdated, this.serviceEvent(Subjects.serviceUpdated, service));
     return service;
   }
 
@@ -221,7 +223,7 @@ export class CatalogService {
       const current = seen.current;
       return { expired: false, expiresAt: current && current.status !== 'expired' ? current.expires_at : null };
     }
-    this.nats.publish(Subjects.serviceExpired, this.serviceEvent('service.expired', toWire(outcome.record, now)));
+    this.nats.publish(Subjects.serviceExpired, this.serviceEvent(Subjects.serviceExpired, toWire(outcome.record, now)));
     return { expired: true, expiresAt: null };
   }
 
@@ -263,17 +265,17 @@ export class CatalogService {
     const service = toWire(modified.record, now);
     if (outcome.healthChangedFrom !== null) {
       this.nats.publish(Subjects.serviceHealthChanged, {
-        ...this.serviceEvent('service.health_changed', service),
+        ...this.serviceEvent(Subjects.serviceHealthChanged, service),
         previous_health: outcome.healthChangedFrom,
       });
     } else if (effectiveStatus(modified.previous, now) === 'expired' && service.status !== 'expired') {
-      this.nats.publish(Subjects.serviceUpdated, this.serviceEvent('service.updated', service));
+      this.nats.publish(Subjects.serviceUpdated, this.serviceEvent(Subjects.serviceUpdated, service));
     } else if (this.renewalWorthAnnouncing(modified.record)) {
-      this.nats.publish(Subjects.serviceRenewed, this.serviceEvent('service.renewed', service));
+      this.nats.publish(Subjects.serviceRenewed, this.serviceEvent(Subjects.serviceRenewed, service));
     }
     if (outcome.criticalLoad !== null) {
       this.nats.publish(Subjects.serviceCriticalLoad, {
-        ...this.serviceEvent('service.critical_load', service),
+        ...this.serviceEvent(Subjects.serviceCriticalLoad, service),
         load: outcome.criticalLoad,
         threshold: this.config.CRITICAL_LOAD_THRESHOLD,
       });
@@ -323,15 +325,18 @@ export class CatalogService {
   private publishRemoval(record: ServiceRecord, reason: RemovalReason, now: number): void {
     this.announcedExpiry.delete(record.service_id);
     this.nats.publish(Subjects.serviceDeregistered, {
-      ...this.serviceEvent('service.deregistered', toWire(record, now)),
+      ...this.serviceEvent(Subjects.serviceDeregistered, toWire(record, now)),
       reason,
     });
   }
 
-  /** Every service event is built here, so the deadline it announces is remembered. */
-  private serviceEvent<T extends string>(type: T, service: Service) {
+  /**
+   * Every service event is built here, so the deadline it announces is remembered; its
+   * `type` is derived from the subject it goes out on, never written twice.
+   */
+  private serviceEvent<S extends ServiceEventSubject>(subject: S, service: Service) {
     this.announcedExpiry.set(service.service_id, Date.parse(service.expires_at));
-    return { v: WIRE_VERSION, type, timestamp: new Date().toISOString(), revision: service.revision, service };
+    return { v: WIRE_VERSION, type: eventTypeOf(subject), timestamp: new Date().toISOString(), revision: service.revision, service };
   }
 }
 
