@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Beacon's two entry points on a fresh Debian/Ubuntu machine with Node.js 20+:
 #   ./beacon.sh start   install what is missing, build, start NATS + the six apps + the nginx gateway on http://localhost:8097
-#   ./beacon.sh test    install what is missing, build, run the whole test suite
+#   ./beacon.sh test    install what is missing, build, lint, run the whole test suite
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -84,6 +84,7 @@ case "${1:-}" in
   test)
     require_node; require_pnpm; require_test_tools
     install_and_build
+    pnpm lint # typecheck, ESLint and Prettier: a lint failure fails the test command
     exec pnpm test
     ;;
   *)

@@ -163,7 +163,7 @@ export function runDriver(host: LanHost, command: string, args: string[], env: R
     next: (event, timeoutMs = 60_000) =>
       waitFor(`"${event}" from ${args[0]}`, () => {
         const error = lines.find((line) => line.event === 'error');
-        if (error) throw new Error(`${args[0]} failed: ${String(error.error)}\n${String(error.trace ?? '')}`);
+        if (error) throw new Error(`${args[0]} failed: ${String(error.error)}\n${typeof error.trace === 'string' ? error.trace : JSON.stringify(error.trace ?? '')}`);
         return lines.find((line) => line.event === event);
       }, timeoutMs, 100).catch((error: Error) => {
         throw new Error(`${error.message}\n--- driver output ---\n${text.slice(-3000)}`);

@@ -81,7 +81,7 @@ function watch(value: unknown, use: FieldUse): unknown {
   return new Proxy(copy, {
     get(target, key, receiver) {
       if (typeof key === 'string') use.read.add(key);
-      return Reflect.get(target, key, receiver);
+      return Reflect.get(target, key, receiver) as unknown;
     },
     has(target, key) {
       if (typeof key === 'string') use.read.add(key);
@@ -575,7 +575,7 @@ function renderedChecks(load: () => ManifestSet, options: { serviceMonitor: bool
 
   if (!options.serviceMonitor) return;
   it('the ServiceMonitor scrapes each app Service once, and nothing else (job = app name)', () => {
-    const [monitor, ...others] = ofKind(set(), ServiceMonitor.is) as IServiceMonitor[];
+    const [monitor, ...others] = ofKind<IServiceMonitor>(set(), ServiceMonitor.is);
     expect(others).toEqual([]);
     expect(monitor?.spec.jobLabel, 'job label = Service name = app name').toBeUndefined();
     const portNames = monitor?.spec.endpoints?.map((endpoint) => endpoint.port) ?? [];

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { writeLocalNginxConfig } from '../../scripts/nginx-config.mjs';
-import { findBinary, freePort, waitFor } from '@beacon/testing';
+import { findBinary, freePort, waitFor, wsText } from '@beacon/testing';
 
 /**
  * deploy/nginx/beacon.conf on its own, in a real nginx, in front of two small upstreams
@@ -71,7 +71,7 @@ describe.skipIf(!nginxBinary)(`deploy/nginx/beacon.conf in nginx${nginxBinary ? 
     sockets = new WebSocketServer({ server: gateway, path: '/api/v1/ws' });
     sockets.on('connection', (socket, request) => {
       seen.push({ upstream: 'gateway', method: 'UPGRADE', url: request.url ?? '', headers: request.headers });
-      socket.on('message', (data) => socket.send(`echo:${data.toString()}`));
+      socket.on('message', (data) => socket.send(`echo:${wsText(data)}`));
     });
     await Promise.all([listen(registry, registryPort), listen(gateway, gatewayPort)]);
 
@@ -137,7 +137,7 @@ describe.skipIf(!nginxBinary)(`deploy/nginx/beacon.conf in nginx${nginxBinary ? 
     const socket = new WebSocket(`ws://127.0.0.1:${port}/api/v1/ws?events=service_registered&token=t`);
     const reply = await new Promise<string>((resolve, reject) => {
       socket.once('open', () => socket.send('ping'));
-      socket.once('message', (data) => resolve(data.toString()));
+      socket.once('message', (data) => resolve(wsText(data)));
       socket.once('error', reject);
     });
     socket.close();

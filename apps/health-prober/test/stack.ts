@@ -28,7 +28,7 @@ export interface Stack {
 }
 
 export async function startStack(): Promise<Stack> {
-  const cleanups: (() => Promise<unknown> | unknown)[] = [];
+  const cleanups: (() => unknown)[] = [];
   const dispose = async (): Promise<void> => {
     for (const cleanup of cleanups.reverse()) {
       try {

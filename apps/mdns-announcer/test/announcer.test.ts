@@ -66,7 +66,8 @@ async function querier() {
   const received: ResponsePacket[] = [];
   socket.on('response', (packet: ResponsePacket) => received.push(packet));
   await new Promise<void>((resolve) => socket.once('ready', () => resolve()));
-  const send = (socket as unknown as { send(packet: object, to: { address: string; port: number }): void }).send;
+  const sender = socket as unknown as { send(packet: object, to: { address: string; port: number }): void };
+  const send = sender.send.bind(sender);
   const dataOf = (record: unknown): unknown => (record as { data?: unknown }).data;
   return {
     /** The answers' data the responder sent back within half a second. */

@@ -26,7 +26,7 @@ function legacyCopy(text) {
   const focused = document.activeElement;
   document.body.append(area);
   area.select();
-  let ok = false;
+  let ok;
   try {
     ok = document.execCommand('copy');
   } catch {

@@ -50,7 +50,7 @@ const HEALTH_CHECK_ENTRY = {
 };
 
 export const RESPONSE_SCHEMAS: Record<string, Schema> = {
-  Service: SERVICE_SCHEMA as SchemaObject,
+  Service: SERVICE_SCHEMA,
   ServiceList: object({ services: listOf(ref('Service')), total: integer(), page: integer('skip / limit + 1'), page_size: integer() }),
   Discover: object({
     services: listOf(ref('Service')),

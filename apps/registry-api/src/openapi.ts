@@ -15,7 +15,8 @@ interface Operation {
   body?: string;
   /** Success status (default 200) and its schema; none for 204, `text` for Prometheus' exposition format. */
   status?: 200 | 201 | 204;
-  response?: string | 'text';
+  /** A schema name, or `text` for a plain-text body. */
+  response?: string;
   refusals?: Refusal[];
   /** Nothing to validate: no 400. */
   noInput?: boolean;

@@ -122,7 +122,7 @@ describe('POST /v1/discovery/register', () => {
       ttl: 120, // SERVICE_REGISTRATION_TTL_SECONDS
     });
     expect(instance.service_id).toMatch(/^[0-9a-f-]{36}$/);
-    const listed = await api.list(`?name=${payload.service_name}`);
+    const listed = await api.list(`?name=${String(payload.service_name)}`);
     expect(listed.total).toBe(1);
     expect(listed.services[0]).toMatchObject({
       service_id: instance.service_id,
@@ -145,7 +145,7 @@ describe('POST /v1/discovery/register', () => {
     expect(again.service_id).toBe(first.service_id);
     expect(again).toMatchObject({ host: '10.1.2.3', port: 9090, metadata: { version: '1.1.0' }, health_check_url: 'http://10.1.2.3:9090/health' });
     expect(again.registered_at).toBe(first.registered_at);
-    expect((await api.list(`?name=${payload.service_name}`)).total).toBe(1);
+    expect((await api.list(`?name=${String(payload.service_name)}`)).total).toBe(1);
     expect(await eventTypes(first.service_id, 2)).toEqual(['service.registered', 'service.updated']);
     const other = await register({ ...payload, instance_id: 'instance-2', port: 9091 });
     expect(other.service_id).not.toBe(first.service_id);
@@ -290,7 +290,7 @@ describe('DELETE /v1/discovery/unregister/{service_name}/{instance_id}', () => {
   it('removes the instance (200 with a body, a deregistered event); 404 afterwards', async () => {
     const payload = body();
     const instance = await register(payload);
-    const path = `${V1}/unregister/${payload.service_name}/instance-1`;
+    const path = `${V1}/unregister/${String(payload.service_name)}/instance-1`;
     const result = await api.call('DELETE', path);
     expect(result.status, result.text).toBe(200);
     expect(result.body).toEqual({
@@ -310,7 +310,7 @@ describe('DELETE /v1/discovery/unregister/{service_name}/{instance_id}', () => {
   it('answers 404 for an unknown instance of a known service', async () => {
     const payload = body();
     await register(payload);
-    expectError(await api.call('DELETE', `${V1}/unregister/${payload.service_name}/instance-404`), 404, 'instance-404');
+    expectError(await api.call('DELETE', `${V1}/unregister/${String(payload.service_name)}/instance-404`), 404, 'instance-404');
     expect(await instancesOf(payload.service_name as string)).toHaveLength(1);
   });
 });
@@ -340,15 +340,15 @@ describe('auth with SERVICE_DISCOVERY_SECRET', () => {
     const statusOf = (result: HttpResult): number => result.status;
     expect(statusOf(await open.call('POST', `${V1}/register`, { json: payload }))).toBe(401);
     expect(statusOf(await open.withToken('wrong').call('POST', `${V1}/register`, { json: payload }))).toBe(401);
-    expect((await open.list(`?name=${payload.service_name}`)).total).toBe(0);
+    expect((await open.list(`?name=${String(payload.service_name)}`)).total).toBe(0);
     await register(payload, authed);
     const beat = { service_name: payload.service_name, instance_id: 'instance-1' };
     expect(statusOf(await open.call('POST', `${V1}/heartbeat`, { json: beat }))).toBe(401);
     expect(statusOf(await authed.call('POST', `${V1}/heartbeat`, { json: beat }))).toBe(200);
-    const path = `${V1}/unregister/${payload.service_name}/instance-1`;
+    const path = `${V1}/unregister/${String(payload.service_name)}/instance-1`;
     expect(statusOf(await open.call('DELETE', path))).toBe(401);
     // Seed 004's discover snippet sends no header.
-    for (const read of [`${V1}/services`, `${V1}/services/${payload.service_name}`, `${V1}/services/${payload.service_name}/healthy`]) {
+    for (const read of [`${V1}/services`, `${V1}/services/${String(payload.service_name)}`, `${V1}/services/${String(payload.service_name)}/healthy`]) {
       expect(statusOf(await open.call('GET', read)), read).toBe(200);
     }
     expect(statusOf(await open.call('GET', '/api/v1/stats'))).toBe(200);

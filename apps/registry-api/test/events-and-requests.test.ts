@@ -104,7 +104,7 @@ describe('events', () => {
     expect(info.config.subjects).not.toContain(Subjects.serviceRenewed);
     expect(info.config.subjects).not.toContain(Subjects.probeResult);
     const stored = await jsm.streams.getMessage(EVENTS_STREAM, { last_by_subj: Subjects.serviceRegistered });
-    expect(JSON.parse(new TextDecoder().decode(stored.data)).service.service_id).toBe(service.service_id);
+    expect((JSON.parse(new TextDecoder().decode(stored.data)) as { service: Service }).service.service_id).toBe(service.service_id);
   });
 });
 
@@ -145,7 +145,7 @@ describe('beacon.registry.snapshot', () => {
     expect(reply.error.message).toMatch(/limit/);
     expect(reply.error.message).toMatch(/extra/);
     const notJson = await client.request(Subjects.registrySnapshot, new TextEncoder().encode('{nope'), { timeout: 5000 });
-    expect(JSON.parse(new TextDecoder().decode(notJson.data)).error.code).toBe('bad_request');
+    expect((JSON.parse(new TextDecoder().decode(notJson.data)) as { error: { code: string } }).error.code).toBe('bad_request');
   });
 });
 
@@ -188,7 +188,7 @@ describe('expiry over NATS', () => {
 
   it('sweeps everything due once, and purges what expired before the cutoff', async () => {
     await waitUntilDue();
-    const [, , , fourth, fifth] = shortLived as Service[];
+    const [, , , fourth, fifth] = shortLived;
     const sweep = await request<{ expired: number }>(Subjects.registrySweep, { now: new Date().toISOString() });
     expect(sweep.expired).toBeGreaterThanOrEqual(3); // first, fourth, fifth (second was expired above, third renewed)
     const again = await request<{ expired: number }>(Subjects.registrySweep, {});

@@ -73,7 +73,7 @@ afterAll(() => rmSync(tempDir, { recursive: true, force: true }));
 const T0 = Date.UTC(2030, 0, 1);
 
 function input(overrides: Partial<RegisterServiceDto> = {}): RegisterServiceDto {
-  return { name: 'svc', host: '10.0.0.1', port: 80, ...overrides } as RegisterServiceDto;
+  return { name: 'svc', host: '10.0.0.1', port: 80, ...overrides };
 }
 
 for (const adapter of [sqlite, mongo]) {

@@ -104,21 +104,22 @@ describe('ttl-reaper', () => {
   }, 40_000);
 
   it('splits services between two replicas, and the survivor takes over a killed one’s without missing a deadline', async () => {
-    const [first, second] = [await startReaper(), await startReaper()];
+    const first = await startReaper();
+    const second = await startReaper();
     // Let them find each other before deadlines are placed.
     await new Promise((resolve) => setTimeout(resolve, 500));
     const batch = await Promise.all(Array.from({ length: 30 }, () => register(10)));
     await waitFor('both replicas own some', async () => {
-      const owned = [await metric(first as AppProcess, /^beacon_reaper_owned_services/), await metric(second as AppProcess, /^beacon_reaper_owned_services/)];
+      const owned = [await metric(first, /^beacon_reaper_owned_services/), await metric(second, /^beacon_reaper_owned_services/)] as const;
       return owned[0] > 0 && owned[1] > 0 && owned[0] + owned[1] === 30;
     });
     // Kill one well before the deadlines: its services must still expire on time.
-    await (first as AppProcess).stop('SIGKILL');
-    reapers.splice(reapers.indexOf(first as AppProcess), 1);
+    await first.stop('SIGKILL');
+    reapers.splice(reapers.indexOf(first), 1);
     const lags = await expiryLags(batch);
     expect(Math.max(...lags)).toBeLessThan(1500);
     for (const service of batch) expect(expiredEvents(service.service_id)).toHaveLength(1);
-    expect(await metric(second as AppProcess, /^beacon_reaper_expirations_total\{result="expired"/)).toBe(30);
+    expect(await metric(second, /^beacon_reaper_expirations_total\{result="expired"/)).toBe(30);
 
     // With both alive, each service is expired by exactly one replica and nobody duplicates work.
     const third = await startReaper();
@@ -126,9 +127,9 @@ describe('ttl-reaper', () => {
     const next = await Promise.all(Array.from({ length: 30 }, () => register(10)));
     await expiryLags(next);
     const expiredBy = [
-      await metric(second as AppProcess, /^beacon_reaper_expirations_total\{result="expired"/),
+      await metric(second, /^beacon_reaper_expirations_total\{result="expired"/),
       await metric(third, /^beacon_reaper_expirations_total\{result="expired"/),
-    ];
+    ] as const;
     expect(expiredBy[0] - 30 + expiredBy[1]).toBe(30);
     expect(expiredBy[0] - 30).toBeGreaterThan(0);
     expect(expiredBy[1]).toBeGreaterThan(0);

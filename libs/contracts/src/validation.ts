@@ -89,7 +89,7 @@ const plans = new Map<ClassConstructor<object>, ValidationPlan | null>();
 function planFor(cls: ClassConstructor<object>): ValidationPlan | null {
   let plan = plans.get(cls);
   if (plan === undefined) {
-    plan = compilePlan(cls as new () => object);
+    plan = compilePlan(cls);
     plans.set(cls, plan);
   }
   return plan;

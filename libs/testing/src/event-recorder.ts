@@ -20,6 +20,8 @@ export class EventRecorder<T = Record<string, unknown>> {
 
   static async start<T = Record<string, unknown>>(url: string, subject: string): Promise<EventRecorder<T>> {
     const connection = await connect({ servers: url });
+    // Assigned once the subscription is flushed; the callback reads it before then.
+    // eslint-disable-next-line prefer-const
     let recorder: EventRecorder<T> | undefined;
     const pending: RecordedMessage<T>[] = [];
     const subscription = connection.subscribe(subject, {

@@ -1,6 +1,12 @@
 import type { Service } from '@beacon/contracts';
-import WebSocket from 'ws';
+import WebSocket, { type RawData } from 'ws';
 import { waitFor } from './ports';
+
+/** A WebSocket message's text, whichever of ws's three shapes it arrived in (fragments come as a list). */
+export function wsText(data: RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.from(data).toString('utf8');
+}
 
 /**
  * Clients of realtime-gateway's live events, as a test uses them: every message kept,
@@ -22,7 +28,7 @@ export class WsClient {
   closed: { code: number; reason: string } | null = null;
 
   private constructor(readonly socket: WebSocket) {
-    socket.on('message', (data) => this.messages.push(JSON.parse(data.toString()) as LiveMessage));
+    socket.on('message', (data) => this.messages.push(JSON.parse(wsText(data)) as LiveMessage));
     socket.on('close', (code, reason) => {
       this.closed = { code, reason: reason.toString() };
     });

@@ -85,7 +85,7 @@ export class HttpCheck implements OnApplicationShutdown {
     try {
       const body = await this.readCapped(stream);
       if (statusCode === null) return failed('error', 'no response');
-      if (statusCode < 100 || statusCode > 599) return failed('error', `invalid status code ${statusCode}`);
+      if (statusCode < 100 || statusCode > 599) return failed('error', `invalid status code ${String(statusCode)}`);
       return httpVerdict(statusCode, body);
     } catch (error) {
       return this.failure(error, timeoutMs, deadlinePassed, statusCode);

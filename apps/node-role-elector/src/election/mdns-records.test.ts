@@ -6,7 +6,7 @@ const server = { node_id: 'pi.lan-1672531200', instance: 'abc123', host: '192.16
 /** What the records look like after dns-packet decodes them: TXT strings become Buffers. */
 function asReceived(records: Answer[]): Answer[] {
   return records.map((record) =>
-    record.type === 'TXT' ? ({ ...record, data: (record.data as string[]).map((item) => Buffer.from(item)) } as Answer) : record,
+    record.type === 'TXT' ? ({ ...record, data: (record.data as string[]).map((item) => Buffer.from(item)) }) : record,
   );
 }
 

@@ -31,7 +31,7 @@ export class EventsGateway implements OnGatewayConnection {
   private onMessage(session: Session, transport: WsTransport, data: RawData): void {
     let message: unknown;
     try {
-      message = JSON.parse(data.toString());
+      message = JSON.parse(messageText(data));
     } catch {
       transport.sendControl('error', control('error', { message: 'messages must be JSON objects' }));
       return;
@@ -51,4 +51,10 @@ export class EventsGateway implements OnGatewayConnection {
       transport.sendControl('error', control('error', { message: 'unknown message type; send "subscribe" or "ping"' }));
     }
   }
+}
+
+/** A client message's text, whichever of ws's shapes it arrived in (a fragmented one comes as a list). */
+function messageText(data: RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.from(data).toString('utf8');
 }

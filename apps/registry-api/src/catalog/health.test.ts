@@ -1,4 +1,4 @@
-import type { ProbeResult, RegisterServiceDto } from '@beacon/contracts';
+import type { ProbeResult } from '@beacon/contracts';
 import { describe, expect, it } from 'vitest';
 import { applyProbe } from './health';
 import { BUILT_IN_DEFAULTS, draftRegistration } from './registration';
@@ -8,7 +8,7 @@ const NOW = Date.UTC(2030, 0, 1);
 const URL = 'http://10.0.0.1/health';
 
 const record = (overrides: Partial<ServiceRecord> = {}): ServiceRecord => ({
-  ...draftRegistration({ name: 's', host: '10.0.0.1', port: 80, ttl: 60, health_check_url: URL } as RegisterServiceDto, null, NOW, BUILT_IN_DEFAULTS),
+  ...draftRegistration({ name: 's', host: '10.0.0.1', port: 80, ttl: 60, health_check_url: URL }, null, NOW, BUILT_IN_DEFAULTS),
   revision: 1,
   ...overrides,
 });

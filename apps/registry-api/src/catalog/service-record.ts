@@ -65,6 +65,9 @@ function compileConverter(): (record: ServiceRecord) => Service {
     if (spec.kind !== 'timestamp') return `${name}: record.${name}`;
     return spec.nullable ? `${name}: record.${name} === null ? null : iso(record.${name})` : `${name}: iso(record.${name})`;
   });
+  // Compiled once at load from the static field table (each name checked above), never from
+  // input: one object literal converts as fast as the hand-written converter did.
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
   const build = new Function('iso', `return (record) => ({ ${entries.join(', ')} });`) as (
     toIso: typeof iso,
   ) => (record: ServiceRecord) => Service;

@@ -62,7 +62,7 @@ function hasOwnDetail(exception: HttpException): boolean {
 export function clientErrorBody(exception: HttpException, bodyLimit: number): ErrorResponse {
   const body = errorBody(exception);
   if (hasOwnDetail(exception)) return body;
-  const status = exception.getStatus();
+  const status = exception.getStatus() as HttpStatus;
   if (status === HttpStatus.PAYLOAD_TOO_LARGE) return { detail: `Request body is larger than ${bodyLimit} bytes` };
   if (status === HttpStatus.UNSUPPORTED_MEDIA_TYPE) {
     return { detail: 'Unsupported Content-Type: send JSON with "Content-Type: application/json"' };

@@ -16,6 +16,7 @@ import type { ClassConstructor } from 'class-transformer';
 import {
   DeliverPolicy,
   ErrorCode,
+  Events,
   NatsError,
   connect,
   credsAuthenticator,
@@ -141,16 +142,16 @@ export class NatsService {
     this.metrics.natsConnected.set(1);
     void (async () => {
       for await (const status of this.connection.status()) {
-        if (status.type === 'disconnect') {
+        if (status.type === Events.Disconnect) {
           this.isConnected = false;
           this.metrics.natsConnected.set(0);
           this.logger.warn({ server: status.data }, 'NATS disconnected; reconnecting');
-        } else if (status.type === 'reconnect') {
+        } else if (status.type === Events.Reconnect) {
           this.isConnected = true;
           this.metrics.natsConnected.set(1);
           this.logger.info({ server: status.data }, 'NATS reconnected');
           for (const listener of this.reconnectListeners) listener();
-        } else if (status.type === 'error') {
+        } else if (status.type === Events.Error) {
           this.logger.error({ err: status.data }, 'NATS error');
         }
       }
@@ -286,10 +287,10 @@ export class NatsService {
     try {
       reply = await this.connection.request(subject, encode(payload), { timeout: timeoutMs });
     } catch (error) {
-      if (error instanceof NatsError && error.code === ErrorCode.NoResponders) {
+      if (error instanceof NatsError && error.code === (ErrorCode.NoResponders as string)) {
         throw new NatsRequestError(`nobody answers ${subject}`, 'no_responders');
       }
-      if (error instanceof NatsError && error.code === ErrorCode.Timeout) {
+      if (error instanceof NatsError && error.code === (ErrorCode.Timeout as string)) {
         throw new NatsRequestError(`${subject} timed out after ${timeoutMs} ms`, 'timeout');
       }
       throw error;

@@ -26,7 +26,7 @@ export class RequestError extends Error {
 /** An error document: `error` is an object with a code (a probe result's `error` is a string). */
 export function isErrorReply(document: unknown): document is RequestErrorReply {
   if (typeof document !== 'object' || document === null || !('error' in document)) return false;
-  const error = (document as { error: unknown }).error;
+  const error = (document).error;
   return typeof error === 'object' && error !== null && 'code' in error && 'message' in error;
 }
 

@@ -76,7 +76,7 @@ describe('toMongoFilter', () => {
     ['node_id', 'node-7'],
     ['health', 'degraded'],
   ] as const)('matches %s by equality under $eq', (field, value) => {
-    expect(toMongoFilter({ [field]: value } as ServiceFilter, NOW)).toEqual({ [field]: { $eq: value } });
+    expect(toMongoFilter({ [field]: value }, NOW)).toEqual({ [field]: { $eq: value } });
   });
 
   it('reads status expired as expires_at <= now, whatever is stored', () => {

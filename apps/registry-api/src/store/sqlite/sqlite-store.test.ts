@@ -1,4 +1,3 @@
-import type { RegisterServiceDto } from '@beacon/contracts';
 import type { Database } from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +11,7 @@ let store: SqliteStore;
 
 const register = (name: string, port: number) =>
   store.register({ name, host: '10.0.0.1', port }, (existing) =>
-    draftRegistration({ name, host: '10.0.0.1', port } as RegisterServiceDto, existing, Date.now(), BUILT_IN_DEFAULTS),
+    draftRegistration({ name, host: '10.0.0.1', port }, existing, Date.now(), BUILT_IN_DEFAULTS),
   );
 
 /** The store's connection, to make SQLite refuse writes the way a full disk would. */
