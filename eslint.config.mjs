@@ -29,7 +29,10 @@ export default tseslint.config(
       globals: globals.node,
     },
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' },
+      ],
       // Synchronous adapters (the SQLite store, the pinned election) meet Promise-returning
       // ports with `async` methods, so a throw reaches the caller as a rejection, as from
       // their asynchronous twins: an async function without `await` is deliberate here.

@@ -52,7 +52,14 @@ nc.subscribe(subject, {
     const event = JSON.parse(decoder.decode(message.data));
     triggers += 1;
     seq += 1;
-    const json = JSON.stringify({ type: 'service_registered', event: 'service_registered', data: event.service, timestamp: event.timestamp, seq, revision: event.revision });
+    const json = JSON.stringify({
+      type: 'service_registered',
+      event: 'service_registered',
+      data: event.service,
+      timestamp: event.timestamp,
+      seq,
+      revision: event.revision,
+    });
     for (const client of wss.clients) {
       if (client.readyState === WebSocket.OPEN) {
         client.send(json);

@@ -77,17 +77,24 @@ if (options.help) {
   process.exit(0);
 }
 const onlyValue = options.only ?? process.env.BENCH_ONLY;
-const profileMode = options['no-profile'] || process.env.BENCH_PROFILE === '0'
-  ? 'never'
-  : options.profile || process.env.BENCH_PROFILE === '1'
-    ? 'always'
-    : 'on-miss';
+const profileMode =
+  options['no-profile'] || process.env.BENCH_PROFILE === '0'
+    ? 'never'
+    : options.profile || process.env.BENCH_PROFILE === '1'
+      ? 'always'
+      : 'on-miss';
 
-const stamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
+const stamp = new Date()
+  .toISOString()
+  .replace(/\.\d+Z$/, 'Z')
+  .replace(/:/g, '-');
 
 function selectedSections() {
   if (onlyValue === undefined) return SECTIONS;
-  const wanted = onlyValue.split(',').map((s) => s.trim()).filter(Boolean);
+  const wanted = onlyValue
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (wanted.length === 0) {
     process.stderr.write(`bench: --only needs a list of sections, e.g. --only expiry,probe (sections: ${SECTION_NAMES.join(', ')})\n`);
     process.exit(2);
@@ -104,12 +111,26 @@ function summaryTable(outcomes, { markdown = false } = {}) {
   const rows = [];
   for (const o of outcomes) {
     if (o.error) {
-      rows.push([o.section.name, '(section failed to run)', String(o.error.message ?? o.error).split('\n')[0].slice(0, 80), '', '', '', 'ERROR']);
+      rows.push([
+        o.section.name,
+        '(section failed to run)',
+        String(o.error.message ?? o.error)
+          .split('\n')[0]
+          .slice(0, 80),
+        '',
+        '',
+        '',
+        'ERROR',
+      ]);
       continue;
     }
-    for (const row of o.result.rows) rows.push([o.section.name, row.scenario, row.value, row.baseline ?? '', row.ratio ?? '', row.target, row.verdict]);
+    for (const row of o.result.rows)
+      rows.push([o.section.name, row.scenario, row.value, row.baseline ?? '', row.ratio ?? '', row.target, row.verdict]);
   }
-  return textTable(['section', 'scenario', 'Beacon', 'baseline', 'ratio', 'target', 'verdict'], rows, { markdown, left: [0, 1, 2, 3, 5, 6] });
+  return textTable(['section', 'scenario', 'Beacon', 'baseline', 'ratio', 'target', 'verdict'], rows, {
+    markdown,
+    left: [0, 1, 2, 3, 5, 6],
+  });
 }
 
 function markdownReport(meta, outcomes) {
@@ -157,7 +178,12 @@ async function main() {
   const meta = {
     started_at: new Date().toISOString(),
     git: gitInfo(),
-    env: { node: process.version, cpus: cpus().length, cpu_model: cpus()[0]?.model ?? 'unknown', loadavg_before: loadavg().map((v) => Math.round(v * 100) / 100) },
+    env: {
+      node: process.version,
+      cpus: cpus().length,
+      cpu_model: cpus()[0]?.model ?? 'unknown',
+      loadavg_before: loadavg().map((v) => Math.round(v * 100) / 100),
+    },
     profile_mode: profileMode,
   };
   mkdirSync(RESULTS, { recursive: true });

@@ -124,7 +124,10 @@ export function summarizeProfile(path, { top = 25, skipMs = 0, untilMs = null } 
     total_ms: Math.round(total / 1000),
     idle_ms: Math.round(idle / 1000),
     busy_ms: Math.round(busy / 1000),
-    top_self: [...self.values()].sort((a, b) => b.us - a.us).slice(0, top).map(row),
+    top_self: [...self.values()]
+      .sort((a, b) => b.us - a.us)
+      .slice(0, top)
+      .map(row),
     by_area: [...areas.entries()]
       .sort((a, b) => b[1] - a[1])
       .map(([area, us]) => ({ area, ms: Math.round(us / 1000), pct_busy: Math.round((us / busy) * 1000) / 10 })),
@@ -139,7 +142,11 @@ export function summarizeProfile(path, { top = 25, skipMs = 0, untilMs = null } 
 function table(rows, columns) {
   const widths = columns.map(([title, get]) => Math.max(title.length, ...rows.map((r) => String(get(r)).length)));
   const line = (cells) => cells.map((c, i) => String(c).padEnd(widths[i])).join('  ');
-  return [line(columns.map(([t]) => t)), line(widths.map((w) => '-'.repeat(w))), ...rows.map((r) => line(columns.map(([, get]) => get(r))))].join('\n');
+  return [
+    line(columns.map(([t]) => t)),
+    line(widths.map((w) => '-'.repeat(w))),
+    ...rows.map((r) => line(columns.map(([, get]) => get(r)))),
+  ].join('\n');
 }
 
 export function formatSummary(summary, { title = 'CPU profile', inclusive = 15 } = {}) {
@@ -148,9 +155,13 @@ export function formatSummary(summary, { title = 'CPU profile', inclusive = 15 }
   const skipped =
     (summary.skipped_ms ? ` after skipping the first ${summary.skipped_ms} ms (start-up)` : '') +
     (summary.until_ms !== null && summary.until_ms !== undefined ? ` up to ${summary.until_ms} ms after the start` : '');
-  out.push(`sampled ${summary.total_ms} ms${skipped}: busy ${summary.busy_ms} ms, idle ${summary.idle_ms} ms (the main thread waiting for I/O)`);
+  out.push(
+    `sampled ${summary.total_ms} ms${skipped}: busy ${summary.busy_ms} ms, idle ${summary.idle_ms} ms (the main thread waiting for I/O)`,
+  );
   out.push('');
-  out.push('(time inside native add-ons, e.g. better-sqlite3 statements, and blocking syscalls counts as self time of the JS function that called them)');
+  out.push(
+    '(time inside native add-ons, e.g. better-sqlite3 statements, and blocking syscalls counts as self time of the JS function that called them)',
+  );
   out.push('');
   out.push(`Top ${summary.top_self.length} functions by self time (% of busy time):`);
   out.push(
@@ -163,7 +174,13 @@ export function formatSummary(summary, { title = 'CPU profile', inclusive = 15 }
   );
   out.push('');
   out.push('Self time by package / area:');
-  out.push(table(summary.by_area.slice(0, 20), [['ms', (r) => r.ms], ['%', (r) => r.pct_busy.toFixed(1)], ['area', (r) => r.area]]));
+  out.push(
+    table(summary.by_area.slice(0, 20), [
+      ['ms', (r) => r.ms],
+      ['%', (r) => r.pct_busy.toFixed(1)],
+      ['area', (r) => r.area],
+    ]),
+  );
   if (inclusive > 0) {
     out.push('');
     out.push(`Top ${inclusive} app/library functions by inclusive time (self + callees, % of busy time):`);
@@ -183,7 +200,9 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const args = process.argv.slice(2);
   const path = args.find((a, i) => !a.startsWith('--') && !['--top', '--skip-ms', '--until-ms'].includes(args[i - 1]));
   if (!path) {
-    process.stderr.write('usage: node bench/summarize-profile.mjs <file.cpuprofile | dir> [--top 25] [--skip-ms N] [--until-ms N] [--json]\n');
+    process.stderr.write(
+      'usage: node bench/summarize-profile.mjs <file.cpuprofile | dir> [--top 25] [--skip-ms N] [--until-ms N] [--json]\n',
+    );
     process.exit(2);
   }
   const topIndex = args.indexOf('--top');

@@ -113,7 +113,11 @@ function onMessage(client, data) {
   // data.name: `${prefix}${index}`
   const nameStart = nameAt + NAME.length;
   const nameEnd = buf.indexOf(QUOTE, nameStart);
-  if (nameEnd < 0 || nameEnd - nameStart <= phase.prefix.length || buf.compare(phase.prefix, 0, phase.prefix.length, nameStart, nameStart + phase.prefix.length) !== 0) {
+  if (
+    nameEnd < 0 ||
+    nameEnd - nameStart <= phase.prefix.length ||
+    buf.compare(phase.prefix, 0, phase.prefix.length, nameStart, nameStart + phase.prefix.length) !== 0
+  ) {
     phase.foreign += 1;
     return;
   }

@@ -38,7 +38,13 @@ async function run({ mode, url, nats_url: natsUrl, subject, rate, count, prefix,
   const fire = (n) => {
     const name = `${prefix}${n}`;
     if (mode === 'nats') {
-      const document = { v: 1, type: 'service.registered', timestamp: new Date().toISOString(), revision: n + 1, service: { ...service, service_id: randomUUID(), name } };
+      const document = {
+        v: 1,
+        type: 'service.registered',
+        timestamp: new Date().toISOString(),
+        revision: n + 1,
+        service: { ...service, service_id: randomUUID(), name },
+      };
       nc.publish(subject, encoder.encode(JSON.stringify(document)));
       return;
     }

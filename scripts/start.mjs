@@ -189,7 +189,12 @@ async function main() {
   if (nginxMode === '1' || nginxMode === 'on' || nginxMode === 'true') {
     if (!nginxBinary) return fail('BEACON_NGINX=1 but nginx is not installed: sudo apt-get install nginx (or unset BEACON_NGINX)');
   } else if (!nginxBinary && nginxMode === 'auto') {
-    log('beacon', 'nginx is not installed: registry-api serves http://localhost:' + publicPort + ' itself and realtime-gateway its own port (sudo apt-get install nginx for one base URL)');
+    log(
+      'beacon',
+      'nginx is not installed: registry-api serves http://localhost:' +
+        publicPort +
+        ' itself and realtime-gateway its own port (sudo apt-get install nginx for one base URL)',
+    );
   }
   for (const app of apps) {
     if (!existsSync(join(root, 'apps', app.name, 'dist', 'main.js'))) {
@@ -222,10 +227,18 @@ async function main() {
     await waitForHttp(`http://127.0.0.1:${publicPort}/health`, 'nginx');
     if (stopping) return;
     const base = `http://localhost:${publicPort}`;
-    log('beacon', `\x1b[1mBeacon is up on ${base}: API ${base}/api/v1/services (docs ${base}/api/docs), dashboard ${base}/, events ws://localhost:${publicPort}/api/v1/ws and ${base}/api/v1/events  ·  Ctrl-C stops it\x1b[0m`, 32);
+    log(
+      'beacon',
+      `\x1b[1mBeacon is up on ${base}: API ${base}/api/v1/services (docs ${base}/api/docs), dashboard ${base}/, events ws://localhost:${publicPort}/api/v1/ws and ${base}/api/v1/events  ·  Ctrl-C stops it\x1b[0m`,
+      32,
+    );
   } else {
     const base = `http://localhost:${registryPort}`;
-    log('beacon', `\x1b[1mBeacon is up: API ${base}/api/v1/services (docs ${base}/api/docs), dashboard ${gateway}/, events ws://localhost:${gatewayPort}/api/v1/ws  ·  Ctrl-C stops it\x1b[0m`, 32);
+    log(
+      'beacon',
+      `\x1b[1mBeacon is up: API ${base}/api/v1/services (docs ${base}/api/docs), dashboard ${gateway}/, events ws://localhost:${gatewayPort}/api/v1/ws  ·  Ctrl-C stops it\x1b[0m`,
+      32,
+    );
   }
 }
 

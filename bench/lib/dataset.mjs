@@ -66,7 +66,13 @@ export function wireRecord(n, now = Date.now()) {
 
 /** The filter both servers apply, from a parsed query string (Fastify's `request.query`). */
 export function parseFilter(query) {
-  const tags = query.tags === undefined ? [] : [].concat(query.tags).flatMap((t) => String(t).split(',')).filter(Boolean);
+  const tags =
+    query.tags === undefined
+      ? []
+      : []
+          .concat(query.tags)
+          .flatMap((t) => String(t).split(','))
+          .filter(Boolean);
   const metadata = [];
   for (const [key, value] of Object.entries(query)) {
     if (key.startsWith('metadata.')) metadata.push([key.slice('metadata.'.length), String(value)]);
@@ -86,9 +92,17 @@ export function filterRecords(records, filter) {
     if (protocol !== undefined && record.protocol !== protocol) continue;
     if (name !== undefined && record.name !== name) continue;
     let ok = true;
-    for (const tag of tags) if (!record.tags.includes(tag)) { ok = false; break; }
+    for (const tag of tags)
+      if (!record.tags.includes(tag)) {
+        ok = false;
+        break;
+      }
     if (!ok) continue;
-    for (const [key, value] of metadata) if (record.metadata[key] !== value) { ok = false; break; }
+    for (const [key, value] of metadata)
+      if (record.metadata[key] !== value) {
+        ok = false;
+        break;
+      }
     if (!ok) continue;
     if (total >= skip && page.length < limit) page.push(record);
     total += 1;

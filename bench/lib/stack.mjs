@@ -58,7 +58,15 @@ export function missingStack(apps, { natsClient = true } = {}) {
 
 export async function startNats(tmp) {
   const port = await freePort();
-  const proc = startProcess('nats-server', findBinary('nats-server'), ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', join(tmp, 'jetstream')]);
+  const proc = startProcess('nats-server', findBinary('nats-server'), [
+    '-js',
+    '-a',
+    '127.0.0.1',
+    '-p',
+    String(port),
+    '-sd',
+    join(tmp, 'jetstream'),
+  ]);
   await waitUntil(`nats-server on ${port}`, () => tcpOpen(port), { proc });
   return { proc, port, url: `nats://127.0.0.1:${port}` };
 }
@@ -99,7 +107,9 @@ export async function startWorker(app, natsUrl, cwd, { env = {}, name = app, cpu
  * next reply carrying `key`.
  */
 export async function startHelper(name, script, args = [], { timeoutMs = 20_000, nodeArgs = [] } = {}) {
-  const proc = startProcess(name, process.execPath, [...nodeArgs, join(BENCH_DIR, script), ...args], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  const proc = startProcess(name, process.execPath, [...nodeArgs, join(BENCH_DIR, script), ...args], {
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
   const ready = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${name} did not start in ${timeoutMs} ms:\n${proc.output.slice(-2000)}`)), timeoutMs);
     proc.child.on('message', (message) => {
@@ -240,7 +250,9 @@ export function percentile(values, p) {
 /** A plain-text or markdown table from a header and rows of strings. `left` = column indexes padded right. */
 export function textTable(header, rows, { markdown = false, left = [0] } = {}) {
   if (markdown) {
-    return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((cells) => `| ${cells.join(' | ')} |`)].join('\n');
+    return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((cells) => `| ${cells.join(' | ')} |`)].join(
+      '\n',
+    );
   }
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((cells) => String(cells[i]).length)));
   const line = (cells) => cells.map((c, i) => (left.includes(i) ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join('  ');

@@ -55,7 +55,10 @@ export function runWrk({ url, mode, prefix = 'svc', threads, connections, second
         bytes_per_response: raw.requests > 0 ? Math.round(raw.bytes / raw.requests) : 0,
         command: `wrk ${args.join(' ')}`,
         raw,
-        output: out.split('\n').filter((l) => !l.startsWith('WRK_JSON ')).join('\n'),
+        output: out
+          .split('\n')
+          .filter((l) => !l.startsWith('WRK_JSON '))
+          .join('\n'),
       });
     });
   });

@@ -137,7 +137,8 @@ function fencingViolations(events, kills) {
   }
   tenures.forEach((a, i) =>
     tenures.slice(i + 1).forEach((b) => {
-      if (a.start < (b.end ?? Infinity) && b.start < (a.end ?? Infinity)) problems.push(`${a.node} (token ${a.token}) overlaps ${b.node} (token ${b.token})`);
+      if (a.start < (b.end ?? Infinity) && b.start < (a.end ?? Infinity))
+        problems.push(`${a.node} (token ${a.token}) overlaps ${b.node} (token ${b.token})`);
     }),
   );
   return { tenures: tenures.length, problems };
@@ -174,8 +175,17 @@ async function failover(tmp) {
         { timeoutMs: settings.ttl_s * 1000 + 15_000 },
       );
       const ms = takeover.at - killedAt;
-      trials.push({ trial, killed: server.nodeId, new_server: takeover.event.node.node_id, ms, old_token: token, new_token: takeover.event.node.fencing_token });
-      log(`election: trial ${trial}/${settings.trials}: killed ${server.nodeId} (token ${token}) -> ${takeover.event.node.node_id} server after ${ms} ms (token ${takeover.event.node.fencing_token})`);
+      trials.push({
+        trial,
+        killed: server.nodeId,
+        new_server: takeover.event.node.node_id,
+        ms,
+        old_token: token,
+        new_token: takeover.event.node.fencing_token,
+      });
+      log(
+        `election: trial ${trial}/${settings.trials}: killed ${server.nodeId} (token ${token}) -> ${takeover.event.node.node_id} server after ${ms} ms (token ${takeover.event.node.fencing_token})`,
+      );
       // The killed node returns; it must come back as an agent of the new server.
       const restarted = await startElector(server.nodeId, nats.url, settings.ttl_s, tmp);
       electors = electors.map((e) => (e.nodeId === server.nodeId ? restarted : e));
@@ -226,8 +236,11 @@ async function underLoad(tmp) {
     const before = Object.fromEntries(await Promise.all(electors.map(async (e) => [e.nodeId, await scrapeMetrics(e.url)])));
     const seen = events.length;
     for (let n = 0; n < settings.busy_loops; n += 1) load.push(startProcess(`busy-${n}`, process.execPath, ['-e', BUSY_LOOP]));
-    for (let n = 0; n < settings.flood_publishers; n += 1) load.push(startProcess(`flood-${n}`, process.execPath, ['-e', FLOOD, natsModule, nats.url]));
-    log(`election: lease ${settings.load_ttl_s} s, ${server.nodeId} server (token ${token}); ${settings.busy_loops} busy loop(s) + ${settings.flood_publishers} NATS flood publisher(s) for ${settings.load_seconds} s ...`);
+    for (let n = 0; n < settings.flood_publishers; n += 1)
+      load.push(startProcess(`flood-${n}`, process.execPath, ['-e', FLOOD, natsModule, nats.url]));
+    log(
+      `election: lease ${settings.load_ttl_s} s, ${server.nodeId} server (token ${token}); ${settings.busy_loops} busy loop(s) + ${settings.flood_publishers} NATS flood publisher(s) for ${settings.load_seconds} s ...`,
+    );
     const window = cpuByProcess({
       electors: electors.map((e) => e.proc.child.pid),
       'nats-server': nats.proc.child.pid,
@@ -239,12 +252,17 @@ async function underLoad(tmp) {
     const floodStats = load
       .filter((p) => p.name.startsWith('flood'))
       .map((p) => {
-        const lines = p.output.trim().split('\n').filter((l) => l.startsWith('{'));
+        const lines = p.output
+          .trim()
+          .split('\n')
+          .filter((l) => l.startsWith('{'));
         return lines.length ? JSON.parse(lines.at(-1)) : null;
       })
       .filter(Boolean);
     await Promise.all(load.map((p) => stopProcess(p, 2000)));
-    const changes = events.slice(seen).map(({ event }) => `${event.node.node_id} -> ${event.node.role} (token ${event.node.fencing_token})`);
+    const changes = events
+      .slice(seen)
+      .map(({ event }) => `${event.node.node_id} -> ${event.node.role} (token ${event.node.fencing_token})`);
     const still = await settled(electors, 5000).catch(() => null);
     const per = {};
     for (const e of electors) {
@@ -264,7 +282,10 @@ async function underLoad(tmp) {
       role_changes: changes,
       same_server_after: still?.server.nodeId === server.nodeId && still?.token === token,
       per_elector: per,
-      flood: floodStats.reduce((sum, s) => ({ sent: sum.sent + s.sent, seconds: Math.max(sum.seconds, s.seconds) }), { sent: 0, seconds: 0 }),
+      flood: floodStats.reduce((sum, s) => ({ sent: sum.sent + s.sent, seconds: Math.max(sum.seconds, s.seconds) }), {
+        sent: 0,
+        seconds: 0,
+      }),
       cpu,
     };
   } finally {
@@ -312,7 +333,15 @@ function finish(report) {
   const failoverPass = times.length === settings.trials && max < ttlMs + TARGETS.failover_over_ttl_ms;
   const fencingPass = report.failover.fencing.problems.length === 0 && report.failover.trials.every((t) => t.new_token > t.old_token);
   const stablePass = load.role_changes.length === TARGETS.false_failovers && load.same_server_after;
-  report.result = { p50_ms: p50, max_ms: max, min_ms: min, false_failovers: load.role_changes.length, refreshes_ok: refreshed, refreshes_failed: refreshFailed, event_loop_lag_max_ms: lag };
+  report.result = {
+    p50_ms: p50,
+    max_ms: max,
+    min_ms: min,
+    false_failovers: load.role_changes.length,
+    refreshes_ok: refreshed,
+    refreshes_failed: refreshFailed,
+    event_loop_lag_max_ms: lag,
+  };
   const rows = [
     {
       scenario: `failover after SIGKILL, ${settings.electors} electors, lease ${settings.ttl_s} s (${times.length} trials)`,
@@ -325,7 +354,9 @@ function finish(report) {
     },
     {
       scenario: 'fencing: tokens rise, no overlapping tenure',
-      value: report.failover.fencing.problems.length ? report.failover.fencing.problems.slice(0, 2).join('; ') : `${report.failover.fencing.tenures} tenures, none overlap`,
+      value: report.failover.fencing.problems.length
+        ? report.failover.fencing.problems.slice(0, 2).join('; ')
+        : `${report.failover.fencing.tenures} tenures, none overlap`,
       baseline: '',
       ratio: '',
       target: 'no violation',
@@ -351,9 +382,20 @@ function finish(report) {
       info: true,
     },
   ];
-  const trialRows = report.failover.trials.map((t) => [String(t.trial), t.killed, String(t.old_token), t.new_server, String(t.new_token), String(t.ms)]);
+  const trialRows = report.failover.trials.map((t) => [
+    String(t.trial),
+    t.killed,
+    String(t.old_token),
+    t.new_server,
+    String(t.new_token),
+    String(t.ms),
+  ]);
   const floodRate = load.flood.seconds ? Math.round(load.flood.sent / load.flood.seconds) : 0;
-  const cpuLine = `CPU under load (${load.cpu.seconds} s, cores): ${Object.entries(load.cpu.cores).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}, other ${load.cpu.other.toFixed(2)}, machine ${load.cpu.machine_busy.toFixed(2)} of ${cpus().length}; flood ${floodRate} msgs/s`;
+  const cpuLine = `CPU under load (${load.cpu.seconds} s, cores): ${Object.entries(load.cpu.cores)
+    .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+    .join(
+      ', ',
+    )}, other ${load.cpu.other.toFixed(2)}, machine ${load.cpu.machine_busy.toFixed(2)} of ${cpus().length}; flood ${floodRate} msgs/s`;
   const detail = (markdown) =>
     [
       textTable(['trial', 'killed', 'token', 'new server', 'token', 'failover ms'], trialRows, { markdown, left: [1, 3] }),
@@ -362,14 +404,24 @@ function finish(report) {
       '',
       textTable(
         ['elector', 'refreshes ok', 'failed', 'lost', 'take failed', 'max loop lag ms'],
-        Object.entries(load.per_elector).map(([id, e]) => [id, e.refreshes_ok, e.refreshes_failed, e.refreshes_lost, e.attempts_failed, e.event_loop_lag_max_ms].map(String)),
+        Object.entries(load.per_elector).map(([id, e]) =>
+          [id, e.refreshes_ok, e.refreshes_failed, e.refreshes_lost, e.attempts_failed, e.event_loop_lag_max_ms].map(String),
+        ),
         { markdown, left: [0] },
       ),
       '',
       markdown ? `${cpuLine}.` : cpuLine,
-      load.role_changes.length ? `Role changes under load: ${load.role_changes.join(', ')}` : `No role change under load; ${load.server} (token ${load.token}) was server throughout.`,
+      load.role_changes.length
+        ? `Role changes under load: ${load.role_changes.join(', ')}`
+        : `No role change under load; ${load.server} (token ${load.token}) was server throughout.`,
     ].join('\n');
-  report.rows = rows.map(({ scenario, value, target, verdict, pass, info }) => ({ scenario, value, target, verdict, pass: info ? null : pass }));
+  report.rows = rows.map(({ scenario, value, target, verdict, pass, info }) => ({
+    scenario,
+    value,
+    target,
+    verdict,
+    pass: info ? null : pass,
+  }));
   report.targets_met = rows.every((row) => row.info || row.pass);
   return {
     report,

@@ -69,7 +69,9 @@ export async function run({ stamp }) {
     });
     await client.flush();
 
-    log(`expiry: registering ${settings.services} services with ttl ${settings.ttl_s} (${settings.loader_concurrency} concurrent requests), no heartbeats, one ttl-reaper ...`);
+    log(
+      `expiry: registering ${settings.services} services with ttl ${settings.ttl_s} (${settings.loader_concurrency} concurrent requests), no heartbeats, one ttl-reaper ...`,
+    );
     const bodies = Array.from({ length: settings.services }, (_, n) => ({
       name: `expiry-${stamp}-${n}`,
       type: 'http',
@@ -85,13 +87,25 @@ export async function run({ stamp }) {
     const times = [...deadlines.values()];
     const first = Math.min(...times);
     const last = Math.max(...times);
-    report.checks.load = { registered: registered.length, failures: load.failures, seconds: load.seconds, rps: load.rps, first_error: load.first_error };
+    report.checks.load = {
+      registered: registered.length,
+      failures: load.failures,
+      seconds: load.seconds,
+      rps: load.rps,
+      first_error: load.first_error,
+    };
     report.checks.expires_at_spread_ms = last - first;
-    log(`expiry: registered ${registered.length} in ${load.seconds} s; expires_at spread ${last - first} ms; waiting for the TTLs to lapse ...`);
+    log(
+      `expiry: registered ${registered.length} in ${load.seconds} s; expires_at spread ${last - first} ms; waiting for the TTLs to lapse ...`,
+    );
 
     // CPU is measured over the burst: from just before the first deadline to the last event.
     await sleep(Math.max(0, first - 250 - Date.now()));
-    const window = cpuByProcess({ 'ttl-reaper': reaper.proc.child.pid, 'registry-api': api.proc.child.pid, 'nats-server': nats.proc.child.pid });
+    const window = cpuByProcess({
+      'ttl-reaper': reaper.proc.child.pid,
+      'registry-api': api.proc.child.pid,
+      'nats-server': nats.proc.child.pid,
+    });
     const giveUp = last + settings.grace_s * 1000;
     const ours = () => [...deadlines.keys()].filter((id) => expiredAt.has(id)).length;
     while (ours() < deadlines.size && Date.now() < giveUp) await sleep(50);
@@ -179,12 +193,42 @@ function finish(report) {
     },
   ];
   const cpu = report.cpu;
-  const cpuLine = `CPU over the burst (${cpu.seconds} s, cores): ${Object.entries(cpu.cores).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}, other ${cpu.other.toFixed(2)}, machine ${cpu.machine_busy.toFixed(2)} of 2`;
+  const cpuLine = `CPU over the burst (${cpu.seconds} s, cores): ${Object.entries(cpu.cores)
+    .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+    .join(', ')}, other ${cpu.other.toFixed(2)}, machine ${cpu.machine_busy.toFixed(2)} of 2`;
   const detail = (markdown) =>
     [
       textTable(
-        ['services', 'expired', 'dup', 'p50', 'p90', 'p99', 'max', 'min', 'mean', 'burst reaped in', 'reaper hist count', 'reaper hist mean'],
-        [[r.services, r.expired, r.duplicates, r.p50_ms, r.p90_ms, r.p99_ms, r.max_ms, r.min_ms, r.mean_ms, r.burst_ms, hist.count, hist.mean_ms].map((v) => String(v ?? '-'))],
+        [
+          'services',
+          'expired',
+          'dup',
+          'p50',
+          'p90',
+          'p99',
+          'max',
+          'min',
+          'mean',
+          'burst reaped in',
+          'reaper hist count',
+          'reaper hist mean',
+        ],
+        [
+          [
+            r.services,
+            r.expired,
+            r.duplicates,
+            r.p50_ms,
+            r.p90_ms,
+            r.p99_ms,
+            r.max_ms,
+            r.min_ms,
+            r.mean_ms,
+            r.burst_ms,
+            hist.count,
+            hist.mean_ms,
+          ].map((v) => String(v ?? '-')),
+        ],
         { markdown, left: [] },
       ),
       '',
@@ -192,7 +236,13 @@ function finish(report) {
       '',
       markdown ? `${cpuLine}.` : cpuLine,
     ].join('\n');
-  report.rows = rows.map(({ scenario, value, target, verdict, pass, info }) => ({ scenario, value, target, verdict, pass: info ? null : pass }));
+  report.rows = rows.map(({ scenario, value, target, verdict, pass, info }) => ({
+    scenario,
+    value,
+    target,
+    verdict,
+    pass: info ? null : pass,
+  }));
   report.targets_met = rows.every((row) => row.info || row.pass);
   return {
     report,

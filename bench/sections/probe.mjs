@@ -81,7 +81,10 @@ export async function run({ stamp, profileMode = 'on-miss' }) {
     running.push(nats);
     const api = await startRegistryApi(nats.url, join(tmp, 'probe.db'), tmp);
     running.push(api);
-    const targets = await startHelper('probe-targets', 'probe-targets.mjs', [String(settings.target_servers), String(settings.target_delay_ms)]);
+    const targets = await startHelper('probe-targets', 'probe-targets.mjs', [
+      String(settings.target_servers),
+      String(settings.target_delay_ms),
+    ]);
     running.push(targets);
     const ports = targets.ready.ports;
     const urls = Array.from({ length: settings.services }, (_, n) => `http://127.0.0.1:${ports[n % ports.length]}/health?svc=${n}`);
@@ -98,7 +101,9 @@ export async function run({ stamp, profileMode = 'on-miss' }) {
     });
     await client.flush();
 
-    log(`probe: ${settings.target_servers} target servers (ports ${ports.join(', ')}${settings.target_delay_ms ? `, answering after ${settings.target_delay_ms} ms` : ''}); registering ${settings.services} services, health_check_interval ${settings.interval_s} s ...`);
+    log(
+      `probe: ${settings.target_servers} target servers (ports ${ports.join(', ')}${settings.target_delay_ms ? `, answering after ${settings.target_delay_ms} ms` : ''}); registering ${settings.services} services, health_check_interval ${settings.interval_s} s ...`,
+    );
     const bodies = urls.map((url, n) => ({
       name: `probe-${stamp}-${n}`,
       type: 'http',
@@ -110,9 +115,17 @@ export async function run({ stamp, profileMode = 'on-miss' }) {
       health_check_interval: settings.interval_s,
     }));
     const load = await registerAll(api.url, bodies, settings.loader_concurrency);
-    report.checks.load = { registered: load.services.filter(Boolean).length, failures: load.failures, seconds: load.seconds, rps: load.rps, first_error: load.first_error };
+    report.checks.load = {
+      registered: load.services.filter(Boolean).length,
+      failures: load.failures,
+      seconds: load.seconds,
+      rps: load.rps,
+      first_error: load.first_error,
+    };
     if (load.failures > 0) log(`probe: WARNING ${load.failures} registrations failed (first: ${load.first_error})`);
-    log(`probe: registered in ${load.seconds} s; offered load ${settings.services / settings.interval_s} checks/s; concurrency ${settings.concurrency}; ${settings.warmup_s} s warm-up + ${settings.duration_s} s measured per window`);
+    log(
+      `probe: registered in ${load.seconds} s; offered load ${settings.services / settings.interval_s} checks/s; concurrency ${settings.concurrency}; ${settings.warmup_s} s warm-up + ${settings.duration_s} s measured per window`,
+    );
 
     const base = { 'registry-api': api.proc.child.pid, 'nats-server': nats.proc.child.pid, targets: targets.proc.child.pid };
 
@@ -120,16 +133,42 @@ export async function run({ stamp, profileMode = 'on-miss' }) {
     report.windows.bare = await bareWindow(urls, base, targets);
 
     // 2. One prober replica.
-    report.windows.one = await proberWindow('one', ['bench-prober-1'], { nats, api, tmp, base, results, targets, expected: report.checks.load.registered });
+    report.windows.one = await proberWindow('one', ['bench-prober-1'], {
+      nats,
+      api,
+      tmp,
+      base,
+      results,
+      targets,
+      expected: report.checks.load.registered,
+    });
 
     // 3. Two replicas.
-    report.windows.two = await proberWindow('two', ['bench-prober-a', 'bench-prober-b'], { nats, api, tmp, base, results, targets, expected: report.checks.load.registered });
+    report.windows.two = await proberWindow('two', ['bench-prober-a', 'bench-prober-b'], {
+      nats,
+      api,
+      tmp,
+      base,
+      results,
+      targets,
+      expected: report.checks.load.registered,
+    });
 
     const rows = buildRows(report);
     const missed = rows.some((row) => !row.info && !row.pass);
     if (profileMode === 'always' || (profileMode === 'on-miss' && missed)) {
-      log(`probe: ${missed ? 'a target was missed: ' : ''}profiling one health-prober and the bare got loop under the same load (node --cpu-prof) ...`);
-      report.profiles = await profileProbers(stamp, urls, { nats, api, tmp, base, results, targets, expected: report.checks.load.registered });
+      log(
+        `probe: ${missed ? 'a target was missed: ' : ''}profiling one health-prober and the bare got loop under the same load (node --cpu-prof) ...`,
+      );
+      report.profiles = await profileProbers(stamp, urls, {
+        nats,
+        api,
+        tmp,
+        base,
+        results,
+        targets,
+        expected: report.checks.load.registered,
+      });
     }
     return finish(report, rows);
   } finally {
@@ -141,7 +180,9 @@ export async function run({ stamp, profileMode = 'on-miss' }) {
 
 async function bareWindow(urls, base, targets, { cpuProfDir } = {}) {
   const spawned = Date.now();
-  const loop = await startHelper('got-loop', 'got-loop.mjs', [], { nodeArgs: cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [] });
+  const loop = await startHelper('got-loop', 'got-loop.mjs', [], {
+    nodeArgs: cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [],
+  });
   try {
     loop.send({ cmd: 'start', urls, concurrency: settings.concurrency });
     await sleep(settings.warmup_s * 1000);
@@ -165,7 +206,9 @@ async function bareWindow(urls, base, targets, { cpuProfDir } = {}) {
       cpu: cpuEnd,
       started_ms_before_window: windowStartedAt - spawned,
     };
-    log(`probe bare${cpuProfDir ? ' (prof)' : ''} got loop:  ${String(window.probes_per_s).padStart(6)} probes/s (${window.failed} failed)  ${cpuText(cpuEnd)}`);
+    log(
+      `probe bare${cpuProfDir ? ' (prof)' : ''} got loop:  ${String(window.probes_per_s).padStart(6)} probes/s (${window.failed} failed)  ${cpuText(cpuEnd)}`,
+    );
     return window;
   } finally {
     loop.send({ cmd: 'stop' });
@@ -179,7 +222,11 @@ async function proberWindow(label, memberIds, { nats, api, tmp, base, results, t
   try {
     for (const id of memberIds) {
       probers.push(
-        await startWorker('health-prober', nats.url, tmp, { name: id, cpuProfDir, env: { PROBE_CONCURRENCY: String(settings.concurrency) } }),
+        await startWorker('health-prober', nats.url, tmp, {
+          name: id,
+          cpuProfDir,
+          env: { PROBE_CONCURRENCY: String(settings.concurrency) },
+        }),
       );
     }
     // Settled: together they own every target, each some (membership agreed, views synced).
@@ -220,7 +267,10 @@ async function proberWindow(label, memberIds, { nats, api, tmp, base, results, t
         probes_per_s_metric: round(probes / seconds),
         results_per_s_nats: round(((s1.byProber.get(p.name) ?? 0) - (s0.byProber.get(p.name) ?? 0)) / seconds),
         unhealthy_or_error: ['unhealthy', 'timeout', 'error', 'refused'].reduce(
-          (sum, outcome) => sum + metricSum(s1.metrics[i], 'beacon_probes_total', { outcome }) - metricSum(s0.metrics[i], 'beacon_probes_total', { outcome }),
+          (sum, outcome) =>
+            sum +
+            metricSum(s1.metrics[i], 'beacon_probes_total', { outcome }) -
+            metricSum(s0.metrics[i], 'beacon_probes_total', { outcome }),
           0,
         ),
         waiting_at_end: metricSum(s1.metrics[i], 'beacon_probes_waiting'),
@@ -229,7 +279,8 @@ async function proberWindow(label, memberIds, { nats, api, tmp, base, results, t
       };
     });
     const apiDelta = (result) =>
-      metricSum(s1.api, 'beacon_probe_results_total', result ? { result } : {}) - metricSum(s0.api, 'beacon_probe_results_total', result ? { result } : {});
+      metricSum(s1.api, 'beacon_probe_results_total', result ? { result } : {}) -
+      metricSum(s0.api, 'beacon_probe_results_total', result ? { result } : {});
     const window = {
       probers: memberIds.length,
       probes_per_s: round((s1.nats_total - s0.nats_total) / seconds),
@@ -244,7 +295,8 @@ async function proberWindow(label, memberIds, { nats, api, tmp, base, results, t
       settled_ms_before_window: windowStartedAt - settledAt,
       started_ms_before_window: windowStartedAt - Math.min(...probers.map((p) => p.startedAt)),
     };
-    const split = perProber.length > 1 ? ` [${perProber.map((p) => `${p.member} ${p.results_per_s_nats}/s, owns ${p.owned}`).join('; ')}]` : '';
+    const split =
+      perProber.length > 1 ? ` [${perProber.map((p) => `${p.member} ${p.results_per_s_nats}/s, owns ${p.owned}`).join('; ')}]` : '';
     log(
       `probe ${label.padEnd(4)} prober(s): ${String(window.probes_per_s).padStart(6)} results/s on NATS (metrics ${window.probes_per_s_metric}/s; ` +
         `waiting at end ${perProber.map((p) => p.waiting_at_end).join('+')}; registry applied ${window.registry_applied_per_s}/s)${split}  ${cpuText(cpuEnd)}`,
@@ -286,7 +338,10 @@ function profilesText(profiles) {
   const bare = profiles['got-loop'];
   const usPerProbe = (p, ms) => (p.probes_per_s > 0 ? (ms * 1000) / (p.summary.total_ms / 1000) / p.probes_per_s : 0);
   const areas = new Map();
-  for (const [key, p] of [['prober', prober], ['bare', bare]]) {
+  for (const [key, p] of [
+    ['prober', prober],
+    ['bare', bare],
+  ]) {
     for (const { area, ms } of p.summary.by_area) {
       const entry = areas.get(area) ?? { prober: 0, bare: 0 };
       entry[key] = usPerProbe(p, ms);
@@ -308,7 +363,9 @@ function profilesText(profiles) {
 }
 
 function cpuText(cpu) {
-  return `cpu: ${Object.entries(cpu.cores).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}, other ${cpu.other.toFixed(2)}, machine ${cpu.machine_busy.toFixed(2)}/2`;
+  return `cpu: ${Object.entries(cpu.cores)
+    .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+    .join(', ')}, other ${cpu.other.toFixed(2)}, machine ${cpu.machine_busy.toFixed(2)}/2`;
 }
 
 function buildRows(report) {
@@ -419,22 +476,43 @@ function reading(report) {
   );
   const idle = [...one.per_prober, ...two.per_prober].filter((p) => p.waiting_at_end === 0);
   if (idle.length > 0) {
-    lines.push(`- WARNING: ${idle.map((p) => p.member).join(', ')} had no checks waiting at the end: the offered load (${settings.services}/s) may be the limit; raise BENCH_PROBE_SERVICES.`);
+    lines.push(
+      `- WARNING: ${idle.map((p) => p.member).join(', ')} had no checks waiting at the end: the offered load (${settings.services}/s) may be the limit; raise BENCH_PROBE_SERVICES.`,
+    );
   }
   return lines.join('\n');
 }
 
 function finish(report, rows) {
   const { bare, one, two } = report.windows;
-  const labels = ['got-loop', ...one.per_prober.map((p) => p.member), ...two.per_prober.map((p) => p.member), 'registry-api', 'nats-server', 'targets', 'bench', 'other', 'machine'];
-  const cpuRow = (name, w) => [name, ...labels.map((l) => (l === 'other' ? w.cpu.other : l === 'machine' ? w.cpu.machine_busy : w.cpu.cores[l]) ?? null).map((v) => (v === null ? '' : v.toFixed(2)))];
-  const cpuTable = (markdown) => textTable(['window', ...labels], [cpuRow('bare', bare), cpuRow('one', one), cpuRow('two', two)], { markdown });
+  const labels = [
+    'got-loop',
+    ...one.per_prober.map((p) => p.member),
+    ...two.per_prober.map((p) => p.member),
+    'registry-api',
+    'nats-server',
+    'targets',
+    'bench',
+    'other',
+    'machine',
+  ];
+  const cpuRow = (name, w) => [
+    name,
+    ...labels
+      .map((l) => (l === 'other' ? w.cpu.other : l === 'machine' ? w.cpu.machine_busy : w.cpu.cores[l]) ?? null)
+      .map((v) => (v === null ? '' : v.toFixed(2))),
+  ];
+  const cpuTable = (markdown) =>
+    textTable(['window', ...labels], [cpuRow('bare', bare), cpuRow('one', one), cpuRow('two', two)], { markdown });
   const windowTable = (markdown) =>
     textTable(
       ['window', 'results/s (NATS)', 'probes/s (metrics)', 'ok/s', 'target req/s', 'registry applied/s', 'waiting at end', 'per replica'],
       [
         ['bare got loop', String(bare.probes_per_s), '', String(bare.ok_per_s), String(bare.target_requests_per_s), '', '', ''],
-        ...[['one prober', one], ['two probers', two]].map(([name, w]) => [
+        ...[
+          ['one prober', one],
+          ['two probers', two],
+        ].map(([name, w]) => [
           name,
           String(w.probes_per_s),
           String(w.probes_per_s_metric),
@@ -448,10 +526,26 @@ function finish(report, rows) {
       { markdown },
     );
   const profileText = report.profiles ? profilesText(report.profiles) : null;
-  report.rows = rows.map(({ scenario, value, baseline, ratio, target, verdict, pass, info }) => ({ scenario, value, baseline, ratio, target, verdict, pass: info ? null : pass }));
+  report.rows = rows.map(({ scenario, value, baseline, ratio, target, verdict, pass, info }) => ({
+    scenario,
+    value,
+    baseline,
+    ratio,
+    target,
+    verdict,
+    pass: info ? null : pass,
+  }));
   report.targets_met = rows.every((row) => row.info || row.pass);
   const readingText = reading(report);
-  const text = [windowTable(false), '', readingText, '', 'CPU per process during each measured window (cores of 2):', cpuTable(false), ...(profileText ? ['', profileText] : [])].join('\n');
+  const text = [
+    windowTable(false),
+    '',
+    readingText,
+    '',
+    'CPU per process during each measured window (cores of 2):',
+    cpuTable(false),
+    ...(profileText ? ['', profileText] : []),
+  ].join('\n');
   const markdown = [
     `${settings.services} services registered with health_check_url on ${settings.target_servers} local node:http targets (keep-alive, \`{"status":"healthy"}\`${settings.target_delay_ms ? ` after ${settings.target_delay_ms} ms` : ' at once'}), health_check_interval ${settings.interval_s} s: offered load ${settings.services}/s. ` +
       `PROBE_CONCURRENCY ${settings.concurrency}; the bare loop (bench/got-loop.mjs) keeps as many got requests in flight with a keep-alive agent. ` +
@@ -467,7 +561,14 @@ function finish(report, rows) {
     '',
     '"waiting at end" = beacon_probes_waiting: checks due but waiting for a slot (> 0: the prober is saturated, the offered load is not the limit).',
     ...(profileText
-      ? ['', `### CPU profiles: one health-prober and the bare got loop (\`${report.profiles['health-prober'].file}\`, \`${report.profiles['got-loop'].file}\`)`, '', '```', profileText, '```']
+      ? [
+          '',
+          `### CPU profiles: one health-prober and the bare got loop (\`${report.profiles['health-prober'].file}\`, \`${report.profiles['got-loop'].file}\`)`,
+          '',
+          '```',
+          profileText,
+          '```',
+        ]
       : []),
   ].join('\n');
   return { report, rows, text, markdown };

@@ -14,7 +14,19 @@ import { mkdirSync, readdirSync, renameSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { FILTER_QUERY, serviceInput } from '../lib/dataset.mjs';
 import { cpuWindow, freePort, httpOk, startProcess, stopProcess, waitUntil } from '../lib/procs.mjs';
-import { BENCH_DIR, missingStack, fmtMs, log, REPO, RESULTS, startNats, startRegistryApi, makeTmp, removeTmp, envNumber } from '../lib/stack.mjs';
+import {
+  BENCH_DIR,
+  missingStack,
+  fmtMs,
+  log,
+  REPO,
+  RESULTS,
+  startNats,
+  startRegistryApi,
+  makeTmp,
+  removeTmp,
+  envNumber,
+} from '../lib/stack.mjs';
 import { findWrk, runWrk } from '../lib/wrk.mjs';
 import { formatSummary, summarizeProfile } from '../summarize-profile.mjs';
 
@@ -84,7 +96,12 @@ async function getJson(url) {
 }
 
 /** Warm-up run, then the measured run inside a CPU window. */
-async function scenario(label, server, otherPids, { mode, path, connections = settings.connections, seconds = settings.duration_s, warmup = settings.warmup_s }) {
+async function scenario(
+  label,
+  server,
+  otherPids,
+  { mode, path, connections = settings.connections, seconds = settings.duration_s, warmup = settings.warmup_s },
+) {
   const url = `${server.url}${path}`;
   const common = { url, mode, threads: settings.threads, connections };
   if (warmup > 0) await runWrk({ ...common, seconds: warmup, prefix: `warm-${label}` });
@@ -169,7 +186,9 @@ function renderTable(rows, { markdown = false } = {}) {
     row.verdict,
   ]);
   if (markdown) {
-    return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...body.map((cells) => `| ${cells.join(' | ')} |`)].join('\n');
+    return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...body.map((cells) => `| ${cells.join(' | ')} |`)].join(
+      '\n',
+    );
   }
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((cells) => cells[i].length)));
   const line = (cells) => cells.map((c, i) => (i === 0 || i === 7 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
@@ -182,11 +201,18 @@ function noiseTable(results, { markdown = false } = {}) {
     if (!pair?.beacon) continue;
     for (const side of ['beacon', 'bare']) {
       const c = pair[side].cpu;
-      rows.push([`${name} / ${side}`, c.server_cores.toFixed(2), c.bench_cores.toFixed(2), c.foreign_cores.toFixed(2), c.machine_busy_cores.toFixed(2)]);
+      rows.push([
+        `${name} / ${side}`,
+        c.server_cores.toFixed(2),
+        c.bench_cores.toFixed(2),
+        c.foreign_cores.toFixed(2),
+        c.machine_busy_cores.toFixed(2),
+      ]);
     }
   }
   const header = ['run', 'server cores', 'wrk+nats+bench cores', 'OTHER processes cores', 'machine busy (of 2)'];
-  if (markdown) return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+  if (markdown)
+    return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
@@ -217,10 +243,23 @@ async function profileBeacon(stamp, nats, tmp, filterDb) {
     log(`profiled ${name}: ${wrk.rps} req/s under the profiler -> ${relative(REPO, target)}`);
   };
   await capture('register', join(tmp, 'profile-register.db'), (beacon) =>
-    runWrk({ url: beacon.url, mode: 'register', prefix: 'prof', threads: settings.threads, connections: settings.connections, seconds: settings.duration_s }),
+    runWrk({
+      url: beacon.url,
+      mode: 'register',
+      prefix: 'prof',
+      threads: settings.threads,
+      connections: settings.connections,
+      seconds: settings.duration_s,
+    }),
   );
   await capture('filter', filterDb, (beacon) =>
-    runWrk({ url: `${beacon.url}/api/v1/services?${FILTER_QUERY}`, mode: 'get', threads: settings.threads, connections: settings.connections, seconds: settings.duration_s }),
+    runWrk({
+      url: `${beacon.url}/api/v1/services?${FILTER_QUERY}`,
+      mode: 'get',
+      threads: settings.threads,
+      connections: settings.connections,
+      seconds: settings.duration_s,
+    }),
   );
   return out;
 }
@@ -235,18 +274,26 @@ function markdownDetail(report, rows) {
   md.push('');
   md.push(renderTable(rows, { markdown: true }));
   md.push('');
-  md.push('ratio = Beacon req/s ÷ bare req/s (for the p99 row: Beacon p99 ÷ bare p99). `*` = Beacon answered some requests with errors or non-2xx (see JSON).');
+  md.push(
+    'ratio = Beacon req/s ÷ bare req/s (for the p99 row: Beacon p99 ÷ bare p99). `*` = Beacon answered some requests with errors or non-2xx (see JSON).',
+  );
   md.push('');
   md.push('### CPU during each measured run');
   md.push('');
   md.push(noiseTable(report.results, { markdown: true }));
   md.push('');
-  md.push('"OTHER processes" is CPU used by processes this benchmark did not start (e.g. other test runs) — above ~0.2 cores the figures are skewed.');
+  md.push(
+    '"OTHER processes" is CPU used by processes this benchmark did not start (e.g. other test runs) — above ~0.2 cores the figures are skewed.',
+  );
   md.push('');
   md.push('### Checks');
   md.push('');
-  md.push(`- loaded ${report.checks.load.records} services in ${report.checks.load.seconds} s (${report.checks.load.rps}/s, ${report.checks.load.failures} failures) with ${settings.loader_concurrency} concurrent requests`);
-  md.push(`- filter totals: Beacon ${report.checks.filter_total_beacon}, bare ${report.checks.filter_total_bare}; page sizes ${report.checks.filter_page_beacon} / ${report.checks.filter_page_bare}; response bytes ${report.results.filter.beacon.bytes_per_response} / ${report.results.filter.bare.bytes_per_response}`);
+  md.push(
+    `- loaded ${report.checks.load.records} services in ${report.checks.load.seconds} s (${report.checks.load.rps}/s, ${report.checks.load.failures} failures) with ${settings.loader_concurrency} concurrent requests`,
+  );
+  md.push(
+    `- filter totals: Beacon ${report.checks.filter_total_beacon}, bare ${report.checks.filter_total_bare}; page sizes ${report.checks.filter_page_beacon} / ${report.checks.filter_page_bare}; response bytes ${report.results.filter.beacon.bytes_per_response} / ${report.results.filter.bare.bytes_per_response}`,
+  );
   if (report.profiles) {
     md.push('');
     md.push('### CPU profiles (registry-api under the same load)');
@@ -272,7 +319,9 @@ export async function run({ stamp, profileMode = 'on-miss' }) {
   try {
     nats = await startNats(tmp);
     bare = await startBare();
-    log(`nats-server ${nats.url}, bare server ${bare.url}; wrk -t${settings.threads} -c${settings.connections}, ${settings.warmup_s}s warm-up + ${settings.duration_s}s per run`);
+    log(
+      `nats-server ${nats.url}, bare server ${bare.url}; wrk -t${settings.threads} -c${settings.connections}, ${settings.warmup_s}s warm-up + ${settings.duration_s}s per run`,
+    );
 
     // 1. Registration: a fresh registry-api, every request a new service.
     beacon = await startRegistryApi(nats.url, join(tmp, 'register.db'), tmp);
@@ -315,7 +364,13 @@ export async function run({ stamp, profileMode = 'on-miss' }) {
     await stopProcess(beacon.proc);
 
     const rows = buildRows(report.results);
-    report.rows = rows.map(({ scenario: s, ratio, target, verdict: v, pass, info }) => ({ scenario: s, ratio, target, verdict: v, pass: info ? null : pass }));
+    report.rows = rows.map(({ scenario: s, ratio, target, verdict: v, pass, info }) => ({
+      scenario: s,
+      ratio,
+      target,
+      verdict: v,
+      pass: info ? null : pass,
+    }));
     const missed = rows.some((row) => !row.info && !row.pass);
     report.targets_met = !missed;
     if (profileMode === 'always' || (profileMode === 'on-miss' && missed)) {
@@ -328,7 +383,8 @@ export async function run({ stamp, profileMode = 'on-miss' }) {
       '',
       `CPU during the measured runs (cores; "OTHER" = processes this benchmark did not start):\n${noiseTable(report.results)}`,
       ...Object.entries(report.profiles ?? {}).map(
-        ([name, p]) => `\n${formatSummary(p.summary, { title: `registry-api profile, ${name} (${p.wrk.rps} req/s while profiled)`, inclusive: 12 })}`,
+        ([name, p]) =>
+          `\n${formatSummary(p.summary, { title: `registry-api profile, ${name} (${p.wrk.rps} req/s while profiled)`, inclusive: 12 })}`,
       ),
     ].join('\n');
     // The combined summary's rows: one line per target (and the info row).

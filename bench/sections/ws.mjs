@@ -28,7 +28,19 @@ import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { stopProcess, waitUntil } from '../lib/procs.mjs';
-import { log, makeTmp, missingStack, REPO, RESULTS, removeTmp, startHelper, startNats, startRegistryApi, startWorker, stopAll } from '../lib/stack.mjs';
+import {
+  log,
+  makeTmp,
+  missingStack,
+  REPO,
+  RESULTS,
+  removeTmp,
+  startHelper,
+  startNats,
+  startRegistryApi,
+  startWorker,
+  stopAll,
+} from '../lib/stack.mjs';
 import { aggregate, buildRows, collectProfile, finish } from './ws/report.mjs';
 import { settings, TARGETS } from './ws/settings.mjs';
 import { connectClients, connectGateway, disconnectClients, pidsOf, runWindow } from './ws/window.mjs';
@@ -63,7 +75,11 @@ export async function run({ stamp, profileMode = 'on-miss' }) {
     );
     // Both sets of 1,000 clients stay connected; one server at a time gets events.
     report.checks.bare_connect = await connectClients(stack.clientProcs, 'bare', `ws://127.0.0.1:${stack.bare.ready.port}/api/v1/ws`);
-    await waitUntil('the bare server to hold every client', async () => (await stack.bare.ask({ cmd: 'stats' }, 'stats')).clients === report.checks.bare_connect.open, { timeoutMs: 10_000 });
+    await waitUntil(
+      'the bare server to hold every client',
+      async () => (await stack.bare.ask({ cmd: 'stats' }, 'stats')).clients === report.checks.bare_connect.open,
+      { timeoutMs: 10_000 },
+    );
     report.checks.beacon_connect = await connectGateway(stack.clientProcs, `ws://127.0.0.1:${stack.gateway.port}/api/v1/ws`, stack.gateway);
 
     report.windows = await runAlternatingWindows(ctx, stack);
@@ -74,7 +90,8 @@ export async function run({ stamp, profileMode = 'on-miss' }) {
 
     const rows = buildRows(report);
     const missed = rows.some((row) => !row.info && !row.pass);
-    if (profileMode === 'always' || (profileMode === 'on-miss' && missed)) report.profiles = await profileServers(ctx, stack, tmp, stamp, missed);
+    if (profileMode === 'always' || (profileMode === 'on-miss' && missed))
+      report.profiles = await profileServers(ctx, stack, tmp, stamp, missed);
     for (const w of report.windows) delete w.hist;
     return finish(report, rows);
   } finally {
@@ -104,13 +121,21 @@ async function startServers(stack, tmp, stamp) {
     stack.running.push(proc);
   }
 
-  const body = { type: 'http', host: '10.20.30.40', port: 8080, tags: ['bench-ws', 'zone-1'], metadata: { rack: 'r3', version: '1.4.2' }, ttl: 600 };
+  const body = {
+    type: 'http',
+    host: '10.20.30.40',
+    port: 8080,
+    tags: ['bench-ws', 'zone-1'],
+    metadata: { rack: 'r3', version: '1.4.2' },
+    ttl: 600,
+  };
   const templateResponse = await fetch(`${api.url}/api/v1/services/register`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ ...body, name: `ws-${stamp}-template` }),
   });
-  if (templateResponse.status !== 201) throw new Error(`registry-api refused the template registration: ${templateResponse.status} ${await templateResponse.text()}`);
+  if (templateResponse.status !== 201)
+    throw new Error(`registry-api refused the template registration: ${templateResponse.status} ${await templateResponse.text()}`);
   const service = await templateResponse.json();
 
   stack.bareSpawnedAt = Date.now();
@@ -141,13 +166,30 @@ async function runAlternatingWindows(ctx, stack) {
     for (const target of round % 2 === 0 ? ['bare', 'beacon'] : ['beacon', 'bare']) {
       const warmup = seen.has(target) ? settings.settle_s : settings.warmup_s;
       seen.add(target);
-      windows.push(await runWindow(`${target}-${round + 1}`, { ...ctx, target, gateway: stack.gateway, rate: settings.rate, warmup_s: warmup, duration_s: settings.duration_s }));
+      windows.push(
+        await runWindow(`${target}-${round + 1}`, {
+          ...ctx,
+          target,
+          gateway: stack.gateway,
+          rate: settings.rate,
+          warmup_s: warmup,
+          duration_s: settings.duration_s,
+        }),
+      );
     }
   }
   if (settings.high_rate) {
     for (const target of ['bare', 'beacon']) {
       windows.push(
-        await runWindow(`${target}-high`, { ...ctx, target, gateway: stack.gateway, rate: settings.high_rate, warmup_s: settings.high_warmup_s, duration_s: settings.high_duration_s, high: true }),
+        await runWindow(`${target}-high`, {
+          ...ctx,
+          target,
+          gateway: stack.gateway,
+          rate: settings.high_rate,
+          warmup_s: settings.high_warmup_s,
+          duration_s: settings.high_duration_s,
+          high: true,
+        }),
       );
     }
   }
@@ -168,8 +210,15 @@ function phasesOf(windows) {
 async function profileServers(ctx, stack, tmp, stamp, missed) {
   const rate = settings.profile_rate;
   const high = rate !== settings.rate;
-  const load = { rate, high, warmup_s: high ? settings.high_warmup_s : settings.warmup_s, duration_s: high ? settings.high_duration_s : settings.duration_s * settings.rounds };
-  log(`ws: ${missed ? 'a target was missed: ' : ''}profiling realtime-gateway, then the bare ws server (node --cpu-prof), at ${rate}/s for ${load.warmup_s} + ${load.duration_s} s each ...`);
+  const load = {
+    rate,
+    high,
+    warmup_s: high ? settings.high_warmup_s : settings.warmup_s,
+    duration_s: high ? settings.high_duration_s : settings.duration_s * settings.rounds,
+  };
+  log(
+    `ws: ${missed ? 'a target was missed: ' : ''}profiling realtime-gateway, then the bare ws server (node --cpu-prof), at ${rate}/s for ${load.warmup_s} + ${load.duration_s} s each ...`,
+  );
   const dir = join(RESULTS, 'profiles', stamp);
   mkdirSync(dir, { recursive: true });
   const profiles = {};
@@ -190,7 +239,9 @@ async function profileServers(ctx, stack, tmp, stamp, missed) {
   mkdirSync(raw, { recursive: true });
   spawnedAt = Date.now();
   stack.bareSpawnedAt = spawnedAt;
-  stack.bare = await startHelper('bare-ws-server-prof', 'bare-ws-server.mjs', [ctx.nats.url, settings.trigger_subject], { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${raw}`] });
+  stack.bare = await startHelper('bare-ws-server-prof', 'bare-ws-server.mjs', [ctx.nats.url, settings.trigger_subject], {
+    nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${raw}`],
+  });
   await connectClients(stack.clientProcs, 'bare', `ws://127.0.0.1:${stack.bare.ready.port}/api/v1/ws`);
   window = await runWindow('bare-prof', { ...ctx, ...load, target: 'bare', bareHttpUrl: `http://127.0.0.1:${stack.bare.ready.port}` });
   await disconnectClients(stack.clientProcs);

@@ -161,11 +161,19 @@ export function runDriver(host: LanHost, command: string, args: string[], env: R
     output: () => text,
     exited,
     next: (event, timeoutMs = 60_000) =>
-      waitFor(`"${event}" from ${args[0]}`, () => {
-        const error = lines.find((line) => line.event === 'error');
-        if (error) throw new Error(`${args[0]} failed: ${String(error.error)}\n${typeof error.trace === 'string' ? error.trace : JSON.stringify(error.trace ?? '')}`);
-        return lines.find((line) => line.event === event);
-      }, timeoutMs, 100).catch((error: Error) => {
+      waitFor(
+        `"${event}" from ${args[0]}`,
+        () => {
+          const error = lines.find((line) => line.event === 'error');
+          if (error)
+            throw new Error(
+              `${args[0]} failed: ${String(error.error)}\n${typeof error.trace === 'string' ? error.trace : JSON.stringify(error.trace ?? '')}`,
+            );
+          return lines.find((line) => line.event === event);
+        },
+        timeoutMs,
+        100,
+      ).catch((error: Error) => {
         throw new Error(`${error.message}\n--- driver output ---\n${text.slice(-3000)}`);
       }),
   };

@@ -40,7 +40,11 @@ const copies: Copy[] = [
   { file: 'seed-000/compose-health-check-registration.yml', seed: SEED_000 },
   { file: 'seed-000/compose-init-container.yml', seed: SEED_000 },
   { file: 'seed-000/compose-sidecar.yml', seed: SEED_000 },
-  { file: 'seed-004/discovery_client.py', seed: SEED_004, substitutions: [['http://service-discovery:3004', 'http://service-discovery:8097']] },
+  {
+    file: 'seed-004/discovery_client.py',
+    seed: SEED_004,
+    substitutions: [['http://service-discovery:3004', 'http://service-discovery:8097']],
+  },
 ];
 
 /** Each verbatim part of a copy (a copy may hold several blocks, each after its own marker). */

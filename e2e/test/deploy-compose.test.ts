@@ -1,5 +1,16 @@
 import { execFile, execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { promisify } from 'node:util';
@@ -122,7 +133,10 @@ interface ComposeConfig {
 /** `docker-compose config`: the file validated, with variables, anchors and defaults resolved. */
 async function composeConfig(directory: string): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await execFileAsync('docker-compose', ['-f', 'docker-compose.yml', 'config'], { cwd: directory, encoding: 'utf8' });
+    const { stdout, stderr } = await execFileAsync('docker-compose', ['-f', 'docker-compose.yml', 'config'], {
+      cwd: directory,
+      encoding: 'utf8',
+    });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failed = error as { code?: number; stdout?: string; stderr?: string };
@@ -133,7 +147,8 @@ async function composeConfig(directory: string): Promise<{ code: number; stdout:
 /** `[host_ip:]published:target[/proto]` or the long form, as container port and published port. */
 function ports(service: ComposeService): { target: number; published?: number }[] {
   return (service.ports ?? []).map((entry) => {
-    if (typeof entry !== 'string') return { target: Number(entry.target), published: entry.published === undefined ? undefined : Number(entry.published) };
+    if (typeof entry !== 'string')
+      return { target: Number(entry.target), published: entry.published === undefined ? undefined : Number(entry.published) };
     const parts = entry.replace(/\/\w+$/, '').split(':');
     const published = parts.at(-2);
     return { target: Number(parts.at(-1)), published: published === undefined ? undefined : Number(published) };
@@ -160,7 +175,11 @@ function stackProblems(compose: ComposeConfig, stages: Map<string, Stage>): stri
   const problems: string[] = [];
   const services = compose.services;
   const nats = services.nats;
-  const natsPublished = new Set(ports(nats ?? {}).filter((port) => port.target === 4222).map((port) => port.published));
+  const natsPublished = new Set(
+    ports(nats ?? {})
+      .filter((port) => port.target === 4222)
+      .map((port) => port.published),
+  );
 
   for (const app of APPS) {
     const service = services[app];
@@ -177,11 +196,14 @@ function stackProblems(compose: ComposeConfig, stages: Map<string, Stage>): stri
     const image = imageConfig(stages, app);
     const variable = portVariable(image);
     const port = Number(variable === undefined ? NaN : image.env[variable]);
-    if (!image.expose.has(`${port}/tcp`)) problems.push(`${app}: its healthcheck's port ${variable}=${port} is not in EXPOSE ${[...image.expose].join(' ')}`);
+    if (!image.expose.has(`${port}/tcp`))
+      problems.push(`${app}: its healthcheck's port ${variable}=${port} is not in EXPOSE ${[...image.expose].join(' ')}`);
     const override = service.environment?.[variable ?? ''];
-    if (override !== undefined && Number(override) !== port) problems.push(`${app}: compose sets ${variable}=${override}, the image exposes ${port}`);
+    if (override !== undefined && Number(override) !== port)
+      problems.push(`${app}: compose sets ${variable}=${override}, the image exposes ${port}`);
     for (const { target } of ports(service)) {
-      if (!image.expose.has(`${target}/tcp`)) problems.push(`${app}: compose publishes container port ${target}, the image exposes ${[...image.expose].join(' ')}`);
+      if (!image.expose.has(`${target}/tcp`))
+        problems.push(`${app}: compose publishes container port ${target}, the image exposes ${[...image.expose].join(' ')}`);
     }
     if (service.depends_on?.nats?.condition !== 'service_healthy') problems.push(`${app}: does not wait for a healthy nats`);
 
@@ -205,7 +227,8 @@ function stackProblems(compose: ComposeConfig, stages: Map<string, Stage>): stri
     for (const source of bindSources(service)) {
       const path = resolve(REPO_ROOT, source);
       if (relative(REPO_ROOT, path).startsWith('..')) problems.push(`${name}: mounts ${source}, outside the repository`);
-      else if (!existsSync(path) || !statSync(path).isFile()) problems.push(`${name}: mounts ${source}, which is not a file in the repository`);
+      else if (!existsSync(path) || !statSync(path).isFile())
+        problems.push(`${name}: mounts ${source}, which is not a file in the repository`);
     }
   }
   return problems;
@@ -224,14 +247,17 @@ function peerPortProblems(stages: Map<string, Stage>): string[] {
     dns_sd_configs?: { names: string[]; port: number }[];
     static_configs?: { targets: string[] }[];
   }
-  const prometheus = parse(readFileSync(join(REPO_ROOT, 'deploy', 'prometheus', 'prometheus.yml'), 'utf8')) as { scrape_configs?: Scrape[] };
+  const prometheus = parse(readFileSync(join(REPO_ROOT, 'deploy', 'prometheus', 'prometheus.yml'), 'utf8')) as {
+    scrape_configs?: Scrape[];
+  };
   for (const job of prometheus.scrape_configs ?? []) {
     if (!APPS.includes(job.job_name)) continue;
     const targets = [
       ...(job.dns_sd_configs ?? []).map((config) => config.port),
       ...(job.static_configs ?? []).flatMap((config) => config.targets.map((target) => Number(target.split(':').at(-1)))),
     ];
-    for (const port of targets) if (!exposed(job.job_name, port)) problems.push(`prometheus scrapes ${job.job_name} on ${port}, which its image does not expose`);
+    for (const port of targets)
+      if (!exposed(job.job_name, port)) problems.push(`prometheus scrapes ${job.job_name} on ${port}, which its image does not expose`);
   }
   return problems;
 }
@@ -271,7 +297,11 @@ describe('container deployment (deploy/Dockerfile, docker-compose.yml)', () => {
       expect(['root', '0'], app).not.toContain(image.user?.split(':')[0]);
       expect(image.healthcheck, app).toBeDefined();
       expect(image.cmd, app).toEqual(['node', `apps/${app}/dist/main.js`]);
-      expect(image.copies, app).toContainEqual({ from: 'build', sources: [`/deploy/${app}`], destination: join(image.workdir, 'apps', app) });
+      expect(image.copies, app).toContainEqual({
+        from: 'build',
+        sources: [`/deploy/${app}`],
+        destination: join(image.workdir, 'apps', app),
+      });
     }
   });
 
@@ -288,26 +318,53 @@ describe('container deployment (deploy/Dockerfile, docker-compose.yml)', () => {
     expect(peerPortProblems(stages)).toEqual([]);
   });
 
-  it.skipIf(!hasCompose)(`wires the stack consistently: targets, healthchecks, start order, ports, networks, mounted files${noCompose}`, async () => {
-    const compose = parse((await composeConfig(REPO_ROOT)).stdout) as ComposeConfig;
-    expect(Object.keys(compose.services).sort()).toEqual([...APPS, 'gateway', 'mongodb', 'nats', 'prometheus'].sort());
-    expect(stackProblems(compose, stages)).toEqual([]);
-    // The files others write for the gateway and Prometheus are mounted, so they must exist.
-    const mounted = Object.values(compose.services).flatMap(bindSources);
-    for (const file of ['nginx/beacon.conf', 'nginx/upstreams.compose.conf', 'prometheus/prometheus.yml', 'prometheus/alerts.yml']) {
-      expect(mounted).toContain(join(REPO_ROOT, 'deploy', file));
-    }
-  });
+  it.skipIf(!hasCompose)(
+    `wires the stack consistently: targets, healthchecks, start order, ports, networks, mounted files${noCompose}`,
+    async () => {
+      const compose = parse((await composeConfig(REPO_ROOT)).stdout) as ComposeConfig;
+      expect(Object.keys(compose.services).sort()).toEqual([...APPS, 'gateway', 'mongodb', 'nats', 'prometheus'].sort());
+      expect(stackProblems(compose, stages)).toEqual([]);
+      // The files others write for the gateway and Prometheus are mounted, so they must exist.
+      const mounted = Object.values(compose.services).flatMap(bindSources);
+      for (const file of ['nginx/beacon.conf', 'nginx/upstreams.compose.conf', 'prometheus/prometheus.yml', 'prometheus/alerts.yml']) {
+        expect(mounted).toContain(join(REPO_ROOT, 'deploy', file));
+      }
+    },
+  );
 
   it.skipIf(!hasCompose)(`those checks catch a broken stack${noCompose}`, async () => {
     const normalized = parse((await composeConfig(REPO_ROOT)).stdout) as ComposeConfig;
     const mutations: [string, (compose: ComposeConfig) => void, RegExp][] = [
-      ['host network with ports', (c) => void (c.services['mdns-announcer'] = { ...c.services['mdns-announcer'], ports: ['9103:9103'] }), /mdns-announcer: uses the host's network/],
+      [
+        'host network with ports',
+        (c) => void (c.services['mdns-announcer'] = { ...c.services['mdns-announcer'], ports: ['9103:9103'] }),
+        /mdns-announcer: uses the host's network/,
+      ],
       ['no nats healthcheck', (c) => void delete c.services.nats?.healthcheck, /waits for nats to be healthy/],
-      ['wrong target', (c) => void (c.services['ttl-reaper'] = { ...c.services['ttl-reaper'], build: { context: REPO_ROOT, dockerfile: 'deploy/Dockerfile', target: 'health-prober' } }), /ttl-reaper: not built/],
-      ['missing mounted file', (c) => void c.services.gateway?.volumes?.push(`${REPO_ROOT}/deploy/nginx/missing.conf:/etc/nginx/x.conf:ro`), /missing\.conf/],
-      ['NATS port not published', (c) => void (c.services.nats = { ...c.services.nats, ports: ['127.0.0.1:4223:4222/tcp'] }), /node-role-elector: on the host's network, NATS_URL/],
-      ['unexposed port', (c) => void (c.services['realtime-gateway'] = { ...c.services['realtime-gateway'], ports: ['8099:8099'] }), /publishes container port 8099/],
+      [
+        'wrong target',
+        (c) =>
+          void (c.services['ttl-reaper'] = {
+            ...c.services['ttl-reaper'],
+            build: { context: REPO_ROOT, dockerfile: 'deploy/Dockerfile', target: 'health-prober' },
+          }),
+        /ttl-reaper: not built/,
+      ],
+      [
+        'missing mounted file',
+        (c) => void c.services.gateway?.volumes?.push(`${REPO_ROOT}/deploy/nginx/missing.conf:/etc/nginx/x.conf:ro`),
+        /missing\.conf/,
+      ],
+      [
+        'NATS port not published',
+        (c) => void (c.services.nats = { ...c.services.nats, ports: ['127.0.0.1:4223:4222/tcp'] }),
+        /node-role-elector: on the host's network, NATS_URL/,
+      ],
+      [
+        'unexposed port',
+        (c) => void (c.services['realtime-gateway'] = { ...c.services['realtime-gateway'], ports: ['8099:8099'] }),
+        /publishes container port 8099/,
+      ],
     ];
     for (const [what, mutate, problem] of mutations) {
       const compose = structuredClone(normalized);
@@ -319,55 +376,75 @@ describe('container deployment (deploy/Dockerfile, docker-compose.yml)', () => {
     expect(imageConfig(asRoot, 'registry-api').user).toBe('root');
   });
 
-  it.skipIf(!hasPnpm)(`runs registry-api from the tree the Dockerfile deploys, as the image starts it, and its HEALTHCHECK tells up from down${hasPnpm ? '' : ' [skipped: pnpm is not installed]'}`, async () => {
-    const image = imageConfig(stages, 'registry-api');
-    // The Dockerfile's own deploy command, for this one app, into a directory laid out like the image.
-    const [, flags = ''] = /pnpm --filter "@beacon\/\$app" deploy (.*?) "\/deploy\/\$app"/.exec(deployRun) ?? [];
-    expect(flags).toContain('--prod');
-    const root = mkdtempSync(join(tmpdir(), 'beacon-image-'));
-    const inImage = (path: string): string => join(root, path);
-    const nats = await startNatsServer();
-    try {
-      const copy = image.copies.find((step) => step.from === 'build');
-      expect(copy?.sources).toEqual(['/deploy/registry-api']);
-      const tree = inImage(copy?.destination ?? '/missing');
-      mkdirSync(dirname(tree), { recursive: true });
-      await execFileAsync('pnpm', ['--filter', '@beacon/registry-api', 'deploy', ...flags.split(/\s+/), tree], { cwd: REPO_ROOT, timeout: 110_000 });
-      expectSelfContained(root);
+  it.skipIf(!hasPnpm)(
+    `runs registry-api from the tree the Dockerfile deploys, as the image starts it, and its HEALTHCHECK tells up from down${hasPnpm ? '' : ' [skipped: pnpm is not installed]'}`,
+    async () => {
+      const image = imageConfig(stages, 'registry-api');
+      // The Dockerfile's own deploy command, for this one app, into a directory laid out like the image.
+      const [, flags = ''] = /pnpm --filter "@beacon\/\$app" deploy (.*?) "\/deploy\/\$app"/.exec(deployRun) ?? [];
+      expect(flags).toContain('--prod');
+      const root = mkdtempSync(join(tmpdir(), 'beacon-image-'));
+      const inImage = (path: string): string => join(root, path);
+      const nats = await startNatsServer();
+      try {
+        const copy = image.copies.find((step) => step.from === 'build');
+        expect(copy?.sources).toEqual(['/deploy/registry-api']);
+        const tree = inImage(copy?.destination ?? '/missing');
+        mkdirSync(dirname(tree), { recursive: true });
+        await execFileAsync('pnpm', ['--filter', '@beacon/registry-api', 'deploy', ...flags.split(/\s+/), tree], {
+          cwd: REPO_ROOT,
+          timeout: 110_000,
+        });
+        expectSelfContained(root);
 
-      const port = await freePort();
-      const variable = portVariable(image) ?? 'BEACON_PORT';
-      mkdirSync(inImage('/data'));
-      const path = `${dirname(process.execPath)}:/usr/bin:/bin`;
-      // tini when this machine has it (it does not run as PID 1 here, hence the subreaper flag).
-      const command = [...(existsSync(image.entrypoint[0] ?? '') ? image.entrypoint : []), ...image.cmd];
-      const child = spawn(command[0] ?? 'node', command.slice(1), {
-        cwd: inImage(image.workdir),
-        env: { ...image.env, PATH: path, HOME: root, TINI_SUBREAPER: '1', LOG_LEVEL: 'warn', NATS_URL: nats.url, BEACON_SQLITE_PATH: inImage('/data/beacon.db'), [variable]: String(port) },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let output = '';
-      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-      const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
+        const port = await freePort();
+        const variable = portVariable(image) ?? 'BEACON_PORT';
+        mkdirSync(inImage('/data'));
+        const path = `${dirname(process.execPath)}:/usr/bin:/bin`;
+        // tini when this machine has it (it does not run as PID 1 here, hence the subreaper flag).
+        const command = [...(existsSync(image.entrypoint[0] ?? '') ? image.entrypoint : []), ...image.cmd];
+        const child = spawn(command[0] ?? 'node', command.slice(1), {
+          cwd: inImage(image.workdir),
+          env: {
+            ...image.env,
+            PATH: path,
+            HOME: root,
+            TINI_SUBREAPER: '1',
+            LOG_LEVEL: 'warn',
+            NATS_URL: nats.url,
+            BEACON_SQLITE_PATH: inImage('/data/beacon.db'),
+            [variable]: String(port),
+          },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let output = '';
+        child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+        child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+        const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
 
-      const healthcheck = (): number | null => {
-        const [file = '', ...args] = image.healthcheck ?? [];
-        return spawnSync(file, args, { env: { PATH: path, [variable]: String(port) }, timeout: 5_000 }).status;
-      };
-      await waitFor('registry-api from the deployed tree', async () => {
-        if (child.exitCode !== null) throw new Error(`exited ${child.exitCode}: ${output}`);
-        return (await fetch(`http://127.0.0.1:${port}/ready`)).ok;
-      }, 30_000);
-      expect(healthcheck()).toBe(0);
-      child.kill('SIGTERM');
-      expect(await exited, output).toBe(0);
-      expect(healthcheck()).not.toBe(0);
-    } finally {
-      await nats.dispose();
-      rmSync(root, { recursive: true, force: true });
-    }
-  }, 120_000);
+        const healthcheck = (): number | null => {
+          const [file = '', ...args] = image.healthcheck ?? [];
+          return spawnSync(file, args, { env: { PATH: path, [variable]: String(port) }, timeout: 5_000 }).status;
+        };
+        await waitFor(
+          'registry-api from the deployed tree',
+          async () => {
+            if (child.exitCode !== null) throw new Error(`exited ${child.exitCode}: ${output}`);
+            return (await fetch(`http://127.0.0.1:${port}/ready`)).ok;
+          },
+          30_000,
+        );
+        expect(healthcheck()).toBe(0);
+        child.kill('SIGTERM');
+        expect(await exited, output).toBe(0);
+        expect(healthcheck()).not.toBe(0);
+      } finally {
+        await nats.dispose();
+        rmSync(root, { recursive: true, force: true });
+      }
+    },
+    120_000,
+  );
 });
 
 /** No link in the tree leads out of it (back into the workspace, which the image lacks). */

@@ -116,7 +116,9 @@ function unknownFields(use: FieldUse, path: string): string[] {
  */
 function asTheApiServerReadsIt(document: Record<string, unknown>): Record<string, unknown> {
   if (document.kind !== 'Secret' || !isRecord(document.data)) return document;
-  const data = Object.fromEntries(Object.entries(document.data).map(([key, value]) => [key, typeof value === 'string' ? value.replace(/[\r\n]/g, '') : value]));
+  const data = Object.fromEntries(
+    Object.entries(document.data).map(([key, value]) => [key, typeof value === 'string' ? value.replace(/[\r\n]/g, '') : value]),
+  );
   return { ...document, data };
 }
 
@@ -393,11 +395,17 @@ function crossChecks(load: () => ManifestSet): void {
     for (const service of services) {
       const name = service.metadata?.name;
       const targets = all.filter((workload) => selects(service.spec?.selector, workload.labels));
-      expect(targets.map((workload) => workload.name), `Service ${name} selects`).toHaveLength(1);
+      expect(
+        targets.map((workload) => workload.name),
+        `Service ${name} selects`,
+      ).toHaveLength(1);
       const container = theContainer(targets[0] as Workload);
       for (const port of service.spec?.ports ?? []) {
         expect(port.name, `Service ${name}: named port`).toBeTruthy();
-        expect(containerPort(container, port.targetPort ?? port.port), `Service ${name} port ${port.name} -> ${String(port.targetPort)}`).toBeDefined();
+        expect(
+          containerPort(container, port.targetPort ?? port.port),
+          `Service ${name} port ${port.name} -> ${String(port.targetPort)}`,
+        ).toBeDefined();
       }
       if (APPS.some((app) => app === name)) {
         expect(service.spec?.type ?? 'ClusterIP').toBe('ClusterIP');
@@ -468,10 +476,18 @@ function crossChecks(load: () => ManifestSet): void {
     const budgets = ofKind(set(), PodDisruptionBudget.is);
     for (const budget of budgets) {
       const targets = all.filter((workload) => selects(budget.spec?.selector?.matchLabels, workload.labels));
-      expect(targets.map((workload) => workload.kind), `PDB ${budget.metadata?.name}`).toEqual(['Deployment']);
+      expect(
+        targets.map((workload) => workload.kind),
+        `PDB ${budget.metadata?.name}`,
+      ).toEqual(['Deployment']);
     }
     const covered = all.filter((workload) => budgets.some((budget) => selects(budget.spec?.selector?.matchLabels, workload.labels)));
-    expect(covered.map((workload) => workload.name).sort()).toEqual(all.filter((w) => w.kind === 'Deployment').map((w) => w.name).sort());
+    expect(covered.map((workload) => workload.name).sort()).toEqual(
+      all
+        .filter((w) => w.kind === 'Deployment')
+        .map((w) => w.name)
+        .sort(),
+    );
   });
 
   it('pods get time to finish: terminationGracePeriodSeconds > preStop sleep + SHUTDOWN_TIMEOUT', () => {
@@ -498,7 +514,10 @@ function crossChecks(load: () => ManifestSet): void {
         expect(Object.keys(container.resources?.[kind] ?? {}).sort(), `${name} ${kind}`).toEqual(['cpu', 'memory']);
       }
       for (const mount of container.volumeMounts ?? []) {
-        expect(workload.pod.volumes?.map((volume) => volume.name), `${name} mounts ${mount.name}`).toContain(mount.name);
+        expect(
+          workload.pod.volumes?.map((volume) => volume.name),
+          `${name} mounts ${mount.name}`,
+        ).toContain(mount.name);
       }
     }
   });
@@ -536,7 +555,9 @@ function crossChecks(load: () => ManifestSet): void {
         const backend = path.backend.service;
         const service = named(services, backend?.name);
         expect(service, `${path.path} -> Service ${backend?.name}`).toBeDefined();
-        const port = service?.spec?.ports?.find((p) => (backend?.port?.name ? p.name === backend.port.name : p.port === backend?.port?.number));
+        const port = service?.spec?.ports?.find((p) =>
+          backend?.port?.name ? p.name === backend.port.name : p.port === backend?.port?.number,
+        );
         expect(port, `${path.path} -> ${backend?.name} port ${backend?.port?.name ?? backend?.port?.number}`).toBeDefined();
         routes[`${path.pathType} ${path.path}`] = backend?.name ?? '';
       }
@@ -593,7 +614,9 @@ function renderedChecks(load: () => ManifestSet, options: { serviceMonitor: bool
 
 describe('k8s: the schema validator is live', () => {
   const deployment = (): Record<string, unknown> => {
-    const found = filesAsWritten().documents.find((manifest) => manifest.kind === 'Deployment' && manifest.metadata.name === 'registry-api');
+    const found = filesAsWritten().documents.find(
+      (manifest) => manifest.kind === 'Deployment' && manifest.metadata.name === 'registry-api',
+    );
     return structuredClone(found) as unknown as Record<string, unknown>;
   };
   const podSpec = (manifest: Record<string, unknown>): { containers: Record<string, unknown>[] } & Record<string, unknown> =>
@@ -640,7 +663,9 @@ describe('k8s/base files as written (no kubectl needed)', () => {
 
   it('kustomization.yaml lists every manifest file in k8s/base (the checks above read them all)', () => {
     const base = join(K8S, 'base');
-    const kustomization = parseYaml(readFileSync(join(base, 'kustomization.yaml'), 'utf8'), 'kustomization.yaml')[0] as unknown as { resources: string[] };
+    const kustomization = parseYaml(readFileSync(join(base, 'kustomization.yaml'), 'utf8'), 'kustomization.yaml')[0] as unknown as {
+      resources: string[];
+    };
     const files = readdirSync(base).filter((name) => name.endsWith('.yaml') && name !== 'kustomization.yaml');
     expect([...kustomization.resources].sort()).toEqual(files.sort());
   });
@@ -657,16 +682,19 @@ describe.skipIf(KUBECTL_MISSING)(`k8s/base rendered with kubectl kustomize${KUBE
   });
 });
 
-describe.skipIf(KUBECTL_MISSING)(`k8s/overlays/example rendered with kubectl kustomize${KUBECTL_MISSING ? ` — skipped: ${NO_KUBECTL}` : ''}`, () => {
-  crossChecks(() => render('overlays/example'));
-  renderedChecks(() => render('overlays/example'), { serviceMonitor: true });
+describe.skipIf(KUBECTL_MISSING)(
+  `k8s/overlays/example rendered with kubectl kustomize${KUBECTL_MISSING ? ` — skipped: ${NO_KUBECTL}` : ''}`,
+  () => {
+    crossChecks(() => render('overlays/example'));
+    renderedChecks(() => render('overlays/example'), { serviceMonitor: true });
 
-  it('replaces the placeholder Secret and pins image tags', () => {
-    const overlay = render('overlays/example');
-    const secret = named(ofKind(overlay, Secret.is), 'beacon-secrets');
-    expect(secret?.stringData).toBeUndefined();
-    expect(Object.keys(secret?.data ?? {}).sort()).toEqual(['BEACON_AUTH_TOKEN', 'BEACON_MONGODB_URL']);
-    for (const value of Object.values(secret?.data ?? {})) expect(Buffer.from(value, 'base64').toString()).not.toContain('CHANGE-ME');
-    for (const workload of workloads(overlay)) expect(theContainer(workload).image, workload.name).toMatch(/:[\w.-]+$/);
-  });
-});
+    it('replaces the placeholder Secret and pins image tags', () => {
+      const overlay = render('overlays/example');
+      const secret = named(ofKind(overlay, Secret.is), 'beacon-secrets');
+      expect(secret?.stringData).toBeUndefined();
+      expect(Object.keys(secret?.data ?? {}).sort()).toEqual(['BEACON_AUTH_TOKEN', 'BEACON_MONGODB_URL']);
+      for (const value of Object.values(secret?.data ?? {})) expect(Buffer.from(value, 'base64').toString()).not.toContain('CHANGE-ME');
+      for (const workload of workloads(overlay)) expect(theContainer(workload).image, workload.name).toMatch(/:[\w.-]+$/);
+    });
+  },
+);

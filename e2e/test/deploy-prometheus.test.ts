@@ -128,134 +128,160 @@ function lanAddress(): string {
   return address;
 }
 
-describe.skipIf(PROMTOOL === null)(`deploy/prometheus${PROMTOOL === null ? ' (skipped: promtool not found on PATH; Debian/Ubuntu: apt-get install prometheus)' : ''}`, () => {
-  it('prometheus.yml and the alerts.yml it loads pass promtool check config', () => {
-    const run = promtool(['check', 'config', CONFIG]);
-    expect(run, run.output).toMatchObject({ code: 0 });
-    expect(run.output).toMatch(/Checking .*alerts\.yml\s+SUCCESS: \d+ rules found/);
-  });
+describe.skipIf(PROMTOOL === null)(
+  `deploy/prometheus${PROMTOOL === null ? ' (skipped: promtool not found on PATH; Debian/Ubuntu: apt-get install prometheus)' : ''}`,
+  () => {
+    it('prometheus.yml and the alerts.yml it loads pass promtool check config', () => {
+      const run = promtool(['check', 'config', CONFIG]);
+      expect(run, run.output).toMatchObject({ code: 0 });
+      expect(run.output).toMatch(/Checking .*alerts\.yml\s+SUCCESS: \d+ rules found/);
+    });
 
-  it('alerts.yml passes promtool check rules', () => {
-    const run = promtool(['check', 'rules', RULES]);
-    expect(run, run.output).toMatchObject({ code: 0 });
-  });
+    it('alerts.yml passes promtool check rules', () => {
+      const run = promtool(['check', 'rules', RULES]);
+      expect(run, run.output).toMatchObject({ code: 0 });
+    });
 
-  it('alerts.yml passes its unit tests (promtool test rules)', () => {
-    const run = promtool(['test', 'rules', RULE_TESTS]);
-    expect(run, run.output).toMatchObject({ code: 0 });
-    expect(run.output).toContain('SUCCESS');
-  });
+    it('alerts.yml passes its unit tests (promtool test rules)', () => {
+      const run = promtool(['test', 'rules', RULE_TESTS]);
+      expect(run, run.output).toMatchObject({ code: 0 });
+      expect(run.output).toContain('SUCCESS');
+    });
 
-  it('promtool really checks: a broken rule, a wrong expectation and a broken exposition all fail', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'beacon-promtool-'));
-    try {
-      const broken = join(dir, 'broken.yml');
-      writeFileSync(broken, 'groups:\n  - name: broken\n    rules:\n      - alert: Broken\n        expr: rate(beacon_nats_connected[5m]\n');
-      expect(promtool(['check', 'rules', broken]).code).not.toBe(0);
+    it('promtool really checks: a broken rule, a wrong expectation and a broken exposition all fail', () => {
+      const dir = mkdtempSync(join(tmpdir(), 'beacon-promtool-'));
+      try {
+        const broken = join(dir, 'broken.yml');
+        writeFileSync(
+          broken,
+          'groups:\n  - name: broken\n    rules:\n      - alert: Broken\n        expr: rate(beacon_nats_connected[5m]\n',
+        );
+        expect(promtool(['check', 'rules', broken]).code).not.toBe(0);
 
-      // BeaconNatsDisconnected waits 1 minute: expecting it after 30 s must fail.
-      const early = join(dir, 'early.test.yml');
-      writeFileSync(
-        early,
-        [
-          `rule_files: [${JSON.stringify(RULES)}]`,
-          'tests:',
-          '  - interval: 15s',
-          '    input_series:',
-          `      - series: 'beacon_nats_connected{app="ttl-reaper",instance="r:9101",job="ttl-reaper"}'`,
-          `        values: '0x10'`,
-          '    alert_rule_test:',
-          '      - eval_time: 30s',
-          '        alertname: BeaconNatsDisconnected',
-          '        exp_alerts: [{ exp_labels: { severity: critical, app: ttl-reaper, instance: "r:9101", job: ttl-reaper } }]',
-          '',
-        ].join('\n'),
-      );
-      expect(promtool(['test', 'rules', early]).code).not.toBe(0);
+        // BeaconNatsDisconnected waits 1 minute: expecting it after 30 s must fail.
+        const early = join(dir, 'early.test.yml');
+        writeFileSync(
+          early,
+          [
+            `rule_files: [${JSON.stringify(RULES)}]`,
+            'tests:',
+            '  - interval: 15s',
+            '    input_series:',
+            `      - series: 'beacon_nats_connected{app="ttl-reaper",instance="r:9101",job="ttl-reaper"}'`,
+            `        values: '0x10'`,
+            '    alert_rule_test:',
+            '      - eval_time: 30s',
+            '        alertname: BeaconNatsDisconnected',
+            '        exp_alerts: [{ exp_labels: { severity: critical, app: ttl-reaper, instance: "r:9101", job: ttl-reaper } }]',
+            '',
+          ].join('\n'),
+        );
+        expect(promtool(['test', 'rules', early]).code).not.toBe(0);
 
-      expect(promtool(['check', 'metrics'], '# TYPE beacon_x counter\nbeacon_x{ 1\n').code).not.toBe(0);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-
-  it('every alert has a for:, a severity and a summary and description', () => {
-    const rules = alertRules();
-    expect(rules.map((rule) => rule.alert)).toEqual(
-      expect.arrayContaining(['BeaconServiceUnhealthy', 'BeaconProberDown', 'BeaconReaperDown', 'BeaconExpiryLagHigh', 'BeaconSlowConsumersDropped', 'BeaconNatsDisconnected']),
-    );
-    for (const rule of rules) {
-      expect(rule.for, rule.alert).toMatch(/^\d+[smh]$/);
-      expect(['warning', 'critical'], rule.alert).toContain(rule.labels.severity);
-      expect(rule.annotations.summary, rule.alert).toEqual(expect.any(String));
-      expect(rule.annotations.description, rule.alert).toEqual(expect.any(String));
-    }
-  });
-
-  it('scrapes every app under its own name, on the port its --help gives as default', () => {
-    const jobs = scrapeJobs();
-    expect([...jobs.keys()].sort()).toEqual(APPS.map((app) => app.name).sort());
-    for (const app of APPS) {
-      const help = execFileSync(process.execPath, [join(REPO_ROOT, 'apps', app.name, 'dist', 'main.js'), '--help'], { encoding: 'utf8' });
-      const port = new RegExp(`^${app.portVariable} \\(default (\\d+)\\)`, 'm').exec(help)?.[1];
-      expect(jobs.get(app.name), app.name).toEqual([Number(port)]);
-    }
-  });
-
-  describe('against the running apps', () => {
-    let nats: NatsServerHandle;
-    let dir: string;
-    const running: AppProcess[] = [];
-    /** App name → its /metrics body. */
-    const scraped = new Map<string, string>();
-
-    beforeAll(async () => {
-      nats = await startNatsServer();
-      dir = mkdtempSync(join(tmpdir(), 'beacon-prometheus-'));
-      const env: Record<string, Record<string, string>> = {
-        'registry-api': { BEACON_SQLITE_PATH: join(dir, 'beacon.db') },
-        'mdns-announcer': { MDNS_INTERFACE: lanAddress(), MDNS_HOSTNAME: 'beacon-prometheus-test', BEACON_ANNOUNCE_NAME: 'Beacon under test' },
-        'node-role-elector': { NODE_ID: 'prometheus-test', SERVER_ADVERTISE_HOST: '127.0.0.1' },
-      };
-      const started = await Promise.allSettled(
-        APPS.map((app) =>
-          startApp(app.name, { env: { NATS_URL: nats.url, ...env[app.name] }, portVariable: app.portVariable, readyPath: '/ready', timeoutMs: 30_000 }),
-        ),
-      );
-      for (const result of started) if (result.status === 'fulfilled') running.push(result.value);
-      const failed = started.find((result): result is PromiseRejectedResult => result.status === 'rejected');
-      if (failed) throw failed.reason;
-      for (const app of running) {
-        const response = await fetch(`${app.url}/metrics`);
-        expect(response.status, app.name).toBe(200);
-        scraped.set(app.name, await response.text());
+        expect(promtool(['check', 'metrics'], '# TYPE beacon_x counter\nbeacon_x{ 1\n').code).not.toBe(0);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
       }
     });
 
-    afterAll(async () => {
-      await Promise.all(running.map((app) => app.stop('SIGKILL')));
-      await nats?.dispose();
-      if (dir) rmSync(dir, { recursive: true, force: true });
-    });
-
-    for (const app of APPS) {
-      it(`${app.name}'s /metrics passes promtool check metrics (format and lint)`, () => {
-        const run = promtool(['check', 'metrics'], scraped.get(app.name));
-        expect({ code: run.code, problems: run.output }).toEqual({ code: 0, problems: '' });
-      });
-    }
-
-    it('every metric the alerts select is exposed by an app, and every up{job} is a scrape job', () => {
-      const exposed = new Set([...scraped.values()].flatMap((body) => [...exposedNames(body)]));
-      const jobs = scrapeJobs();
+    it('every alert has a for:, a severity and a summary and description', () => {
       const rules = alertRules();
-      const missing = rules.flatMap((rule) => selectedMetrics(rule.expr).filter((name) => name !== 'up' && !exposed.has(name)).map((name) => `${rule.alert}: ${name}`));
-      expect(missing).toEqual([]);
-      const upJobs = rules.flatMap((rule) => [...rule.expr.matchAll(/\bup\{[^}]*\bjob="([^"]+)"/g)].map((match) => match[1] ?? ''));
-      expect(upJobs.length).toBeGreaterThan(0);
-      for (const job of upJobs) expect([...jobs.keys()]).toContain(job);
-      // The extraction itself works: every alert selects at least one metric.
-      for (const rule of rules) expect(selectedMetrics(rule.expr), rule.alert).not.toEqual([]);
+      expect(rules.map((rule) => rule.alert)).toEqual(
+        expect.arrayContaining([
+          'BeaconServiceUnhealthy',
+          'BeaconProberDown',
+          'BeaconReaperDown',
+          'BeaconExpiryLagHigh',
+          'BeaconSlowConsumersDropped',
+          'BeaconNatsDisconnected',
+        ]),
+      );
+      for (const rule of rules) {
+        expect(rule.for, rule.alert).toMatch(/^\d+[smh]$/);
+        expect(['warning', 'critical'], rule.alert).toContain(rule.labels.severity);
+        expect(rule.annotations.summary, rule.alert).toEqual(expect.any(String));
+        expect(rule.annotations.description, rule.alert).toEqual(expect.any(String));
+      }
     });
-  });
-});
+
+    it('scrapes every app under its own name, on the port its --help gives as default', () => {
+      const jobs = scrapeJobs();
+      expect([...jobs.keys()].sort()).toEqual(APPS.map((app) => app.name).sort());
+      for (const app of APPS) {
+        const help = execFileSync(process.execPath, [join(REPO_ROOT, 'apps', app.name, 'dist', 'main.js'), '--help'], { encoding: 'utf8' });
+        const port = new RegExp(`^${app.portVariable} \\(default (\\d+)\\)`, 'm').exec(help)?.[1];
+        expect(jobs.get(app.name), app.name).toEqual([Number(port)]);
+      }
+    });
+
+    describe('against the running apps', () => {
+      let nats: NatsServerHandle;
+      let dir: string;
+      const running: AppProcess[] = [];
+      /** App name → its /metrics body. */
+      const scraped = new Map<string, string>();
+
+      beforeAll(async () => {
+        nats = await startNatsServer();
+        dir = mkdtempSync(join(tmpdir(), 'beacon-prometheus-'));
+        const env: Record<string, Record<string, string>> = {
+          'registry-api': { BEACON_SQLITE_PATH: join(dir, 'beacon.db') },
+          'mdns-announcer': {
+            MDNS_INTERFACE: lanAddress(),
+            MDNS_HOSTNAME: 'beacon-prometheus-test',
+            BEACON_ANNOUNCE_NAME: 'Beacon under test',
+          },
+          'node-role-elector': { NODE_ID: 'prometheus-test', SERVER_ADVERTISE_HOST: '127.0.0.1' },
+        };
+        const started = await Promise.allSettled(
+          APPS.map((app) =>
+            startApp(app.name, {
+              env: { NATS_URL: nats.url, ...env[app.name] },
+              portVariable: app.portVariable,
+              readyPath: '/ready',
+              timeoutMs: 30_000,
+            }),
+          ),
+        );
+        for (const result of started) if (result.status === 'fulfilled') running.push(result.value);
+        const failed = started.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+        if (failed) throw failed.reason;
+        for (const app of running) {
+          const response = await fetch(`${app.url}/metrics`);
+          expect(response.status, app.name).toBe(200);
+          scraped.set(app.name, await response.text());
+        }
+      });
+
+      afterAll(async () => {
+        await Promise.all(running.map((app) => app.stop('SIGKILL')));
+        await nats?.dispose();
+        if (dir) rmSync(dir, { recursive: true, force: true });
+      });
+
+      for (const app of APPS) {
+        it(`${app.name}'s /metrics passes promtool check metrics (format and lint)`, () => {
+          const run = promtool(['check', 'metrics'], scraped.get(app.name));
+          expect({ code: run.code, problems: run.output }).toEqual({ code: 0, problems: '' });
+        });
+      }
+
+      it('every metric the alerts select is exposed by an app, and every up{job} is a scrape job', () => {
+        const exposed = new Set([...scraped.values()].flatMap((body) => [...exposedNames(body)]));
+        const jobs = scrapeJobs();
+        const rules = alertRules();
+        const missing = rules.flatMap((rule) =>
+          selectedMetrics(rule.expr)
+            .filter((name) => name !== 'up' && !exposed.has(name))
+            .map((name) => `${rule.alert}: ${name}`),
+        );
+        expect(missing).toEqual([]);
+        const upJobs = rules.flatMap((rule) => [...rule.expr.matchAll(/\bup\{[^}]*\bjob="([^"]+)"/g)].map((match) => match[1] ?? ''));
+        expect(upJobs.length).toBeGreaterThan(0);
+        for (const job of upJobs) expect([...jobs.keys()]).toContain(job);
+        // The extraction itself works: every alert selects at least one metric.
+        for (const rule of rules) expect(selectedMetrics(rule.expr), rule.alert).not.toEqual([]);
+      });
+    });
+  },
+);

@@ -18,7 +18,12 @@ describe('documentation', () => {
   }
 
   it('has no dead links: every relative link in the README and docs/ names a file in the repository', () => {
-    const pages = ['README.md', ...readdirSync(join(REPO_ROOT, 'docs')).filter((name) => name.endsWith('.md')).map((name) => join('docs', name))];
+    const pages = [
+      'README.md',
+      ...readdirSync(join(REPO_ROOT, 'docs'))
+        .filter((name) => name.endsWith('.md'))
+        .map((name) => join('docs', name)),
+    ];
     const apps = readdirSync(join(REPO_ROOT, 'apps')).map((name) => join('apps', name, 'README.md'));
     const dead: string[] = [];
     for (const page of [...pages, ...apps.filter((path) => existsSync(join(REPO_ROOT, path)))]) {

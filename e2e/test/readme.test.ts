@@ -62,7 +62,7 @@ describe('README', () => {
   });
 });
 
-describe('pnpm events (the README\'s way to follow NATS without the NATS CLI)', () => {
+describe("pnpm events (the README's way to follow NATS without the NATS CLI)", () => {
   /** Runs scripts/nats-events.mjs until `done` holds for its output lines, then stops it with SIGINT. */
   async function follow(args: string[], action: () => Promise<void>, done: (lines: string[]) => boolean): Promise<string[]> {
     const child = spawn(process.execPath, [join(REPO_ROOT, 'scripts', 'nats-events.mjs'), ...args], {
@@ -116,7 +116,11 @@ describe('pnpm events (the README\'s way to follow NATS without the NATS CLI)', 
 
   it('replays what the stream kept with --replay, with stream sequence numbers', async () => {
     const id = await register('events-replayed');
-    const lines = await follow(['--replay'], async () => {}, (seen) => seen.some((line) => line.includes(id)));
+    const lines = await follow(
+      ['--replay'],
+      async () => {},
+      (seen) => seen.some((line) => line.includes(id)),
+    );
     const replayed = lines.map((line) => JSON.parse(line) as { subject: string; seq: number });
     expect(replayed.length).toBeGreaterThan(0);
     expect(replayed.every((entry) => Number.isInteger(entry.seq) && entry.seq > 0)).toBe(true);
@@ -126,7 +130,9 @@ describe('pnpm events (the README\'s way to follow NATS without the NATS CLI)', 
 
   it('refuses an unknown flag with its usage, and says where it looked when NATS is not there', async () => {
     const run = (args: string[], env: Record<string, string> = {}) =>
-      promisify(execFile)(process.execPath, [join(REPO_ROOT, 'scripts', 'nats-events.mjs'), ...args], { env: { PATH: process.env.PATH ?? '', ...env } }).then(
+      promisify(execFile)(process.execPath, [join(REPO_ROOT, 'scripts', 'nats-events.mjs'), ...args], {
+        env: { PATH: process.env.PATH ?? '', ...env },
+      }).then(
         () => ({ code: 0, stderr: '' }),
         (error: { code: number; stderr: string }) => ({ code: error.code, stderr: error.stderr }),
       );

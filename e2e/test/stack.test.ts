@@ -177,7 +177,9 @@ describe.skipIf(!nginx || !natsServer)(
       const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
       const examples = /```sh\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
       expect(examples).toContain('http://localhost:8097/api/v1/services/register');
-      const script = examples.replaceAll('localhost:8097', `127.0.0.1:${port.BEACON_PORT}`).replaceAll('127.0.0.1:8097', `127.0.0.1:${port.BEACON_PORT}`);
+      const script = examples
+        .replaceAll('localhost:8097', `127.0.0.1:${port.BEACON_PORT}`)
+        .replaceAll('127.0.0.1:8097', `127.0.0.1:${port.BEACON_PORT}`);
       const { stdout } = await promisify(execFile)('bash', ['-c', `set -euo pipefail\n${script}`], { timeout: 30_000 });
       expect(stdout).toContain('"discovery_method":"api"');
       // The health check of that example went from health-prober through nginx to registry-api.
@@ -190,7 +192,10 @@ describe.skipIf(!nginx || !natsServer)(
       expect(await stack.exited).toBe(0);
       const output = stack.output();
       const order = ['nginx stopped', 'registry-api stopped', 'nats stopped'].map((line) => output.indexOf(line));
-      expect(order.every((index) => index >= 0), output.slice(-3000)).toBe(true);
+      expect(
+        order.every((index) => index >= 0),
+        output.slice(-3000),
+      ).toBe(true);
       expect([...order].sort((a, b) => a - b)).toEqual(order);
       for (const [name, each] of Object.entries(port)) expect(await portInUse(each), `${name} ${each}`).toBe(false);
     }, 60_000);
@@ -223,7 +228,9 @@ describe.skipIf(!natsServer)('the launcher refuses clearly', () => {
       NATS_SERVER_BIN: '/nonexistent/nats-server',
     });
     expect(await stack.exited).toBe(1);
-    expect(stack.output()).toContain('nats-server is not installed: run ./beacon.sh start (installs it), or sudo apt-get install nats-server, or set NATS_URL');
+    expect(stack.output()).toContain(
+      'nats-server is not installed: run ./beacon.sh start (installs it), or sudo apt-get install nats-server, or set NATS_URL',
+    );
     expect(stack.output()).not.toContain('Beacon is up');
   });
 });

@@ -5,7 +5,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApp, type AppProcess, EventRecorder, startNatsServer, type NatsServerHandle, freePort, sleep, waitFor } from '@beacon/testing';
+import {
+  startApp,
+  type AppProcess,
+  EventRecorder,
+  startNatsServer,
+  type NatsServerHandle,
+  freePort,
+  sleep,
+  waitFor,
+} from '@beacon/testing';
 
 /**
  * The apps together, as deployed: nats-server, registry-api, ttl-reaper and
@@ -75,8 +84,15 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => target.listen(targetPort, '127.0.0.1', resolve));
   const common = { NATS_URL: nats.url, BEACON_RESYNC_INTERVAL: '5' };
-  registry = await startApp('registry-api', { env: { ...common, BEACON_SQLITE_PATH: join(dir, 'beacon.db') }, portVariable: 'BEACON_PORT' });
-  reaper = await startApp('ttl-reaper', { env: { ...common, BEACON_TTL_CLEANUP_INTERVAL: '5' }, portVariable: 'HTTP_PORT', readyPath: '/ready' });
+  registry = await startApp('registry-api', {
+    env: { ...common, BEACON_SQLITE_PATH: join(dir, 'beacon.db') },
+    portVariable: 'BEACON_PORT',
+  });
+  reaper = await startApp('ttl-reaper', {
+    env: { ...common, BEACON_TTL_CLEANUP_INTERVAL: '5' },
+    portVariable: 'HTTP_PORT',
+    readyPath: '/ready',
+  });
   prober = await startApp('health-prober', { env: common, portVariable: 'HTTP_PORT', readyPath: '/ready' });
   events = await EventRecorder.start<Event>(nats.url, 'beacon.events.service.>');
   probes = await EventRecorder.start<ProbeEvent>(nats.url, 'beacon.events.probe.result');
@@ -94,7 +110,10 @@ afterAll(async () => {
 describe('the apps together', () => {
   it('checks on demand through the real prober and applies the result before answering', async () => {
     const service = await checked({ health_check_interval: 3600 });
-    const response = await call<{ result: { outcome: string; load: number }; service: Service }>('POST', `/services/${service.service_id}/health-check`);
+    const response = await call<{ result: { outcome: string; load: number }; service: Service }>(
+      'POST',
+      `/services/${service.service_id}/health-check`,
+    );
     expect(response.status).toBe(200);
     expect(response.body.result.outcome).toBe('healthy');
     expect(response.body.service.health).toBe('healthy');
@@ -110,12 +129,24 @@ describe('the apps together', () => {
 
     targetHealthy = false;
     try {
-      await waitFor('unhealthy', async () => (await call<Service>('GET', `/services/${service.service_id}`)).body.health === 'unhealthy', 15_000);
+      await waitFor(
+        'unhealthy',
+        async () => (await call<Service>('GET', `/services/${service.service_id}`)).body.health === 'unhealthy',
+        15_000,
+      );
     } finally {
       targetHealthy = true;
     }
-    await waitFor('recovered', async () => (await call<Service>('GET', `/services/${service.service_id}`)).body.status === 'active', 10_000);
-    expect(eventsOf(service.service_id, 'service.health_changed').map((e) => e.service.health)).toEqual(['healthy', 'unhealthy', 'healthy']);
+    await waitFor(
+      'recovered',
+      async () => (await call<Service>('GET', `/services/${service.service_id}`)).body.status === 'active',
+      10_000,
+    );
+    expect(eventsOf(service.service_id, 'service.health_changed').map((e) => e.service.health)).toEqual([
+      'healthy',
+      'unhealthy',
+      'healthy',
+    ]);
   }, 40_000);
 
   it('expires a checked service on time once its checks stop passing, though renewals were announced sparingly', async () => {
@@ -123,10 +154,14 @@ describe('the apps together', () => {
     await sleep(4000); // a few passing checks move expires_at without announcing each move
     targetHealthy = false;
     try {
-      const stuck = await waitFor('unhealthy', async () => {
-        const current = (await call<Service>('GET', `/services/${service.service_id}`)).body;
-        return current.health === 'unhealthy' ? current : undefined;
-      }, 10_000);
+      const stuck = await waitFor(
+        'unhealthy',
+        async () => {
+          const current = (await call<Service>('GET', `/services/${service.service_id}`)).body;
+          return current.health === 'unhealthy' ? current : undefined;
+        },
+        10_000,
+      );
       await waitFor('expired event', () => eventsOf(service.service_id, 'service.expired').length > 0, 20_000);
       const expired = eventsOf(service.service_id, 'service.expired')[0] as Event;
       const lag = Date.parse(expired.timestamp) - Date.parse(stuck.expires_at);
@@ -139,10 +174,17 @@ describe('the apps together', () => {
 
   it('refuses a metadata-service target and says so in the history', async () => {
     const service = await register({ health_check_url: 'http://169.254.169.254/latest/meta-data', health_check_interval: 1 });
-    await waitFor('refused checks', async () => {
-      const history = await call<{ checks: { outcome: string; error: string }[] }>('GET', `/services/${service.service_id}/health-checks`);
-      return history.body.checks.length >= 3 && history.body.checks.every((check) => check.outcome === 'refused');
-    }, 15_000);
+    await waitFor(
+      'refused checks',
+      async () => {
+        const history = await call<{ checks: { outcome: string; error: string }[] }>(
+          'GET',
+          `/services/${service.service_id}/health-checks`,
+        );
+        return history.body.checks.length >= 3 && history.body.checks.every((check) => check.outcome === 'refused');
+      },
+      15_000,
+    );
     expect((await call<Service>('GET', `/services/${service.service_id}`)).body.health).toBe('unhealthy');
   }, 20_000);
 

@@ -15,8 +15,13 @@ export class CheckHandler implements OnApplicationBootstrap {
   ) {}
 
   onApplicationBootstrap(): void {
-    this.nats.serve(Subjects.proberCheck, ProberCheckRequest, (request) => this.prober.checkNow(request.service_id, request.publish !== false), {
-      queue: QueueGroups.healthProber,
-    });
+    this.nats.serve(
+      Subjects.proberCheck,
+      ProberCheckRequest,
+      (request) => this.prober.checkNow(request.service_id, request.publish !== false),
+      {
+        queue: QueueGroups.healthProber,
+      },
+    );
   }
 }

@@ -13,7 +13,10 @@ describe('proberEnv', () => {
   });
 
   it('takes lists as comma-separated or JSON', () => {
-    const config = loadEnv(proberEnv, { PROBE_ALLOW_CIDRS: '10.0.0.0/8, 192.168.1.7', PROBE_DENY_CIDRS: '["169.254.0.0/16","::ffff:0:0/96"]' });
+    const config = loadEnv(proberEnv, {
+      PROBE_ALLOW_CIDRS: '10.0.0.0/8, 192.168.1.7',
+      PROBE_DENY_CIDRS: '["169.254.0.0/16","::ffff:0:0/96"]',
+    });
     expect(config.PROBE_ALLOW_CIDRS).toEqual(['10.0.0.0/8', '192.168.1.7']);
     expect(config.PROBE_DENY_CIDRS).toEqual(['169.254.0.0/16', '::ffff:0:0/96']);
   });

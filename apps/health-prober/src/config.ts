@@ -27,7 +27,12 @@ export const proberEnv = {
     ['169.254.0.0/16', 'fe80::/10'],
   ),
   PROBE_ALLOW_CIDRS: cidrList('if set, only targets inside these ranges are probed (besides the deny list)', []),
-  PROBE_CONCURRENCY: env.int({ doc: 'health checks in flight at once; due checks beyond it wait their turn', default: 256, min: 1, max: 10_000 }),
+  PROBE_CONCURRENCY: env.int({
+    doc: 'health checks in flight at once; due checks beyond it wait their turn',
+    default: 256,
+    min: 1,
+    max: 10_000,
+  }),
   PROBE_JITTER: env.number({
     doc: 'fraction of the interval each check moves at random (0.1 = ±10%), so targets do not fire in lockstep',
     default: 0.1,

@@ -25,7 +25,10 @@ export class ProberMetrics {
       [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       ['kind'],
     );
-    this.ownedTargets = metrics.gauge('beacon_prober_owned_targets', 'Targets this replica checks on a schedule (its share of the catalog)');
+    this.ownedTargets = metrics.gauge(
+      'beacon_prober_owned_targets',
+      'Targets this replica checks on a schedule (its share of the catalog)',
+    );
     this.inFlight = metrics.gauge('beacon_probes_in_flight', 'Health checks running now');
     this.waiting = metrics.gauge('beacon_probes_waiting', 'Health checks due but waiting for a slot (PROBE_CONCURRENCY)');
     for (const outcome of PROBE_OUTCOMES) this.byOutcome.set(outcome, this.probes.labels({ outcome }));

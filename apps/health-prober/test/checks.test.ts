@@ -31,7 +31,7 @@ afterAll(async () => {
 });
 
 describe('HTTP check', () => {
-  it('reads seed 004\'s healthy body with its load, sending our user-agent', async () => {
+  it("reads seed 004's healthy body with its load, sending our user-agent", async () => {
     expect(await http.check(`${targets.url}/healthy`, 1000)).toEqual({
       ok: true,
       health: 'healthy',
@@ -46,12 +46,22 @@ describe('HTTP check', () => {
   it('reports degraded, high load, and 500 as the body and status say', async () => {
     expect(await http.check(`${targets.url}/degraded`, 1000)).toMatchObject({ ok: true, health: 'degraded', outcome: 'degraded' });
     expect(await http.check(`${targets.url}/loaded`, 1000)).toMatchObject({ health: 'healthy', load: 0.93 });
-    expect(await http.check(`${targets.url}/error`, 1000)).toMatchObject({ ok: false, health: 'unhealthy', outcome: 'unhealthy', status_code: 500 });
+    expect(await http.check(`${targets.url}/error`, 1000)).toMatchObject({
+      ok: false,
+      health: 'unhealthy',
+      outcome: 'unhealthy',
+      status_code: 500,
+    });
   });
 
   it('times out at the check timeout', async () => {
     const started = Date.now();
-    expect(await http.check(`${targets.url}/slow`, 300)).toMatchObject({ ok: false, outcome: 'timeout', health: 'unhealthy', status_code: null });
+    expect(await http.check(`${targets.url}/slow`, 300)).toMatchObject({
+      ok: false,
+      outcome: 'timeout',
+      health: 'unhealthy',
+      status_code: null,
+    });
     expect(Date.now() - started).toBeLessThan(1000);
   });
 
@@ -64,7 +74,11 @@ describe('HTTP check', () => {
   it('follows up to 3 redirects, and calls more an error', async () => {
     expect(await http.check(`${targets.url}/redirect/2`, 1000)).toMatchObject({ outcome: 'healthy', status_code: 200 });
     expect(await http.check(`${targets.url}/redirect/3`, 1000)).toMatchObject({ outcome: 'healthy' });
-    expect(await http.check(`${targets.url}/redirect/4`, 1000)).toMatchObject({ ok: false, outcome: 'error', error: 'more than 3 redirects' });
+    expect(await http.check(`${targets.url}/redirect/4`, 1000)).toMatchObject({
+      ok: false,
+      outcome: 'error',
+      error: 'more than 3 redirects',
+    });
   });
 
   it('stops reading a 10 MB body at the cap instead of downloading it', async () => {

@@ -67,8 +67,16 @@ describe('scheduled checks', () => {
     await waitFor('a result for every target', () => Object.keys(CASES).every((name) => latest(name) !== undefined), 8000);
   });
 
-  it('reports healthy with seed 004\'s load, degraded, high load and 500 as they are', () => {
-    expect(latest('healthy')).toMatchObject({ kind: 'http', ok: true, health: 'healthy', outcome: 'healthy', status_code: 200, load: 0.3, error: null });
+  it("reports healthy with seed 004's load, degraded, high load and 500 as they are", () => {
+    expect(latest('healthy')).toMatchObject({
+      kind: 'http',
+      ok: true,
+      health: 'healthy',
+      outcome: 'healthy',
+      status_code: 200,
+      load: 0.3,
+      error: null,
+    });
     expect(latest('degraded')).toMatchObject({ ok: true, health: 'degraded', outcome: 'degraded', status_code: 200 });
     expect(latest('loaded')).toMatchObject({ health: 'healthy', load: 0.93 });
     expect(latest('error500')).toMatchObject({ ok: false, health: 'unhealthy', outcome: 'unhealthy', status_code: 500 });
@@ -100,7 +108,13 @@ describe('scheduled checks', () => {
   });
 
   it('checks TCP targets: a listening port is healthy, a closed one an error', () => {
-    expect(latest('tcpOpen')).toMatchObject({ kind: 'tcp', target: `127.0.0.1:${listener.port}`, ok: true, health: 'healthy', outcome: 'healthy' });
+    expect(latest('tcpOpen')).toMatchObject({
+      kind: 'tcp',
+      target: `127.0.0.1:${listener.port}`,
+      ok: true,
+      health: 'healthy',
+      outcome: 'healthy',
+    });
     expect(latest('tcpClosed')).toMatchObject({ kind: 'tcp', ok: false, health: 'unhealthy', outcome: 'error', error: 'ECONNREFUSED' });
   });
 
@@ -146,7 +160,10 @@ describe('on-demand check (beacon.prober.check)', () => {
       // A result's `error` is a string or null; a refusal's is an object with a code.
       return typeof reply.error !== 'object' || reply.error === null;
     });
-    const quiet = await stack.request<ProbeResult & { v: number }>(Subjects.proberCheck, { service_id: slowInterval.service_id, publish: false });
+    const quiet = await stack.request<ProbeResult & { v: number }>(Subjects.proberCheck, {
+      service_id: slowInterval.service_id,
+      publish: false,
+    });
     expect(quiet).toMatchObject({ v: 1, service_id: slowInterval.service_id, kind: 'http', outcome: 'healthy', load: 0.93 });
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(stack.resultsFor(slowInterval.service_id)).toHaveLength(0);
@@ -158,12 +175,16 @@ describe('on-demand check (beacon.prober.check)', () => {
   });
 
   it('answers not_found for a service it does not know, bad_request for one without a check or a bad request', async () => {
-    const unknown = await stack.request<{ v: number; error: { code: string; message: string } }>(Subjects.proberCheck, { service_id: randomUUID() });
+    const unknown = await stack.request<{ v: number; error: { code: string; message: string } }>(Subjects.proberCheck, {
+      service_id: randomUUID(),
+    });
     expect(unknown).toMatchObject({ v: 1, error: { code: 'not_found' } });
 
     const plain = await stack.register({ name: 'probe-no-check', host: '127.0.0.1', port: 21_001 });
     const noCheck = await waitFor('the prober to see the plain service', async () => {
-      const reply = await stack.request<{ error: { code: string; message: string } }>(Subjects.proberCheck, { service_id: plain.service_id });
+      const reply = await stack.request<{ error: { code: string; message: string } }>(Subjects.proberCheck, {
+        service_id: plain.service_id,
+      });
       return reply.error.code === 'not_found' ? undefined : reply;
     });
     expect(noCheck.error).toEqual({

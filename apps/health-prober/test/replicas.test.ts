@@ -98,7 +98,11 @@ describe('two replicas', () => {
   it('after SIGTERM of a replica, the other takes over at once, told by its goodbye', async () => {
     const joiner = await stack.startProber({ MEMBER_ID: 'prober-c' });
     // Wait until the newcomer has its share and the survivor gave it up.
-    await waitFor('prober-c to check some targets', () => [...checkersSince(Date.now() - 1500).values()].some((set) => set.has('prober-c')), 10_000);
+    await waitFor(
+      'prober-c to check some targets',
+      () => [...checkersSince(Date.now() - 1500).values()].some((set) => set.has('prober-c')),
+      10_000,
+    );
     await sleep(1500);
     const stoppedAt = Date.now();
     expect(await joiner.stop('SIGTERM')).toBe(0);

@@ -1,6 +1,15 @@
 import { WIRE_VERSION, Subjects, type MdnsStatus, type Service } from '@beacon/contracts';
 import { chooseInterfaces, instanceLabel, interfaceProblem } from '@beacon/mdns';
-import { CatalogView, MetricsService, NatsService, ROOT_LOGGER, StartupError, type Counter, type Gauge, type Logger } from '@beacon/platform';
+import {
+  CatalogView,
+  MetricsService,
+  NatsService,
+  ROOT_LOGGER,
+  StartupError,
+  type Counter,
+  type Gauge,
+  type Logger,
+} from '@beacon/platform';
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { ANNOUNCER_ENV, type AnnouncerEnv } from './config';
 import { TTL } from './records/dns';
@@ -57,7 +66,10 @@ export class AnnouncerService implements OnApplicationBootstrap, BeforeApplicati
       responder.put(SELF, this.selfRecords(iface.address));
       this.responders.push(responder);
     }
-    this.logger.info({ interfaces: interfaces.map((iface) => `${iface.name} ${iface.address}`), domain: this.config.MDNS_DOMAIN }, 'answering mDNS');
+    this.logger.info(
+      { interfaces: interfaces.map((iface) => `${iface.name} ${iface.address}`), domain: this.config.MDNS_DOMAIN },
+      'answering mDNS',
+    );
     this.view.onChange(() => this.schedule());
     this.timer = setInterval(() => this.schedule(), RECHECK_MS);
     this.timer.unref();

@@ -13,7 +13,10 @@ export const announcerEnv = {
   MDNS_ANNOUNCE_UNHEALTHY: env.bool({ doc: 'keep announcing services whose health checks fail', default: false }),
   MDNS_HOSTNAME: env.string({
     doc: "this host's name on the LAN (Beacon's own records point at <name>.<domain>)",
-    default: hostname().toLowerCase().replace(/[^a-z0-9-]+/g, '-') || 'beacon',
+    default:
+      hostname()
+        .toLowerCase()
+        .replace(/[^a-z0-9-]+/g, '-') || 'beacon',
     pattern: /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i,
     patternHint: 'a host label: letters, digits and hyphens, 1–63 characters',
   }),

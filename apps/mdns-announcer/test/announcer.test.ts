@@ -1,5 +1,14 @@
 import type { Service } from '@beacon/contracts';
-import { createLan, netnsUnavailable, startApp, startNatsServer, waitFor, type AppProcess, type Lan, type NatsServerHandle } from '@beacon/testing';
+import {
+  createLan,
+  netnsUnavailable,
+  startApp,
+  startNatsServer,
+  waitFor,
+  type AppProcess,
+  type Lan,
+  type NatsServerHandle,
+} from '@beacon/testing';
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -118,7 +127,10 @@ describe.skipIf(skip !== null)(`mdns-announcer on a LAN${skip ? ` (skipped: ${sk
     lan = createLan(2);
     nats = await startNatsServer({ host: '0.0.0.0' });
     dir = mkdtempSync(join(tmpdir(), 'beacon-mdns-'));
-    registry = await startApp('registry-api', { env: { NATS_URL: nats.url, BEACON_SQLITE_PATH: join(dir, 'b.db') }, portVariable: 'BEACON_PORT' });
+    registry = await startApp('registry-api', {
+      env: { NATS_URL: nats.url, BEACON_SQLITE_PATH: join(dir, 'b.db') },
+      portVariable: 'BEACON_PORT',
+    });
     const [announcerHost, browserHost] = lan.hosts as [Lan['hosts'][0], Lan['hosts'][0]];
     announcer = await startApp('mdns-announcer', {
       env: {
@@ -132,9 +144,13 @@ describe.skipIf(skip !== null)(`mdns-announcer on a LAN${skip ? ` (skipped: ${sk
       readyPath: '/ready',
       netns: announcerHost,
     });
-    browser = browserHost.spawn(PYTHON, [join(__dirname, 'browse.py'), '_http._tcp.local.,_mqtt._tcp.local.,_beacon._tcp.local.', browserHost.ip], {
-      stdio: ['pipe', 'pipe', 'inherit'],
-    });
+    browser = browserHost.spawn(
+      PYTHON,
+      [join(__dirname, 'browse.py'), '_http._tcp.local.,_mqtt._tcp.local.,_beacon._tcp.local.', browserHost.ip],
+      {
+        stdio: ['pipe', 'pipe', 'inherit'],
+      },
+    );
     createInterface({ input: browser.stdout! }).on('line', (line) => {
       try {
         seen.push(JSON.parse(line) as Seen);
@@ -212,7 +228,14 @@ describe.skipIf(skip !== null)(`mdns-announcer on a LAN${skip ? ` (skipped: ${sk
 
   it('keeps a service with TXT values over 255 bytes browsable and well-formed', async () => {
     const long = 'ä'.repeat(400);
-    await register({ name: 'wordy', type: 'http', host: '10.42.0.10', port: 82, metadata: { notes: long, rack: 'r9' }, mdns_txt_records: { path: '/x' } });
+    await register({
+      name: 'wordy',
+      type: 'http',
+      host: '10.42.0.10',
+      port: 82,
+      metadata: { notes: long, rack: 'r9' },
+      mdns_txt_records: { path: '/x' },
+    });
     const found = await waitFor('wordy resolved', () => resolved('wordy._http._tcp.local.'), 10_000);
     const notes = found.properties?.notes ?? '';
     expect(Buffer.byteLength(`notes=${notes}`)).toBeLessThanOrEqual(255);
@@ -223,7 +246,9 @@ describe.skipIf(skip !== null)(`mdns-announcer on a LAN${skip ? ` (skipped: ${sk
 
   it('answers beacon.mdns.status, which registry-api shows in /api/v1/health', async () => {
     const health = await waitFor('mdns in health', async () => {
-      const body = (await (await fetch(`${registry.url}/api/v1/health`)).json()) as { mdns: { running: boolean | string; registered_services: number; domain: string } };
+      const body = (await (await fetch(`${registry.url}/api/v1/health`)).json()) as {
+        mdns: { running: boolean | string; registered_services: number; domain: string };
+      };
       return body.mdns.running === true ? body.mdns : undefined;
     });
     expect(health.domain).toBe('local');
@@ -235,23 +260,49 @@ describe.skipIf(skip !== null)(`mdns-announcer on a LAN${skip ? ` (skipped: ${sk
   });
 
   it('withdraws a service whose health checks fail', async () => {
-    const service = await register({ name: 'sickly', type: 'http', host: '10.42.0.13', port: 85, health_check_url: 'http://10.42.0.13:85/h', health_check_retries: 1 });
+    const service = await register({
+      name: 'sickly',
+      type: 'http',
+      host: '10.42.0.13',
+      port: 85,
+      health_check_url: 'http://10.42.0.13:85/h',
+      health_check_retries: 1,
+    });
     await waitFor('sickly resolved', () => resolved('sickly._http._tcp.local.'), 10_000);
     const client: NatsConnection = await connect({ servers: nats.url });
     const result = {
-      service_id: service.service_id, kind: 'http', target: 'http://10.42.0.13:85/h', ok: false, health: 'unhealthy', outcome: 'error',
-      status_code: null, response_time_ms: 1, load: null, error: 'ECONNREFUSED', checked_at: new Date().toISOString(), prober_id: 'test',
+      service_id: service.service_id,
+      kind: 'http',
+      target: 'http://10.42.0.13:85/h',
+      ok: false,
+      health: 'unhealthy',
+      outcome: 'error',
+      status_code: null,
+      response_time_ms: 1,
+      load: null,
+      error: 'ECONNREFUSED',
+      checked_at: new Date().toISOString(),
+      prober_id: 'test',
     };
-    client.publish('beacon.events.probe.result', new TextEncoder().encode(JSON.stringify({ v: 1, type: 'probe.result', timestamp: result.checked_at, result })));
+    client.publish(
+      'beacon.events.probe.result',
+      new TextEncoder().encode(JSON.stringify({ v: 1, type: 'probe.result', timestamp: result.checked_at, result })),
+    );
     await client.drain();
-    await waitFor('sickly removed', () => seen.some((entry) => entry.name === 'sickly._http._tcp.local.' && entry.event === 'Removed'), 5000);
+    await waitFor(
+      'sickly removed',
+      () => seen.some((entry) => entry.name === 'sickly._http._tcp.local.' && entry.event === 'Removed'),
+      5000,
+    );
   });
 
   it('follows the responder rules: enumeration, unicast answers (legacy and QU), known-answer suppression', async () => {
     const legacy = await querier();
     try {
       const enumeration = await legacy.ask([{ name: '_services._dns-sd._udp.local', type: 'PTR' }]);
-      expect(enumeration.map(String).sort()).toEqual(expect.arrayContaining(['_beacon._tcp.local', '_http._tcp.local', '_mqtt._tcp.local']));
+      expect(enumeration.map(String).sort()).toEqual(
+        expect.arrayContaining(['_beacon._tcp.local', '_http._tcp.local', '_mqtt._tcp.local']),
+      );
 
       // From a port other than 5353: a legacy unicast query, answered to that port, with additionals.
       expect(await legacy.ask([{ name: '_mqtt._tcp.local', type: 'PTR' }])).toContain('broker._mqtt._tcp.local');
@@ -288,7 +339,11 @@ describe.skipIf(skip !== null)(`mdns-announcer on a LAN${skip ? ` (skipped: ${sk
     const stoppedAt = Date.now() / 1000;
     expect(await announcer.stop('SIGTERM')).toBe(0);
     for (const name of names) {
-      const removed = await waitFor(`${name} removed`, () => seen.find((entry) => entry.name === name && entry.event === 'Removed' && entry.at >= stoppedAt), 5000);
+      const removed = await waitFor(
+        `${name} removed`,
+        () => seen.find((entry) => entry.name === name && entry.event === 'Removed' && entry.at >= stoppedAt),
+        5000,
+      );
       expect(removed.at - stoppedAt).toBeLessThan(2);
     }
   });

@@ -10,7 +10,9 @@ export class AppModule {
   static forRoot(config: ElectorEnv, version: string): DynamicModule {
     return {
       module: AppModule,
-      imports: [PlatformModule.forRoot({ appName: 'node-role-elector', version, env: config, nats: config.useNats, eventStream: 'create' })],
+      imports: [
+        PlatformModule.forRoot({ appName: 'node-role-elector', version, env: config, nats: config.useNats, eventStream: 'create' }),
+      ],
       controllers: [DiscoveryController],
       providers: [{ provide: ELECTOR_ENV, useValue: config }, ...electionProviders, ElectorService],
     };

@@ -15,7 +15,15 @@ const problems = (env: NodeJS.ProcessEnv, argv: string[] = []): string[] => {
 describe('elector configuration', () => {
   it('defaults: NATS lease of 10 s with a 2 s margin, HTTP on 9999, registry port advertised', () => {
     const config = loadElectorEnv({}, []);
-    expect(config).toMatchObject({ ELECTOR_PORT: 9999, ELECTION_LEASE_TTL: 10, ELECTION_SAFETY_MARGIN: 2000, DISCOVERY_BACKEND: 'nats', ROLE: 'auto', SERVER_ADVERTISE_PORT: 8097, useNats: true });
+    expect(config).toMatchObject({
+      ELECTOR_PORT: 9999,
+      ELECTION_LEASE_TTL: 10,
+      ELECTION_SAFETY_MARGIN: 2000,
+      DISCOVERY_BACKEND: 'nats',
+      ROLE: 'auto',
+      SERVER_ADVERTISE_PORT: 8097,
+      useNats: true,
+    });
     expect(config.NODE_ID).toMatch(/^.+-\d{10}$/);
   });
 

@@ -34,7 +34,10 @@ export const electorEnv = {
   SERVER_ADVERTISE_HOST: env.optionalString({
     doc: 'host agents are pointed at while this node is server (default: the address of the first MDNS_INTERFACE entry, else of the default-route interface)',
   }),
-  SERVER_ADVERTISE_PORT: env.port({ doc: "port agents are pointed at while this node is server (default: registry-api's 8097)", default: 8097 }),
+  SERVER_ADVERTISE_PORT: env.port({
+    doc: "port agents are pointed at while this node is server (default: registry-api's 8097)",
+    default: 8097,
+  }),
   ELECTION_LEASE_TTL: env.int({
     doc: 'seconds a server lease lives without a refresh (the KV bucket TTL); refreshed every third of it',
     default: 10,
@@ -67,8 +70,15 @@ export const electorEnv = {
     doc: 'shell command run on every role change with BEACON_ROLE, BEACON_SERVER_HOST/PORT/URL, BEACON_NODE_ID, BEACON_FENCING_TOKEN',
   }),
   ROLE_HOOK_TIMEOUT: env.int({ doc: 'seconds a hook run may take before it is killed (and retried)', default: 120, min: 1, max: 86_400 }),
-  ROLE_HOOK_MAX_BACKOFF: env.int({ doc: 'longest wait, in seconds, between retries of a failing hook (starts at 1 s, doubles)', default: 60, min: 1, max: 3600 }),
-  ROLE_ENV_FILE: env.optionalString({ doc: 'file rewritten atomically with the same variables on every role change (for a compose env_file)' }),
+  ROLE_HOOK_MAX_BACKOFF: env.int({
+    doc: 'longest wait, in seconds, between retries of a failing hook (starts at 1 s, doubles)',
+    default: 60,
+    min: 1,
+    max: 3600,
+  }),
+  ROLE_ENV_FILE: env.optionalString({
+    doc: 'file rewritten atomically with the same variables on every role change (for a compose env_file)',
+  }),
 };
 
 type RawElectorEnv = EnvValues<typeof electorEnv>;
@@ -99,7 +109,9 @@ export function defaultSafetyMarginMs(ttlSeconds: number): number {
 }
 
 function checked(value: string): { value?: string; error?: string } {
-  return ['server', 'agent', 'auto'].includes(value.trim().toLowerCase()) ? { value } : { error: `--role must be server or agent, got "${value}"` };
+  return ['server', 'agent', 'auto'].includes(value.trim().toLowerCase())
+    ? { value }
+    : { error: `--role must be server or agent, got "${value}"` };
 }
 
 /**
@@ -132,7 +144,9 @@ export function loadElectorEnv(source: NodeJS.ProcessEnv = process.env, argv: re
     // The deadline must fall after the next refresh is due (a third of the lease), or a
     // healthy server would step down between two refreshes.
     if (!/^\d+$/.test(raw.ELECTION_SAFETY_MARGIN.trim()) || margin < 0 || margin >= (ttlMs * 2) / 3) {
-      problems.push(`ELECTION_SAFETY_MARGIN must be whole milliseconds below two thirds of ELECTION_LEASE_TTL (< ${Math.floor((ttlMs * 2) / 3)}), got "${raw.ELECTION_SAFETY_MARGIN}"`);
+      problems.push(
+        `ELECTION_SAFETY_MARGIN must be whole milliseconds below two thirds of ELECTION_LEASE_TTL (< ${Math.floor((ttlMs * 2) / 3)}), got "${raw.ELECTION_SAFETY_MARGIN}"`,
+      );
     }
   }
   if (source.SERVER_PORT !== undefined && source.SERVER_PORT !== '' && raw.SERVER_HOST === undefined) {

@@ -1,12 +1,6 @@
 import { Subjects, WIRE_VERSION, type ElectorStatus, type NodeRoleChangedEvent } from '@beacon/contracts';
 import { HealthService, NatsService, ROOT_LOGGER, type Logger } from '@beacon/platform';
-import {
-  Inject,
-  Injectable,
-  Optional,
-  type BeforeApplicationShutdown,
-  type OnApplicationBootstrap,
-} from '@nestjs/common';
+import { Inject, Injectable, Optional, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { ELECTOR_ENV, type ElectorEnv } from './config';
 import { sameDecision, type RoleDecision } from './election/decision';
 import type { DecisionSink, ElectionBackend, SelfRef } from './election/election-backend';
@@ -15,7 +9,6 @@ import { ElectorMetrics } from './elector.metrics';
 import { roleVariables } from './hooks/role-env';
 import { RoleHookRunner } from './hooks/role-hook.runner';
 import { RoleEventPublisher } from './role-events.publisher';
-
 
 /**
  * The node's role as the backend decides it, and what follows each change: the
@@ -59,7 +52,12 @@ export class ElectorService implements DecisionSink, OnApplicationBootstrap, Bef
   async onApplicationBootstrap(): Promise<void> {
     this.nats?.serve(Subjects.electorStatus, null, async () => this.status());
     this.logger.info(
-      { node_id: this.config.NODE_ID, backend: this.backend.kind, role: this.config.ROLE, advertise: `${this.self.host}:${this.self.port}` },
+      {
+        node_id: this.config.NODE_ID,
+        backend: this.backend.kind,
+        role: this.config.ROLE,
+        advertise: `${this.self.host}:${this.self.port}`,
+      },
       'electing',
     );
     await this.backend.start(this);

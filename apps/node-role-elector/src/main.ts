@@ -15,11 +15,17 @@ runMain('node-role-elector', electorEnv, async () => {
   const elector = app.get(ElectorService);
   // Every request, /metrics and /health included, first checks the lease deadline: a
   // process resumed after a pause must not answer as server for a lease that lapsed.
-  app.getHttpAdapter().getInstance().addHook('onRequest', (_request, _reply, done) => {
-    elector.guard();
-    done();
-  });
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onRequest', (_request, _reply, done) => {
+      elector.guard();
+      done();
+    });
   await app.listen({ port: config.ELECTOR_PORT, host: config.ELECTOR_HOST });
-  logger.info({ port: config.ELECTOR_PORT, node_id: config.NODE_ID, backend: config.DISCOVERY_BACKEND, role: config.ROLE }, 'node-role-elector running');
+  logger.info(
+    { port: config.ELECTOR_PORT, node_id: config.NODE_ID, backend: config.DISCOVERY_BACKEND, role: config.ROLE },
+    'node-role-elector running',
+  );
   return { app, logger, shutdownTimeoutSeconds: config.SHUTDOWN_TIMEOUT };
 });

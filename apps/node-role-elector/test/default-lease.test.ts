@@ -16,7 +16,11 @@ const writes: { node: string; revision: number }[] = [];
 beforeAll(async () => {
   nats = await startNatsServer();
   recorder = await EventRecorder.start<RoleEvent>(nats.url, Subjects.nodeRoleChanged);
-  electors.push(...(await Promise.all(['d1', 'd2', 'd3'].map((node) => startElector(node, { NATS_URL: nats.url, SERVER_ADVERTISE_HOST: '127.0.0.1' })))));
+  electors.push(
+    ...(await Promise.all(
+      ['d1', 'd2', 'd3'].map((node) => startElector(node, { NATS_URL: nats.url, SERVER_ADVERTISE_HOST: '127.0.0.1' })),
+    )),
+  );
   watcher = await connect({ servers: nats.url });
   const kv = await watcher.jetstream().views.kv(ELECTION_BUCKET, { bindOnly: true });
   const updates = await kv.watch({ key: SERVER_LEASE_KEY });
@@ -46,7 +50,15 @@ describe('node-role-elector with the default 10 s lease', () => {
     const tracker = new TenureTracker();
     tracker.silence(server.nodeId, killedAt);
 
-    const takeover = await waitFor('a new server', () => roleEvents(recorder).slice(seen).find((event) => event.node.role === 'server'), TTL_MS + 3000, 10);
+    const takeover = await waitFor(
+      'a new server',
+      () =>
+        roleEvents(recorder)
+          .slice(seen)
+          .find((event) => event.node.role === 'server'),
+      TTL_MS + 3000,
+      10,
+    );
     const failoverMs = Date.now() - killedAt;
     expect(failoverMs).toBeLessThan(TTL_MS + 2000);
     // Not before the lease could lapse: the refresh just before the kill kept it for TTL.

@@ -57,11 +57,19 @@ describe('forced roles', () => {
     await waitFor('the forced server holds the lease', async () => ((await discovery(server)).fencing_token ?? 0) > 0, 3000);
 
     const auto = await launch('auto-node');
-    await waitFor('the others follow the forced server', async () => {
-      const views = await Promise.all([agent, auto].map(discovery));
-      return views.every((view) => view.mode === 'agent' && view.server?.node_id === 'forced-server');
-    }, 3000);
-    expect(hookRuns(hookLog(), 'forced-agent').at(-1)).toMatchObject({ role: 'agent', serverNode: 'forced-server', url: 'http://127.0.0.1:9100' });
+    await waitFor(
+      'the others follow the forced server',
+      async () => {
+        const views = await Promise.all([agent, auto].map(discovery));
+        return views.every((view) => view.mode === 'agent' && view.server?.node_id === 'forced-server');
+      },
+      3000,
+    );
+    expect(hookRuns(hookLog(), 'forced-agent').at(-1)).toMatchObject({
+      role: 'agent',
+      serverNode: 'forced-server',
+      url: 'http://127.0.0.1:9100',
+    });
 
     // The forced server dies: the automatic node takes over; the forced agent stays an agent and follows it.
     await server.stop('SIGKILL');
@@ -94,14 +102,18 @@ describe('forced roles', () => {
       expect(view).toMatchObject({ node_id: 'pinned-agent', mode: 'agent', backend: 'forced', server: { host: '10.1.2.3', port: 8097 } });
       expect((await fetch(`http://127.0.0.1:${port}/ready`)).status).toBe(200);
       await waitFor('its hook ran', () => hookRuns(hookLog(), 'pinned-agent').length > 0);
-      expect(hookRuns(hookLog(), 'pinned-agent')).toEqual([expect.objectContaining({ role: 'agent', url: 'http://10.1.2.3:8097', token: '' })]);
+      expect(hookRuns(hookLog(), 'pinned-agent')).toEqual([
+        expect.objectContaining({ role: 'agent', url: 'http://10.1.2.3:8097', token: '' }),
+      ]);
     } finally {
       child.kill('SIGKILL');
     }
   });
 
   it('refuses a bad --role with a message naming it', async () => {
-    const child = spawn(process.execPath, [resolve(REPO_ROOT, 'apps/node-role-elector/dist/main.js'), '--role', 'boss'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [resolve(REPO_ROOT, 'apps/node-role-elector/dist/main.js'), '--role', 'boss'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const code = await new Promise((resolveExit) => child.once('exit', resolveExit));

@@ -38,7 +38,10 @@ function launch(nodeId: string, host: LanHost): Promise<Elector> {
 
 /** Takes a host off the LAN and back (a partition that heals). */
 function setLink(host: LanHost, up: boolean): void {
-  const line = host.run('ip', ['-o', '-4', 'addr', 'show']).stdout.split('\n').find((entry) => entry.includes(` ${host.ip}/`));
+  const line = host
+    .run('ip', ['-o', '-4', 'addr', 'show'])
+    .stdout.split('\n')
+    .find((entry) => entry.includes(` ${host.ip}/`));
   const name = line?.trim().split(/\s+/)[1]?.split('@')[0];
   if (!name) throw new Error(`no interface with ${host.ip} in ${host.netns}`);
   host.run('ip', ['link', 'set', 'dev', name, up ? 'up' : 'down']);
@@ -70,7 +73,11 @@ describe.skipIf(unavailable !== null)(`mDNS backend in network namespaces${unava
     const [first, second] = lan.hosts as [LanHost, LanHost];
     // "b" starts first: the first on the network is server, whatever the ids.
     const b = await launch('mdns-b', first);
-    expect(await discovery(b)).toMatchObject({ mode: 'server', backend: 'mdns', server: { node_id: 'mdns-b', host: first.ip, port: 8097 } });
+    expect(await discovery(b)).toMatchObject({
+      mode: 'server',
+      backend: 'mdns',
+      server: { node_id: 'mdns-b', host: first.ip, port: 8097 },
+    });
 
     const a = await launch('mdns-a', second);
     const agentView = await discovery(a);
@@ -121,6 +128,10 @@ describe.skipIf(unavailable !== null)(`mDNS backend in network namespaces${unava
     const metrics = await (await fetch(`${high.url}/metrics`)).text();
     expect(metrics).toMatch(/beacon_elector_step_downs_total\{reason="lower_node_id",app="node-role-elector"\} 1/);
     await waitFor('its hook ran as agent', () => hookRuns(hookLog(), 'mdns-z').length >= hooksBefore + 2);
-    expect(hookRuns(hookLog(), 'mdns-z').slice(hooksBefore).map((run) => run.role)).toEqual(['server', 'agent']);
+    expect(
+      hookRuns(hookLog(), 'mdns-z')
+        .slice(hooksBefore)
+        .map((run) => run.role),
+    ).toEqual(['server', 'agent']);
   });
 });

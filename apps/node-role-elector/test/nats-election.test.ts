@@ -57,7 +57,11 @@ const live = (): Elector[] => [...electors.values()].filter((e) => e.child.exitC
 
 /** Waits until the server has refreshed its lease at least once (a disruption then cuts a live tenure). */
 async function refreshed(nodeId: string, token: number): Promise<void> {
-  await waitFor(`${nodeId} refreshed its lease`, () => leaseWrites.some((write) => write.node === nodeId && write.revision > token), TTL_MS);
+  await waitFor(
+    `${nodeId} refreshed its lease`,
+    () => leaseWrites.some((write) => write.node === nodeId && write.revision > token),
+    TTL_MS,
+  );
 }
 
 function eventsSince(count: number): RoleEvent[] {
@@ -105,7 +109,11 @@ describe('node-role-elector on NATS (three electors, lease 3 s)', () => {
     expect(views.filter((view) => view.mode === 'server')).toHaveLength(1);
     for (const view of views.filter((v) => v.mode === 'agent')) {
       expect(view.server).toEqual({ node_id: server.nodeId, host: '127.0.0.1', port: advertisedPort(server.nodeId) });
-      expect(view.discovered_servers[server.nodeId]).toMatchObject({ host: '127.0.0.1', port: advertisedPort(server.nodeId), mode: 'server' });
+      expect(view.discovered_servers[server.nodeId]).toMatchObject({
+        host: '127.0.0.1',
+        port: advertisedPort(server.nodeId),
+        mode: 'server',
+      });
     }
 
     // Seed 001's hook environment, per node, and the same in each env file.
@@ -136,7 +144,17 @@ describe('node-role-elector on NATS (three electors, lease 3 s)', () => {
     // The role events say the same, one per node.
     const events = await recorder.waitForCount(Subjects.nodeRoleChanged, 3);
     expect(events.filter((event) => event.node.role === 'server')).toEqual([
-      expect.objectContaining({ v: 1, type: 'node.role_changed', node: { node_id: server.nodeId, role: 'server', server_host: '127.0.0.1', server_port: advertisedPort(server.nodeId), fencing_token: token } }),
+      expect.objectContaining({
+        v: 1,
+        type: 'node.role_changed',
+        node: {
+          node_id: server.nodeId,
+          role: 'server',
+          server_host: '127.0.0.1',
+          server_port: advertisedPort(server.nodeId),
+          fencing_token: token,
+        },
+      }),
     ]);
 
     // beacon.elector.status answers over NATS with the same document.
@@ -158,7 +176,12 @@ describe('node-role-elector on NATS (three electors, lease 3 s)', () => {
     tracker.silence(server.nodeId, killedAt);
     await server.stop('SIGKILL');
 
-    const takeover = await waitFor('a new server', () => eventsSince(seen).find((event) => event.node.role === 'server'), FAILOVER_LIMIT_MS + 1000, 10);
+    const takeover = await waitFor(
+      'a new server',
+      () => eventsSince(seen).find((event) => event.node.role === 'server'),
+      FAILOVER_LIMIT_MS + 1000,
+      10,
+    );
     expect(Date.now() - killedAt).toBeLessThan(FAILOVER_LIMIT_MS);
     expect(takeover.node.node_id).not.toBe(server.nodeId);
     expect(takeover.node.fencing_token).toBeGreaterThan(oldToken);
@@ -179,7 +202,12 @@ describe('node-role-elector on NATS (three electors, lease 3 s)', () => {
     const stoppedAt = Date.now();
     tracker.silence(server.nodeId, stoppedAt);
 
-    const takeover = await waitFor('a new server', () => eventsSince(seen).find((event) => event.node.role === 'server'), FAILOVER_LIMIT_MS + 1000, 10);
+    const takeover = await waitFor(
+      'a new server',
+      () => eventsSince(seen).find((event) => event.node.role === 'server'),
+      FAILOVER_LIMIT_MS + 1000,
+      10,
+    );
     expect(Date.now() - stoppedAt).toBeLessThan(FAILOVER_LIMIT_MS);
     expect(takeover.node.fencing_token).toBeGreaterThan(oldToken);
 
@@ -190,11 +218,22 @@ describe('node-role-elector on NATS (three electors, lease 3 s)', () => {
     expect((await discovery(server)).mode).not.toBe('server');
 
     const own = (): RoleEvent[] => eventsSince(eventsBefore).filter((event) => event.node.node_id === server.nodeId);
-    await waitFor('the old server follows the new one', () => own().some((event) => event.node.server_port === advertisedPort(takeover.node.node_id)), 5000);
+    await waitFor(
+      'the old server follows the new one',
+      () => own().some((event) => event.node.server_port === advertisedPort(takeover.node.node_id)),
+      5000,
+    );
     expect(own()[0]?.node).toMatchObject({ role: 'agent', server_host: null, fencing_token: null });
     expect(own().every((event) => event.node.role === 'agent')).toBe(true);
 
-    await waitFor('its hook ran as agent', () => hookRuns(hookLog(), server.nodeId).slice(hooksBefore).some((run) => run.serverNode === takeover.node.node_id), 5000);
+    await waitFor(
+      'its hook ran as agent',
+      () =>
+        hookRuns(hookLog(), server.nodeId)
+          .slice(hooksBefore)
+          .some((run) => run.serverNode === takeover.node.node_id),
+      5000,
+    );
     const runs = hookRuns(hookLog(), server.nodeId).slice(hooksBefore);
     expect(runs.every((run) => run.role === 'agent')).toBe(true);
 
@@ -210,16 +249,36 @@ describe('node-role-elector on NATS (three electors, lease 3 s)', () => {
     const hooksBefore = hookRuns(hookLog(), server.nodeId).length;
     const kv = await watcher.jetstream().views.kv(ELECTION_BUCKET, { bindOnly: true });
     // A holder that will never refresh: its lease lapses after TTL and someone takes over.
-    const intruder = { v: 1, node_id: 'intruder', instance: 'test', host: '127.0.0.1', port: 1, fencing_token: null, since: new Date().toISOString() };
+    const intruder = {
+      v: 1,
+      node_id: 'intruder',
+      instance: 'test',
+      host: '127.0.0.1',
+      port: 1,
+      fencing_token: null,
+      since: new Date().toISOString(),
+    };
     await kv.put(SERVER_LEASE_KEY, new TextEncoder().encode(JSON.stringify(intruder)));
     const tamperedAt = Date.now();
 
-    const stepDown = await waitFor('the server stepped down', () => hookRuns(hookLog(), server.nodeId).slice(hooksBefore).find((run) => run.role === 'agent'), TTL_MS, 10);
+    const stepDown = await waitFor(
+      'the server stepped down',
+      () =>
+        hookRuns(hookLog(), server.nodeId)
+          .slice(hooksBefore)
+          .find((run) => run.role === 'agent'),
+      TTL_MS,
+      10,
+    );
     // At its next refresh: within a third of the lease (plus a hook run).
     expect(stepDown.at - tamperedAt).toBeLessThan(TTL_MS / 3 + 300);
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     expect(metrics).toMatch(/beacon_elector_lease_refreshes_total\{result="lost",app="node-role-elector"\} 1/);
-    await waitFor('every node follows the intruder', async () => (await Promise.all(live().map(discovery))).every((view) => view.server?.node_id === 'intruder'), 3000);
+    await waitFor(
+      'every node follows the intruder',
+      async () => (await Promise.all(live().map(discovery))).every((view) => view.server?.node_id === 'intruder'),
+      3000,
+    );
 
     const after = await settled(live(), TTL_MS + 3000);
     expect(after.views[0]?.fencing_token).toBeGreaterThan(oldToken);
@@ -231,10 +290,14 @@ describe('node-role-elector on NATS (three electors, lease 3 s)', () => {
     const seen = roleEvents(recorder).length;
     const stoppedAt = Date.now();
     expect(await server.stop('SIGTERM')).toBe(0);
-    const own = await waitFor('its step-down event', () => {
-      const found = eventsSince(seen).filter((event) => event.node.node_id === server.nodeId);
-      return found.length > 0 ? found : undefined;
-    }, 2000);
+    const own = await waitFor(
+      'its step-down event',
+      () => {
+        const found = eventsSince(seen).filter((event) => event.node.node_id === server.nodeId);
+        return found.length > 0 ? found : undefined;
+      },
+      2000,
+    );
     expect(own.map((event) => event.node.role)).toEqual(['agent']);
     expect(hookRuns(hookLog(), server.nodeId).at(-1)).toMatchObject({ role: 'agent', serverNode: '' });
     const takeover = await waitFor('a new server', () => eventsSince(seen).find((event) => event.node.role === 'server'), 3000, 10);
@@ -253,7 +316,15 @@ describe('node-role-elector on NATS (three electors, lease 3 s)', () => {
     await nats.stop();
     const stoppedAt = Date.now();
 
-    const stepDown = await waitFor('the server stepped down', () => hookRuns(hookLog(), server.nodeId).slice(hooksBefore).find((run) => run.role === 'agent'), TTL_MS + 1000, 10);
+    const stepDown = await waitFor(
+      'the server stepped down',
+      () =>
+        hookRuns(hookLog(), server.nodeId)
+          .slice(hooksBefore)
+          .find((run) => run.role === 'agent'),
+      TTL_MS + 1000,
+      10,
+    );
     // When the lease could lapse at the earliest: the holder's last accepted write + TTL.
     const lastWrite = leaseWrites.filter((write) => write.node === server.nodeId && write.created <= stoppedAt).at(-1);
     expect(lastWrite).toBeDefined();
@@ -274,11 +345,13 @@ describe('node-role-elector on NATS (three electors, lease 3 s)', () => {
     // Events published while NATS was away are stored once their node has retried.
     const views = await Promise.all(live().map(discovery));
     const events = await waitFor(
-      'each node\'s latest role in the stream',
+      "each node's latest role in the stream",
       async () => {
         const stored = await storedRoleEvents(nats.url);
         const latest = (node: string) => stored.filter((event) => event.node.node_id === node).at(-1)?.node;
-        const caughtUp = views.every((view) => latest(view.node_id)?.role === view.mode && latest(view.node_id)?.fencing_token === view.fencing_token);
+        const caughtUp = views.every(
+          (view) => latest(view.node_id)?.role === view.mode && latest(view.node_id)?.fencing_token === view.fencing_token,
+        );
         return caughtUp ? stored : undefined;
       },
       10_000,

@@ -39,7 +39,10 @@ describe('role hook runner', () => {
   it('writes the env file before the hook runs, and the hook sees the same variables', async () => {
     const env = file('role.env');
     const seen = file('seen');
-    const { hooks } = runner({ envFile: env, command: `cat "${env}" > "${seen}"; echo "URL=$BEACON_SERVER_URL TOKEN=$BEACON_FENCING_TOKEN" >> "${seen}"` });
+    const { hooks } = runner({
+      envFile: env,
+      command: `cat "${env}" > "${seen}"; echo "URL=$BEACON_SERVER_URL TOKEN=$BEACON_FENCING_TOKEN" >> "${seen}"`,
+    });
     hooks.submit(job(server));
     await waitFor('the hook ran', () => lines(seen).length > 0);
     expect(lines(seen)).toContain('BEACON_ROLE=server');
@@ -75,7 +78,9 @@ describe('role hook runner', () => {
 
   it('a change that arrives while the hook runs goes next; the ones in between are skipped', async () => {
     const log = file('serial');
-    const { hooks } = runner({ command: `echo "start $BEACON_FENCING_TOKEN" >> "${log}"; sleep 0.3; echo "end $BEACON_FENCING_TOKEN" >> "${log}"` });
+    const { hooks } = runner({
+      command: `echo "start $BEACON_FENCING_TOKEN" >> "${log}"; sleep 0.3; echo "end $BEACON_FENCING_TOKEN" >> "${log}"`,
+    });
     hooks.submit(job(server));
     await waitFor('running', () => lines(log).length === 1);
     hooks.submit(job({ ...agent, fencingToken: 8 }));
@@ -86,7 +91,12 @@ describe('role hook runner', () => {
 
   it('kills a hook that overruns its timeout (with what it started) and retries it', async () => {
     const marker = file('child');
-    const { hooks, count } = runner({ command: `(sleep 2; touch "${marker}") & sleep 5`, timeoutMs: 200, maxBackoffMs: 60_000, baseBackoffMs: 60_000 });
+    const { hooks, count } = runner({
+      command: `(sleep 2; touch "${marker}") & sleep 5`,
+      timeoutMs: 200,
+      maxBackoffMs: 60_000,
+      baseBackoffMs: 60_000,
+    });
     hooks.submit(job(server));
     await waitFor('the timeout', async () => (await count('timeout')) === 1, 3000);
     expect(hooks.pending).toBe(true);

@@ -38,7 +38,16 @@ export function hookRuns(file: string, node?: string): HookRun[] {
     .filter(Boolean)
     .map((line) => {
       const [at, nodeId, role, host, port, url, token, serverNode] = line.split('\t');
-      return { at: Number(at), node: nodeId ?? '', role: role ?? '', host: host ?? '', port: port ?? '', url: url ?? '', token: token ?? '', serverNode: serverNode ?? '' };
+      return {
+        at: Number(at),
+        node: nodeId ?? '',
+        role: role ?? '',
+        host: host ?? '',
+        port: port ?? '',
+        url: url ?? '',
+        token: token ?? '',
+        serverNode: serverNode ?? '',
+      };
     })
     .filter((run) => node === undefined || run.node === node);
 }
@@ -52,7 +61,11 @@ export function readEnvFile(file: string): Record<string, string> {
   return Object.fromEntries(entries);
 }
 
-export async function startElector(nodeId: string, env: Record<string, string>, options: { netns?: { netns: string; ip: string } } = {}): Promise<Elector> {
+export async function startElector(
+  nodeId: string,
+  env: Record<string, string>,
+  options: { netns?: { netns: string; ip: string } } = {},
+): Promise<Elector> {
   const app = await startApp('node-role-elector', {
     env: { NODE_ID: nodeId, ...env },
     portVariable: 'ELECTOR_PORT',
@@ -157,7 +170,9 @@ export class TenureTracker {
         const aEnd = a.end ?? Infinity;
         const bEnd = b.end ?? Infinity;
         if (a.start < bEnd && b.start < aEnd) {
-          problems.push(`${a.node} (token ${a.token}, ${a.start}–${a.end ?? 'now'}) overlaps ${b.node} (token ${b.token}, ${b.start}–${b.end ?? 'now'})`);
+          problems.push(
+            `${a.node} (token ${a.token}, ${a.start}–${a.end ?? 'now'}) overlaps ${b.node} (token ${b.token}, ${b.start}–${b.end ?? 'now'})`,
+          );
         }
       }
     }

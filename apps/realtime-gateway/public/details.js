@@ -153,9 +153,10 @@ export class DetailsPanel {
       this.#statusDd.firstChild.textContent = status;
     }
     const left = (Date.parse(service.expires_at) - now) / 1000;
-    const text = status === 'expired' || !(left > 0)
-      ? `expired (${localTime(service.expires_at)})`
-      : `in ${duration(left)} (${localTime(service.expires_at)})`;
+    const text =
+      status === 'expired' || !(left > 0)
+        ? `expired (${localTime(service.expires_at)})`
+        : `in ${duration(left)} (${localTime(service.expires_at)})`;
     if (this.#expiresDd.textContent !== text) this.#expiresDd.textContent = text;
   }
 
@@ -177,9 +178,10 @@ export class DetailsPanel {
       this.spark.replaceChildren();
       this.checksTable.hidden = true;
       this.state.dataset.state = 'error';
-      this.state.textContent = error instanceof ApiError && error.status === 404
-        ? 'No health check history: the registry does not know this service (any more).'
-        : `Could not load health checks (${error instanceof Error ? error.message : 'network error'}).`;
+      this.state.textContent =
+        error instanceof ApiError && error.status === 404
+          ? 'No health check history: the registry does not know this service (any more).'
+          : `Could not load health checks (${error instanceof Error ? error.message : 'network error'}).`;
     }
   }
 
@@ -197,26 +199,28 @@ export class DetailsPanel {
     }
     this.state.dataset.state = 'loaded';
     this.state.textContent = `${checks.length} most recent check${checks.length === 1 ? '' : 's'}, newest first.`;
-    this.checksRows.replaceChildren(...checks.map((check) => {
-      const tr = el('tr');
-      const when = el('time', '', clockTime(check.checked_at));
-      when.dateTime = check.checked_at ?? '';
-      when.title = localTime(check.checked_at);
-      const whenCell = el('td');
-      whenCell.append(when);
-      const outcome = el('td');
-      outcome.dataset.health = check.health ?? 'unknown';
-      outcome.append(el('span', 'badge', orDash(check.outcome)));
-      // The error under its outcome: a column of its own would be empty for most rows.
-      if (check.error) outcome.append(el('span', 'check-error', check.error));
-      tr.append(
-        whenCell,
-        outcome,
-        el('td', 'num', orDash(check.status_code)),
-        el('td', 'num', Number.isFinite(check.response_time_ms) ? `${Math.round(check.response_time_ms)} ms` : '—'),
-      );
-      return tr;
-    }));
+    this.checksRows.replaceChildren(
+      ...checks.map((check) => {
+        const tr = el('tr');
+        const when = el('time', '', clockTime(check.checked_at));
+        when.dateTime = check.checked_at ?? '';
+        when.title = localTime(check.checked_at);
+        const whenCell = el('td');
+        whenCell.append(when);
+        const outcome = el('td');
+        outcome.dataset.health = check.health ?? 'unknown';
+        outcome.append(el('span', 'badge', orDash(check.outcome)));
+        // The error under its outcome: a column of its own would be empty for most rows.
+        if (check.error) outcome.append(el('span', 'check-error', check.error));
+        tr.append(
+          whenCell,
+          outcome,
+          el('td', 'num', orDash(check.status_code)),
+          el('td', 'num', Number.isFinite(check.response_time_ms) ? `${Math.round(check.response_time_ms)} ms` : '—'),
+        );
+        return tr;
+      }),
+    );
     this.checksTable.hidden = false;
   }
 }

@@ -17,9 +17,7 @@ function svg(name, attributes) {
  * @returns {SVGSVGElement | null} null when there is nothing to draw
  */
 export function sparkline(checks) {
-  const points = checks
-    .filter((check) => Number.isFinite(check.response_time_ms))
-    .reverse();
+  const points = checks.filter((check) => Number.isFinite(check.response_time_ms)).reverse();
   if (points.length === 0) return null;
   const times = points.map((check) => check.response_time_ms);
   const max = Math.max(...times);
@@ -30,17 +28,20 @@ export function sparkline(checks) {
   const y = (ms) => HEIGHT - PAD - ((ms - min) / span) * (HEIGHT - 2 * PAD);
 
   const latest = times[times.length - 1];
-  const label = `Response time over the last ${points.length} check${points.length === 1 ? '' : 's'}: ` +
+  const label =
+    `Response time over the last ${points.length} check${points.length === 1 ? '' : 's'}: ` +
     `min ${Math.round(min)} ms, max ${Math.round(max)} ms, latest ${Math.round(latest)} ms`;
   const root = svg('svg', { viewBox: `0 0 ${WIDTH} ${HEIGHT}`, width: WIDTH, height: HEIGHT, role: 'img', 'aria-label': label });
   const title = svg('title', {});
   title.textContent = label;
   root.append(title);
-  root.append(svg('polyline', {
-    class: 'spark-line',
-    fill: 'none',
-    points: times.map((ms, i) => `${x(i).toFixed(1)},${y(ms).toFixed(1)}`).join(' '),
-  }));
+  root.append(
+    svg('polyline', {
+      class: 'spark-line',
+      fill: 'none',
+      points: times.map((ms, i) => `${x(i).toFixed(1)},${y(ms).toFixed(1)}`).join(' '),
+    }),
+  );
   // Failed checks as dots: a fast failure (refused, error) would otherwise look like a good time.
   points.forEach((check, i) => {
     if (check.outcome !== 'healthy' && check.outcome !== 'degraded') {

@@ -26,10 +26,12 @@ function el(tag, className, text) {
 
 /** Rows sort by name, then endpoint: a stable order that does not jump on status changes. */
 function compare(a, b) {
-  return collator.compare(a.service.name, b.service.name) ||
+  return (
+    collator.compare(a.service.name, b.service.name) ||
     collator.compare(a.service.host, b.service.host) ||
     a.service.port - b.service.port ||
-    (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+    (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+  );
 }
 
 function sortKey(service) {
@@ -218,9 +220,25 @@ export class ServiceTable {
     tr.append(nameCell, ...cells);
     this.#observer.observe(tr);
     const row = {
-      id: service.service_id, tr, nameButton, type, endpoint, copy, statusCell, statusBadge,
-      healthCell, healthBadge, tags, heartbeat, expiry,
-      service: null, status: '', tagsKey: null, search: '', expiresMs: 0, heartbeatMs: Number.NaN,
+      id: service.service_id,
+      tr,
+      nameButton,
+      type,
+      endpoint,
+      copy,
+      statusCell,
+      statusBadge,
+      healthCell,
+      healthBadge,
+      tags,
+      heartbeat,
+      expiry,
+      service: null,
+      status: '',
+      tagsKey: null,
+      search: '',
+      expiresMs: 0,
+      heartbeatMs: Number.NaN,
     };
     this.#fill(row, service, now);
     return row;
@@ -252,9 +270,7 @@ export class ServiceTable {
     setAttr(row.expiry, 'title', localTime(service.expires_at));
     setAttr(row.heartbeat, 'datetime', service.last_heartbeat ?? '');
     setAttr(row.heartbeat, 'title', service.last_heartbeat ? localTime(service.last_heartbeat) : 'no heartbeat yet');
-    row.search = [service.name, service.type, ...tags, service.host, `${service.host}:${service.port}`]
-      .join('\n')
-      .toLowerCase();
+    row.search = [service.name, service.type, ...tags, service.host, `${service.host}:${service.port}`].join('\n').toLowerCase();
     this.#updateStatus(row, now);
     this.#updateTimes(row, now);
     this.#applyFilter(row);

@@ -15,15 +15,28 @@ export const gatewayEnv = {
     doc: "registry-api's URL as the dashboard's browser reaches it; empty: the same origin (behind the gateway)",
     default: '',
   }),
-  WS_PING_INTERVAL: env.int({ doc: 'seconds between pings; a client silent for a whole interval is dropped', default: 30, min: 1, max: 3600 }),
+  WS_PING_INTERVAL: env.int({
+    doc: 'seconds between pings; a client silent for a whole interval is dropped',
+    default: 30,
+    min: 1,
+    max: 3600,
+  }),
   WS_MAX_BUFFERED_BYTES: env.int({
     doc: 'bytes waiting to be sent to one client before it is dropped as too slow (close code 1013)',
     default: 1024 * 1024,
     min: 16 * 1024,
   }),
   SSE_KEEPALIVE_INTERVAL: env.int({ doc: 'seconds between SSE keepalive comments', default: 15, min: 1, max: 3600 }),
-  GATEWAY_REPLAY_EVENTS: env.int({ doc: 'recent events kept in memory for resuming clients (older ones come from JetStream)', default: 10_000, min: 100 }),
-  GATEWAY_MAX_REPLAY: env.int({ doc: 'events one resume may replay; a client further behind is told to resync', default: 100_000, min: 100 }),
+  GATEWAY_REPLAY_EVENTS: env.int({
+    doc: 'recent events kept in memory for resuming clients (older ones come from JetStream)',
+    default: 10_000,
+    min: 100,
+  }),
+  GATEWAY_MAX_REPLAY: env.int({
+    doc: 'events one resume may replay; a client further behind is told to resync',
+    default: 100_000,
+    min: 100,
+  }),
 };
 
 export type GatewayEnv = EnvValues<typeof gatewayEnv>;

@@ -189,7 +189,9 @@ describe('dashboard', () => {
     await expect(page.locator('#details-title').textContent()).resolves.toBe('weather-station');
     await page.locator('#checks-state[data-state="loaded"]').waitFor({ timeout: 3000 });
     expect(await page.locator('#checks-rows tr').count()).toBe(12);
-    await expect(page.locator('#checks-spark svg polyline').getAttribute('points')).resolves.toMatch(/^(\d+\.\d,\d+\.\d ){11}\d+\.\d,\d+\.\d$/);
+    await expect(page.locator('#checks-spark svg polyline').getAttribute('points')).resolves.toMatch(
+      /^(\d+\.\d,\d+\.\d ){11}\d+\.\d,\d+\.\d$/,
+    );
     expect(await page.locator('#checks-spark svg circle.spark-fail').count()).toBe(1);
     await screenshot('dashboard-services.png');
     // Escape closes it and gives focus back.
@@ -225,7 +227,11 @@ describe('dashboard', () => {
     const grafanaId = (await grafana.getAttribute('data-service-id')) ?? '';
     expect(await grafana.locator('td.expiry').textContent()).toMatch(/^9m [0-4]\ds$/);
     await heartbeat(grafanaId);
-    await waitFor('the countdown reset by the heartbeat', async () => /^(10m 0s|9m 59s)$/.test((await grafana.locator('td.expiry').textContent()) ?? ''), 2000);
+    await waitFor(
+      'the countdown reset by the heartbeat',
+      async () => /^(10m 0s|9m 59s)$/.test((await grafana.locator('td.expiry').textContent()) ?? ''),
+      2000,
+    );
     await heartbeat(silent.service_id);
     await silentRow.locator('td[data-status="active"]').waitFor({ timeout: 2000 });
     // Deregistered: the row goes.
@@ -278,7 +284,8 @@ describe('dashboard', () => {
       const authorization: string[] = [];
       allowed.on('websocket', (socket) => sockets.push(socket.url()));
       allowed.on('request', (request) => {
-        if (request.url().includes('/health-checks')) void request.allHeaders().then((headers) => authorization.push(headers.authorization ?? 'none'));
+        if (request.url().includes('/health-checks'))
+          void request.allHeaders().then((headers) => authorization.push(headers.authorization ?? 'none'));
       });
       await allowed.goto(`${secured.url}/?token=dash-secret`);
       await allowed.locator('#connection[data-state="live"]').waitFor({ timeout: 3000 });

@@ -1,5 +1,14 @@
 import { EVENTS_STREAM, Subjects, type ProbeResult, type Service } from '@beacon/contracts';
-import { SseClient, WsClient, startApp, startNatsServer, waitFor, type AppProcess, type LiveMessage as Message, type NatsServerHandle } from '@beacon/testing';
+import {
+  SseClient,
+  WsClient,
+  startApp,
+  startNatsServer,
+  waitFor,
+  type AppProcess,
+  type LiveMessage as Message,
+  type NatsServerHandle,
+} from '@beacon/testing';
 import { connect, type NatsConnection } from 'nats';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -23,7 +32,12 @@ const api = (): string => registry.url;
 const unique = (prefix: string): string => `${prefix}-${randomUUID().slice(0, 8)}`;
 
 async function register(extra: Record<string, unknown> = {}): Promise<Service> {
-  return rest(api(), 'POST', '/services/register', { name: unique('gw'), host: '10.3.0.1', port: 1 + Math.floor(Math.random() * 60000), ...extra });
+  return rest(api(), 'POST', '/services/register', {
+    name: unique('gw'),
+    host: '10.3.0.1',
+    port: 1 + Math.floor(Math.random() * 60000),
+    ...extra,
+  });
 }
 
 function publish(subject: string, document: unknown): void {
@@ -53,11 +67,18 @@ beforeAll(async () => {
   nats = await startNatsServer();
   client = await connect({ servers: nats.url });
   dir = mkdtempSync(join(tmpdir(), 'beacon-gateway-'));
-  registry = await startApp('registry-api', { env: { NATS_URL: nats.url, BEACON_SQLITE_PATH: join(dir, 'b.db') }, portVariable: 'BEACON_PORT' });
+  registry = await startApp('registry-api', {
+    env: { NATS_URL: nats.url, BEACON_SQLITE_PATH: join(dir, 'b.db') },
+    portVariable: 'BEACON_PORT',
+  });
   reaper = await startApp('ttl-reaper', { env: { NATS_URL: nats.url }, portVariable: 'HTTP_PORT', readyPath: '/ready' });
   const gatewayEnv = { NATS_URL: nats.url, GATEWAY_REPLAY_EVENTS: '100', WS_MAX_BUFFERED_BYTES: '65536', WS_PING_INTERVAL: '1' };
   gateway = await startApp('realtime-gateway', { env: gatewayEnv, portVariable: 'HTTP_PORT', readyPath: '/ready' });
-  guarded = await startApp('realtime-gateway', { env: { ...gatewayEnv, BEACON_AUTH_TOKEN: 'secret-1,secret-2' }, portVariable: 'HTTP_PORT', readyPath: '/ready' });
+  guarded = await startApp('realtime-gateway', {
+    env: { ...gatewayEnv, BEACON_AUTH_TOKEN: 'secret-1,secret-2' },
+    portVariable: 'HTTP_PORT',
+    readyPath: '/ready',
+  });
   ws = `ws://127.0.0.1:${gateway.port}/api/v1/ws`;
 });
 
@@ -70,12 +91,20 @@ afterAll(async () => {
 
 describe('realtime-gateway over WebSocket', () => {
   it('pushes each seed 000 message type for its action, once and in order', async () => {
-    const watcher = await WsClient.connect(`${ws}?events=service_registered,service_updated,service_deregistered,service_expired,health_status_changed,critical_load,node_role_changed`);
+    const watcher = await WsClient.connect(
+      `${ws}?events=service_registered,service_updated,service_deregistered,service_expired,health_status_changed,critical_load,node_role_changed`,
+    );
     const greeting = watcher.messages[0] as Message;
     expect(greeting).toMatchObject({ type: 'connection_established', message: expect.any(String), client_id: expect.any(String) });
 
     const service = await register({ health_check_url: 'http://10.3.0.9/health', tags: ['order'] });
-    await register({ name: service.name, host: service.host, port: service.port, health_check_url: 'http://10.3.0.9/health', tags: ['order', 'again'] });
+    await register({
+      name: service.name,
+      host: service.host,
+      port: service.port,
+      health_check_url: 'http://10.3.0.9/health',
+      tags: ['order', 'again'],
+    });
     await rest(api(), 'PUT', `/services/${service.service_id}`, { version: '2.0' });
     probe(service, { load: 0.95 });
     const short = await register({ ttl: 10 });
@@ -119,7 +148,11 @@ describe('realtime-gateway over WebSocket', () => {
     const service = await register();
     await rest(api(), 'PUT', `/services/${service.service_id}/heartbeat`);
     const [beat] = await listening.waitForEvents(1);
-    expect(beat).toMatchObject({ type: 'service_heartbeat', data: { service_id: service.service_id, expires_at: expect.any(String) }, seq: null });
+    expect(beat).toMatchObject({
+      type: 'service_heartbeat',
+      data: { service_id: service.service_id, expires_at: expect.any(String) },
+      seq: null,
+    });
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(quiet.events('service_heartbeat')).toHaveLength(0);
     quiet.close();
@@ -220,7 +253,10 @@ describe('realtime-gateway over WebSocket', () => {
 
     const future = await WsClient.connect(`${ws}?since=999999999`);
     await waitFor('resync', () => future.messages.some((m) => m.type === 'resync_required'));
-    expect(future.messages.find((m) => m.type === 'resync_required')).toMatchObject({ since: 999999999, message: expect.stringMatching(/snapshot=true/) });
+    expect(future.messages.find((m) => m.type === 'resync_required')).toMatchObject({
+      since: 999999999,
+      message: expect.stringMatching(/snapshot=true/),
+    });
     future.close();
 
     const jsm = await client.jetstreamManager();

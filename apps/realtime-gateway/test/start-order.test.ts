@@ -31,7 +31,10 @@ describe('realtime-gateway started before registry-api', () => {
     const ready = async (): Promise<boolean> => (await fetch(`${gateway?.url}/ready`)).ok;
     expect(await ready()).toBe(false);
 
-    registry = await startApp('registry-api', { env: { NATS_URL: nats.url, BEACON_SQLITE_PATH: join(dir, 'b.db') }, portVariable: 'BEACON_PORT' });
+    registry = await startApp('registry-api', {
+      env: { NATS_URL: nats.url, BEACON_SQLITE_PATH: join(dir, 'b.db') },
+      portVariable: 'BEACON_PORT',
+    });
     await waitFor('the gateway ready', ready, 15_000);
     const client = await WsClient.connect(`ws://127.0.0.1:${gateway.port}/api/v1/ws`);
     const service = await rest(registry.url, 'POST', '/services/register', { name: 'first', host: '10.9.0.1', port: 8080 });

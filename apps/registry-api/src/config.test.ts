@@ -31,7 +31,9 @@ describe('registryEnv', () => {
   });
 
   it('names the alias that was set when its value is bad', () => {
-    expect(() => loadEnv(registryEnv, { HEALTH_CHECK_TIMEOUT_SECONDS: '0', SERVICE_REGISTRATION_TTL_SECONDS: 'soon' })).toThrow(ConfigError);
+    expect(() => loadEnv(registryEnv, { HEALTH_CHECK_TIMEOUT_SECONDS: '0', SERVICE_REGISTRATION_TTL_SECONDS: 'soon' })).toThrow(
+      ConfigError,
+    );
     try {
       loadEnv(registryEnv, { HEALTH_CHECK_TIMEOUT_SECONDS: '0', SERVICE_REGISTRATION_TTL_SECONDS: 'soon' });
     } catch (error) {

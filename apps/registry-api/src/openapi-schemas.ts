@@ -17,7 +17,11 @@ const number: SchemaObject = { type: 'number' };
 const boolean: SchemaObject = { type: 'boolean' };
 const timestamp: SchemaObject = { type: 'string', format: 'date-time' };
 const uuid: SchemaObject = { type: 'string', format: 'uuid' };
-const oneOf = (values: readonly string[], description?: string): SchemaObject => ({ type: 'string', enum: [...values], ...(description ? { description } : {}) });
+const oneOf = (values: readonly string[], description?: string): SchemaObject => ({
+  type: 'string',
+  enum: [...values],
+  ...(description ? { description } : {}),
+});
 const orNull = (schema: SchemaObject): SchemaObject => ({ ...schema, nullable: true });
 const listOf = (items: Schema): SchemaObject => ({ type: 'array', items });
 const mapOf = (values: Schema): SchemaObject => ({ type: 'object', additionalProperties: values });

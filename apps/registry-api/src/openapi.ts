@@ -36,7 +36,11 @@ const OPERATIONS: Record<string, Operation> = {
     response: 'Service',
     summary: 'Register a service (re-registering the same name+host+port or name+instance_id updates it; 201 either way)',
   },
-  ServicesController_heartbeat: { response: 'Heartbeat', refusals: [404], summary: 'Extend the TTL (optional ?ttl=); 404 means register again' },
+  ServicesController_heartbeat: {
+    response: 'Heartbeat',
+    refusals: [404],
+    summary: 'Extend the TTL (optional ?ttl=); 404 means register again',
+  },
   ServicesController_list: {
     response: 'ServiceList',
     summary: 'List services; filters: type, tags, protocol, status, name, version, health, node_id, metadata.<key>',
@@ -56,7 +60,11 @@ const OPERATIONS: Record<string, Operation> = {
     summary: 'Partial update; null clears optional fields (409: the new identity is taken, or a status change of an expired service)',
   },
   ServicesController_deregister: { ...SERVICE_ROUTE, status: 204, summary: 'Deregister (204)' },
-  ServicesController_healthChecks: { response: 'HealthChecks', refusals: [404], summary: 'Recent health checks, newest first (?limit=, default 20)' },
+  ServicesController_healthChecks: {
+    response: 'HealthChecks',
+    refusals: [404],
+    summary: 'Recent health checks, newest first (?limit=, default 20)',
+  },
   ServicesController_checkNow: {
     response: 'CheckNow',
     refusals: [404, 409, 503, 504],
@@ -112,10 +120,22 @@ const OPERATIONS: Record<string, Operation> = {
     unavailableToo: true,
     summary: "Seed 000's health report: catalog counts, store, NATS, mDNS, memory (503 while the store is unreachable)",
   },
-  RegistryHealthController_ready: { response: 'Readiness', noInput: true, public: true, unavailableToo: true, summary: 'Ready to serve (NATS and store)' },
+  RegistryHealthController_ready: {
+    response: 'Readiness',
+    noInput: true,
+    public: true,
+    unavailableToo: true,
+    summary: 'Ready to serve (NATS and store)',
+  },
   RegistryHealthController_live: { response: 'Alive', noInput: true, public: true, summary: 'The process is alive' },
   HealthController_liveness: { response: 'Liveness', noInput: true, public: true, summary: 'Liveness' },
-  HealthController_readiness: { response: 'Readiness', noInput: true, public: true, unavailableToo: true, summary: 'Readiness (NATS and store)' },
+  HealthController_readiness: {
+    response: 'Readiness',
+    noInput: true,
+    public: true,
+    unavailableToo: true,
+    summary: 'Readiness (NATS and store)',
+  },
   HealthController_scrape: { response: 'text', noInput: true, public: true, summary: 'Prometheus metrics (text exposition format)' },
 };
 

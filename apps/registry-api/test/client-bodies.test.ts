@@ -69,7 +69,7 @@ function parseResponse(data: Buffer): RawResponse {
   let payload = data.subarray(headEnd + 4);
   if (headers['transfer-encoding'] === 'chunked') {
     const parts: Buffer[] = [];
-    for (let at = 0; ; ) {
+    for (let at = 0; ;) {
       const lineEnd = payload.indexOf('\r\n', at);
       const size = parseInt(payload.subarray(at, lineEnd).toString('latin1'), 16);
       if (!size) break;
@@ -166,7 +166,7 @@ describe('heartbeats as the original clients send them (PUT, no body to read)', 
         ),
     ],
     [
-      "JavaScript axios.put(url): form-urlencoded, Content-Length 0",
+      'JavaScript axios.put(url): form-urlencoded, Content-Length 0',
       (path) =>
         head(
           `PUT ${path} HTTP/1.1`,
@@ -206,7 +206,11 @@ describe('heartbeats as the original clients send them (PUT, no body to read)', 
     ['a text/plain body', ['Content-Type: text/plain'], 'alive'],
     ['an octet-stream body', ['Content-Type: application/octet-stream'], Buffer.from([0, 1, 2, 255])],
     ['a form body', ['Content-Type: application/x-www-form-urlencoded'], 'a=1&b=2'],
-    ['a multipart body', ['Content-Type: multipart/form-data; boundary=XyZ'], '--XyZ\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n--XyZ--\r\n'],
+    [
+      'a multipart body',
+      ['Content-Type: multipart/form-data; boundary=XyZ'],
+      '--XyZ\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n--XyZ--\r\n',
+    ],
     ['a body with no Content-Type', [], 'whatever'],
     ['an unparseable Content-Type', ['Content-Type: nonsense'], 'x'],
     ['an empty Content-Type', ['Content-Type: '], 'x'],
@@ -255,7 +259,10 @@ describe('heartbeats as the original clients send them (PUT, no body to read)', 
     const service = await registered();
     const big = Buffer.alloc(70 * 1024, 'a');
     const path = `${SERVICES}/${service.service_id}/heartbeat`;
-    for (const [framing, body] of [[`Content-Length: ${big.length}`, big], ['Transfer-Encoding: chunked', chunked(big, 8192)]] as const) {
+    for (const [framing, body] of [
+      [`Content-Length: ${big.length}`, big],
+      ['Transfer-Encoding: chunked', chunked(big, 8192)],
+    ] as const) {
       const result = await rawRequest(head(`PUT ${path} HTTP/1.1`, 'Content-Type: text/plain', framing), body);
       expect(result.status, result.text).toBe(413);
       expect(result.body).toEqual({ detail: 'Request body is larger than 65536 bytes' });
@@ -304,7 +311,9 @@ describe('other routes that take no body ignore one', () => {
 
   it("seed 004's DELETE /v1/discovery/unregister/{name}/{id} (added after this layer) with garbage labelled JSON", async () => {
     const name = unique('v1');
-    const registered = await api.call('POST', '/v1/discovery/register', { json: { service_name: name, instance_id: 'i-1', host: '10.30.0.1', port: 80 } });
+    const registered = await api.call('POST', '/v1/discovery/register', {
+      json: { service_name: name, instance_id: 'i-1', host: '10.30.0.1', port: 80 },
+    });
     expect(registered.status, registered.text).toBe(200);
     const path = `/v1/discovery/unregister/${name}/i-1`;
     const removed = await rawRequest(head(`DELETE ${path} HTTP/1.1`, 'Content-Type: application/json', 'Content-Length: 4'), '{{{{');
@@ -334,7 +343,10 @@ describe('routes that read JSON (register, update, discover)', () => {
     ['a +json type', 'application/vnd.beacon+json'],
   ])('register with %s → 201', async (_label, type) => {
     const body = json(registration());
-    const result = await rawRequest(head(`POST ${SERVICES}/register HTTP/1.1`, `Content-Type: ${type}`, `Content-Length: ${body.length}`), body);
+    const result = await rawRequest(
+      head(`POST ${SERVICES}/register HTTP/1.1`, `Content-Type: ${type}`, `Content-Length: ${body.length}`),
+      body,
+    );
     expect(result.status, result.text).toBe(201);
   });
 
@@ -388,7 +400,11 @@ describe('routes that read JSON (register, update, discover)', () => {
   });
 
   it('register with an empty body → 400 naming the missing fields', async () => {
-    for (const headers of [['Content-Type: application/json', 'Content-Length: 0'], ['Content-Length: 0'], ['Content-Type: text/plain', 'Content-Length: 0']]) {
+    for (const headers of [
+      ['Content-Type: application/json', 'Content-Length: 0'],
+      ['Content-Length: 0'],
+      ['Content-Type: text/plain', 'Content-Length: 0'],
+    ]) {
       const result = await rawRequest(head(`POST ${SERVICES}/register HTTP/1.1`, ...headers));
       const error = result.body as WireError;
       expect(result.status, result.text).toBe(400);
@@ -398,7 +414,11 @@ describe('routes that read JSON (register, update, discover)', () => {
 
   it('keeps the syntax-error message and the __proto__ refusal', async () => {
     const name = unique('poison');
-    expectError(await api.call('POST', `${SERVICES}/register`, { raw: '{"name": ', contentType: 'application/json' }), 400, 'Body is not valid JSON');
+    expectError(
+      await api.call('POST', `${SERVICES}/register`, { raw: '{"name": ', contentType: 'application/json' }),
+      400,
+      'Body is not valid JSON',
+    );
     const poisoned = `{"name":"${name}","host":"h","port":1,"__proto__":{"admin":true}}`;
     expectError(await api.call('POST', `${SERVICES}/register`, { raw: poisoned, contentType: 'application/json' }), 400, 'prototype');
     expect(await stored(name)).toBe(0);
@@ -422,7 +442,12 @@ describe('routes that read JSON (register, update, discover)', () => {
   it('POST /services/discover: the filter body is optional; a chunked one filters', async () => {
     const type = unique('disc');
     const service = await api.register({ ...registration(), type });
-    for (const headers of [[], ['Content-Length: 0'], ['Content-Type: application/json', 'Content-Length: 0'], ['Content-Type: application/x-www-form-urlencoded', 'Content-Length: 0']]) {
+    for (const headers of [
+      [],
+      ['Content-Length: 0'],
+      ['Content-Type: application/json', 'Content-Length: 0'],
+      ['Content-Type: application/x-www-form-urlencoded', 'Content-Length: 0'],
+    ]) {
       const result = await rawRequest(head(`POST ${SERVICES}/discover HTTP/1.1`, ...headers));
       expect(result.status, `${headers.join(', ')}: ${result.text}`).toBe(200);
     }
@@ -437,7 +462,10 @@ describe('routes that read JSON (register, update, discover)', () => {
   it('a JSON body over the limit → 413 JSON; nothing stored', async () => {
     const name = unique('huge');
     const body = json({ ...registration(name), metadata: { blob: 'b'.repeat(70 * 1024) } });
-    const result = await rawRequest(head(`POST ${SERVICES}/register HTTP/1.1`, 'Content-Type: application/json', 'Transfer-Encoding: chunked'), chunked(body, 4096));
+    const result = await rawRequest(
+      head(`POST ${SERVICES}/register HTTP/1.1`, 'Content-Type: application/json', 'Transfer-Encoding: chunked'),
+      chunked(body, 4096),
+    );
     expect(result.status, result.text).toBe(413);
     expect(result.body).toEqual({ detail: 'Request body is larger than 65536 bytes' });
     expect(await stored(name)).toBe(0);
@@ -479,7 +507,9 @@ describe('a known path asked with a method it does not take → 405 with Allow',
       ['POST', `/${id}/status`, 'GET, HEAD'],
       ['GET', `/${id}/health-check`, 'POST'],
     ] as const) {
-      const body = json405(await rawRequest(head(`${method} ${SERVICES}${path} HTTP/1.1`, 'Content-Type: application/json', 'Content-Length: 2'), '{}'));
+      const body = json405(
+        await rawRequest(head(`${method} ${SERVICES}${path} HTTP/1.1`, 'Content-Type: application/json', 'Content-Length: 2'), '{}'),
+      );
       expect(body.status, `${method} ${path}: ${body.text}`).toBe(405);
       expect(body.headers.allow).toBe(allow);
     }

@@ -143,18 +143,29 @@ describe('POST /v1/discovery/register', () => {
     const first = await register(payload);
     const again = await register({ ...payload, host: '10.1.2.3', port: 9090, metadata: { version: '1.1.0' } });
     expect(again.service_id).toBe(first.service_id);
-    expect(again).toMatchObject({ host: '10.1.2.3', port: 9090, metadata: { version: '1.1.0' }, health_check_url: 'http://10.1.2.3:9090/health' });
+    expect(again).toMatchObject({
+      host: '10.1.2.3',
+      port: 9090,
+      metadata: { version: '1.1.0' },
+      health_check_url: 'http://10.1.2.3:9090/health',
+    });
     expect(again.registered_at).toBe(first.registered_at);
     expect((await api.list(`?name=${String(payload.service_name)}`)).total).toBe(1);
     expect(await eventTypes(first.service_id, 2)).toEqual(['service.registered', 'service.updated']);
     const other = await register({ ...payload, instance_id: 'instance-2', port: 9091 });
     expect(other.service_id).not.toBe(first.service_id);
-    expect((await instancesOf(payload.service_name as string)).map((instance) => instance.instance_id)).toEqual(['instance-1', 'instance-2']);
+    expect((await instancesOf(payload.service_name as string)).map((instance) => instance.instance_id)).toEqual([
+      'instance-1',
+      'instance-2',
+    ]);
     // Beacon's endpoint rule: a new instance_id at a registered (name, host, port) takes that
     // record over (a restarted container with a fresh id), instead of listing the address twice.
     const takeover = await register({ ...payload, instance_id: 'instance-3', port: 9091 });
     expect(takeover.service_id).toBe(other.service_id);
-    expect((await instancesOf(payload.service_name as string)).map((instance) => instance.instance_id)).toEqual(['instance-1', 'instance-3']);
+    expect((await instancesOf(payload.service_name as string)).map((instance) => instance.instance_id)).toEqual([
+      'instance-1',
+      'instance-3',
+    ]);
     expect(await eventTypes(other.service_id, 2)).toEqual(['service.registered', 'service.updated']);
   });
 
@@ -209,11 +220,18 @@ describe('POST /v1/discovery/register', () => {
       spoil(payload);
       const result = await api.call('POST', `${V1}/register`, { json: payload });
       const error = expectError(result, 400, field);
-      expect(error.errors?.some((each) => each.field === field || each.field.startsWith(`${field}.`)), result.text).toBe(true);
+      expect(
+        error.errors?.some((each) => each.field === field || each.field.startsWith(`${field}.`)),
+        result.text,
+      ).toBe(true);
       const name = typeof payload.service_name === 'string' ? payload.service_name : '';
       if (name.trim()) expect((await api.list(`?name=${encodeURIComponent(name)}`)).total).toBe(0);
       const all = (await api.call('GET', `${V1}/services`)).body as DiscoveryServicesResponse;
-      expect(Object.values(all.services).flat().some((instance) => instance.instance_id === marker)).toBe(false);
+      expect(
+        Object.values(all.services)
+          .flat()
+          .some((instance) => instance.instance_id === marker),
+      ).toBe(false);
       await new Promise((resolve) => setTimeout(resolve, 50));
       expect(events.messages.some((message) => message.data.service?.instance_id === marker)).toBe(false);
     });
@@ -228,7 +246,13 @@ describe('POST /v1/discovery/register', () => {
 describe('records shared with /api/v1', () => {
   it('shows an /api/v1 registration with an instance_id on /v1/discovery, and not one without', async () => {
     const name = unique('api-v1');
-    const created = await api.register({ name, host: '10.0.0.9', port: 7000, instance_id: 'pod-a', health_check_url: 'http://example.com/h' });
+    const created = await api.register({
+      name,
+      host: '10.0.0.9',
+      port: 7000,
+      instance_id: 'pod-a',
+      health_check_url: 'http://example.com/h',
+    });
     await api.register({ name, host: '10.0.0.9', port: 7001 });
     const instances = await instancesOf(name);
     expect(instances).toHaveLength(1);
@@ -348,7 +372,11 @@ describe('auth with SERVICE_DISCOVERY_SECRET', () => {
     const path = `${V1}/unregister/${String(payload.service_name)}/instance-1`;
     expect(statusOf(await open.call('DELETE', path))).toBe(401);
     // Seed 004's discover snippet sends no header.
-    for (const read of [`${V1}/services`, `${V1}/services/${String(payload.service_name)}`, `${V1}/services/${String(payload.service_name)}/healthy`]) {
+    for (const read of [
+      `${V1}/services`,
+      `${V1}/services/${String(payload.service_name)}`,
+      `${V1}/services/${String(payload.service_name)}/healthy`,
+    ]) {
       expect(statusOf(await open.call('GET', read)), read).toBe(200);
     }
     expect(statusOf(await open.call('GET', '/api/v1/stats'))).toBe(200);
@@ -393,10 +421,15 @@ describe('GET /v1/discovery/services/{service_name}/healthy with health-prober',
 
     a.set('/health', failing);
     await settled(['b', 'c'], 'a out of /healthy once its check fails');
-    const down = await waitFor('a unhealthy after its retries', async () => {
-      const found = (await instancesOf(name)).find((instance) => instance.instance_id === 'a');
-      return found?.status === 'unhealthy' ? found : undefined;
-    }, 30_000, 200);
+    const down = await waitFor(
+      'a unhealthy after its retries',
+      async () => {
+        const found = (await instancesOf(name)).find((instance) => instance.instance_id === 'a');
+        return found?.status === 'unhealthy' ? found : undefined;
+      },
+      30_000,
+      200,
+    );
     expect(down).toMatchObject({ health: 'unhealthy', healthy: false });
     // Everything the prober did shows on /api/v1 too: the same records.
     const viaApi = (await api.call('GET', `/api/v1/services?name=${name}`)).body as WireList;

@@ -85,7 +85,10 @@ describe('embedded store durability', () => {
           checked_at: new Date(Date.now() - 100 + index * 10).toISOString(),
           prober_id: 'durability-test',
         };
-        bus.publish(Subjects.probeResult, new TextEncoder().encode(JSON.stringify({ v: 1, type: 'probe.result', timestamp: result.checked_at, result })));
+        bus.publish(
+          Subjects.probeResult,
+          new TextEncoder().encode(JSON.stringify({ v: 1, type: 'probe.result', timestamp: result.checked_at, result })),
+        );
       }
       await bus.flush();
     } finally {
@@ -106,12 +109,19 @@ describe('embedded store durability', () => {
     // Read back from the stored history: the same checks, still inside the minute.
     expect(after.checks_last_minute).toBe(before.checks_last_minute);
     const listed = await call<DiscoveryInstancesResponse>('GET', v1('/services/durable-v1'));
-    expect(listed.body.instances.map((each) => [each.service_id, each.instance_id, each.health])).toEqual([[instance.body.service_id, 'i-1', 'healthy']]);
+    expect(listed.body.instances.map((each) => [each.service_id, each.instance_id, each.health])).toEqual([
+      [instance.body.service_id, 'i-1', 'healthy'],
+    ]);
   });
 
   it('refuses a second registry-api on the same file, saying what to do', async () => {
     const second = spawnSync(process.execPath, [join(REPO_ROOT, 'apps/registry-api/dist/main.js')], {
-      env: { PATH: process.env.PATH, NATS_URL: registry.nats.url, BEACON_SQLITE_PATH: registry.dbPath, BEACON_PORT: String(await freePort()) },
+      env: {
+        PATH: process.env.PATH,
+        NATS_URL: registry.nats.url,
+        BEACON_SQLITE_PATH: registry.dbPath,
+        BEACON_PORT: String(await freePort()),
+      },
       encoding: 'utf8',
       timeout: 30_000,
     });

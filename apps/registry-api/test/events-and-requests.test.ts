@@ -172,15 +172,24 @@ describe('expiry over NATS', () => {
     });
     expect(wrong.expired).toBe(false);
 
-    const first = await request<{ expired: boolean }>(Subjects.registryExpire, { service_id: target.service_id, expires_at: target.expires_at });
-    const second = await request<{ expired: boolean }>(Subjects.registryExpire, { service_id: target.service_id, expires_at: target.expires_at });
+    const first = await request<{ expired: boolean }>(Subjects.registryExpire, {
+      service_id: target.service_id,
+      expires_at: target.expires_at,
+    });
+    const second = await request<{ expired: boolean }>(Subjects.registryExpire, {
+      service_id: target.service_id,
+      expires_at: target.expires_at,
+    });
     expect([first.expired, second.expired]).toEqual([true, false]);
     await events.waitForCount(Subjects.serviceExpired, 1);
     expect(eventsFor(target.service_id).filter((event) => event.type === 'service.expired')).toHaveLength(1);
 
     // A heartbeat that lands first wins over the reaper's stale view.
     await call('PUT', `${registry.base}/services/${renewed.service_id}/heartbeat`);
-    const raced = await request<{ expired: boolean }>(Subjects.registryExpire, { service_id: renewed.service_id, expires_at: renewed.expires_at });
+    const raced = await request<{ expired: boolean }>(Subjects.registryExpire, {
+      service_id: renewed.service_id,
+      expires_at: renewed.expires_at,
+    });
     expect(raced.expired).toBe(false);
     const after = await call<Service>('GET', `${registry.base}/services/${renewed.service_id}`);
     expect(after.body.status).toBe('active');
@@ -209,7 +218,10 @@ describe('expiry over NATS', () => {
   });
 
   it('refuses malformed expire and purge requests', async () => {
-    const badExpire = await request<{ error: { code: string; message: string } }>(Subjects.registryExpire, { service_id: 'x', expires_at: 'soon' });
+    const badExpire = await request<{ error: { code: string; message: string } }>(Subjects.registryExpire, {
+      service_id: 'x',
+      expires_at: 'soon',
+    });
     expect(badExpire.error.code).toBe('bad_request');
     expect(badExpire.error.message).toMatch(/service_id/);
     expect(badExpire.error.message).toMatch(/expires_at/);

@@ -73,7 +73,10 @@ const failing = (service: Service): ProbeResult =>
 /** Publishes results in order and waits until the last one is applied (its check time shows). */
 async function deliver(...results: ProbeResult[]): Promise<Service> {
   for (const each of results) {
-    client.publish(Subjects.probeResult, new TextEncoder().encode(JSON.stringify({ v: 1, type: 'probe.result', timestamp: each.checked_at, result: each })));
+    client.publish(
+      Subjects.probeResult,
+      new TextEncoder().encode(JSON.stringify({ v: 1, type: 'probe.result', timestamp: each.checked_at, result: each })),
+    );
   }
   const last = results.at(-1) as ProbeResult;
   return waitFor(`result at ${last.checked_at} applied`, async () => {
@@ -157,8 +160,14 @@ describe('probe results in registry-api', () => {
     const service = await register();
     await deliver(result(service));
     const before = await call<Service>('GET', `${registry.base}/services/${service.service_id}`);
-    client.publish(Subjects.probeResult, new TextEncoder().encode(JSON.stringify({ result: { ...failing(service), target: 'http://old/health' } })));
-    client.publish(Subjects.probeResult, new TextEncoder().encode(JSON.stringify({ result: { service_id: service.service_id, ok: 'yes' } })));
+    client.publish(
+      Subjects.probeResult,
+      new TextEncoder().encode(JSON.stringify({ result: { ...failing(service), target: 'http://old/health' } })),
+    );
+    client.publish(
+      Subjects.probeResult,
+      new TextEncoder().encode(JSON.stringify({ result: { service_id: service.service_id, ok: 'yes' } })),
+    );
     client.publish(Subjects.probeResult, new TextEncoder().encode('not json'));
     await new Promise((resolve) => setTimeout(resolve, 300));
     const after = await call<Service>('GET', `${registry.base}/services/${service.service_id}`);
@@ -186,7 +195,11 @@ describe('probe results in registry-api', () => {
   });
 
   it('answers the on-demand check route with clear errors when it cannot check', async () => {
-    const unchecked = await call<Service>('POST', `${registry.base}/services/register`, { name: `plain-${randomUUID().slice(0, 6)}`, host: '10.1.0.2', port: 1 });
+    const unchecked = await call<Service>('POST', `${registry.base}/services/register`, {
+      name: `plain-${randomUUID().slice(0, 6)}`,
+      host: '10.1.0.2',
+      port: 1,
+    });
     const noCheck = await call<{ detail: string }>('POST', `${registry.base}/services/${unchecked.body.service_id}/health-check`);
     expect(noCheck.status).toBe(409);
     expect(noCheck.body.detail).toMatch(/no health_check_url/);

@@ -90,9 +90,27 @@ const SEED_EXAMPLE = {
 
 /** Every field API-SHAPES.md lists for the service object. */
 const SHAPE_FIELDS = [
-  'service_id', 'name', 'type', 'host', 'port', 'protocol', 'tags', 'metadata', 'status', 'ttl', 'expires_at',
-  'last_heartbeat', 'created_at', 'updated_at', 'health_check_url', 'health_check_interval', 'health_check_timeout',
-  'health_check_retries', 'last_health_check', 'consecutive_health_failures', 'mdns_service_type',
+  'service_id',
+  'name',
+  'type',
+  'host',
+  'port',
+  'protocol',
+  'tags',
+  'metadata',
+  'status',
+  'ttl',
+  'expires_at',
+  'last_heartbeat',
+  'created_at',
+  'updated_at',
+  'health_check_url',
+  'health_check_interval',
+  'health_check_timeout',
+  'health_check_retries',
+  'last_health_check',
+  'consecutive_health_failures',
+  'mdns_service_type',
 ] as const;
 
 describe('POST /services/register', () => {
@@ -275,14 +293,17 @@ describe('PUT /services/{id}/heartbeat', () => {
     expectError(await api.call('PUT', `${SERVICES}/${unknown}/heartbeat`), 404, unknown);
   });
 
-  it.each(['ttl=5', 'ttl=abc', 'ttl=1&ttl=2', 'ttl=86401', 'ttl=10.5', 'ttl[$gt]=1', 'bogus=1'])('rejects ?%s with 400 and changes nothing', async (query) => {
-    const before = await api.getService(target.service_id);
-    const field = query.startsWith('bogus') ? 'bogus' : 'ttl';
-    expectError(await api.call('PUT', `${SERVICES}/${target.service_id}/heartbeat?${query}`), 400, field);
-    const after = await api.getService(target.service_id);
-    expect(after.expires_at).toBe(before.expires_at);
-    expect(after.revision).toBe(before.revision);
-  });
+  it.each(['ttl=5', 'ttl=abc', 'ttl=1&ttl=2', 'ttl=86401', 'ttl=10.5', 'ttl[$gt]=1', 'bogus=1'])(
+    'rejects ?%s with 400 and changes nothing',
+    async (query) => {
+      const before = await api.getService(target.service_id);
+      const field = query.startsWith('bogus') ? 'bogus' : 'ttl';
+      expectError(await api.call('PUT', `${SERVICES}/${target.service_id}/heartbeat?${query}`), 400, field);
+      const after = await api.getService(target.service_id);
+      expect(after.expires_at).toBe(before.expires_at);
+      expect(after.revision).toBe(before.revision);
+    },
+  );
 });
 
 describe('GET /services filters and paging', () => {
@@ -296,16 +317,37 @@ describe('GET /services filters and paging', () => {
 
   beforeAll(async () => {
     f1 = await api.register({
-      name: unique('f1'), type, host: '10.4.0.1', port: 1, protocol: 'mqtt', tags: [t1, t2],
-      version: '1.0', node_id: 'node-a', metadata: { zone: 'z1', rack: 'r1' },
+      name: unique('f1'),
+      type,
+      host: '10.4.0.1',
+      port: 1,
+      protocol: 'mqtt',
+      tags: [t1, t2],
+      version: '1.0',
+      node_id: 'node-a',
+      metadata: { zone: 'z1', rack: 'r1' },
     });
     f2 = await api.register({
-      name: unique('f2'), type, host: '10.4.0.2', port: 2, protocol: 'http', tags: [t1],
-      version: '2.0', node_id: 'node-b', metadata: { zone: 'z1', rack: 'r2' },
+      name: unique('f2'),
+      type,
+      host: '10.4.0.2',
+      port: 2,
+      protocol: 'http',
+      tags: [t1],
+      version: '2.0',
+      node_id: 'node-b',
+      metadata: { zone: 'z1', rack: 'r2' },
     });
     f3 = await api.register({
-      name: unique('f3'), type: otherType, host: '10.4.0.3', port: 3, protocol: 'http', tags: [t2],
-      version: '1.0', node_id: 'node-a', metadata: { zone: 'z2' },
+      name: unique('f3'),
+      type: otherType,
+      host: '10.4.0.3',
+      port: 3,
+      protocol: 'http',
+      tags: [t2],
+      version: '1.0',
+      node_id: 'node-a',
+      metadata: { zone: 'z2' },
     });
     const inactive = await api.call('PUT', `${SERVICES}/${f2.service_id}`, { json: { status: 'inactive' } });
     expect(inactive.status, inactive.text).toBe(200);
@@ -617,7 +659,10 @@ describe('GET /services/types and /tags', () => {
     const tag = unique('tag');
     await api.register({ name: unique('tt'), type: typeA, host: '10.9.1.1', port: 1, tags: [tag, 'shared'] });
     await api.register({ name: unique('tt'), type: typeB, host: '10.9.1.1', port: 2, tags: [tag, 'shared'] });
-    for (const [path, expected] of [['types', [typeA, typeB]], ['tags', [tag, 'shared']]] as const) {
+    for (const [path, expected] of [
+      ['types', [typeA, typeB]],
+      ['tags', [tag, 'shared']],
+    ] as const) {
       const result = await api.call('GET', `${SERVICES}/${path}`);
       expect(result.status, result.text).toBe(200);
       const values = result.body as unknown[];
@@ -694,7 +739,13 @@ describe('bad registration input (400 naming the field; nothing stored)', () => 
     ['a JSON number', '42', 'application/json', 400, 'object'],
     ['JSON null', 'null', 'application/json', 400, 'name'],
     ['a __proto__ key', '{"name":"p","host":"h","port":1,"__proto__":{"admin":true}}', 'application/json', 400, 'prototype'],
-    ['a constructor.prototype key', '{"name":"p","host":"h","port":1,"constructor":{"prototype":{"admin":true}}}', 'application/json', 400, 'prototype'],
+    [
+      'a constructor.prototype key',
+      '{"name":"p","host":"h","port":1,"constructor":{"prototype":{"admin":true}}}',
+      'application/json',
+      400,
+      'prototype',
+    ],
     ['form-urlencoded', 'name=x&host=h&port=1', 'application/x-www-form-urlencoded', 415, 'content-type'],
     ['JSON sent as text/plain', '{"name":"x","host":"h","port":1}', 'text/plain', 415, 'content-type'],
   ])('%s → %i, nothing stored', async (_label, raw, contentType, status, fragment) => {
@@ -882,7 +933,10 @@ describe('OpenAPI', () => {
     expect(ui.headers.get('content-type')).toContain('text/html');
     const doc = await api.call('GET', '/api/docs-json');
     expect(doc.status).toBe(200);
-    const document = doc.body as { paths: Record<string, unknown>; components: { schemas: Record<string, { properties?: Record<string, unknown> }> } };
+    const document = doc.body as {
+      paths: Record<string, unknown>;
+      components: { schemas: Record<string, { properties?: Record<string, unknown> }> };
+    };
     expect(document.paths).toHaveProperty(['/api/v1/services/register']);
     expect(document.paths).toHaveProperty(['/api/v1/services/{id}/heartbeat']);
     expect(document.components.schemas).toHaveProperty('RegisterServiceDto');
@@ -910,9 +964,33 @@ describe('fuzz: random malformed input never yields a 5xx', () => {
     const seed = Number(process.env.BEACON_FUZZ_SEED ?? Date.now() % 1_000_000);
     const random = prng(seed);
     const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
-    const fields = ['name', 'type', 'host', 'port', 'protocol', 'tags', 'metadata', 'ttl', 'version', 'node_id', 'instance_id',
-      'status', 'health', 'health_check_url', 'health_check_interval', 'health_check_timeout', 'health_check_retries',
-      'mdns_service_type', 'mdns_txt_records', 'limit', 'skip', '__proto__', '$where', 'metadata.x', 'extra'];
+    const fields = [
+      'name',
+      'type',
+      'host',
+      'port',
+      'protocol',
+      'tags',
+      'metadata',
+      'ttl',
+      'version',
+      'node_id',
+      'instance_id',
+      'status',
+      'health',
+      'health_check_url',
+      'health_check_interval',
+      'health_check_timeout',
+      'health_check_retries',
+      'mdns_service_type',
+      'mdns_txt_records',
+      'limit',
+      'skip',
+      '__proto__',
+      '$where',
+      'metadata.x',
+      'extra',
+    ];
     const target = await api.register({ name: unique('fuzz-target'), host: '10.12.0.1', port: 1 });
 
     const failures: string[] = [];
@@ -920,7 +998,7 @@ describe('fuzz: random malformed input never yields a 5xx', () => {
       const body: Record<string, unknown> = { name: unique('fuzz'), host: '10.12.0.2', port: 1 + i };
       for (let n = 0; n < 1 + Math.floor(random() * 3); n++) body[pick(fields)] = randomJson(random);
       const value = randomJson(random);
-      const queryValue = encodeURIComponent(typeof value === 'string' ? value : JSON.stringify(value) ?? 'null');
+      const queryValue = encodeURIComponent(typeof value === 'string' ? value : (JSON.stringify(value) ?? 'null'));
       const request = pick([
         (): [string, string, unknown] => ['POST', `${SERVICES}/register`, body],
         (): [string, string, unknown] => ['PUT', `${SERVICES}/${target.service_id}`, body],

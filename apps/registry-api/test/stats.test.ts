@@ -90,8 +90,21 @@ describe('GET /api/v1/stats', () => {
     const paused = await api.register({ name: 'broker', type: 'mqtt', host: '10.0.0.4', port: 1883 });
     expect((await api.call('PUT', `/api/v1/services/${paused.service_id}`, { json: { status: 'inactive' } })).status).toBe(200);
     const checked: Service[] = [];
-    for (const [name, type, path] of [['ok', 'api', '/ok'], ['busy', 'database', '/busy'], ['down', 'api', '/down']] as const) {
-      checked.push((await api.register({ name, type, host: target.host, port: target.port, health_check_url: url(path), ...checks })) as unknown as Service);
+    for (const [name, type, path] of [
+      ['ok', 'api', '/ok'],
+      ['busy', 'database', '/busy'],
+      ['down', 'api', '/down'],
+    ] as const) {
+      checked.push(
+        (await api.register({
+          name,
+          type,
+          host: target.host,
+          port: target.port,
+          health_check_url: url(path),
+          ...checks,
+        })) as unknown as Service,
+      );
     }
 
     prober = await startApp('health-prober', { env: { NATS_URL: nats.url, BEACON_RESYNC_INTERVAL: '2' }, portVariable: 'HTTP_PORT' });
@@ -100,7 +113,11 @@ describe('GET /api/v1/stats', () => {
       async () => {
         const current = await stats();
         const { by_health, by_status } = current.services;
-        return by_health.healthy === 1 && by_health.degraded === 1 && by_health.unhealthy === 1 && by_status.expired === 1 && current.checks_last_minute >= 6
+        return by_health.healthy === 1 &&
+          by_health.degraded === 1 &&
+          by_health.unhealthy === 1 &&
+          by_status.expired === 1 &&
+          current.checks_last_minute >= 6
           ? current
           : undefined;
       },

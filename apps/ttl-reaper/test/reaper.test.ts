@@ -53,7 +53,10 @@ async function expiryLags(services: Service[], timeoutMs = 20_000): Promise<numb
 
 async function metric(process: AppProcess, pattern: RegExp): Promise<number> {
   const text = await (await fetch(`${process.url}/metrics`)).text();
-  return text.split('\n').filter((line) => pattern.test(line)).reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
+  return text
+    .split('\n')
+    .filter((line) => pattern.test(line))
+    .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
 }
 
 beforeAll(async () => {
@@ -91,9 +94,14 @@ describe('ttl-reaper', () => {
     expect(((await (await fetch(api(`/services/${kept.service_id}`))).json()) as Service).status).toBe('active');
 
     // Retention is 2 s here: the purge removes it and says why.
-    await waitFor('purge', () =>
-      events.bySubject('beacon.events.service.deregistered').some((e) => e.service.service_id === silent.service_id && e.reason === 'purged'),
-    10_000);
+    await waitFor(
+      'purge',
+      () =>
+        events
+          .bySubject('beacon.events.service.deregistered')
+          .some((e) => e.service.service_id === silent.service_id && e.reason === 'purged'),
+      10_000,
+    );
     expect((await fetch(api(`/services/${silent.service_id}`))).status).toBe(404);
     expect(expiredEvents(silent.service_id)).toHaveLength(1);
     expect(expiredEvents(kept.service_id)).toHaveLength(0);

@@ -19,9 +19,15 @@ export function collectProfile(raw, dir, name, window, spawnedAt) {
   if (files.length === 0) throw new Error(`no .cpuprofile written for ${name}`);
   const target = join(dir, `${name}.cpuprofile`);
   renameSync(join(raw, files[0]), target);
-  const summary = summarizeProfile(target, { top: 25, skipMs: window.window_started_at - spawnedAt, untilMs: window.window_ended_at - spawnedAt });
+  const summary = summarizeProfile(target, {
+    top: 25,
+    skipMs: window.window_started_at - spawnedAt,
+    untilMs: window.window_ended_at - spawnedAt,
+  });
   delete window.hist;
-  log(`ws: profiled ${name}: ${window.delivered_per_s}/s delivered, delay p99 ${fmtMs(window.delay.p99_ms)} under the profiler -> ${relative(REPO, target)}`);
+  log(
+    `ws: profiled ${name}: ${window.delivered_per_s}/s delivered, delay p99 ${fmtMs(window.delay.p99_ms)} under the profiler -> ${relative(REPO, target)}`,
+  );
   return { file: relative(REPO, target), window, summary };
 }
 
@@ -56,7 +62,19 @@ function mergeHist(hists) {
   return [...hist.entries()].sort((a, b) => a[0] - b[0]);
 }
 
-const COUNTS = ['missing', 'duplicates', 'clients_missing', 'clients_duplicated', 'out_of_order', 'foreign', 'stray', 'beyond', 'checked_shape', 'bad_shape', 'closed_during'];
+const COUNTS = [
+  'missing',
+  'duplicates',
+  'clients_missing',
+  'clients_duplicated',
+  'out_of_order',
+  'foreign',
+  'stray',
+  'beyond',
+  'checked_shape',
+  'bad_shape',
+  'closed_during',
+];
 
 export function mergeReports(reports) {
   const sum = (key) => reports.reduce((s, r) => s + (r[key] ?? 0), 0);
@@ -94,7 +112,11 @@ export function aggregate(windows) {
   for (const w of windows) for (const [code, n] of Object.entries(w.completeness.close_codes)) codes[code] = Math.max(codes[code] ?? 0, n);
   const gateways = windows.map((w) => w.gateway).filter(Boolean);
   const g = gateways.length
-    ? Object.fromEntries(Object.keys(gateways[0]).filter((key) => key !== 'clients_at_end').map((key) => [key, gateways.reduce((s, x) => s + x[key], 0)]))
+    ? Object.fromEntries(
+        Object.keys(gateways[0])
+          .filter((key) => key !== 'clients_at_end')
+          .map((key) => [key, gateways.reduce((s, x) => s + x[key], 0)]),
+      )
     : null;
   if (g) g.fanout_mean_ms = g.fanout_count > 0 ? round(g.fanout_sum_ms / g.fanout_count, 1) : null;
   const maxOf = (get) => Math.max(...windows.map(get).filter((v) => v !== null && v !== undefined));
@@ -142,7 +164,10 @@ export function aggregate(windows) {
 }
 
 export function cpuText(cpu) {
-  return `cpu: ${Object.entries(cpu.cores).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}, other ${cpu.other.toFixed(2)}, machine ${cpu.machine_busy.toFixed(2)}/2`;
+  return `cpu: ${Object.entries(cpu.cores)
+    .filter(([, v]) => v > 0)
+    .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+    .join(', ')}, other ${cpu.other.toFixed(2)}, machine ${cpu.machine_busy.toFixed(2)}/2`;
 }
 
 const delayText = (d) => `p99 ${fmtMs(d.p99_ms)} (p50 ${fmtMs(d.p50_ms)}, max ${fmtMs(d.max_ms)})`;
@@ -214,7 +239,9 @@ function highRateRows(report) {
     },
     {
       scenario: `delay at ${settings.high_rate} events/s (info)`,
-      value: delayText(beaconHigh.delay) + (beaconHigh.completeness.missing ? `; ${beaconHigh.completeness.missing} not delivered within the drain` : ''),
+      value:
+        delayText(beaconHigh.delay) +
+        (beaconHigh.completeness.missing ? `; ${beaconHigh.completeness.missing} not delivered within the drain` : ''),
       baseline: `bare ${delayText(bareHigh.delay)}`,
       ratio: bareHigh.delay.p99_ms > 0 ? round(beaconHigh.delay.p99_ms / bareHigh.delay.p99_ms, 2).toFixed(2) : '-',
       target: '(info)',
@@ -242,7 +269,10 @@ function contextRows(report) {
       info: true,
     });
   }
-  for (const [b, c] of [[bare, beacon], [bareHigh, beaconHigh]]) {
+  for (const [b, c] of [
+    [bare, beacon],
+    [bareHigh, beaconHigh],
+  ]) {
     if (!b || !c) continue;
     rows.push({
       scenario: `server GET /health while fanning out, ${c.rate} events/s (info)`,
@@ -299,7 +329,28 @@ function phaseTable(report, markdown) {
     ];
   });
   return textTable(
-    ['server', 'events', 'measured s', 'offered msg/s', 'delivered msg/s', 'p50', 'p90', 'p99', 'p99.9', 'max', 'mean', 'clients complete', 'missing', 'dup', 'out of order', 'closed', 'bytes/msg', 'loader slip p99', 'REST p50 / p99', 'drain ms (max)'],
+    [
+      'server',
+      'events',
+      'measured s',
+      'offered msg/s',
+      'delivered msg/s',
+      'p50',
+      'p90',
+      'p99',
+      'p99.9',
+      'max',
+      'mean',
+      'clients complete',
+      'missing',
+      'dup',
+      'out of order',
+      'closed',
+      'bytes/msg',
+      'loader slip p99',
+      'REST p50 / p99',
+      'drain ms (max)',
+    ],
     rows,
     { markdown, left: [0] },
   );
@@ -320,7 +371,26 @@ function windowTable(report, markdown) {
     w.cpu.other.toFixed(2),
     w.cpu.machine_busy.toFixed(2),
   ]);
-  return textTable(['window', 'events', 's', 'delivered msg/s', 'p50', 'p99', 'max', 'missing', 'dup', '/health p50 / max ms', 'server cores', 'clients cores', 'other cores', 'machine'], rows, { markdown, left: [0] });
+  return textTable(
+    [
+      'window',
+      'events',
+      's',
+      'delivered msg/s',
+      'p50',
+      'p99',
+      'max',
+      'missing',
+      'dup',
+      '/health p50 / max ms',
+      'server cores',
+      'clients cores',
+      'other cores',
+      'machine',
+    ],
+    rows,
+    { markdown, left: [0] },
+  );
 }
 
 /** Per window at the main rate: the slowest events (slowest client's delay @ publish time since the server started). */
@@ -337,7 +407,9 @@ function cpuTable(report, markdown) {
     const p = report.phases[key];
     return [
       `${label} ${p.rate}/s`,
-      ...labels.map((l) => (l === 'other' ? p.cpu.other : l === 'machine' ? p.cpu.machine_busy : p.cpu.cores[l]) ?? null).map((v) => (v === null ? '' : v.toFixed(2))),
+      ...labels
+        .map((l) => (l === 'other' ? p.cpu.other : l === 'machine' ? p.cpu.machine_busy : p.cpu.cores[l]) ?? null)
+        .map((v) => (v === null ? '' : v.toFixed(2))),
     ];
   });
   return textTable(['phase', ...labels], rows, { markdown });
@@ -379,10 +451,15 @@ function reading(report) {
     );
   }
   for (const w of report.windows) {
-    if (w.completeness.bad_shape > 0) lines.push(`- WARNING ${w.label}: ${w.completeness.bad_shape} messages without the expected shape, e.g. ${w.completeness.bad_shape_example}`);
+    if (w.completeness.bad_shape > 0)
+      lines.push(
+        `- WARNING ${w.label}: ${w.completeness.bad_shape} messages without the expected shape, e.g. ${w.completeness.bad_shape_example}`,
+      );
     if (w.loader.failures > 0) lines.push(`- WARNING ${w.label}: ${w.loader.failures} triggers failed (${w.loader.first_error})`);
-    if (w.completeness.stray > 0) lines.push(`- NOTE ${w.label}: ${w.completeness.stray} messages arrived on the other server's connections`);
-    if (!w.high && w.loader.slip_ms.p99 > 5) lines.push(`- NOTE ${w.label}: the loader fired late (p99 ${w.loader.slip_ms.p99} ms behind schedule): the machine was busy.`);
+    if (w.completeness.stray > 0)
+      lines.push(`- NOTE ${w.label}: ${w.completeness.stray} messages arrived on the other server's connections`);
+    if (!w.high && w.loader.slip_ms.p99 > 5)
+      lines.push(`- NOTE ${w.label}: the loader fired late (p99 ${w.loader.slip_ms.p99} ms behind schedule): the machine was busy.`);
   }
   return lines.join('\n');
 }
@@ -393,7 +470,10 @@ function profilesText(profiles) {
   const bare = profiles['bare-ws'];
   const usPerMsg = (p, ms) => (p.window.delivered_per_s > 0 ? (ms * 1000) / (p.summary.total_ms / 1000) / p.window.delivered_per_s : 0);
   const areas = new Map();
-  for (const [key, p] of [['gateway', gateway], ['bare', bare]]) {
+  for (const [key, p] of [
+    ['gateway', gateway],
+    ['bare', bare],
+  ]) {
     for (const { area, ms } of p.summary.by_area) {
       const entry = areas.get(area) ?? { gateway: 0, bare: 0 };
       entry[key] = usPerMsg(p, ms);
@@ -404,7 +484,11 @@ function profilesText(profiles) {
     .sort((a, b) => b[1].gateway - a[1].gateway)
     .filter(([, v]) => v.gateway >= 0.05 || v.bare >= 0.05)
     .map(([area, v]) => [area, v.gateway.toFixed(2), v.bare.toFixed(2)]);
-  rows.push(['TOTAL busy (main thread)', usPerMsg(gateway, gateway.summary.busy_ms).toFixed(2), usPerMsg(bare, bare.summary.busy_ms).toFixed(2)]);
+  rows.push([
+    'TOTAL busy (main thread)',
+    usPerMsg(gateway, gateway.summary.busy_ms).toFixed(2),
+    usPerMsg(bare, bare.summary.busy_ms).toFixed(2),
+  ]);
   const w = (p) => `${p.window.delivered_per_s} msgs/s, p99 ${fmtMs(p.window.delay.p99_ms)}`;
   return [
     `Main-thread CPU per delivered message (µs), from the profiles (measured window only): realtime-gateway ${w(gateway)}, bare ws server ${w(bare)} while profiled`,
@@ -412,12 +496,23 @@ function profilesText(profiles) {
     '',
     formatSummary(gateway.summary, { title: `realtime-gateway profile (${w(gateway)})`, inclusive: 20 }),
     '',
-    formatSummary({ ...bare.summary, top_self: bare.summary.top_self.slice(0, 12) }, { title: `bare ws server profile (${w(bare)})`, inclusive: 0 }),
+    formatSummary(
+      { ...bare.summary, top_self: bare.summary.top_self.slice(0, 12) },
+      { title: `bare ws server profile (${w(bare)})`, inclusive: 0 },
+    ),
   ].join('\n');
 }
 
 export function finish(report, rows) {
-  report.rows = rows.map(({ scenario, value, baseline, ratio, target, verdict, pass, info }) => ({ scenario, value, baseline, ratio, target, verdict, pass: info ? null : pass }));
+  report.rows = rows.map(({ scenario, value, baseline, ratio, target, verdict, pass, info }) => ({
+    scenario,
+    value,
+    baseline,
+    ratio,
+    target,
+    verdict,
+    pass: info ? null : pass,
+  }));
   report.targets_met = rows.every((row) => row.info || row.pass);
   const readingText = reading(report);
   const sizes = `message size: Beacon ${report.phases.beacon.mean_bytes} bytes, bare ${report.phases.bare.mean_bytes} bytes`;
@@ -452,7 +547,7 @@ export function finish(report, rows) {
     '',
     windowTable(report, true),
     '',
-    'Slowest events per window (slowest client\'s delay @ publish time, s since that server started; for context, realtime-gateway pings its clients and resyncs its catalog view every 30 s by default):',
+    "Slowest events per window (slowest client's delay @ publish time, s since that server started; for context, realtime-gateway pings its clients and resyncs its catalog view every 30 s by default):",
     '',
     '```',
     slowestText(report),
@@ -464,7 +559,14 @@ export function finish(report, rows) {
     '',
     cpuTable(report, true),
     ...(prof
-      ? ['', `### CPU profiles: realtime-gateway and the bare ws server at ${settings.profile_rate}/s (\`${report.profiles['realtime-gateway'].file}\`, \`${report.profiles['bare-ws'].file}\`)`, '', '```', prof, '```']
+      ? [
+          '',
+          `### CPU profiles: realtime-gateway and the bare ws server at ${settings.profile_rate}/s (\`${report.profiles['realtime-gateway'].file}\`, \`${report.profiles['bare-ws'].file}\`)`,
+          '',
+          '```',
+          prof,
+          '```',
+        ]
       : []),
   ].join('\n');
   return { report, rows, text, markdown };

@@ -23,7 +23,11 @@ export function pidsOf({ nats, api, gateway, bare, loader, clientProcs }) {
 export async function connectClients(procs, set, url) {
   const per = procs.map((_, i) => Math.floor(settings.clients / procs.length) + (i < settings.clients % procs.length ? 1 : 0));
   const started = Date.now();
-  const results = await Promise.all(procs.map((p, i) => p.ask({ cmd: 'connect', set, url, count: per[i], concurrency: settings.connect_concurrency }, 'connected', 120_000)));
+  const results = await Promise.all(
+    procs.map((p, i) =>
+      p.ask({ cmd: 'connect', set, url, count: per[i], concurrency: settings.connect_concurrency }, 'connected', 120_000),
+    ),
+  );
   const out = {
     url,
     open: results.reduce((sum, r) => sum + r.open, 0),
@@ -31,7 +35,9 @@ export async function connectClients(procs, set, url) {
     first_error: results.find((r) => r.first_error)?.first_error ?? null,
     seconds: round((Date.now() - started) / 1000, 1),
   };
-  log(`ws: ${out.open}/${settings.clients} clients connected to ${url} (${set}) in ${out.seconds} s${out.failed ? ` (${out.failed} failed: ${out.first_error})` : ''}`);
+  log(
+    `ws: ${out.open}/${settings.clients} clients connected to ${url} (${set}) in ${out.seconds} s${out.failed ? ` (${out.failed} failed: ${out.first_error})` : ''}`,
+  );
   if (out.open === 0) throw new Error(`no client could connect to ${url}: ${out.first_error}`);
   return out;
 }
@@ -47,7 +53,9 @@ export async function connectGateway(procs, url, gateway) {
 }
 
 export async function disconnectClients(procs, set) {
-  await Promise.all(procs.filter((p) => !p.proc.exited && p.proc.child.connected).map((p) => p.ask({ cmd: 'disconnect', set }, 'disconnected', 15_000)));
+  await Promise.all(
+    procs.filter((p) => !p.proc.exited && p.proc.child.connected).map((p) => p.ask({ cmd: 'disconnect', set }, 'disconnected', 15_000)),
+  );
 }
 
 async function clientCounts(procs) {
@@ -69,7 +77,9 @@ async function gatewayMetrics(gateway, label) {
       const ms = performance.now() - started;
       if (ms > 1000) log(`ws ${label}: NOTE realtime-gateway's /metrics took ${Math.round(ms)} ms`);
     } catch (error) {
-      log(`ws ${label}: WARNING realtime-gateway's /metrics did not answer (${error.message}) after ${Math.round(performance.now() - started)} ms (attempt ${attempt})`);
+      log(
+        `ws ${label}: WARNING realtime-gateway's /metrics did not answer (${error.message}) after ${Math.round(performance.now() - started)} ms (attempt ${attempt})`,
+      );
     }
   }
   if (m === null) return null;
@@ -111,7 +121,9 @@ export async function runWindow(label, ctx) {
   const count = Math.round(rate * (warmupS + durationS));
   const measureFrom = Math.round(rate * warmupS);
   const prefix = `ws-${stamp}-${label}-`;
-  await Promise.all(clientProcs.map((p) => p.ask({ cmd: 'phase', set: target, prefix, expected: count, measure_from: measureFrom }, 'phase')));
+  await Promise.all(
+    clientProcs.map((p) => p.ask({ cmd: 'phase', set: target, prefix, expected: count, measure_from: measureFrom }, 'phase')),
+  );
   // Scraped before the loader starts (the gateway is idle, it answers at once): the gateway's
   // counts below cover the whole window (warm-up, measured part and drain). A scrape during
   // a saturated window can wait for seconds (see the /health column).
@@ -260,7 +272,12 @@ function pollHealth(url) {
       if (pendingSince !== null) all.push(performance.now() - pendingSince); // still waiting: its age so far
       all.sort((x, y) => x - y);
       const pick = (p) => (all.length ? round(all[Math.min(all.length - 1, Math.ceil((p / 100) * all.length) - 1)], 1) : null);
-      return { requests: all.length, p50_ms: pick(50), max_ms: all.length ? round(all.at(-1), 1) : null, over_1s: all.filter((t) => t > 1000).length };
+      return {
+        requests: all.length,
+        p50_ms: pick(50),
+        max_ms: all.length ? round(all.at(-1), 1) : null,
+        over_1s: all.filter((t) => t > 1000).length,
+      };
     },
   };
 }

@@ -3,24 +3,74 @@ import { validateSync } from 'class-validator';
 import { describe, expect, it } from 'vitest';
 import { compilePlan, satisfiesPlan } from './compiled-validation';
 import { ExpireRequest, PurgeRequest, SnapshotRequest, SweepRequest } from './registry-requests';
-import {
-  HeartbeatQueryDto,
-  PageQueryDto,
-  RegisterServiceDto,
-  ServiceFilterDto,
-  ServiceQueryDto,
-  UpdateServiceDto,
-} from './service.dto';
+import { HeartbeatQueryDto, PageQueryDto, RegisterServiceDto, ServiceFilterDto, ServiceQueryDto, UpdateServiceDto } from './service.dto';
 
 /** Values that are valid for some fields and wrong for others: the mix finds disagreements. */
 const VALUES: unknown[] = [
-  undefined, null, '', ' ', 'x', 'svc-1', 'a'.repeat(101), 'http://10.0.0.1:8080/health', 'ftp://x', 'javascript:alert(1)',
-  '10.0.0.1', '::1', '[fe80::1]', 'host.local', 'http://x', 'db.local:5432', 'db:0', '_http._tcp', '_Bad._tcp',
-  'active', 'inactive', 'expired', 'healthy', 'bogus', '2030-01-01T00:00:00.000Z', 'soon',
-  '3f2504e0-4f89-11d3-9a0c-0305e82c3301', '8080', '80a', '-1', '0', '10', '300', '86401',
-  0, 1, 5, 9, 10, 80, 300, 3600, 65535, 65536, 86400, 86401, -1, 1.5, Number.NaN,
-  true, false, [], ['a'], ['a', 'b'], ['a,b'], [''], [1], ['x'.repeat(101)],
-  {}, { a: 'b' }, { a: 1 }, { $ne: '' }, { k: 'x'.repeat(1025) }, Object.fromEntries(Array.from({ length: 70 }, (_, i) => [`k${i}`, 'v'])),
+  undefined,
+  null,
+  '',
+  ' ',
+  'x',
+  'svc-1',
+  'a'.repeat(101),
+  'http://10.0.0.1:8080/health',
+  'ftp://x',
+  'javascript:alert(1)',
+  '10.0.0.1',
+  '::1',
+  '[fe80::1]',
+  'host.local',
+  'http://x',
+  'db.local:5432',
+  'db:0',
+  '_http._tcp',
+  '_Bad._tcp',
+  'active',
+  'inactive',
+  'expired',
+  'healthy',
+  'bogus',
+  '2030-01-01T00:00:00.000Z',
+  'soon',
+  '3f2504e0-4f89-11d3-9a0c-0305e82c3301',
+  '8080',
+  '80a',
+  '-1',
+  '0',
+  '10',
+  '300',
+  '86401',
+  0,
+  1,
+  5,
+  9,
+  10,
+  80,
+  300,
+  3600,
+  65535,
+  65536,
+  86400,
+  86401,
+  -1,
+  1.5,
+  Number.NaN,
+  true,
+  false,
+  [],
+  ['a'],
+  ['a', 'b'],
+  ['a,b'],
+  [''],
+  [1],
+  ['x'.repeat(101)],
+  {},
+  { a: 'b' },
+  { a: 1 },
+  { $ne: '' },
+  { k: 'x'.repeat(1025) },
+  Object.fromEntries(Array.from({ length: 70 }, (_, i) => [`k${i}`, 'v'])),
 ];
 
 function random(seed: number): () => number {
@@ -78,7 +128,15 @@ describe('compiled validation plans', () => {
 
   it('accepts a complete valid registration and rejects each single bad field', () => {
     const plan = compilePlan(RegisterServiceDto) as NonNullable<ReturnType<typeof compilePlan>>;
-    const good = { name: 'svc', host: '10.0.0.1', port: 8080, tags: ['a'], metadata: { k: 'v' }, ttl: 300, health_check_url: 'http://10.0.0.1/h' };
+    const good = {
+      name: 'svc',
+      host: '10.0.0.1',
+      port: 8080,
+      tags: ['a'],
+      metadata: { k: 'v' },
+      ttl: 300,
+      health_check_url: 'http://10.0.0.1/h',
+    };
     expect(satisfiesPlan(plan, plainToInstance(RegisterServiceDto, good))).toBe(true);
     for (const bad of [{ port: 0 }, { ttl: 5 }, { host: 'http://x' }, { tags: ['a,b'] }, { metadata: { $x: 'y' } }, { extra: 1 }]) {
       expect(satisfiesPlan(plan, plainToInstance(RegisterServiceDto, { ...good, ...bad })), JSON.stringify(bad)).toBe(false);

@@ -33,11 +33,7 @@ export interface ValidationPlan {
 }
 
 /** Metadata the plan covers; anything else (nested, promises, IsDefined) leaves a class to class-validator. */
-const SUPPORTED = new Set<string>([
-  ValidationTypes.CUSTOM_VALIDATION,
-  ValidationTypes.CONDITIONAL_VALIDATION,
-  ValidationTypes.WHITELIST,
-]);
+const SUPPORTED = new Set<string>([ValidationTypes.CUSTOM_VALIDATION, ValidationTypes.CONDITIONAL_VALIDATION, ValidationTypes.WHITELIST]);
 
 /** The plan for a class, or null when its rules use something the plan does not model. */
 export function compilePlan(target: new () => object): ValidationPlan | null {
@@ -58,7 +54,11 @@ export function compilePlan(target: new () => object): ValidationPlan | null {
         each: metadata.each,
       })),
   }));
-  const allowed = new Set(Object.entries(grouped).filter(([, list]) => list.length > 0).map(([name]) => name));
+  const allowed = new Set(
+    Object.entries(grouped)
+      .filter(([, list]) => list.length > 0)
+      .map(([name]) => name),
+  );
   return { targetName: target.name, allowed, properties };
 }
 

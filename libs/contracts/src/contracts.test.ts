@@ -71,7 +71,14 @@ describe('validateInput', () => {
   });
 
   it('names every bad field at once', () => {
-    const result = validateInput(RegisterServiceDto, { name: '', host: 'http://x', port: 80.5, ttl: 5, extra: true, health_check_url: 'ftp://x' });
+    const result = validateInput(RegisterServiceDto, {
+      name: '',
+      host: 'http://x',
+      port: 80.5,
+      ttl: 5,
+      extra: true,
+      health_check_url: 'ftp://x',
+    });
     expect(result.ok).toBe(false);
     if (result.ok) return;
     const fields = result.errors.map((error) => error.field).sort();
@@ -86,7 +93,7 @@ describe('validateInput', () => {
     if (!result.ok) expect(result.errors).toEqual([{ field: 'name.$ne', message: expect.stringMatching(/operator/) }]);
   });
 
-  it("rejects keys every object inherits: class-transformer would crash on them or drop them", () => {
+  it('rejects keys every object inherits: class-transformer would crash on them or drop them', () => {
     for (const body of [{ constructor: 'x' }, { metadata: { toString: 'x' } }, { mdns_txt_records: { hasOwnProperty: '1' } }]) {
       const result = validateInput(RegisterServiceDto, { name: 'a', host: 'h', port: 1, ...body });
       expect(result.ok, JSON.stringify(body)).toBe(false);

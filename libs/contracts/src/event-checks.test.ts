@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { checkMemberAnnouncement, checkNodeRoleChangedEvent, checkProbeResultEvent, checkServiceEvent, payloadCheckFor } from './event-checks';
+import {
+  checkMemberAnnouncement,
+  checkNodeRoleChangedEvent,
+  checkProbeResultEvent,
+  checkServiceEvent,
+  payloadCheckFor,
+} from './event-checks';
 import { eventTypeOf, type EventPayloads, type EventTypeOf, type ProbeResult, type ServiceEventSubject } from './events';
 import type { Service } from './service';
 import { SERVICE_EVENTS_WILDCARD, STREAM_SUBJECTS, Subjects, membersSubject } from './subjects';
@@ -47,7 +53,9 @@ describe('checkServiceEvent', () => {
     const base = { revision: 42, service };
     expect(checkServiceEvent({ ...envelope(Subjects.serviceRegistered), ...base }, Subjects.serviceRegistered)).toBeNull();
     expect(checkServiceEvent({ ...envelope(Subjects.serviceRenewed), ...base }, Subjects.serviceRenewed)).toBeNull();
-    expect(checkServiceEvent({ ...envelope(Subjects.serviceDeregistered), ...base, reason: 'purged' }, Subjects.serviceDeregistered)).toBeNull();
+    expect(
+      checkServiceEvent({ ...envelope(Subjects.serviceDeregistered), ...base, reason: 'purged' }, Subjects.serviceDeregistered),
+    ).toBeNull();
     expect(
       checkServiceEvent({ ...envelope(Subjects.serviceHealthChanged), ...base, previous_health: 'unknown' }, Subjects.serviceHealthChanged),
     ).toBeNull();
@@ -77,7 +85,9 @@ describe('checkProbeResultEvent', () => {
   it('passes a result with or without the envelope (registry-api always took a bare one)', () => {
     expect(checkProbeResultEvent({ ...envelope(Subjects.probeResult), result }, Subjects.probeResult)).toBeNull();
     expect(checkProbeResultEvent({ result }, Subjects.probeResult)).toBeNull();
-    expect(checkProbeResultEvent({ result: { ...result, status_code: null, load: null, error: 'ECONNREFUSED' } }, Subjects.probeResult)).toBeNull();
+    expect(
+      checkProbeResultEvent({ result: { ...result, status_code: null, load: null, error: 'ECONNREFUSED' } }, Subjects.probeResult),
+    ).toBeNull();
   });
 
   it('holds each field to the bounds registry-api applied', () => {
@@ -106,10 +116,24 @@ describe('checkNodeRoleChangedEvent and checkMemberAnnouncement', () => {
     const node = { node_id: 'pi-1', role: 'server', server_host: '10.0.0.1', server_port: 8097, fencing_token: 3 };
     const role = { ...envelope(Subjects.nodeRoleChanged), node };
     expect(checkNodeRoleChangedEvent(role, Subjects.nodeRoleChanged)).toBeNull();
-    expect(checkNodeRoleChangedEvent({ ...role, node: { ...node, server_host: null, server_port: null, fencing_token: null } }, Subjects.nodeRoleChanged)).toBeNull();
-    expect(checkNodeRoleChangedEvent({ ...role, node: { ...node, role: 'boss' } }, Subjects.nodeRoleChanged)).toBe('node.role is not server or agent');
+    expect(
+      checkNodeRoleChangedEvent(
+        { ...role, node: { ...node, server_host: null, server_port: null, fencing_token: null } },
+        Subjects.nodeRoleChanged,
+      ),
+    ).toBeNull();
+    expect(checkNodeRoleChangedEvent({ ...role, node: { ...node, role: 'boss' } }, Subjects.nodeRoleChanged)).toBe(
+      'node.role is not server or agent',
+    );
 
-    const member = { v: 1, app: 'health-prober', member_id: 'p-1', interval_ms: 1000, leaving: false, timestamp: '2026-11-26T02:28:05.112Z' };
+    const member = {
+      v: 1,
+      app: 'health-prober',
+      member_id: 'p-1',
+      interval_ms: 1000,
+      leaving: false,
+      timestamp: '2026-11-26T02:28:05.112Z',
+    };
     expect(checkMemberAnnouncement(member, membersSubject('health-prober'))).toBeNull();
     expect(checkMemberAnnouncement({ ...member, interval_ms: 0 }, membersSubject('health-prober'))).toBe('interval_ms is not 1-60000');
     expect(checkMemberAnnouncement({ ...member, leaving: 'no' }, membersSubject('health-prober'))).toBe('leaving is not a boolean');

@@ -104,7 +104,8 @@ function probeResultProblem(result: Fields): string | null {
   if (!isFiniteNumber(result.response_time_ms) || result.response_time_ms < 0) return 'result.response_time_ms is not a duration';
   const load = result.load;
   if (load !== null && !(isFiniteNumber(load) && load >= 0 && load <= 1)) return 'result.load is not null or 0-1';
-  if (result.error !== null && !(typeof result.error === 'string' && result.error.length <= 1000)) return 'result.error is not null or a string';
+  if (result.error !== null && !(typeof result.error === 'string' && result.error.length <= 1000))
+    return 'result.error is not null or a string';
   if (!isInstant(result.checked_at)) return 'result.checked_at is not an ISO 8601 instant';
   if (typeof result.prober_id !== 'string' || result.prober_id.length < 1 || result.prober_id.length > 200) {
     return 'result.prober_id is not a string of an accepted length';

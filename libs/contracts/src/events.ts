@@ -22,12 +22,7 @@ export interface ServiceEvent<T extends ServiceEventType = ServiceEventType> ext
   service: Service;
 }
 
-export type ServiceEventType =
-  | 'service.registered'
-  | 'service.updated'
-  | 'service.renewed'
-  | 'service.deregistered'
-  | 'service.expired';
+export type ServiceEventType = 'service.registered' | 'service.updated' | 'service.renewed' | 'service.deregistered' | 'service.expired';
 
 export interface ServiceDeregisteredEvent extends ServiceEvent<'service.deregistered'> {
   reason: RemovalReason;

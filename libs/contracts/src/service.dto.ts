@@ -1,36 +1,8 @@
-import {
-  ArrayMaxSize,
-  IsArray,
-  IsIn,
-  IsInt,
-  IsOptional,
-  IsString,
-  IsUrl,
-  Length,
-  Matches,
-  Max,
-  MaxLength,
-  Min,
-} from 'class-validator';
-import {
-  HEALTH_STATES,
-  SERVICE_STATUSES,
-  SETTABLE_STATUSES,
-  type HealthState,
-  type ServiceStatus,
-  type SettableStatus,
-} from './enums';
+import { ArrayMaxSize, IsArray, IsIn, IsInt, IsOptional, IsString, IsUrl, Length, Matches, Max, MaxLength, Min } from 'class-validator';
+import { HEALTH_STATES, SERVICE_STATUSES, SETTABLE_STATUSES, type HealthState, type ServiceStatus, type SettableStatus } from './enums';
 import { LIMITS } from './limits';
 import { MDNS_SERVICE_TYPE_PATTERN } from './mdns-types';
-import {
-  IsHostName,
-  IsHostPort,
-  IsOptionalNotNull,
-  IsSingleValue,
-  IsStringMap,
-  ToInt,
-  ToStringList,
-} from './validators';
+import { IsHostName, IsHostPort, IsOptionalNotNull, IsSingleValue, IsStringMap, ToInt, ToStringList } from './validators';
 
 const NOT_BLANK = /\S/;
 const NO_COMMA = /^[^,]*$/;

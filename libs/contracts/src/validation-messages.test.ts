@@ -24,7 +24,12 @@ describe('one message per field: the first rule it breaks, its kind first', () =
     ['port missing', { port: undefined }, 'port', 'must be an integer number'],
     ['tags: "a,b"', { tags: 'a,b' }, 'tags', 'must be an array'],
     ['tags: [1]', { tags: [1] }, 'tags', 'each value in tags must be a string'],
-    ['tags: [""]', { tags: [''] }, 'tags', 'each value in tags must be longer than or equal to 1 and shorter than or equal to 100 characters'],
+    [
+      'tags: [""]',
+      { tags: [''] },
+      'tags',
+      'each value in tags must be longer than or equal to 1 and shorter than or equal to 100 characters',
+    ],
     ['tags: ["a,b"]', { tags: ['a,b'] }, 'tags', 'must not contain commas (filters use them as separators)'],
     ['name: 123', { name: 123 }, 'name', 'must be a string'],
     ['name: ""', { name: '' }, 'name', 'must be longer than or equal to 1 characters'],

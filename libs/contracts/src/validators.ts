@@ -1,11 +1,5 @@
 import { Transform } from 'class-transformer';
-import {
-  ValidateIf,
-  registerDecorator,
-  isIP,
-  type ValidationArguments,
-  type ValidationOptions,
-} from 'class-validator';
+import { ValidateIf, registerDecorator, isIP, type ValidationArguments, type ValidationOptions } from 'class-validator';
 
 /**
  * The field may be absent, but `null` is rejected (for fields a partial update may
@@ -132,8 +126,7 @@ export function IsStringMap(limits: StringMapLimits, options?: ValidationOptions
       propertyName: String(propertyName),
       constraints: [limits],
       options: {
-        message: (args: ValidationArguments) =>
-          `${args.property} ${stringMapProblem(args.value, limits) ?? 'is invalid'}`,
+        message: (args: ValidationArguments) => `${args.property} ${stringMapProblem(args.value, limits) ?? 'is invalid'}`,
         ...options,
       },
       validator: { validate: (value: unknown) => stringMapProblem(value, limits) === null },

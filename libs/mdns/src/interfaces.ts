@@ -60,8 +60,7 @@ export function interfaceProblem(choice: InterfaceChoice): string | null {
   return unknownInterfaceProblem(choice) ?? (choice.interfaces.length === 0 ? NO_MDNS_INTERFACE : null);
 }
 
-const toNumber = (address: string): number =>
-  address.split('.').reduce((value, part) => ((value << 8) | Number(part)) >>> 0, 0);
+const toNumber = (address: string): number => address.split('.').reduce((value, part) => ((value << 8) | Number(part)) >>> 0, 0);
 
 export function inSubnet(address: string, iface: MdnsInterface): boolean {
   if (!isIPv4(address)) return false;

@@ -10,7 +10,15 @@ const v4 = (address: string, internal = false): NetworkInterfaceInfo => ({
   mac: '00:00:00:00:00:00',
   cidr: `${address}/24`,
 });
-const v6 = (address: string): NetworkInterfaceInfo => ({ address, family: 'IPv6', internal: false, netmask: 'ffff::', mac: '00:00:00:00:00:00', cidr: null, scopeid: 0 });
+const v6 = (address: string): NetworkInterfaceInfo => ({
+  address,
+  family: 'IPv6',
+  internal: false,
+  netmask: 'ffff::',
+  mac: '00:00:00:00:00:00',
+  cidr: null,
+  scopeid: 0,
+});
 
 const available = ipv4Interfaces({ lo: [v4('127.0.0.1', true)], docker0: [v4('172.17.0.1')], eth0: [v6('fe80::1'), v4('192.168.1.20')] });
 
@@ -39,7 +47,10 @@ describe('MDNS_INTERFACE', () => {
   it('takes interface names and this host’s IPv4 addresses, in the order listed', () => {
     expect(chooseInterfaces(['eth0'], available).interfaces.map((iface) => iface.address)).toEqual(['192.168.1.20']);
     expect(chooseInterfaces(['172.17.0.1'], available).interfaces.map((iface) => iface.name)).toEqual(['docker0']);
-    expect(chooseInterfaces(['eth0', 'docker0', '192.168.1.20'], available).interfaces.map((iface) => iface.name)).toEqual(['eth0', 'docker0']);
+    expect(chooseInterfaces(['eth0', 'docker0', '192.168.1.20'], available).interfaces.map((iface) => iface.name)).toEqual([
+      'eth0',
+      'docker0',
+    ]);
   });
 
   it('refuses an entry that is not an interface here, listing what exists', () => {

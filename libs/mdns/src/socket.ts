@@ -1,5 +1,11 @@
 import { StartupError } from '@beacon/platform';
-import makeMdns, { type MulticastDNS, type QueryOutgoingPacket, type QueryPacket, type ResponseOutgoingPacket, type ResponsePacket } from 'multicast-dns';
+import makeMdns, {
+  type MulticastDNS,
+  type QueryOutgoingPacket,
+  type QueryPacket,
+  type ResponseOutgoingPacket,
+  type ResponsePacket,
+} from 'multicast-dns';
 import type { RemoteInfo } from 'node:dgram';
 import { inSubnet, type MdnsInterface } from './interfaces';
 import { MDNS_PORT } from './protocol';

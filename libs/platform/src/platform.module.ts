@@ -22,7 +22,8 @@ function natsProviders(options: PlatformOptions, logger: Logger, metrics: Metric
   return [
     {
       provide: NatsService,
-      useFactory: () => NatsService.connect(options.appName, options.env, logger.child({ component: 'nats' }), metrics, options.eventStream),
+      useFactory: () =>
+        NatsService.connect(options.appName, options.env, logger.child({ component: 'nats' }), metrics, options.eventStream),
     },
     {
       provide: NatsLifecycle,

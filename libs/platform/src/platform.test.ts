@@ -24,11 +24,14 @@ describe('loadEnv', () => {
   });
 
   it("takes seed 000's spellings: JSON arrays and Python log levels", () => {
-    const values = loadEnv({ ...schema, LEVEL: env.oneOf(['warn', 'fatal'], { doc: 'l', default: 'warn', aliases: { warning: 'warn', critical: 'fatal' } }) }, {
-      NAME: 'n',
-      TOKENS: '["http://a", "http://b"]',
-      LEVEL: 'CRITICAL',
-    });
+    const values = loadEnv(
+      { ...schema, LEVEL: env.oneOf(['warn', 'fatal'], { doc: 'l', default: 'warn', aliases: { warning: 'warn', critical: 'fatal' } }) },
+      {
+        NAME: 'n',
+        TOKENS: '["http://a", "http://b"]',
+        LEVEL: 'CRITICAL',
+      },
+    );
     expect(values.TOKENS).toEqual(['http://a', 'http://b']);
     expect(values.LEVEL).toBe('fatal');
     expect(() => loadEnv(schema, { NAME: 'n', TOKENS: '["a", 1]' })).toThrow(/TOKENS must be a JSON array of strings/);

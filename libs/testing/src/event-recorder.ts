@@ -41,10 +41,14 @@ export class EventRecorder<T = Record<string, unknown>> {
   }
 
   waitForCount(subject: string, count: number, timeoutMs = 5000): Promise<T[]> {
-    return waitFor(`${count} message(s) on ${subject}`, () => {
-      const found = this.bySubject(subject);
-      return found.length >= count ? found : undefined;
-    }, timeoutMs);
+    return waitFor(
+      `${count} message(s) on ${subject}`,
+      () => {
+        const found = this.bySubject(subject);
+        return found.length >= count ? found : undefined;
+      },
+      timeoutMs,
+    );
   }
 
   clear(): void {

@@ -56,10 +56,14 @@ export class WsClient {
   }
 
   waitForEvents(count: number, predicate: (m: LiveMessage) => boolean = () => true, timeoutMs = 10_000): Promise<LiveMessage[]> {
-    return waitFor(`${count} events`, () => {
-      const found = this.events().filter(predicate);
-      return found.length >= count ? found : undefined;
-    }, timeoutMs);
+    return waitFor(
+      `${count} events`,
+      () => {
+        const found = this.events().filter(predicate);
+        return found.length >= count ? found : undefined;
+      },
+      timeoutMs,
+    );
   }
 
   send(message: unknown): void {
@@ -103,7 +107,8 @@ export class SseClient {
               .filter((line) => line && !line.startsWith(':'))
               .map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 1).trim()]),
           );
-          if (fields.data) this.events.push({ id: fields.id ?? null, event: fields.event ?? 'message', data: JSON.parse(fields.data) as LiveMessage });
+          if (fields.data)
+            this.events.push({ id: fields.id ?? null, event: fields.event ?? 'message', data: JSON.parse(fields.data) as LiveMessage });
         }
       }
     } catch {

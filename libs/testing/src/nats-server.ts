@@ -28,7 +28,9 @@ export interface NatsServerHandle {
  * A real nats-server with JetStream on a free loopback port and a temporary store,
  * one per test suite (as nats.js's own test launcher does).
  */
-export async function startNatsServer(options: { jetstream?: boolean; /** Bind address (0.0.0.0 for hosts in network namespaces). */ host?: string } = {}): Promise<NatsServerHandle> {
+export async function startNatsServer(
+  options: { jetstream?: boolean; /** Bind address (0.0.0.0 for hosts in network namespaces). */ host?: string } = {},
+): Promise<NatsServerHandle> {
   const binary = findNatsServer();
   const port = await freePort();
   const storeDir = mkdtempSync(join(tmpdir(), 'beacon-nats-'));

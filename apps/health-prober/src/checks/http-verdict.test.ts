@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { httpVerdict } from './http-verdict';
 
 describe('httpVerdict', () => {
-  it('reads seed 004\'s body: healthy with its load', () => {
+  it("reads seed 004's body: healthy with its load", () => {
     expect(httpVerdict(200, '{"status": "healthy", "load_percentage": 0.3}')).toEqual({
       ok: true,
       health: 'healthy',
@@ -18,7 +18,12 @@ describe('httpVerdict', () => {
     expect(httpVerdict(200, '{"status":"DEGRADED"}').health).toBe('degraded');
     expect(httpVerdict(200, '{"status":"warn"}').health).toBe('degraded');
     for (const word of ['unhealthy', 'down', 'DOWN', 'fail', 'OUT_OF_SERVICE']) {
-      expect(httpVerdict(200, JSON.stringify({ status: word })), word).toMatchObject({ ok: false, health: 'unhealthy', outcome: 'unhealthy', status_code: 200 });
+      expect(httpVerdict(200, JSON.stringify({ status: word })), word).toMatchObject({
+        ok: false,
+        health: 'unhealthy',
+        outcome: 'unhealthy',
+        status_code: 200,
+      });
     }
   });
 

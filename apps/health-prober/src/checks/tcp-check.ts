@@ -39,11 +39,11 @@ export class TcpCheck {
       };
       // Covers the lookup too, which net's own connect timeout would not.
       const timer = setTimeout(() => finish(timedOut(timeoutMs)), timeoutMs);
-      socket.once('connect', () =>
-        finish({ ok: true, health: 'healthy', outcome: 'healthy', status_code: null, load: null, error: null }),
-      );
+      socket.once('connect', () => finish({ ok: true, health: 'healthy', outcome: 'healthy', status_code: null, load: null, error: null }));
       socket.once('error', (error) =>
-        finish((error as { code?: unknown }).code === TARGET_REFUSED ? failed('refused', error.message) : failed('error', describeError(error))),
+        finish(
+          (error as { code?: unknown }).code === TARGET_REFUSED ? failed('refused', error.message) : failed('error', describeError(error)),
+        ),
       );
     });
   }

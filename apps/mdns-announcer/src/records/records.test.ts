@@ -36,10 +36,16 @@ describe('service records', () => {
   });
 
   it('points SRV at a synthesized name with an A record for an IP host, at the name otherwise', () => {
-    const byIp = serviceRecords(service({ name: 'Homegrow Client!', service_id: 'abcdef12-3456-4789-8abc-def012345678' }), 'Homegrow Client!', 'local');
+    const byIp = serviceRecords(
+      service({ name: 'Homegrow Client!', service_id: 'abcdef12-3456-4789-8abc-def012345678' }),
+      'Homegrow Client!',
+      'local',
+    );
     expect(byIp.target).toBe('homegrow-client-abcdef12.local');
     expect(byIp.srv).toMatchObject({ type: 'SRV', ttl: 120, flush: true, data: { port: 8080, target: 'homegrow-client-abcdef12.local' } });
-    expect(byIp.addresses).toEqual([{ name: 'homegrow-client-abcdef12.local', type: 'A', ttl: 120, class: 'IN', flush: true, data: '10.0.0.5' }]);
+    expect(byIp.addresses).toEqual([
+      { name: 'homegrow-client-abcdef12.local', type: 'A', ttl: 120, class: 'IN', flush: true, data: '10.0.0.5' },
+    ]);
     expect(serviceRecords(service({ host: 'fd00::5' }), 'v6', 'local').addresses[0]?.type).toBe('AAAA');
     const byName = serviceRecords(service({ host: 'printer.local.' }), 'p', 'local');
     expect([byName.target, byName.addresses.length]).toEqual(['printer.local', 0]);
@@ -62,7 +68,7 @@ describe('service records', () => {
 
   it('keeps every TXT string within 255 bytes, cutting values at a character boundary', () => {
     const long = 'é'.repeat(300);
-    const txt = txtStrings(service({ metadata: { notes: long, ['k'.repeat(300)]: 'dropped', 'bad=key': 'x', 'naïve': 'x' } }));
+    const txt = txtStrings(service({ metadata: { notes: long, ['k'.repeat(300)]: 'dropped', 'bad=key': 'x', naïve: 'x' } }));
     for (const entry of txt) expect(entry.length).toBeLessThanOrEqual(TXT_STRING_MAX);
     const notes = text(txt).find((entry) => entry.startsWith('notes='));
     expect(notes).toBeDefined();
@@ -76,7 +82,11 @@ describe('service records', () => {
     const txt = txtStrings(service({ metadata }));
     const total = txt.reduce((sum, entry) => sum + entry.length + 1, 0);
     expect(total).toBeLessThanOrEqual(TXT_TOTAL_MAX);
-    expect(text(txt).slice(0, 4).map((entry) => entry.split('=')[0])).toEqual(['service_id', 'name', 'type', 'protocol']);
+    expect(
+      text(txt)
+        .slice(0, 4)
+        .map((entry) => entry.split('=')[0]),
+    ).toEqual(['service_id', 'name', 'type', 'protocol']);
   });
 
   it('numbers services that share a name, in registration order, per type', () => {
@@ -85,12 +95,12 @@ describe('service records', () => {
     const third = service({ name: 'API', created_at: '2030-01-01T00:00:03.000Z' });
     const otherType = service({ name: 'api', mdns_service_type: '_mqtt._tcp' });
     const names = instanceNames([third, second, otherType, first]);
-    expect([names.get(first.service_id), names.get(second.service_id), names.get(third.service_id), names.get(otherType.service_id)]).toEqual([
-      'api',
-      'api (2)',
-      'API (3)',
-      'api',
-    ]);
+    expect([
+      names.get(first.service_id),
+      names.get(second.service_id),
+      names.get(third.service_id),
+      names.get(otherType.service_id),
+    ]).toEqual(['api', 'api (2)', 'API (3)', 'api']);
   });
 });
 
@@ -102,8 +112,18 @@ describe('RecordIndex', () => {
     index.put('web', web);
     index.put('mq', broker);
     expect(index.answer('_HTTP._tcp.local', 'PTR')).toEqual([web.ptr]);
-    expect(index.answer('_services._dns-sd._udp.local', 'PTR').map((record) => record.data).sort()).toEqual(['_http._tcp.local', '_mqtt._tcp.local']);
-    expect(index.answer(web.instance, 'ANY').map((record) => record.type).sort()).toEqual(['SRV', 'TXT']);
+    expect(
+      index
+        .answer('_services._dns-sd._udp.local', 'PTR')
+        .map((record) => record.data)
+        .sort(),
+    ).toEqual(['_http._tcp.local', '_mqtt._tcp.local']);
+    expect(
+      index
+        .answer(web.instance, 'ANY')
+        .map((record) => record.type)
+        .sort(),
+    ).toEqual(['SRV', 'TXT']);
     expect(index.answer(web.target, 'A')).toEqual(web.addresses);
     expect(new Set(index.additionals([web.ptr]))).toEqual(new Set([web.srv, web.txt, ...web.addresses]));
     index.remove('web');

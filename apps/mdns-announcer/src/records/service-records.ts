@@ -26,7 +26,12 @@ export interface ServiceRecords {
 
 /** A host label from free text: lowercase letters, digits and hyphens. */
 function hostLabel(text: string): string {
-  return text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'service';
+  return (
+    text
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '') || 'service'
+  );
 }
 
 /** `homegrow-client-1a2b3c4d.local` for a service registered with an IP address. */
@@ -107,10 +112,16 @@ export function serviceRecords(service: Service, instanceName: string, domain: s
   const family = isIP(service.host);
   const target = family === 0 ? service.host.replace(/\.$/, '') : synthesizedHost(service, domain);
   const addresses: DnsRecord[] =
-    family === 0
-      ? []
-      : [{ name: target, type: family === 6 ? 'AAAA' : 'A', ttl: TTL.host, class: 'IN', flush: true, data: service.host }];
-  return instanceRecords({ serviceId: service.service_id, serviceType, instance, target, port: service.port, txt: txtStrings(service), addresses });
+    family === 0 ? [] : [{ name: target, type: family === 6 ? 'AAAA' : 'A', ttl: TTL.host, class: 'IN', flush: true, data: service.host }];
+  return instanceRecords({
+    serviceId: service.service_id,
+    serviceType,
+    instance,
+    target,
+    port: service.port,
+    txt: txtStrings(service),
+    addresses,
+  });
 }
 
 /** PTR, SRV and TXT of one instance, with the address records of its target. */

@@ -153,7 +153,10 @@ export class Responder {
     }
   }
 
-  private async send(response: { id?: number; questions?: Question[]; answers: DnsRecord[]; additionals?: DnsRecord[] }, to?: RemoteInfo): Promise<void> {
+  private async send(
+    response: { id?: number; questions?: Question[]; answers: DnsRecord[]; additionals?: DnsRecord[] },
+    to?: RemoteInfo,
+  ): Promise<void> {
     if (!this.socket || response.answers.length === 0) return;
     const error = await this.socket.respond(response as unknown as OutgoingResponse, to && { address: to.address, port: to.port });
     if (error) this.logger.warn({ err: error }, 'mdns send failed');

@@ -21,7 +21,13 @@ export function selfRef(config: ElectorEnv): SelfRef {
   };
 }
 
-function createBackend(config: ElectorEnv, self: SelfRef, nats: NatsService | undefined, logger: Logger, metrics: ElectorMetrics): ElectionBackend {
+function createBackend(
+  config: ElectorEnv,
+  self: SelfRef,
+  nats: NatsService | undefined,
+  logger: Logger,
+  metrics: ElectorMetrics,
+): ElectionBackend {
   const log = logger.child({ component: 'election' });
   if (config.ROLE === 'agent' && config.SERVER_HOST !== undefined) return new PinnedElection(config.SERVER_HOST, config.SERVER_PORT);
   if (config.DISCOVERY_BACKEND === 'mdns') {

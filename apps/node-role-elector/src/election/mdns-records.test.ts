@@ -1,12 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { SERVICE_NAME, asksForServers, candidateRecord, hostName, instanceName, readCandidates, readServers, serverRecords, type Answer } from './mdns-records';
+import {
+  SERVICE_NAME,
+  asksForServers,
+  candidateRecord,
+  hostName,
+  instanceName,
+  readCandidates,
+  readServers,
+  serverRecords,
+  type Answer,
+} from './mdns-records';
 
 const server = { node_id: 'pi.lan-1672531200', instance: 'abc123', host: '192.168.1.100', port: 8097, address: '192.168.1.100' };
 
 /** What the records look like after dns-packet decodes them: TXT strings become Buffers. */
 function asReceived(records: Answer[]): Answer[] {
   return records.map((record) =>
-    record.type === 'TXT' ? ({ ...record, data: (record.data as string[]).map((item) => Buffer.from(item)) }) : record,
+    record.type === 'TXT' ? { ...record, data: (record.data as string[]).map((item) => Buffer.from(item)) } : record,
   );
 }
 

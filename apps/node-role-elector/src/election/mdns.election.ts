@@ -233,7 +233,9 @@ export class MdnsElection implements ElectionBackend {
     if (this.phase === 'discovering') {
       const self = this.selfRef();
       const lower = readCandidates(packet.authorities ?? []).some(
-        (candidate) => candidate.instance !== this.settings.self.instance && outranks({ node_id: candidate.node_id, host: '' }, { node_id: self.node_id, host: '' }),
+        (candidate) =>
+          candidate.instance !== this.settings.self.instance &&
+          outranks({ node_id: candidate.node_id, host: '' }, { node_id: self.node_id, host: '' }),
       );
       if (lower) this.lowerCandidateAt = performance.now();
       return;

@@ -275,7 +275,10 @@ export class NatsLeaseElection implements ElectionBackend {
     if (!entry) return false;
     const value = parseLease(entry.value);
     if (!value) {
-      this.logger.warn({ revision: entry.revision }, `the ${SERVER_LEASE_KEY} key of ${ELECTION_BUCKET} holds something else; waiting for it to lapse`);
+      this.logger.warn(
+        { revision: entry.revision },
+        `the ${SERVER_LEASE_KEY} key of ${ELECTION_BUCKET} holds something else; waiting for it to lapse`,
+      );
       return true;
     }
     if (value.instance === this.settings.self.instance && this.state.kind !== 'server') {
@@ -294,7 +297,10 @@ export class NatsLeaseElection implements ElectionBackend {
     if (this.settings.mode === 'server') {
       if (this.warnedAbout !== value.instance) {
         this.warnedAbout = value.instance;
-        this.logger.warn({ holder: value.node_id }, 'ROLE=server, but another node holds the lease: two servers until it gives the lease up');
+        this.logger.warn(
+          { holder: value.node_id },
+          'ROLE=server, but another node holds the lease: two servers until it gives the lease up',
+        );
       }
     } else if (this.state.kind !== 'server') {
       const server = { node_id: value.node_id, host: value.host, port: value.port };
@@ -323,11 +329,14 @@ export class NatsLeaseElection implements ElectionBackend {
   private armDeadline(): void {
     if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
     // +1: timers may fire a fraction of a millisecond before the monotonic deadline.
-    this.deadlineTimer = setTimeout(() => {
-      this.deadlineTimer = null;
-      this.guard();
-      if (this.state.kind === 'server' && !this.deadlineTimer) this.armDeadline();
-    }, Math.max(0, this.deadline.remainingMs()) + 1);
+    this.deadlineTimer = setTimeout(
+      () => {
+        this.deadlineTimer = null;
+        this.guard();
+        if (this.state.kind === 'server' && !this.deadlineTimer) this.armDeadline();
+      },
+      Math.max(0, this.deadline.remainingMs()) + 1,
+    );
   }
 
   private async release(revision: number, why: string): Promise<void> {

@@ -22,6 +22,9 @@ function defaultRouteInterface(): string | null {
  * The address other hosts most likely reach this one at: the default-route interface's,
  * else the first non-loopback IPv4, else loopback.
  */
-export function primaryIPv4(interfaces: readonly MdnsInterface[] = ipv4Interfaces(), routeInterface: string | null = defaultRouteInterface()): string {
+export function primaryIPv4(
+  interfaces: readonly MdnsInterface[] = ipv4Interfaces(),
+  routeInterface: string | null = defaultRouteInterface(),
+): string {
   return (interfaces.find((iface) => iface.name === routeInterface) ?? interfaces[0])?.address ?? '127.0.0.1';
 }

@@ -26,7 +26,10 @@ const PARAMETERS = new Set(['events', 'type', 'tags', 'name', 'service_id', 'sna
 const SEQUENCE = /^\d{1,15}$/;
 
 const list = (values: string[]): string[] =>
-  values.flatMap((value) => value.split(',')).map((value) => value.trim()).filter((value) => value.length > 0);
+  values
+    .flatMap((value) => value.split(','))
+    .map((value) => value.trim())
+    .filter((value) => value.length > 0);
 
 function single(params: URLSearchParams, name: string, errors: string[]): string | undefined {
   const values = params.getAll(name);
@@ -41,7 +44,10 @@ function text(value: string | undefined, name: string, max: number, errors: stri
 }
 
 /** Filters from plain values (query parameters or a subscribe message), with an error per bad one. */
-function buildFilters(input: { events?: string[]; type?: string; tags?: string[]; name?: string; serviceIds?: string[] }, errors: string[]): ClientFilters {
+function buildFilters(
+  input: { events?: string[]; type?: string; tags?: string[]; name?: string; serviceIds?: string[] },
+  errors: string[],
+): ClientFilters {
   let events: ReadonlySet<LiveEventType> = new Set(DEFAULT_LIVE_EVENT_TYPES);
   if (input.events !== undefined) {
     const unknown = input.events.filter((event) => !(LIVE_EVENT_TYPES as readonly string[]).includes(event));
@@ -85,7 +91,8 @@ export function parseConnectParams(params: URLSearchParams, lastEventId?: string
   const snapshotValue = single(params, 'snapshot', errors);
   if (snapshotValue !== undefined && !['true', 'false', '1', '0'].includes(snapshotValue)) errors.push('snapshot must be true or false');
   const sinceValue = single(params, 'since', errors) ?? lastEventId;
-  if (sinceValue !== undefined && !SEQUENCE.test(sinceValue)) errors.push(`since must be a stream position (a whole number), got "${sinceValue.slice(0, 40)}"`);
+  if (sinceValue !== undefined && !SEQUENCE.test(sinceValue))
+    errors.push(`since must be a stream position (a whole number), got "${sinceValue.slice(0, 40)}"`);
   if (errors.length > 0) return { ok: false, errors };
   return {
     ok: true,
@@ -104,7 +111,8 @@ const stringList = (value: unknown): value is string[] => Array.isArray(value) &
 export function parseSubscribe(message: Record<string, unknown>): Parsed<ClientFilters> {
   const errors: string[] = [];
   const filters = (message.filters ?? {}) as Record<string, unknown>;
-  if (typeof filters !== 'object' || filters === null || Array.isArray(filters)) return { ok: false, errors: ['filters must be an object'] };
+  if (typeof filters !== 'object' || filters === null || Array.isArray(filters))
+    return { ok: false, errors: ['filters must be an object'] };
   for (const key of Object.keys(filters)) {
     if (!['type', 'tags', 'name', 'service_id'].includes(key)) errors.push(`unknown filter ${key}; accepted: type, tags, name, service_id`);
   }

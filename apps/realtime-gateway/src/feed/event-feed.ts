@@ -16,8 +16,7 @@ const FANOUT_SLICE_MS = 20;
 
 /** Where a resume can start: the events to replay, or why it cannot. */
 export type Replay =
-  | { ok: true; events: Outgoing[] }
-  | { ok: false; reason: 'gone' | 'unknown' | 'too_far'; firstSeq: number; lastSeq: number };
+  { ok: true; events: Outgoing[] } | { ok: false; reason: 'gone' | 'unknown' | 'too_far'; firstSeq: number; lastSeq: number };
 
 /**
  * The catalog's stored events in stream order, for every client of this gateway: one

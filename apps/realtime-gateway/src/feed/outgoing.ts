@@ -20,9 +20,22 @@ function message(type: LiveEventType, data: unknown, timestamp: string, seq: num
   return JSON.stringify(body);
 }
 
-function outgoing(type: LiveEventType, data: unknown, event: { timestamp: string; revision?: number }, seq: number | null, service: Service | null): Outgoing {
+function outgoing(
+  type: LiveEventType,
+  data: unknown,
+  event: { timestamp: string; revision?: number },
+  seq: number | null,
+  service: Service | null,
+): Outgoing {
   const revision = event.revision ?? null;
-  return { type, seq, revision, service, publishedAt: Date.parse(event.timestamp) || Date.now(), json: message(type, data, event.timestamp, seq, revision) };
+  return {
+    type,
+    seq,
+    revision,
+    service,
+    publishedAt: Date.parse(event.timestamp) || Date.now(),
+    json: message(type, data, event.timestamp, seq, revision),
+  };
 }
 
 /** A stored catalog or role event (stream position `seq`) in the original's message shape. */

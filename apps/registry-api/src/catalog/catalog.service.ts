@@ -83,9 +83,7 @@ export class CatalogService {
   async register(input: RegisterServiceDto): Promise<Service> {
     const now = Date.now();
     const identity = { name: input.name, host: input.host, port: input.port, instance_id: input.instance_id };
-    const outcome = await this.store.register(identity, (existing) =>
-      draftRegistration(input, existing, now, this.defaults),
-    );
+    const outcome = await this.store.register(identity, (existing) => draftRegistration(input, existing, now, this.defaults));
     if (outcome.superseded) this.publishRemoval(outcome.superseded, 'superseded', now);
     const service = toWire(outcome.record, now);
     // A record coming back from expiry is news to every consumer, as a new one is.

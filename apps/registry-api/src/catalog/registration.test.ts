@@ -5,8 +5,12 @@ import { effectiveStatus, toWire, type ServiceRecord } from './service-record';
 
 const NOW = Date.UTC(2030, 0, 1);
 const defaults = (ttl: number): RegistrationDefaults => ({ ttl, healthCheckInterval: 60, healthCheckTimeout: 5 });
-const dto = (overrides: Partial<RegisterServiceDto> = {}): RegisterServiceDto =>
-  ({ name: 'svc', host: '10.0.0.1', port: 80, ...overrides });
+const dto = (overrides: Partial<RegisterServiceDto> = {}): RegisterServiceDto => ({
+  name: 'svc',
+  host: '10.0.0.1',
+  port: 80,
+  ...overrides,
+});
 const record = (overrides: Partial<ServiceRecord> = {}): ServiceRecord => ({
   ...draftRegistration(dto(), null, NOW, defaults(300)),
   revision: 1,

@@ -51,8 +51,7 @@ export function draftRegistration(
   const ttl = input.ttl ?? defaults.ttl;
   const healthTarget = input.health_check_url ?? null;
   const tcpTarget = input.health_check_tcp ?? null;
-  const sameChecks =
-    existing !== null && existing.health_check_url === healthTarget && existing.health_check_tcp === tcpTarget;
+  const sameChecks = existing !== null && existing.health_check_url === healthTarget && existing.health_check_tcp === tcpTarget;
   const health = sameChecks ? existing.health : 'unknown';
   return {
     service_id: existing?.service_id ?? randomUUID(),

@@ -35,7 +35,9 @@ export class RegistryHandlers implements OnApplicationBootstrap {
       ExpireRequest,
       async (request) => {
         const { expired, expiresAt } = await this.catalog.expire(request.service_id, Date.parse(request.expires_at));
-        return expiresAt === null ? { v: WIRE_VERSION, expired } : { v: WIRE_VERSION, expired, expires_at: new Date(expiresAt).toISOString() };
+        return expiresAt === null
+          ? { v: WIRE_VERSION, expired }
+          : { v: WIRE_VERSION, expired, expires_at: new Date(expiresAt).toISOString() };
       },
       { queue },
     );

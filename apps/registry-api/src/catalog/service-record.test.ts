@@ -71,9 +71,24 @@ describe('the record declaration', () => {
   it('lets a partial update set what it always could', () => {
     expect([...PATCHABLE_FIELDS].sort()).toEqual(
       [
-        'name', 'type', 'host', 'port', 'protocol', 'tags', 'metadata', 'version', 'node_id', 'ttl', 'health_check_url',
-        'health_check_tcp', 'health_check_interval', 'health_check_timeout', 'health_check_retries', 'health_check_rise',
-        'mdns_service_type', 'mdns_txt_records',
+        'name',
+        'type',
+        'host',
+        'port',
+        'protocol',
+        'tags',
+        'metadata',
+        'version',
+        'node_id',
+        'ttl',
+        'health_check_url',
+        'health_check_tcp',
+        'health_check_interval',
+        'health_check_timeout',
+        'health_check_retries',
+        'health_check_rise',
+        'mdns_service_type',
+        'mdns_txt_records',
       ].sort(),
     );
   });

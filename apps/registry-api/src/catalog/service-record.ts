@@ -1,11 +1,4 @@
-import {
-  SERVICE_FIELDS,
-  migrationDefaults,
-  type FieldSpec,
-  type Service,
-  type ServiceStatus,
-  type StoredRecord,
-} from '@beacon/contracts';
+import { SERVICE_FIELDS, migrationDefaults, type FieldSpec, type Service, type ServiceStatus, type StoredRecord } from '@beacon/contracts';
 
 /** Fields the store keeps beside the wire's (the prober's streak, the critical-load latch); never on the wire. */
 const STORE_ONLY_FIELDS = {

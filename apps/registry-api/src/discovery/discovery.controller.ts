@@ -34,10 +34,7 @@ export class DiscoveryController {
   }
 
   @Delete('unregister/:service_name/:instance_id')
-  unregister(
-    @Param('service_name') serviceName: string,
-    @Param('instance_id') instanceId: string,
-  ): Promise<DiscoveryUnregisterResponse> {
+  unregister(@Param('service_name') serviceName: string, @Param('instance_id') instanceId: string): Promise<DiscoveryUnregisterResponse> {
     return this.discovery.unregister(serviceName, instanceId);
   }
 

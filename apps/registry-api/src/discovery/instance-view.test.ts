@@ -64,7 +64,11 @@ describe('healthEndpointOf', () => {
   });
 
   it('round-trips with healthEndpointUrl', () => {
-    for (const [host, path] of [['localhost', '/health'], ['::1', '/a/b?c=d'], ['192.168.1.10', '/']] as const) {
+    for (const [host, path] of [
+      ['localhost', '/health'],
+      ['::1', '/a/b?c=d'],
+      ['192.168.1.10', '/'],
+    ] as const) {
       expect(healthEndpointOf({ host, port: 81, health_check_url: healthEndpointUrl(host, 81, path) })).toBe(path);
     }
   });

@@ -45,10 +45,7 @@ export function registrationOf(input: DiscoveryRegisterDto): RegisterServiceDto 
   return registration;
 }
 
-type HealthFields = Pick<
-  Service,
-  'status' | 'health' | 'health_check_url' | 'health_check_tcp' | 'consecutive_health_failures' | 'load'
->;
+type HealthFields = Pick<Service, 'status' | 'health' | 'health_check_url' | 'health_check_tcp' | 'consecutive_health_failures' | 'load'>;
 
 /**
  * Healthy in seed 004's sense: active (not expired, inactive or unhealthy), and, when it

@@ -1,8 +1,6 @@
 import type { AnyServiceEvent, Service } from '@beacon/contracts';
 
-export type CatalogChange =
-  | { kind: 'upsert'; service: Service; previous: Service | null }
-  | { kind: 'remove'; service: Service };
+export type CatalogChange = { kind: 'upsert'; service: Service; previous: Service | null } | { kind: 'remove'; service: Service };
 
 /**
  * The rules of a local copy of the catalog, without any I/O: a change applies only if

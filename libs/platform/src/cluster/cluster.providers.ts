@@ -67,8 +67,7 @@ export function membershipProviders(app: string, memberId: string): Provider[] {
   return [
     {
       provide: Membership,
-      useFactory: (nats: NatsService, logger: Logger) =>
-        new Membership(nats, logger.child({ component: 'membership' }), { app, memberId }),
+      useFactory: (nats: NatsService, logger: Logger) => new Membership(nats, logger.child({ component: 'membership' }), { app, memberId }),
       inject: [NatsService, ROOT_LOGGER],
     },
     MembershipLifecycle,

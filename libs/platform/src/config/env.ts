@@ -73,10 +73,7 @@ export const env = {
   },
 
   /** One of `values`, case-insensitive; `aliases` maps other spellings (`WARNING` → `warn`). */
-  oneOf<const V extends string>(
-    values: readonly V[],
-    options: Options<V> & { aliases?: Readonly<Record<string, V>> },
-  ): FieldSpec<V> {
+  oneOf<const V extends string>(values: readonly V[], options: Options<V> & { aliases?: Readonly<Record<string, V>> }): FieldSpec<V> {
     return spec<V>(options, (raw) => {
       const normalized = raw.trim().toLowerCase();
       const value = options.aliases?.[normalized] ?? normalized;
@@ -139,10 +136,7 @@ export class ConfigError extends Error {
 }
 
 /** Reads and validates every variable of `schema` from `source`; throws one `ConfigError`. */
-export function loadEnv<S extends EnvSchema>(
-  schema: S,
-  source: NodeJS.ProcessEnv = process.env,
-): EnvValues<S> {
+export function loadEnv<S extends EnvSchema>(schema: S, source: NodeJS.ProcessEnv = process.env): EnvValues<S> {
   const values: Record<string, unknown> = {};
   const problems: string[] = [];
   for (const [name, field] of Object.entries(schema)) {

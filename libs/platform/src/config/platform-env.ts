@@ -54,6 +54,6 @@ export function workerEnv(defaultPort: number) {
   return {
     HTTP_PORT: env.port({ doc: 'port of /health, /ready and /metrics', default: defaultPort }),
     HTTP_HOST: env.string({ doc: 'address to listen on', default: '0.0.0.0' }),
-    MEMBER_ID: env.string({ doc: 'this replica\'s name among its peers (sharding)', default: defaultMemberId() }),
+    MEMBER_ID: env.string({ doc: "this replica's name among its peers (sharding)", default: defaultMemberId() }),
   };
 }

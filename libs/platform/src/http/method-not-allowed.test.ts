@@ -30,7 +30,7 @@ function registryTable(): RouteTable {
 describe('RouteTable', () => {
   const table = registryTable();
 
-  it('a static path registered for other methods wins over this method\'s parametric match', () => {
+  it("a static path registered for other methods wins over this method's parametric match", () => {
     expect(table.disallowed('GET', '/api/v1/services/register')).toEqual(['POST']);
     expect(table.disallowed('PUT', '/api/v1/services/discover')).toEqual(['GET', 'HEAD', 'POST']);
     expect(table.disallowed('GET', '/api/v1/services/cleanup')).toEqual(['DELETE']);

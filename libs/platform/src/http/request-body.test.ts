@@ -33,10 +33,17 @@ describe('isJsonType', () => {
     'application/problem+JSON',
   ])('%s is JSON', (type) => expect(isJsonType(type)).toBe(true));
 
-  it.each(['text/plain', 'text/json', 'application/octet-stream', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/jsonp', 'application/+json/x', 'json', ''])(
-    '%s is not',
-    (type) => expect(isJsonType(type)).toBe(false),
-  );
+  it.each([
+    'text/plain',
+    'text/json',
+    'application/octet-stream',
+    'application/x-www-form-urlencoded',
+    'multipart/form-data; boundary=x',
+    'application/jsonp',
+    'application/+json/x',
+    'json',
+    '',
+  ])('%s is not', (type) => expect(isJsonType(type)).toBe(false));
 });
 
 describe('isParseableType', () => {
@@ -97,7 +104,10 @@ describe('decodeJsonBody', () => {
 
   it('refuses bytes that are not UTF-8 with a 400 that says so', () => {
     for (const bytes of [Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x7d]), Buffer.from('{"a":"\xe9"}', 'latin1'), Buffer.from([0xc3])]) {
-      expect(failure(raw('application/json', bytes))).toEqual({ status: 400, detail: 'Body is not valid UTF-8: JSON bodies must be encoded as UTF-8' });
+      expect(failure(raw('application/json', bytes))).toEqual({
+        status: 400,
+        detail: 'Body is not valid UTF-8: JSON bodies must be encoded as UTF-8',
+      });
     }
   });
 

@@ -1,5 +1,15 @@
 import { EVENTS_STREAM, STREAM_SUBJECTS, type StoredEvent } from '@beacon/contracts';
-import { DiscardPolicy, NatsError, RetentionPolicy, StorageType, nanos, type ConsumerMessages, type JetStreamManager, type JsMsg, type StreamConfig } from 'nats';
+import {
+  DiscardPolicy,
+  NatsError,
+  RetentionPolicy,
+  StorageType,
+  nanos,
+  type ConsumerMessages,
+  type JetStreamManager,
+  type JsMsg,
+  type StreamConfig,
+} from 'nats';
 import type { Logger } from 'pino';
 import type { NatsSettings } from './nats.service';
 
@@ -37,7 +47,12 @@ function streamConfig(settings: NatsSettings): Partial<StreamConfig> & { name: s
 }
 
 /** Does what `duty` says about the stream (see `EventStreamDuty`). */
-export async function prepareEventStream(jsm: JetStreamManager, settings: NatsSettings, duty: EventStreamDuty, logger: Logger): Promise<void> {
+export async function prepareEventStream(
+  jsm: JetStreamManager,
+  settings: NatsSettings,
+  duty: EventStreamDuty,
+  logger: Logger,
+): Promise<void> {
   if (duty === 'none') return;
   const config = streamConfig(settings);
   try {

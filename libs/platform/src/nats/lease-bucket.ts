@@ -13,7 +13,9 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 function conflictOr(error: unknown, key: string): unknown {
-  return (error as { api_error?: { err_code?: number } } | null)?.api_error?.err_code === WRONG_LAST_SEQUENCE ? new RevisionConflict(key) : error;
+  return (error as { api_error?: { err_code?: number } } | null)?.api_error?.err_code === WRONG_LAST_SEQUENCE
+    ? new RevisionConflict(key)
+    : error;
 }
 
 /** A key's current value: `value` is its JSON, or undefined when it holds something that is not JSON. */

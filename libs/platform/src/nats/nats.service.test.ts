@@ -105,8 +105,13 @@ describe('NatsService request and serve', () => {
       return { v: 1, expired: true };
     });
     await sleep(50);
-    const ask = (service_id: string) => owner.nats.request(Subjects.registryExpire, { service_id, expires_at: '2026-01-01T00:00:00.000Z' }, 2000);
-    const code = (promise: Promise<unknown>) => promise.then(() => 'answered', (error: unknown) => (error as NatsRequestError).code);
+    const ask = (service_id: string) =>
+      owner.nats.request(Subjects.registryExpire, { service_id, expires_at: '2026-01-01T00:00:00.000Z' }, 2000);
+    const code = (promise: Promise<unknown>) =>
+      promise.then(
+        () => 'answered',
+        (error: unknown) => (error as NatsRequestError).code,
+      );
 
     expect(await ask('00000000-0000-4000-8000-000000000000')).toEqual({ v: 1, expired: true });
     expect(await code(ask('not-a-uuid'))).toBe('bad_request');
@@ -117,7 +122,11 @@ describe('NatsService request and serve', () => {
   });
 
   it('says when nobody answers, and when the answer is late', async () => {
-    const code = (promise: Promise<unknown>) => promise.then(() => 'answered', (error: unknown) => (error as NatsRequestError).code);
+    const code = (promise: Promise<unknown>) =>
+      promise.then(
+        () => 'answered',
+        (error: unknown) => (error as NatsRequestError).code,
+      );
     expect(await code(owner.nats.request(Subjects.registrySweep, {}, 1000))).toBe('no_responders');
     const slow = await fixture.service();
     slow.nats.serve(Subjects.registryPurge, null, () => new Promise(() => undefined));
@@ -163,7 +172,10 @@ describe('NatsService and the BEACON_EVENTS stream', () => {
       for await (const stored of reader) if (stored.subject === Subjects.serviceRegistered) seen.push(stored.event.revision);
     })();
     for (const revision of [11, 12, 13]) {
-      await owner.nats.publishStored(Subjects.serviceRegistered, registered('c', revision) as never, { messageId: `c-${revision}`, timeoutMs: 2000 });
+      await owner.nats.publishStored(Subjects.serviceRegistered, registered('c', revision) as never, {
+        messageId: `c-${revision}`,
+        timeoutMs: 2000,
+      });
     }
     await waitFor('three live events', () => seen.length === 3, 5000);
     await reader.close();

@@ -39,12 +39,7 @@ import { NatsRequestError, errorReply, isErrorReply, refusalCode } from './reque
 
 export type NatsSettings = Pick<
   PlatformEnv,
-  | 'NATS_URL'
-  | 'NATS_CREDS_FILE'
-  | 'NATS_TLS_CA'
-  | 'BEACON_EVENTS_MAX_AGE'
-  | 'BEACON_EVENTS_MAX_BYTES'
-  | 'BEACON_EVENTS_REPLICAS'
+  'NATS_URL' | 'NATS_CREDS_FILE' | 'NATS_TLS_CA' | 'BEACON_EVENTS_MAX_AGE' | 'BEACON_EVENTS_MAX_BYTES' | 'BEACON_EVENTS_REPLICAS'
 >;
 
 const encoder = new TextEncoder();
@@ -210,7 +205,11 @@ export class NatsService {
    * with the same `messageId` inside the stream's duplicate window is stored once, so a
    * caller can retry until it succeeds. Core subscribers receive it as well.
    */
-  async publishStored<S extends StreamSubject>(subject: S, payload: EventPayloads[S], options: { messageId: string; timeoutMs: number }): Promise<void> {
+  async publishStored<S extends StreamSubject>(
+    subject: S,
+    payload: EventPayloads[S],
+    options: { messageId: string; timeoutMs: number },
+  ): Promise<void> {
     await this.connection.jetstream({ timeout: options.timeoutMs }).publish(subject, encode(payload), { msgID: options.messageId });
     this.metrics.eventsPublished.inc({ subject });
   }

@@ -26,7 +26,7 @@ export class RequestError extends Error {
 /** An error document: `error` is an object with a code (a probe result's `error` is a string). */
 export function isErrorReply(document: unknown): document is RequestErrorReply {
   if (typeof document !== 'object' || document === null || !('error' in document)) return false;
-  const error = (document).error;
+  const error = document.error;
   return typeof error === 'object' && error !== null && 'code' in error && 'message' in error;
 }
 
@@ -43,6 +43,10 @@ export function refusalCode(error: unknown): RequestError['code'] | null {
   return null;
 }
 
-export function errorReply(code: RequestErrorReply['error']['code'], message: string, fields?: RequestErrorReply['error']['fields']): RequestErrorReply {
+export function errorReply(
+  code: RequestErrorReply['error']['code'],
+  message: string,
+  fields?: RequestErrorReply['error']['fields'],
+): RequestErrorReply {
   return { v: WIRE_VERSION, error: { code, message, ...(fields ? { fields } : {}) } };
 }

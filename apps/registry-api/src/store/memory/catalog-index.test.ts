@@ -192,14 +192,19 @@ describe('CatalogIndex', () => {
       const counts = index.counts(NOW);
       expect(counts.total).toBe(all.length);
       expect(counts.by_status).toEqual({
-        active: 0, inactive: 0, expired: 0, unhealthy: 0,
+        active: 0,
+        inactive: 0,
+        expired: 0,
+        unhealthy: 0,
         ...tally((record) => (record.expires_at <= NOW ? 'expired' : record.status)),
       });
       expect(counts.by_health).toEqual({ unknown: 0, healthy: 0, degraded: 0, unhealthy: 0, ...tally((record) => record.health) });
       expect(counts.by_type).toEqual(tally((record) => record.type));
       const expected = all
         .filter((record) => record.instance_id !== null && record.expires_at > NOW)
-        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.created_at - b.created_at || (a.service_id < b.service_id ? -1 : 1)));
+        .sort((a, b) =>
+          a.name < b.name ? -1 : a.name > b.name ? 1 : a.created_at - b.created_at || (a.service_id < b.service_id ? -1 : 1),
+        );
       expect(index.instances(null, NOW).map((record) => record.service_id)).toEqual(expected.map((record) => record.service_id));
       expect(index.instances('web', NOW).map((record) => record.service_id)).toEqual(
         expected.filter((record) => record.name === 'web').map((record) => record.service_id),

@@ -64,9 +64,10 @@ export class CatalogIndex {
     CodedField,
     Int32Array
   >;
-  private readonly books = Object.fromEntries(
-    [...CODED_FIELDS, 'tags', 'metadata'].map((field) => [field, new CodeBook()]),
-  ) as Record<CodedField | 'tags' | 'metadata', CodeBook>;
+  private readonly books = Object.fromEntries([...CODED_FIELDS, 'tags', 'metadata'].map((field) => [field, new CodeBook()])) as Record<
+    CodedField | 'tags' | 'metadata',
+    CodeBook
+  >;
   private readonly tagSlots = new Map<number, Set<number>>();
   private readonly metadataSlots = new Map<number, Set<number>>();
   /** Slots in creation order (`created_at`, then id): the order lists are served in. */
@@ -281,9 +282,7 @@ export class CatalogIndex {
       const record = this.get(serviceId);
       if (record && record.expires_at > now && (name === null || record.name === name)) found.push(record);
     }
-    return found.sort(
-      (a, b) => compareIds(a.name, b.name) || a.created_at - b.created_at || compareIds(a.service_id, b.service_id),
-    );
+    return found.sort((a, b) => compareIds(a.name, b.name) || a.created_at - b.created_at || compareIds(a.service_id, b.service_id));
   }
 
   /** Records past `expires_at` not yet marked expired, soonest first. */

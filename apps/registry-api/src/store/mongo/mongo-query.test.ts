@@ -175,7 +175,7 @@ describe('toDocument / fromDocument', () => {
     expect(Object.keys(back.mdns_txt_records)).toEqual(Object.keys(original.mdns_txt_records));
   });
 
-  it('survives the driver\'s BSON encoding unchanged', () => {
+  it("survives the driver's BSON encoding unchanged", () => {
     // A `{ $ref, $id }` object would come back as a DBRef: why user maps are stored as pairs.
     const original = record();
     const stored = mongo.BSON.deserialize(mongo.BSON.serialize(toDocument(original))) as ServiceDocument;
@@ -293,10 +293,18 @@ describe('stats', () => {
       by_health: { unknown: 1, healthy: 4, degraded: 0, unhealthy: 0 },
       by_type: { http: 4, mqtt: 1 },
     });
-    expect(Object.keys(countsFromFacets({ by_status: [], by_health: [], by_type: [{ _id: 'b', n: 1 }, { _id: 'a', n: 1 }] }).by_type)).toEqual([
-      'a',
-      'b',
-    ]);
+    expect(
+      Object.keys(
+        countsFromFacets({
+          by_status: [],
+          by_health: [],
+          by_type: [
+            { _id: 'b', n: 1 },
+            { _id: 'a', n: 1 },
+          ],
+        }).by_type,
+      ),
+    ).toEqual(['a', 'b']);
   });
 
   it('answers zeros for an empty catalog (no facet row at all)', () => {

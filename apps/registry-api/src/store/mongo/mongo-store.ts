@@ -243,13 +243,10 @@ export class MongoStore implements ServiceStore {
     const query: Filter = toMongoFilter(filter, now);
     // Mongo reads limit 0 as "no limit"; the port means no records.
     const docs =
-      page.limit > 0
-        ? await this.services.find(query).sort({ created_at: 1, _id: 1 }).skip(page.skip).limit(page.limit).toArray()
-        : [];
+      page.limit > 0 ? await this.services.find(query).sort({ created_at: 1, _id: 1 }).skip(page.skip).limit(page.limit).toArray() : [];
     const records = docs.map(fromDocument);
     // A first page shorter than the limit already is the whole result.
-    const total =
-      page.skip === 0 && records.length < page.limit ? records.length : await this.services.countDocuments(query);
+    const total = page.skip === 0 && records.length < page.limit ? records.length : await this.services.countDocuments(query);
     return { records, total };
   }
 
@@ -307,7 +304,10 @@ export class MongoStore implements ServiceStore {
 
   async removeExpiredBefore(cutoff: number): Promise<ServiceRecord[]> {
     const expired: Filter = { expires_at: { $lt: cutoff } };
-    const candidates = await this.services.find(expired, { projection: { _id: 1 } }).sort({ expires_at: 1 }).toArray();
+    const candidates = await this.services
+      .find(expired, { projection: { _id: 1 } })
+      .sort({ expires_at: 1 })
+      .toArray();
     const removed: ServiceRecord[] = [];
     for (const { _id } of candidates) {
       // Re-checked on delete: a heartbeat since the scan keeps the record.

@@ -52,6 +52,8 @@ describe('SqliteStore group commit', () => {
 describe('SqliteStore ownership', () => {
   it('refuses to open a file another store holds, with a message saying what to do', () => {
     expect(() => new SqliteStore({ path: join(dir, 'beacon.db'), synchronous: 'normal', lockTimeoutMs: 100 })).toThrow(StoreInUseError);
-    expect(() => new SqliteStore({ path: join(dir, 'beacon.db'), synchronous: 'normal', lockTimeoutMs: 100 })).toThrow(/BEACON_SQLITE_PATH/);
+    expect(() => new SqliteStore({ path: join(dir, 'beacon.db'), synchronous: 'normal', lockTimeoutMs: 100 })).toThrow(
+      /BEACON_SQLITE_PATH/,
+    );
   });
 });

@@ -123,13 +123,9 @@ export class SqliteStore implements ServiceStore {
     this.update = this.db.prepare('UPDATE service_docs SET doc = ? WHERE rowid = ?');
     this.deleteRow = this.db.prepare('DELETE FROM service_docs WHERE rowid = ?');
     this.saveRevision = this.db.prepare(`UPDATE meta SET value = ? WHERE key = 'revision'`);
-    this.putCheck = this.db.prepare(
-      'INSERT OR REPLACE INTO health_checks (service_id, slot, seq, checked_at, doc) VALUES (?, ?, ?, ?, ?)',
-    );
+    this.putCheck = this.db.prepare('INSERT OR REPLACE INTO health_checks (service_id, slot, seq, checked_at, doc) VALUES (?, ?, ?, ?, ?)');
     this.deleteChecks = this.db.prepare('DELETE FROM health_checks WHERE service_id = ?');
-    this.readChecks = this.db.prepare(
-      'SELECT doc FROM health_checks WHERE service_id = ? AND checked_at >= ? ORDER BY seq DESC',
-    );
+    this.readChecks = this.db.prepare('SELECT doc FROM health_checks WHERE service_id = ? AND checked_at >= ? ORDER BY seq DESC');
     this.load();
   }
 
