@@ -19,7 +19,7 @@ import {
 } from './rest-helpers';
 
 /**
- * The REST contract of seed 000 / API-SHAPES.md against the real registry-api process,
+ * The REST contract of seed 000 (docs/compatibility.md) against the real registry-api process,
  * a real nats-server and a real SQLite file. Tests run in file order and share one
  * catalog, so every test uses names, types and tags unique to this run.
  */
@@ -88,7 +88,7 @@ const SEED_EXAMPLE = {
   health_check_interval: 60,
 };
 
-/** Every field API-SHAPES.md lists for the service object. */
+/** Every field the original Beacon's service object has. */
 const SHAPE_FIELDS = [
   'service_id',
   'name',
@@ -259,7 +259,7 @@ describe('PUT /services/{id}/heartbeat', () => {
     target = await api.register({ name: unique('hb'), host: '10.3.0.1', port: 90, ttl: 240 });
   });
 
-  it('extends expires_at and answers the API-SHAPES body', async () => {
+  it('extends expires_at and answers the original\'s heartbeat body', async () => {
     await sleep(30); // so "later" is measurable at millisecond resolution
     const result = await api.call('PUT', `${SERVICES}/${target.service_id}/heartbeat`);
     expect(result.status, result.text).toBe(200);

@@ -2,11 +2,11 @@ import { expect } from 'vitest';
 
 /**
  * Small HTTP helpers for the REST suite. The wire types below are written from
- * API-SHAPES.md and seed 000, not imported from the app, so a drift in the app's own
+ * the original Beacon's documented shapes (seed 000 in docs/compatibility.md), not imported from the app, so a drift in the app's own
  * types cannot hide a drift from the contract.
  */
 
-/** The service object of API-SHAPES.md (plus Beacon's additions the suite checks). */
+/** The original Beacon's service object (plus Beacon's additions the suite checks). */
 export interface WireService {
   service_id: string;
   name: string;

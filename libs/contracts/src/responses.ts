@@ -1,7 +1,7 @@
 import type { ServiceStatus } from './enums';
 import type { Service } from './service';
 
-/** `GET /services` (API-SHAPES.md). */
+/** `GET /services`: the original Beacon's list envelope (docs/compatibility.md, seed 000). */
 export interface ServiceListResponse {
   services: Service[];
   total: number;

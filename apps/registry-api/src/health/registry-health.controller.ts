@@ -13,7 +13,7 @@ const MIB = 1024 * 1024;
 const UNKNOWN_MDNS = { running: 'unknown', registered_services: null, domain: null } as const;
 
 /**
- * Seed 000's `/api/v1/health`, `/ready` and `/live` (API-SHAPES.md). The catalog's counts
+ * Seed 000's `/api/v1/health`, `/ready` and `/live` (docs/compatibility.md). The catalog's counts
  * come through `CatalogService`; the store is read directly only for its own health
  * (reachable, backend, records cached), which the catalog has no rules about.
  */

@@ -8,7 +8,7 @@ export interface ReadinessReport {
   checks: Record<string, boolean>;
 }
 
-/** The body of `/ready`: `{ status: "ready" }` as API-SHAPES has it, plus what was checked. */
+/** The body of `/ready`: `{ status: "ready" }` as the original Beacon answered it, plus what was checked. */
 export interface ReadinessBody {
   status: 'ready' | 'not_ready';
   checks: Record<string, boolean>;
