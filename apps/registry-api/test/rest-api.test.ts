@@ -259,7 +259,7 @@ describe('PUT /services/{id}/heartbeat', () => {
     target = await api.register({ name: unique('hb'), host: '10.3.0.1', port: 90, ttl: 240 });
   });
 
-  it('extends expires_at and answers the original\'s heartbeat body', async () => {
+  it("extends expires_at and answers the original's heartbeat body", async () => {
     await sleep(30); // so "later" is measurable at millisecond resolution
     const result = await api.call('PUT', `${SERVICES}/${target.service_id}/heartbeat`);
     expect(result.status, result.text).toBe(200);
