@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRegistry, type RegistryFixture } from './registry-fixture';
+import { startRegistry, type RegistryFixture } from '@beacon/testing';
 import { Client, expectError, type WireError, type WireHeartbeat, type WireService } from './rest-helpers';
 
 /**

@@ -1,10 +1,9 @@
 import { Subjects, type DiscoveryInstancesResponse, type ProbeResult, type RegistryStatsResponse, type Service } from '@beacon/contracts';
-import { REPO_ROOT, freePort, waitFor } from '@beacon/testing';
+import { REPO_ROOT, fetchJson, freePort, startRegistry, waitFor, type RegistryFixture } from '@beacon/testing';
 import { connect } from 'nats';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, startRegistry, type RegistryFixture } from './registry-fixture';
 
 let registry: RegistryFixture;
 
@@ -23,7 +22,7 @@ describe('embedded store durability', () => {
       // Writes in flight together, then SIGKILL the moment the last 201 arrives.
       const burst = await Promise.all(
         Array.from({ length: 20 }, (_, index) =>
-          call<Service>('POST', `${registry.base}/services/register`, {
+          fetchJson<Service>('POST', `${registry.base}/services/register`, {
             name: `durable-${round}-${index}`,
             host: '10.20.0.1',
             port: 1000 + index,
@@ -31,7 +30,7 @@ describe('embedded store durability', () => {
           }),
         ),
       );
-      const last = await call<Service>('PUT', `${registry.base}/services/${burst[0]?.body.service_id}`, { version: `v${round}` });
+      const last = await fetchJson<Service>('PUT', `${registry.base}/services/${burst[0]?.body.service_id}`, { version: `v${round}` });
       const exit = await registry.api.stop('SIGKILL');
       expect(exit).toBe('SIGKILL');
       for (const response of burst) expect(response.status).toBe(201);
@@ -40,26 +39,26 @@ describe('embedded store durability', () => {
       await registry.restart();
     }
     for (const service of acknowledged) {
-      const stored = await call<Service>('GET', `${registry.base}/services/${service.service_id}`);
+      const stored = await fetchJson<Service>('GET', `${registry.base}/services/${service.service_id}`);
       expect(stored.status).toBe(200);
       expect(stored.body.revision).toBeGreaterThanOrEqual(service.revision);
     }
     const lastUpdate = acknowledged.at(-1);
-    const reread = await call<Service>('GET', `${registry.base}/services/${lastUpdate?.service_id}`);
+    const reread = await fetchJson<Service>('GET', `${registry.base}/services/${lastUpdate?.service_id}`);
     expect(reread.body.version).toBe('v2');
   });
 
   it('keeps numbering revisions upward across a restart', async () => {
-    const before = await call<Service>('POST', `${registry.base}/services/register`, { name: 'rev-a', host: '10.20.0.2', port: 1 });
+    const before = await fetchJson<Service>('POST', `${registry.base}/services/register`, { name: 'rev-a', host: '10.20.0.2', port: 1 });
     await registry.api.stop('SIGKILL');
     await registry.restart();
-    const after = await call<Service>('POST', `${registry.base}/services/register`, { name: 'rev-b', host: '10.20.0.2', port: 2 });
+    const after = await fetchJson<Service>('POST', `${registry.base}/services/register`, { name: 'rev-b', host: '10.20.0.2', port: 2 });
     expect(after.body.revision).toBeGreaterThan(before.body.revision);
   });
 
   it("keeps seed 004's instances and the statistics (checks of the last minute, revision, counts) across a SIGKILL", async () => {
     const v1 = (path: string): string => `${registry.api.url}/v1/discovery${path}`;
-    const instance = await call<{ service_id: string }>('POST', v1('/register'), {
+    const instance = await fetchJson<{ service_id: string }>('POST', v1('/register'), {
       service_name: 'durable-v1',
       instance_id: 'i-1',
       host: '10.20.0.3',
@@ -94,7 +93,8 @@ describe('embedded store durability', () => {
     } finally {
       await bus.close();
     }
-    const stats = async (): Promise<RegistryStatsResponse> => (await call<RegistryStatsResponse>('GET', `${registry.base}/stats`)).body;
+    const stats = async (): Promise<RegistryStatsResponse> =>
+      (await fetchJson<RegistryStatsResponse>('GET', `${registry.base}/stats`)).body;
     const before = await waitFor('the three checks counted', async () => {
       const now = await stats();
       return now.checks_last_minute >= 3 ? now : undefined;
@@ -108,7 +108,7 @@ describe('embedded store durability', () => {
     expect(after.services).toEqual(before.services);
     // Read back from the stored history: the same checks, still inside the minute.
     expect(after.checks_last_minute).toBe(before.checks_last_minute);
-    const listed = await call<DiscoveryInstancesResponse>('GET', v1('/services/durable-v1'));
+    const listed = await fetchJson<DiscoveryInstancesResponse>('GET', v1('/services/durable-v1'));
     expect(listed.body.instances.map((each) => [each.service_id, each.instance_id, each.health])).toEqual([
       [instance.body.service_id, 'i-1', 'healthy'],
     ]);
@@ -129,7 +129,7 @@ describe('embedded store durability', () => {
     expect(second.stderr).toMatch(/is in use by another process/);
     expect(second.stderr).toMatch(/BEACON_MONGODB_URL/);
     expect(second.stderr).not.toMatch(/\n\s+at /); // a sentence, not a stack trace
-    const health = await call<{ status: string }>('GET', `${registry.base}/health`);
+    const health = await fetchJson<{ status: string }>('GET', `${registry.base}/health`);
     expect(health.body.status).toBe('healthy');
   });
 
@@ -137,7 +137,7 @@ describe('embedded store durability', () => {
     const code = await registry.api.stop('SIGTERM');
     expect(code).toBe(0);
     await registry.restart();
-    const health = await call<{ database: { connected: boolean } }>('GET', `${registry.base}/health`);
+    const health = await fetchJson<{ database: { connected: boolean } }>('GET', `${registry.base}/health`);
     expect(health.body.database.connected).toBe(true);
   });
 });

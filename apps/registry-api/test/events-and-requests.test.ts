@@ -1,9 +1,8 @@
 import { EVENTS_STREAM, Subjects, type Service } from '@beacon/contracts';
-import { EventRecorder, waitFor } from '@beacon/testing';
+import { EventRecorder, fetchJson, startRegistry, waitFor, type RegistryFixture } from '@beacon/testing';
 import { connect, type NatsConnection } from 'nats';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, startRegistry, type RegistryFixture } from './registry-fixture';
 
 interface Event {
   v: number;
@@ -17,16 +16,12 @@ interface Event {
 let registry: RegistryFixture;
 let events: EventRecorder<Event>;
 let client: NatsConnection;
-/** Registered first with the shortest TTL, so they are due by the time the expiry tests run. */
+/** Registered first with the shortest TTL, so they are due by the time the expiry scenario runs. */
 const shortLived: Service[] = [];
 
 const unique = (prefix: string): string => `${prefix}-${randomUUID().slice(0, 8)}`;
 
-async function register(body: Record<string, unknown>): Promise<Service> {
-  const response = await call<Service>('POST', `${registry.base}/services/register`, body);
-  expect(response.status).toBe(201);
-  return response.body;
-}
+const register = (body: Record<string, unknown>): Promise<Service> => registry.register(body);
 
 /** A request as any NATS client would send it: plain JSON in, plain JSON out. */
 async function request<T = Record<string, unknown>>(subject: string, payload: unknown): Promise<T> {
@@ -58,9 +53,9 @@ describe('events', () => {
     const created = await register({ name, host: '10.0.0.1', port: 80, tags: ['a'] });
     const again = await register({ name, host: '10.0.0.1', port: 80, tags: ['a', 'b'] });
     expect(again.service_id).toBe(created.service_id);
-    await call('PUT', `${registry.base}/services/${created.service_id}/heartbeat`);
-    await call('PUT', `${registry.base}/services/${created.service_id}`, { version: '2.0.0' });
-    const removed = await call('DELETE', `${registry.base}/services/${created.service_id}`);
+    await fetchJson('PUT', `${registry.base}/services/${created.service_id}/heartbeat`);
+    await fetchJson('PUT', `${registry.base}/services/${created.service_id}`, { version: '2.0.0' });
+    const removed = await fetchJson('DELETE', `${registry.base}/services/${created.service_id}`);
     expect(removed.status).toBe(204);
 
     const seen = await waitFor('five events', () => {
@@ -97,7 +92,7 @@ describe('events', () => {
 
   it('keeps catalog changes in the BEACON_EVENTS stream, but not heartbeats', async () => {
     const service = await register({ name: unique('stream'), host: '10.0.0.3', port: 82 });
-    await call('PUT', `${registry.base}/services/${service.service_id}/heartbeat`);
+    await fetchJson('PUT', `${registry.base}/services/${service.service_id}/heartbeat`);
     const jsm = await client.jetstreamManager();
     const info = await jsm.streams.info(EVENTS_STREAM);
     expect(info.config.subjects).toContain(Subjects.serviceRegistered);
@@ -126,7 +121,7 @@ describe('beacon.registry.snapshot', () => {
       after = page.next;
       pages += 1;
     } while (after && pages < 100);
-    const listed = await call<{ total: number }>('GET', `${registry.base}/services?limit=1`);
+    const listed = await fetchJson<{ total: number }>('GET', `${registry.base}/services?limit=1`);
     expect(ids.length).toBe(listed.body.total);
     expect(new Set(ids).size).toBe(ids.length);
     expect(pages).toBeGreaterThanOrEqual(4);
@@ -155,16 +150,17 @@ describe('expiry over NATS', () => {
     await waitFor('short-lived services to be due', () => Date.now() > last + 50, 20_000, 100);
   };
 
-  it('reads a record past expires_at as expired before anyone marks it', async () => {
+  // One scenario over the same five due services: each step's counts (the sweep's and the
+  // purge's) follow from what the steps before it did, so they cannot run alone.
+  it('reads a due record as expired before anyone marks it, expires conditionally, then sweeps and purges the rest once', async () => {
     await waitUntilDue();
-    const [first] = shortLived;
-    const read = await call<Service>('GET', `${registry.base}/services/${first?.service_id}`);
+    // A record past expires_at reads as expired before anyone marks it.
+    const [unmarked] = shortLived;
+    const read = await fetchJson<Service>('GET', `${registry.base}/services/${unmarked?.service_id}`);
     expect(read.body.status).toBe('expired');
-    expect(eventsFor(first?.service_id ?? '').some((event) => event.type === 'service.expired')).toBe(false);
-  });
+    expect(eventsFor(unmarked?.service_id ?? '').some((event) => event.type === 'service.expired')).toBe(false);
 
-  it('expires conditionally: a stale expires_at or a renewed record is left alone', async () => {
-    await waitUntilDue();
+    // Expiry is conditional: a stale expires_at or a renewed record is left alone.
     const [, target, renewed] = shortLived as [Service, Service, Service];
     const wrong = await request<{ expired: boolean }>(Subjects.registryExpire, {
       service_id: target.service_id,
@@ -185,18 +181,16 @@ describe('expiry over NATS', () => {
     expect(eventsFor(target.service_id).filter((event) => event.type === 'service.expired')).toHaveLength(1);
 
     // A heartbeat that lands first wins over the reaper's stale view.
-    await call('PUT', `${registry.base}/services/${renewed.service_id}/heartbeat`);
+    await fetchJson('PUT', `${registry.base}/services/${renewed.service_id}/heartbeat`);
     const raced = await request<{ expired: boolean }>(Subjects.registryExpire, {
       service_id: renewed.service_id,
       expires_at: renewed.expires_at,
     });
     expect(raced.expired).toBe(false);
-    const after = await call<Service>('GET', `${registry.base}/services/${renewed.service_id}`);
-    expect(after.body.status).toBe('active');
-  });
+    const afterRace = await fetchJson<Service>('GET', `${registry.base}/services/${renewed.service_id}`);
+    expect(afterRace.body.status).toBe('active');
 
-  it('sweeps everything due once, and purges what expired before the cutoff', async () => {
-    await waitUntilDue();
+    // A sweep expires everything due once, and a purge removes what expired before the cutoff.
     const [, , , fourth, fifth] = shortLived;
     const sweep = await request<{ expired: number }>(Subjects.registrySweep, { now: new Date().toISOString() });
     expect(sweep.expired).toBeGreaterThanOrEqual(3); // first, fourth, fifth (second was expired above, third renewed)
@@ -212,7 +206,7 @@ describe('expiry over NATS', () => {
     expect(none.removed).toBe(0);
     const purge = await request<{ removed: number }>(Subjects.registryPurge, { older_than: new Date().toISOString() });
     expect(purge.removed).toBe(4);
-    const gone = await call('GET', `${registry.base}/services/${fourth?.service_id}`);
+    const gone = await fetchJson('GET', `${registry.base}/services/${fourth?.service_id}`);
     expect(gone.status).toBe(404);
     await waitFor('purge events', () => eventsFor(fifth?.service_id ?? '').some((event) => event.reason === 'purged'));
   });

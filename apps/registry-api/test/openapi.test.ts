@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import openapiTS, { astToString } from 'openapi-typescript';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRegistry, type RegistryFixture } from './registry-fixture';
+import { startRegistry, type RegistryFixture } from '@beacon/testing';
 
 /**
  * The served `/api/docs-json` as a client generator sees it: valid OpenAPI 3.0, every route

@@ -1,9 +1,8 @@
 import { Subjects, type ProbeResult, type Service } from '@beacon/contracts';
-import { EventRecorder, waitFor } from '@beacon/testing';
+import { EventRecorder, fetchJson, startRegistry, waitFor, type RegistryFixture } from '@beacon/testing';
 import { connect, type NatsConnection } from 'nats';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, startRegistry, type RegistryFixture } from './registry-fixture';
 
 /**
  * registry-api's side of health checks, driven by probe results published on NATS
@@ -23,7 +22,7 @@ let client: NatsConnection;
 let clock = Date.now();
 
 beforeAll(async () => {
-  registry = await startRegistry({ CRITICAL_LOAD_THRESHOLD: '0.8' });
+  registry = await startRegistry({ env: { CRITICAL_LOAD_THRESHOLD: '0.8' } });
   events = await EventRecorder.start<Event>(registry.nats.url, 'beacon.events.service.>');
   client = await connect({ servers: registry.nats.url });
 });
@@ -34,18 +33,15 @@ afterAll(async () => {
   await registry?.dispose();
 });
 
-async function register(overrides: Record<string, unknown> = {}): Promise<Service> {
-  const url = `http://10.1.0.1:${1000 + Math.floor(Math.random() * 50000)}/health`;
-  const response = await call<Service>('POST', `${registry.base}/services/register`, {
+function register(overrides: Record<string, unknown> = {}): Promise<Service> {
+  return registry.register({
     name: `checked-${randomUUID().slice(0, 8)}`,
     host: '10.1.0.1',
     port: 8080,
-    health_check_url: url,
+    health_check_url: `http://10.1.0.1:${1000 + Math.floor(Math.random() * 50000)}/health`,
     health_check_retries: 3,
     ...overrides,
   });
-  expect(response.status).toBe(201);
-  return response.body;
 }
 
 function result(service: Service, overrides: Partial<ProbeResult> = {}): ProbeResult {
@@ -80,7 +76,7 @@ async function deliver(...results: ProbeResult[]): Promise<Service> {
   }
   const last = results.at(-1) as ProbeResult;
   return waitFor(`result at ${last.checked_at} applied`, async () => {
-    const response = await call<Service>('GET', `${registry.base}/services/${last.service_id}`);
+    const response = await fetchJson<Service>('GET', `${registry.base}/services/${last.service_id}`);
     return response.body.last_health_check === last.checked_at ? response.body : undefined;
   });
 }
@@ -98,7 +94,7 @@ describe('probe results in registry-api', () => {
     expect([blip.health, blip.status]).toEqual(['healthy', 'active']);
     const down = await deliver(failing(service), failing(service), failing(service));
     expect([down.health, down.status, down.consecutive_health_failures]).toEqual(['unhealthy', 'unhealthy', 3]);
-    const discovered = await call<{ services: Service[] }>('GET', `${registry.base}/services/discover?name=${service.name}`);
+    const discovered = await fetchJson<{ services: Service[] }>('GET', `${registry.base}/services/discover?name=${service.name}`);
     expect(discovered.body.services).toHaveLength(0);
     const series = `beacon_service_unhealthy{service_id="${service.service_id}",name="${service.name}",type="${service.type}",app="registry-api"} 1`;
     expect(await metrics()).toContain(series);
@@ -137,7 +133,7 @@ describe('probe results in registry-api', () => {
       await deliver(result(service));
       await new Promise((resolve) => setTimeout(resolve, 1000));
     }
-    const alive = await call<Service>('GET', `${registry.base}/services/${service.service_id}`);
+    const alive = await fetchJson<Service>('GET', `${registry.base}/services/${service.service_id}`);
     expect(alive.body.status).toBe('active');
     expect(Date.parse(alive.body.expires_at)).toBeGreaterThan(Date.now() + 5000);
   }, 30_000);
@@ -159,7 +155,7 @@ describe('probe results in registry-api', () => {
   it('ignores results for a target the service no longer has, and drops invalid ones', async () => {
     const service = await register();
     await deliver(result(service));
-    const before = await call<Service>('GET', `${registry.base}/services/${service.service_id}`);
+    const before = await fetchJson<Service>('GET', `${registry.base}/services/${service.service_id}`);
     client.publish(
       Subjects.probeResult,
       new TextEncoder().encode(JSON.stringify({ result: { ...failing(service), target: 'http://old/health' } })),
@@ -170,7 +166,7 @@ describe('probe results in registry-api', () => {
     );
     client.publish(Subjects.probeResult, new TextEncoder().encode('not json'));
     await new Promise((resolve) => setTimeout(resolve, 300));
-    const after = await call<Service>('GET', `${registry.base}/services/${service.service_id}`);
+    const after = await fetchJson<Service>('GET', `${registry.base}/services/${service.service_id}`);
     expect(after.body.revision).toBe(before.body.revision);
     const metrics = await (await fetch(`${registry.api.url}/metrics`)).text();
     expect(metrics).toMatch(/beacon_probe_results_total\{result="invalid"[^}]*\} [1-9]/);
@@ -180,7 +176,7 @@ describe('probe results in registry-api', () => {
     const service = await register();
     await deliver(result(service, { response_time_ms: 1 }), failing(service), result(service, { response_time_ms: 3 }));
     type History = { service_id: string; checks: { outcome: string; response_time_ms: number }[]; total: number };
-    const read = () => call<History>('GET', `${registry.base}/services/${service.service_id}/health-checks?limit=2`);
+    const read = () => fetchJson<History>('GET', `${registry.base}/services/${service.service_id}/health-checks?limit=2`);
     // The record shows the last check as soon as it is applied; its history entry is
     // committed in the write after that, so wait for it rather than race it.
     const history = await waitFor('the third check in the history', async () => {
@@ -190,23 +186,23 @@ describe('probe results in registry-api', () => {
     expect(history.status).toBe(200);
     expect(history.body.total).toBe(3);
     expect(history.body.checks.map((c) => c.outcome)).toEqual(['healthy', 'error']);
-    expect((await call('GET', `${registry.base}/services/${randomUUID()}/health-checks`)).status).toBe(404);
-    expect((await call('GET', `${registry.base}/services/${service.service_id}/health-checks?limit=0`)).status).toBe(400);
+    expect((await fetchJson('GET', `${registry.base}/services/${randomUUID()}/health-checks`)).status).toBe(404);
+    expect((await fetchJson('GET', `${registry.base}/services/${service.service_id}/health-checks?limit=0`)).status).toBe(400);
   });
 
   it('answers the on-demand check route with clear errors when it cannot check', async () => {
-    const unchecked = await call<Service>('POST', `${registry.base}/services/register`, {
+    const unchecked = await fetchJson<Service>('POST', `${registry.base}/services/register`, {
       name: `plain-${randomUUID().slice(0, 6)}`,
       host: '10.1.0.2',
       port: 1,
     });
-    const noCheck = await call<{ detail: string }>('POST', `${registry.base}/services/${unchecked.body.service_id}/health-check`);
+    const noCheck = await fetchJson<{ detail: string }>('POST', `${registry.base}/services/${unchecked.body.service_id}/health-check`);
     expect(noCheck.status).toBe(409);
     expect(noCheck.body.detail).toMatch(/no health_check_url/);
     const checked = await register();
-    const noProber = await call<{ detail: string }>('POST', `${registry.base}/services/${checked.service_id}/health-check`);
+    const noProber = await fetchJson<{ detail: string }>('POST', `${registry.base}/services/${checked.service_id}/health-check`);
     expect(noProber.status).toBe(503);
     expect(noProber.body.detail).toMatch(/health-prober/);
-    expect((await call('POST', `${registry.base}/services/${randomUUID()}/health-check`)).status).toBe(404);
+    expect((await fetchJson('POST', `${registry.base}/services/${randomUUID()}/health-check`)).status).toBe(404);
   });
 });

@@ -1,3 +1,4 @@
+import { fetchJson, type JsonResponse } from '@beacon/testing';
 import { expect } from 'vitest';
 
 /**
@@ -63,13 +64,8 @@ export interface WireError {
   errors?: { field: string; message: string }[];
 }
 
-export interface HttpResult {
-  status: number;
-  headers: Headers;
-  text: string;
-  /** The parsed JSON body, or undefined when the body is empty or not JSON. */
-  body: unknown;
-}
+/** The answer: status, headers, text and the parsed JSON body (undefined when empty or not JSON). */
+export type HttpResult = JsonResponse<unknown>;
 
 export interface CallOptions {
   /** Sent as JSON with `Content-Type: application/json`. */
@@ -96,23 +92,11 @@ export class Client {
     const headers: Record<string, string> = { ...options.headers };
     const token = options.token === undefined ? this.token : options.token;
     if (token !== null) headers.authorization = `Bearer ${token}`;
-    let body: string | undefined;
-    if (options.json !== undefined) {
-      body = JSON.stringify(options.json);
-      headers['content-type'] = 'application/json';
-    } else if (options.raw !== undefined) {
-      body = options.raw;
-      if (options.contentType) headers['content-type'] = options.contentType;
-    }
-    const response = await fetch(`${this.baseUrl}${path}`, { method, headers, body });
-    const text = await response.text();
-    let parsed: unknown;
-    try {
-      parsed = text.length > 0 ? (JSON.parse(text) as unknown) : undefined;
-    } catch {
-      parsed = undefined;
-    }
-    return { status: response.status, headers: response.headers, text, body: parsed };
+    return fetchJson<unknown>(method, `${this.baseUrl}${path}`, options.json, {
+      raw: options.raw,
+      contentType: options.contentType,
+      headers,
+    });
   }
 
   /** Registers and insists on 201: most tests need a record, not the registration's details. */

@@ -5,3 +5,5 @@ export * from './event-recorder';
 export * from './netns';
 export * from './binaries';
 export * from './live-clients';
+export * from './http';
+export * from './registry';
