@@ -2,43 +2,32 @@ import { EVENTS_STREAM, Subjects, type ProbeResult, type Service } from '@beacon
 import {
   SseClient,
   WsClient,
+  fetchJson,
+  sleep,
   startApp,
-  startNatsServer,
+  startRegistry,
+  uniqueName as unique,
   waitFor,
   type AppProcess,
   type LiveMessage as Message,
-  type NatsServerHandle,
+  type RegistryFixture,
 } from '@beacon/testing';
 import { connect, type NatsConnection } from 'nats';
-import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { connect as tcpConnect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rest } from './gateway-helpers';
 
 /** Real nats-server, registry-api, ttl-reaper and realtime-gateway processes; changes made over REST. */
-let nats: NatsServerHandle;
+let registry: RegistryFixture;
 let client: NatsConnection;
-let dir: string;
-let registry: AppProcess;
 let reaper: AppProcess;
 let gateway: AppProcess;
 let guarded: AppProcess;
 let ws: string;
 
-const api = (): string => registry.url;
-const unique = (prefix: string): string => `${prefix}-${randomUUID().slice(0, 8)}`;
-
-async function register(extra: Record<string, unknown> = {}): Promise<Service> {
-  return rest(api(), 'POST', '/services/register', {
-    name: unique('gw'),
-    host: '10.3.0.1',
-    port: 1 + Math.floor(Math.random() * 60000),
-    ...extra,
-  });
-}
+/** A REST change whose answer the test does not need. */
+const rest = (method: string, path: string, body?: unknown): Promise<unknown> => fetchJson(method, `${registry.base}${path}`, body);
+const register = (extra: Record<string, unknown> = {}): Promise<Service> =>
+  registry.register({ name: unique('gw'), host: '10.3.0.1', ...extra });
 
 function publish(subject: string, document: unknown): void {
   client.publish(subject, new TextEncoder().encode(JSON.stringify(document)));
@@ -64,13 +53,9 @@ function probe(service: Service, overrides: Partial<ProbeResult> = {}): void {
 }
 
 beforeAll(async () => {
-  nats = await startNatsServer();
+  registry = await startRegistry();
+  const nats = registry.nats;
   client = await connect({ servers: nats.url });
-  dir = mkdtempSync(join(tmpdir(), 'beacon-gateway-'));
-  registry = await startApp('registry-api', {
-    env: { NATS_URL: nats.url, BEACON_SQLITE_PATH: join(dir, 'b.db') },
-    portVariable: 'BEACON_PORT',
-  });
   reaper = await startApp('ttl-reaper', { env: { NATS_URL: nats.url }, portVariable: 'HTTP_PORT', readyPath: '/ready' });
   const gatewayEnv = { NATS_URL: nats.url, GATEWAY_REPLAY_EVENTS: '100', WS_MAX_BUFFERED_BYTES: '65536', WS_PING_INTERVAL: '1' };
   gateway = await startApp('realtime-gateway', { env: gatewayEnv, portVariable: 'HTTP_PORT', readyPath: '/ready' });
@@ -83,10 +68,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const app of [guarded, gateway, reaper, registry]) await app?.stop();
+  for (const app of [guarded, gateway, reaper]) await app?.stop();
   await client?.close();
-  await nats?.dispose();
-  rmSync(dir, { recursive: true, force: true });
+  await registry?.dispose();
 });
 
 describe('realtime-gateway over WebSocket', () => {
@@ -105,13 +89,13 @@ describe('realtime-gateway over WebSocket', () => {
       health_check_url: 'http://10.3.0.9/health',
       tags: ['order', 'again'],
     });
-    await rest(api(), 'PUT', `/services/${service.service_id}`, { version: '2.0' });
+    await rest('PUT', `/services/${service.service_id}`, { version: '2.0' });
     probe(service, { load: 0.95 });
     const short = await register({ ttl: 10 });
     const node = { node_id: 'node-a', role: 'server', server_host: '10.3.0.5', server_port: 8097, fencing_token: 7 };
     publish(Subjects.nodeRoleChanged, { v: 1, type: 'node.role_changed', timestamp: new Date().toISOString(), node });
     await watcher.waitForEvents(1, (m) => m.type === 'critical_load');
-    await rest(api(), 'DELETE', `/services/${service.service_id}`);
+    await rest('DELETE', `/services/${service.service_id}`);
 
     await watcher.waitForEvents(1, (m) => m.type === 'service_deregistered' && m.data?.service_id === service.service_id);
     expect(watcher.forService(service.service_id).map((m) => m.type)).toEqual([
@@ -146,14 +130,14 @@ describe('realtime-gateway over WebSocket', () => {
     const quiet = await WsClient.connect(ws);
     const listening = await WsClient.connect(`${ws}?events=service_heartbeat`);
     const service = await register();
-    await rest(api(), 'PUT', `/services/${service.service_id}/heartbeat`);
+    await rest('PUT', `/services/${service.service_id}/heartbeat`);
     const [beat] = await listening.waitForEvents(1);
     expect(beat).toMatchObject({
       type: 'service_heartbeat',
       data: { service_id: service.service_id, expires_at: expect.any(String) },
       seq: null,
     });
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sleep(200); // a quiet period: no heartbeat should reach the other client
     expect(quiet.events('service_heartbeat')).toHaveLength(0);
     quiet.close();
     listening.close();
@@ -168,12 +152,13 @@ describe('realtime-gateway over WebSocket', () => {
     const b = await register({ tags: ['red', 'blue'] });
     const c = await register({ name: `only-this-${kind}` });
     const byId = await WsClient.connect(`${ws}?service_id=${a.service_id},${c.service_id}`);
-    await rest(api(), 'PUT', `/services/${a.service_id}`, { version: 'x' });
-    await rest(api(), 'PUT', `/services/${b.service_id}`, { version: 'x' });
-    await rest(api(), 'PUT', `/services/${c.service_id}`, { version: 'x' });
-    await byId.waitForEvents(2);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await rest('PUT', `/services/${a.service_id}`, { version: 'x' });
+    await rest('PUT', `/services/${b.service_id}`, { version: 'x' });
+    await rest('PUT', `/services/${c.service_id}`, { version: 'x' });
     const ids = (c: WsClient): string[] => [...new Set(c.events().map((m) => m.data?.service_id as string))];
+    await byId.waitForEvents(2);
+    await waitFor('each filter’s service', () => ids(byType).length > 0 && ids(byTags).length > 0 && ids(byName).length > 0);
+    await sleep(300); // a quiet period: nothing outside a filter should follow
     expect(ids(byType)).toEqual([a.service_id]);
     expect(ids(byTags)).toEqual([b.service_id]);
     expect(ids(byName)).toEqual([c.service_id]);
@@ -183,10 +168,10 @@ describe('realtime-gateway over WebSocket', () => {
     await waitFor('subscribed', () => byType.messages.some((m) => m.type === 'subscribed'));
     byType.send({ type: 'subscribe', filters: { colour: 'red' } });
     await waitFor('error', () => byType.messages.some((m) => m.type === 'error'));
-    await rest(api(), 'DELETE', `/services/${a.service_id}`);
-    await rest(api(), 'DELETE', `/services/${b.service_id}`);
+    await rest('DELETE', `/services/${a.service_id}`);
+    await rest('DELETE', `/services/${b.service_id}`);
     await byType.waitForEvents(1, (m) => m.type === 'service_deregistered');
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sleep(200); // a quiet period: the other removal should not follow
     expect(byType.events('service_deregistered').map((m) => m.data?.service_id)).toEqual([b.service_id]);
     expect((byType.messages.find((m) => m.type === 'error') as Message).message).toMatch(/colour/);
     for (const each of [byType, byTags, byName, byId]) each.close();
@@ -199,9 +184,9 @@ describe('realtime-gateway over WebSocket', () => {
     const writer = (async () => {
       while (!stop) registered.push((await register({ type: batch })).service_id);
     })();
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    await waitFor('some registered before the snapshot', () => registered.length >= 3);
     const watcher = await WsClient.connect(`${ws}?snapshot=true&type=${batch}`);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await waitFor('some registered after the snapshot', () => watcher.events('service_registered').length >= 3);
     stop = true;
     await writer;
     await waitFor('all seen', () => {
@@ -229,7 +214,7 @@ describe('realtime-gateway over WebSocket', () => {
     for (let index = 0; index < 5; index += 1) missed.push((await register({ type: kind })).service_id);
     const back = await WsClient.connect(`${ws}?type=${kind}&since=${seen?.seq}`);
     const replayed = await back.waitForEvents(5);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await sleep(300); // a quiet period: nothing beyond what was missed should be replayed
     expect(back.events().map((m) => m.data?.service_id)).toEqual(missed);
     const after = await register({ type: kind });
     await back.waitForEvents(6);
@@ -271,7 +256,7 @@ describe('realtime-gateway over WebSocket', () => {
     // answering pings, and with the shared gateway's 1 s interval a slow machine could drop
     // it as silent (no 1013) before its backlog passes the limit.
     const patient = await startApp('realtime-gateway', {
-      env: { NATS_URL: nats.url, WS_MAX_BUFFERED_BYTES: '65536', WS_PING_INTERVAL: '3600' },
+      env: { NATS_URL: registry.nats.url, WS_MAX_BUFFERED_BYTES: '65536', WS_PING_INTERVAL: '3600' },
       portVariable: 'HTTP_PORT',
       readyPath: '/ready',
     });
@@ -354,7 +339,7 @@ describe('realtime-gateway over SSE', () => {
     expect(stream.status).toBe(200);
     await waitFor('greeting', () => stream.events.some((e) => e.event === 'connection_established'));
     const first = await register({ type: kind });
-    await rest(api(), 'PUT', `/services/${first.service_id}`, { version: '3' });
+    await rest('PUT', `/services/${first.service_id}`, { version: '3' });
     await socket.waitForEvents(2);
     await waitFor('sse events', () => stream.events.filter((e) => e.data.event).length >= 2);
     const sseEvents = stream.events.filter((e) => e.data.event);

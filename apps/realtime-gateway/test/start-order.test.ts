@@ -1,28 +1,31 @@
-import { WsClient, startApp, startNatsServer, waitFor, type AppProcess, type NatsServerHandle } from '@beacon/testing';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import {
+  WsClient,
+  startApp,
+  startNatsServer,
+  startRegistry,
+  waitFor,
+  type AppProcess,
+  type NatsServerHandle,
+  type RegistryFixture,
+} from '@beacon/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rest } from './gateway-helpers';
 
 /**
  * registry-api provisions BEACON_EVENTS; compose and Kubernetes may start the gateway
  * first. It must come up, stay not ready, and follow the stream once it appears.
  */
 let nats: NatsServerHandle;
-let dir: string;
 let gateway: AppProcess | undefined;
-let registry: AppProcess | undefined;
+let registry: RegistryFixture | undefined;
 
 beforeAll(async () => {
   nats = await startNatsServer();
-  dir = mkdtempSync(join(tmpdir(), 'beacon-start-order-'));
 });
 
 afterAll(async () => {
-  for (const app of [gateway, registry]) await app?.stop();
+  await gateway?.stop();
+  await registry?.dispose();
   await nats?.dispose();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 describe('realtime-gateway started before registry-api', () => {
@@ -31,13 +34,10 @@ describe('realtime-gateway started before registry-api', () => {
     const ready = async (): Promise<boolean> => (await fetch(`${gateway?.url}/ready`)).ok;
     expect(await ready()).toBe(false);
 
-    registry = await startApp('registry-api', {
-      env: { NATS_URL: nats.url, BEACON_SQLITE_PATH: join(dir, 'b.db') },
-      portVariable: 'BEACON_PORT',
-    });
+    registry = await startRegistry({ nats });
     await waitFor('the gateway ready', ready, 15_000);
     const client = await WsClient.connect(`ws://127.0.0.1:${gateway.port}/api/v1/ws`);
-    const service = await rest(registry.url, 'POST', '/services/register', { name: 'first', host: '10.9.0.1', port: 8080 });
+    const service = await registry.register({ name: 'first', host: '10.9.0.1', port: 8080 });
     const [event] = await client.waitForEvents(1, (m) => m.type === 'service_registered');
     expect(event).toMatchObject({ seq: 1, data: { service_id: service.service_id } });
     client.close();
