@@ -1,16 +1,16 @@
 import { LIVE_EVENT_TYPES, Subjects, type ProbeResult, type RegistryStatsResponse, type Service } from '@beacon/contracts';
-import { REPO_ROOT, startApp, startNatsServer, waitFor, type AppProcess, type NatsServerHandle } from '@beacon/testing';
+import { REPO_ROOT, fetchJson, startApp, startRegistry, waitFor, type AppProcess, type RegistryFixture } from '@beacon/testing';
 import { connect, type NatsConnection } from 'nats';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 /**
  * The dashboard in a real browser (Debian's Chromium, driven by playwright-core) against
  * real processes: nats-server, registry-api, ttl-reaper (so expiry events happen) and
  * realtime-gateway serving the page. Services are registered through the REST API.
+ * Each test gets a page of its own and registers what it shows.
  */
 const CHROMIUM = '/usr/bin/chromium';
 const OUTPUT = join(REPO_ROOT, 'test-output');
@@ -25,27 +25,32 @@ const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
-let nats: NatsServerHandle;
-let dir: string;
-let registry: AppProcess;
+let registry: RegistryFixture;
 let reaper: AppProcess;
 let gateway: AppProcess;
 let bus: NatsConnection;
 let browser: Browser | undefined;
+/** This test's browser context and page, with what its console and WebSocket saw. */
+let context: BrowserContext;
 let page: Page;
-const consoleErrors: string[] = [];
-const socketUrls: string[] = [];
+let consoleErrors: string[] = [];
+let socketUrls: string[] = [];
 
-const gatewayEnv = (): Record<string, string> => ({ NATS_URL: nats.url, BEACON_PUBLIC_API_URL: registry.url });
+const gatewayEnv = (): Record<string, string> => ({ NATS_URL: registry.nats.url, BEACON_PUBLIC_API_URL: registry.api.url });
 
-async function register(body: Record<string, unknown>): Promise<Service> {
-  const response = await fetch(`${registry.url}/api/v1/services/register`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ host: '10.20.0.1', port: 1000 + Math.floor(Math.random() * 60000), ...body }),
-  });
-  expect(response.status).toBe(201);
-  return (await response.json()) as Service;
+const register = (body: Record<string, unknown>): Promise<Service> =>
+  registry.register({ host: '10.20.0.1', port: 1000 + Math.floor(Math.random() * 60000), ...body });
+
+/** Removes every service, so the counts a test checks are of its own services only. */
+async function clearCatalog(): Promise<void> {
+  for (;;) {
+    const listed = await fetchJson<{ services: Service[] }>('GET', `${registry.base}/services?limit=100`);
+    expect(listed.status).toBe(200);
+    if (listed.body.services.length === 0) return;
+    for (const service of listed.body.services) {
+      expect((await fetchJson('DELETE', `${registry.base}/services/${service.service_id}`)).status).toBe(204);
+    }
+  }
 }
 
 /** Check history without a prober: results published exactly as health-prober publishes them. */
@@ -71,14 +76,14 @@ async function publishChecks(service: Service, timesMs: number[]): Promise<void>
     bus.publish(Subjects.probeResult, new TextEncoder().encode(JSON.stringify(document)));
   });
   await waitFor('check history stored', async () => {
-    const response = await fetch(`${registry.url}/api/v1/services/${service.service_id}/health-checks`);
+    const response = await fetch(`${registry.base}/services/${service.service_id}/health-checks`);
     const body = (await response.json()) as { total: number };
     return body.total >= timesMs.length;
   });
 }
 
 async function heartbeat(id: string): Promise<void> {
-  const response = await fetch(`${registry.url}/api/v1/services/${id}/heartbeat`, { method: 'PUT' });
+  const response = await fetch(`${registry.base}/services/${id}/heartbeat`, { method: 'PUT' });
   expect(response.status).toBe(200);
 }
 
@@ -91,23 +96,24 @@ beforeAll(async () => {
     throw new Error(`${CHROMIUM} is missing: install Debian's Chromium with "sudo apt-get install chromium" (CI installs it)`);
   }
   mkdirSync(OUTPUT, { recursive: true });
-  nats = await startNatsServer();
-  dir = mkdtempSync(join(tmpdir(), 'beacon-dashboard-'));
-  registry = await startApp('registry-api', {
-    env: { NATS_URL: nats.url, BEACON_SQLITE_PATH: join(dir, 'beacon.db') },
-    portVariable: 'BEACON_PORT',
-  });
+  registry = await startRegistry();
+  const nats = registry.nats;
   [reaper, gateway, bus, browser] = await Promise.all([
     startApp('ttl-reaper', { env: { NATS_URL: nats.url }, portVariable: 'HTTP_PORT', readyPath: '/ready' }),
     startApp('realtime-gateway', { env: gatewayEnv(), portVariable: 'HTTP_PORT', readyPath: '/ready' }),
     connect({ servers: nats.url }),
     chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS }),
   ]);
-  const context = await browser.newContext({
+});
+
+beforeEach(async () => {
+  context = await (browser as Browser).newContext({
     viewport: { width: 1440, height: 820 },
     permissions: ['clipboard-read', 'clipboard-write'],
   });
   page = await context.newPage();
+  consoleErrors = [];
+  socketUrls = [];
   page.on('console', (message) => {
     if (message.type() === 'error') consoleErrors.push(message.text());
   });
@@ -115,17 +121,20 @@ beforeAll(async () => {
   page.on('websocket', (socket) => socketUrls.push(socket.url()));
 });
 
+afterEach(async () => {
+  await context?.close();
+});
+
 afterAll(async () => {
   await browser?.close();
   await bus?.close();
   await Promise.all([gateway?.stop(), reaper?.stop()]);
-  await registry?.stop();
-  await nats?.dispose();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await registry?.dispose();
 });
 
 describe('dashboard', () => {
   it('shows services live, counts down, turns a silent one expired, copies endpoints, opens details, follows heartbeats and removals', async () => {
+    await clearCatalog();
     await page.goto(gateway.url);
     await page.locator('#connection[data-state="live"]').waitFor({ timeout: 5000 });
     // Gone if the page reloads: everything below must arrive over the WebSocket.
@@ -235,7 +244,7 @@ describe('dashboard', () => {
     await heartbeat(silent.service_id);
     await silentRow.locator('td[data-status="active"]').waitFor({ timeout: 2000 });
     // Deregistered: the row goes.
-    expect((await fetch(`${registry.url}/api/v1/services/${grafanaId}`, { method: 'DELETE' })).status).toBe(204);
+    expect((await fetch(`${registry.base}/services/${grafanaId}`, { method: 'DELETE' })).status).toBe(204);
     await grafana.waitFor({ state: 'detached', timeout: 2000 });
     await waitFor('counts after the changes', async () => (await count('total')) === '3' && (await count('active')) === '3', 2000);
     expect(await page.locator('#rows tr').count()).toBe(3);
@@ -246,6 +255,9 @@ describe('dashboard', () => {
   });
 
   it('reconnects after the gateway restarts and resumes with since= (no reload, nothing missed)', async () => {
+    await page.goto(gateway.url);
+    await page.locator('#connection[data-state="live"]').waitFor({ timeout: 5000 });
+    await page.evaluate('window.__sameDocument = true');
     const port = gateway.port;
     await gateway.stop();
     await page.locator('#connection[data-state="reconnecting"]').waitFor({ timeout: 3000 });
@@ -271,6 +283,7 @@ describe('dashboard', () => {
       portVariable: 'HTTP_PORT',
       readyPath: '/ready',
     });
+    await register({ name: 'token-holder', type: 'http', ttl: 300 });
     const context = await (browser as Browser).newContext();
     try {
       const refused = await context.newPage();
@@ -300,6 +313,7 @@ describe('dashboard', () => {
     }
   });
   it('shows the registry statistics line with the numbers GET /api/v1/stats gives (seed 003)', async () => {
+    await register({ name: 'counted', type: 'http', ttl: 300 });
     const context = await (browser as Browser).newContext();
     try {
       const statsPage = await context.newPage();
@@ -315,7 +329,7 @@ describe('dashboard', () => {
       await waitFor(
         'the statistics line to match GET /api/v1/stats',
         async () => {
-          const stats = (await (await fetch(`${registry.url}/api/v1/stats`)).json()) as RegistryStatsResponse;
+          const stats = (await (await fetch(`${registry.base}/stats`)).json()) as RegistryStatsResponse;
           const text = (await line.textContent()) ?? '';
           const types = Object.entries(stats.services.by_type).filter(([, n]) => n > 0);
           return (
