@@ -149,6 +149,25 @@ function table(rows, columns) {
   ].join('\n');
 }
 
+/**
+ * Two profiles' CPU by area side by side, per unit of work (`perUnit(profile, ms)`), the
+ * first profile's biggest areas first; areas under `minimum` in both are left out.
+ */
+export function areasSideBySide(first, second, perUnit, { minimum, digits }) {
+  const areas = new Map();
+  for (const [index, profile] of [first, second].entries()) {
+    for (const { area, ms } of profile.summary.by_area) {
+      const entry = areas.get(area) ?? [0, 0];
+      entry[index] = perUnit(profile, ms);
+      areas.set(area, entry);
+    }
+  }
+  return [...areas.entries()]
+    .sort((a, b) => b[1][0] - a[1][0])
+    .filter(([, [a, b]]) => a >= minimum || b >= minimum)
+    .map(([area, [a, b]]) => [area, a.toFixed(digits), b.toFixed(digits)]);
+}
+
 export function formatSummary(summary, { title = 'CPU profile', inclusive = 15 } = {}) {
   const out = [];
   out.push(`${title}: ${relative(process.cwd(), summary.file) || summary.file}`);

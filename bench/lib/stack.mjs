@@ -235,6 +235,20 @@ export function gitInfo() {
   }
 }
 
+/** The report's copy of a section's summary rows (info rows pass nothing) and whether every target was met. */
+export function recordRows(report, rows) {
+  report.rows = rows.map(({ scenario, value, baseline, ratio, target, verdict, pass, info }) => ({
+    scenario,
+    value,
+    baseline,
+    ratio,
+    target,
+    verdict,
+    pass: info ? null : pass,
+  }));
+  report.targets_met = rows.every((row) => row.info || row.pass);
+}
+
 export function fmtMs(ms) {
   if (ms === null || ms === undefined || Number.isNaN(ms)) return '-';
   return ms >= 100 ? `${ms.toFixed(0)} ms` : ms >= 10 ? `${ms.toFixed(1)} ms` : `${ms.toFixed(2)} ms`;

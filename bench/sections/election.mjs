@@ -37,6 +37,7 @@ import {
   startNats,
   stopAll,
   textTable,
+  recordRows,
 } from '../lib/stack.mjs';
 
 export const name = 'election';
@@ -415,14 +416,7 @@ function finish(report) {
         ? `Role changes under load: ${load.role_changes.join(', ')}`
         : `No role change under load; ${load.server} (token ${load.token}) was server throughout.`,
     ].join('\n');
-  report.rows = rows.map(({ scenario, value, target, verdict, pass, info }) => ({
-    scenario,
-    value,
-    target,
-    verdict,
-    pass: info ? null : pass,
-  }));
-  report.targets_met = rows.every((row) => row.info || row.pass);
+  recordRows(report, rows);
   return {
     report,
     rows,

@@ -25,6 +25,7 @@ import {
   textTable,
   makeTmp,
   removeTmp,
+  recordRows,
 } from '../lib/stack.mjs';
 
 export const name = 'expiry';
@@ -236,14 +237,7 @@ function finish(report) {
       '',
       markdown ? `${cpuLine}.` : cpuLine,
     ].join('\n');
-  report.rows = rows.map(({ scenario, value, target, verdict, pass, info }) => ({
-    scenario,
-    value,
-    target,
-    verdict,
-    pass: info ? null : pass,
-  }));
-  report.targets_met = rows.every((row) => row.info || row.pass);
+  recordRows(report, rows);
   return {
     report,
     rows,

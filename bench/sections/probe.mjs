@@ -38,8 +38,9 @@ import {
   textTable,
   makeTmp,
   removeTmp,
+  recordRows,
 } from '../lib/stack.mjs';
-import { formatSummary, summarizeProfile } from '../summarize-profile.mjs';
+import { areasSideBySide, formatSummary, summarizeProfile } from '../summarize-profile.mjs';
 import { createRequire } from 'node:module';
 
 export const name = 'probe';
@@ -337,21 +338,7 @@ function profilesText(profiles) {
   const prober = profiles['health-prober'];
   const bare = profiles['got-loop'];
   const usPerProbe = (p, ms) => (p.probes_per_s > 0 ? (ms * 1000) / (p.summary.total_ms / 1000) / p.probes_per_s : 0);
-  const areas = new Map();
-  for (const [key, p] of [
-    ['prober', prober],
-    ['bare', bare],
-  ]) {
-    for (const { area, ms } of p.summary.by_area) {
-      const entry = areas.get(area) ?? { prober: 0, bare: 0 };
-      entry[key] = usPerProbe(p, ms);
-      areas.set(area, entry);
-    }
-  }
-  const rows = [...areas.entries()]
-    .sort((a, b) => b[1].prober - a[1].prober)
-    .filter(([, v]) => v.prober >= 1 || v.bare >= 1)
-    .map(([area, v]) => [area, v.prober.toFixed(0), v.bare.toFixed(0)]);
+  const rows = areasSideBySide(prober, bare, usPerProbe, { minimum: 1, digits: 0 });
   const total = (p) => usPerProbe(p, p.summary.busy_ms);
   rows.push(['TOTAL busy (main thread)', total(prober).toFixed(0), total(bare).toFixed(0)]);
   return [
@@ -526,16 +513,7 @@ function finish(report, rows) {
       { markdown },
     );
   const profileText = report.profiles ? profilesText(report.profiles) : null;
-  report.rows = rows.map(({ scenario, value, baseline, ratio, target, verdict, pass, info }) => ({
-    scenario,
-    value,
-    baseline,
-    ratio,
-    target,
-    verdict,
-    pass: info ? null : pass,
-  }));
-  report.targets_met = rows.every((row) => row.info || row.pass);
+  recordRows(report, rows);
   const readingText = reading(report);
   const text = [
     windowTable(false),

@@ -26,6 +26,7 @@ import {
   makeTmp,
   removeTmp,
   envNumber,
+  recordRows,
 } from '../lib/stack.mjs';
 import { findWrk, runWrk } from '../lib/wrk.mjs';
 import { formatSummary, summarizeProfile } from '../summarize-profile.mjs';
@@ -364,15 +365,8 @@ export async function run({ stamp, profileMode = 'on-miss' }) {
     await stopProcess(beacon.proc);
 
     const rows = buildRows(report.results);
-    report.rows = rows.map(({ scenario: s, ratio, target, verdict: v, pass, info }) => ({
-      scenario: s,
-      ratio,
-      target,
-      verdict: v,
-      pass: info ? null : pass,
-    }));
-    const missed = rows.some((row) => !row.info && !row.pass);
-    report.targets_met = !missed;
+    recordRows(report, rows);
+    const missed = !report.targets_met;
     if (profileMode === 'always' || (profileMode === 'on-miss' && missed)) {
       log(`${missed ? 'a target was missed: ' : ''}profiling registry-api under the same loads (node --cpu-prof) ...`);
       report.profiles = await profileBeacon(stamp, nats, tmp, filterDb);

@@ -4,8 +4,8 @@
  */
 import { readdirSync, renameSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { fmtMs, log, REPO, textTable } from '../../lib/stack.mjs';
-import { formatSummary, summarizeProfile } from '../../summarize-profile.mjs';
+import { fmtMs, log, recordRows, REPO, textTable } from '../../lib/stack.mjs';
+import { areasSideBySide, formatSummary, summarizeProfile } from '../../summarize-profile.mjs';
 import { round, settings, TARGETS } from './settings.mjs';
 
 /**
@@ -469,21 +469,7 @@ function profilesText(profiles) {
   const gateway = profiles['realtime-gateway'];
   const bare = profiles['bare-ws'];
   const usPerMsg = (p, ms) => (p.window.delivered_per_s > 0 ? (ms * 1000) / (p.summary.total_ms / 1000) / p.window.delivered_per_s : 0);
-  const areas = new Map();
-  for (const [key, p] of [
-    ['gateway', gateway],
-    ['bare', bare],
-  ]) {
-    for (const { area, ms } of p.summary.by_area) {
-      const entry = areas.get(area) ?? { gateway: 0, bare: 0 };
-      entry[key] = usPerMsg(p, ms);
-      areas.set(area, entry);
-    }
-  }
-  const rows = [...areas.entries()]
-    .sort((a, b) => b[1].gateway - a[1].gateway)
-    .filter(([, v]) => v.gateway >= 0.05 || v.bare >= 0.05)
-    .map(([area, v]) => [area, v.gateway.toFixed(2), v.bare.toFixed(2)]);
+  const rows = areasSideBySide(gateway, bare, usPerMsg, { minimum: 0.05, digits: 2 });
   rows.push([
     'TOTAL busy (main thread)',
     usPerMsg(gateway, gateway.summary.busy_ms).toFixed(2),
@@ -504,16 +490,7 @@ function profilesText(profiles) {
 }
 
 export function finish(report, rows) {
-  report.rows = rows.map(({ scenario, value, baseline, ratio, target, verdict, pass, info }) => ({
-    scenario,
-    value,
-    baseline,
-    ratio,
-    target,
-    verdict,
-    pass: info ? null : pass,
-  }));
-  report.targets_met = rows.every((row) => row.info || row.pass);
+  recordRows(report, rows);
   const readingText = reading(report);
   const sizes = `message size: Beacon ${report.phases.beacon.mean_bytes} bytes, bare ${report.phases.bare.mean_bytes} bytes`;
   const prof = report.profiles ? profilesText(report.profiles) : null;
