@@ -1,9 +1,15 @@
-import type { Service } from '@beacon/contracts';
-import { EventRecorder, startApp, startNatsServer, waitFor, type AppProcess, type NatsServerHandle } from '@beacon/testing';
-import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { membersSubject, type MemberAnnouncement, type Service } from '@beacon/contracts';
+import {
+  EventRecorder,
+  fetchJson,
+  sleep,
+  startApp,
+  startRegistry,
+  uniqueName,
+  waitFor,
+  type AppProcess,
+  type RegistryFixture,
+} from '@beacon/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /** Real nats-server, registry-api and ttl-reaper processes; services registered over REST. */
@@ -14,17 +20,16 @@ interface Event {
   reason?: string;
 }
 
-let nats: NatsServerHandle;
-let dir: string;
-let registry: AppProcess;
+let registry: RegistryFixture;
 let events: EventRecorder<Event>;
+let members: EventRecorder<MemberAnnouncement>;
 const reapers: AppProcess[] = [];
 
-const api = (path: string): string => `${registry.url}/api/v1${path}`;
+const api = (path: string): string => `${registry.base}${path}`;
 
 async function startReaper(env: Record<string, string> = {}): Promise<AppProcess> {
   const reaper = await startApp('ttl-reaper', {
-    env: { NATS_URL: nats.url, BEACON_TTL_CLEANUP_INTERVAL: '1', BEACON_EXPIRED_RETENTION: '2', ...env },
+    env: { NATS_URL: registry.nats.url, BEACON_TTL_CLEANUP_INTERVAL: '1', BEACON_EXPIRED_RETENTION: '2', ...env },
     portVariable: 'HTTP_PORT',
     readyPath: '/ready',
   });
@@ -32,15 +37,14 @@ async function startReaper(env: Record<string, string> = {}): Promise<AppProcess
   return reaper;
 }
 
-async function register(ttl = 10, name = `reap-${randomUUID().slice(0, 8)}`): Promise<Service> {
-  const response = await fetch(api('/services/register'), {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ name, host: '10.2.0.1', port: 1 + Math.floor(Math.random() * 60000), ttl }),
+const register = (ttl = 10, name = uniqueName('reap')): Promise<Service> => registry.register({ name, host: '10.2.0.1', ttl });
+
+/** Waits until every replica has announced itself after `since`, so each has heard the others. */
+const heardEachOther = (replicas: number, since: number): Promise<unknown> =>
+  waitFor(`${replicas} reapers announcing`, () => {
+    const recent = members.messages.filter((m) => !m.data.leaving && Date.parse(m.data.timestamp) >= since);
+    return new Set(recent.map((m) => m.data.member_id)).size >= replicas;
   });
-  expect(response.status).toBe(201);
-  return (await response.json()) as Service;
-}
 
 const expiredEvents = (id: string): Event[] =>
   events.bySubject('beacon.events.service.expired').filter((event) => event.service.service_id === id);
@@ -60,21 +64,16 @@ async function metric(process: AppProcess, pattern: RegExp): Promise<number> {
 }
 
 beforeAll(async () => {
-  nats = await startNatsServer();
-  dir = mkdtempSync(join(tmpdir(), 'beacon-reaper-'));
-  registry = await startApp('registry-api', {
-    env: { NATS_URL: nats.url, BEACON_SQLITE_PATH: join(dir, 'beacon.db') },
-    portVariable: 'BEACON_PORT',
-  });
-  events = await EventRecorder.start<Event>(nats.url, 'beacon.events.service.>');
+  registry = await startRegistry();
+  events = await EventRecorder.start<Event>(registry.nats.url, 'beacon.events.service.>');
+  members = await EventRecorder.start<MemberAnnouncement>(registry.nats.url, membersSubject('ttl-reaper'));
 });
 
 afterAll(async () => {
   for (const reaper of reapers) await reaper.stop('SIGKILL');
-  await registry?.stop();
   await events?.close();
-  await nats?.dispose();
-  rmSync(dir, { recursive: true, force: true });
+  await members?.close();
+  await registry?.dispose();
 });
 
 describe('ttl-reaper', () => {
@@ -82,8 +81,8 @@ describe('ttl-reaper', () => {
     const reaper = await startReaper();
     const silent = await register(10);
     const kept = await register(10);
-    await new Promise((resolve) => setTimeout(resolve, Date.parse(kept.expires_at) - Date.now() - 700));
-    const renewed = await fetch(api(`/services/${kept.service_id}/heartbeat`), { method: 'PUT' });
+    await sleep(Date.parse(kept.expires_at) - Date.now() - 700); // the scenario: a heartbeat 0.7 s before the deadline
+    const renewed = await fetchJson('PUT', api(`/services/${kept.service_id}/heartbeat`));
     expect(renewed.status).toBe(200);
 
     const [lag] = await expiryLags([silent]);
@@ -112,10 +111,11 @@ describe('ttl-reaper', () => {
   }, 40_000);
 
   it('splits services between two replicas, and the survivor takes over a killed one’s without missing a deadline', async () => {
+    const started = Date.now();
     const first = await startReaper();
     const second = await startReaper();
     // Let them find each other before deadlines are placed.
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await heardEachOther(2, started);
     const batch = await Promise.all(Array.from({ length: 30 }, () => register(10)));
     await waitFor('both replicas own some', async () => {
       const owned = [await metric(first, /^beacon_reaper_owned_services/), await metric(second, /^beacon_reaper_owned_services/)] as const;
@@ -130,8 +130,9 @@ describe('ttl-reaper', () => {
     expect(await metric(second, /^beacon_reaper_expirations_total\{result="expired"/)).toBe(30);
 
     // With both alive, each service is expired by exactly one replica and nobody duplicates work.
+    const thirdStarted = Date.now();
     const third = await startReaper();
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await heardEachOther(2, thirdStarted);
     const next = await Promise.all(Array.from({ length: 30 }, () => register(10)));
     await expiryLags(next);
     const expiredBy = [
