@@ -62,12 +62,17 @@ afterAll(async () => {
   await listener?.close();
 });
 
+/** Each test that reads the latest results waits for them itself, so it does not rely on running after the first. */
+const everyTargetReported = (): Promise<unknown> =>
+  waitFor('a result for every target', () => Object.keys(CASES).every((name) => latest(name) !== undefined), 8000);
+
 describe('scheduled checks', () => {
   it('publishes a result for every target, within about one interval', async () => {
-    await waitFor('a result for every target', () => Object.keys(CASES).every((name) => latest(name) !== undefined), 8000);
+    await everyTargetReported();
   });
 
-  it("reports healthy with seed 004's load, degraded, high load and 500 as they are", () => {
+  it("reports healthy with seed 004's load, degraded, high load and 500 as they are", async () => {
+    await everyTargetReported();
     expect(latest('healthy')).toMatchObject({
       kind: 'http',
       ok: true,
@@ -82,7 +87,8 @@ describe('scheduled checks', () => {
     expect(latest('error500')).toMatchObject({ ok: false, health: 'unhealthy', outcome: 'unhealthy', status_code: 500 });
   });
 
-  it('stamps each result with its target, prober, time and version', () => {
+  it('stamps each result with its target, prober, time and version', async () => {
+    await everyTargetReported();
     const event = stack.results.messages.find((message) => message.data.result.service_id === services.healthy?.service_id)?.data;
     expect(event).toMatchObject({ v: 1, type: 'probe.result' });
     const result = event?.result as ProbeResult;
@@ -94,20 +100,23 @@ describe('scheduled checks', () => {
     expect(targets.userAgents()).toContain('beacon-health-prober/0.1.0');
   });
 
-  it('times out a slow target, follows 2 redirects, and calls 4 an error', () => {
+  it('times out a slow target, follows 2 redirects, and calls 4 an error', async () => {
+    await everyTargetReported();
     expect(latest('slow')).toMatchObject({ ok: false, health: 'unhealthy', outcome: 'timeout', status_code: null });
     expect(latest('slow')?.response_time_ms).toBeLessThan(1500);
     expect(latest('redirect2')).toMatchObject({ outcome: 'healthy', status_code: 200 });
     expect(latest('redirect4')).toMatchObject({ ok: false, outcome: 'error', error: 'more than 3 redirects' });
   });
 
-  it('reads a 10 MB body only up to the cap', () => {
+  it('reads a 10 MB body only up to the cap', async () => {
+    await everyTargetReported();
     expect(latest('big')).toMatchObject({ outcome: 'healthy', status_code: 200 });
     expect(latest('big')?.response_time_ms).toBeLessThan(500);
     expect(targets.bigFinished()).toBe(false);
   });
 
-  it('checks TCP targets: a listening port is healthy, a closed one an error', () => {
+  it('checks TCP targets: a listening port is healthy, a closed one an error', async () => {
+    await everyTargetReported();
     expect(latest('tcpOpen')).toMatchObject({
       kind: 'tcp',
       target: `127.0.0.1:${listener.port}`,
@@ -118,7 +127,8 @@ describe('scheduled checks', () => {
     expect(latest('tcpClosed')).toMatchObject({ kind: 'tcp', ok: false, health: 'unhealthy', outcome: 'error', error: 'ECONNREFUSED' });
   });
 
-  it('refuses the metadata address at once, without contacting it', () => {
+  it('refuses the metadata address at once, without contacting it', async () => {
+    await everyTargetReported();
     const refused = latest('metadata');
     expect(refused).toMatchObject({ ok: false, health: 'unhealthy', outcome: 'refused', status_code: null });
     expect(refused?.error).toContain('169.254.0.0/16');

@@ -1,5 +1,5 @@
 import type { ProbeResult, Service } from '@beacon/contracts';
-import { waitFor, type AppProcess } from '@beacon/testing';
+import { sleep, waitFor, type AppProcess } from '@beacon/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from './stack';
 import { startTargetServer, type TargetServer } from './target-server';
@@ -7,7 +7,8 @@ import { startTargetServer, type TargetServer } from './target-server';
 /**
  * Two prober replicas share the targets by rendezvous hashing: each target is checked by
  * exactly one of them, and when one dies (SIGKILL) or leaves (SIGTERM) the other takes
- * its targets over.
+ * its targets over. The survivor, prober-a, runs throughout; each test starts the other
+ * replica it needs and waits until the targets are shared before it measures.
  */
 const TARGETS = 20;
 let stack: Stack;
@@ -28,7 +29,28 @@ function checkersSince(since: number): Map<string, Set<string>> {
   return byService;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/** Waits until, over the last 1.2 s (more than one check interval), every target had exactly one checker. */
+const handedOver = (): Promise<unknown> =>
+  waitFor(
+    'one checker per target',
+    () => {
+      const checkers = checkersSince(Date.now() - 1200);
+      return ids.every((id) => checkers.get(id)?.size === 1);
+    },
+    10_000,
+  );
+
+/** Starts another replica and waits until it has its share and the survivor gave that share up. */
+async function join(memberId: string): Promise<AppProcess> {
+  const replica = await stack.startProber({ MEMBER_ID: memberId });
+  await waitFor(
+    `${memberId} to check some targets`,
+    () => [...checkersSince(Date.now() - 1500).values()].some((set) => set.has(memberId)),
+    10_000,
+  );
+  await handedOver();
+  return replica;
+}
 
 /** Waits until every target has been checked by `prober` since `since`; returns how long that took. */
 async function allCheckedBy(prober: string, since: number, timeoutMs: number): Promise<number> {
@@ -48,7 +70,6 @@ beforeAll(async () => {
   stack = await startStack();
   // The survivor logs membership changes, so the test can tell a goodbye from a timeout.
   survivor = await stack.startProber({ MEMBER_ID: 'prober-a', LOG_LEVEL: 'info' });
-  await stack.startProber({ MEMBER_ID: 'prober-b' });
   const registered: Service[] = [];
   for (let index = 0; index < TARGETS; index += 1) {
     registered.push(
@@ -74,21 +95,25 @@ describe('two replicas', () => {
   it('check each target with exactly one replica in steady state, both doing some', async () => {
     // Settle: both have seen the catalog and each other, and every target has been checked.
     const start = Date.now();
-    await waitFor('every target checked', () => checkersSince(start).size === TARGETS, 10_000);
-    await sleep(1000);
-    const since = Date.now();
-    await sleep(3500);
-    const checkers = checkersSince(since);
-    for (const id of ids) expect(checkers.get(id)?.size, `checkers of ${id}`).toBe(1);
-    const shares = new Map<string, number>();
-    for (const id of ids) for (const prober of checkers.get(id) ?? []) shares.set(prober, (shares.get(prober) ?? 0) + 1);
-    expect([...shares.keys()].sort()).toEqual(['prober-a', 'prober-b']);
-    expect(shares.get('prober-a')).toBeGreaterThan(0);
-    expect(shares.get('prober-b')).toBeGreaterThan(0);
+    const partner = await join('prober-b');
+    try {
+      await waitFor('every target checked', () => checkersSince(start).size === TARGETS, 10_000);
+      const since = Date.now();
+      await sleep(3500); // the steady state observed
+      const checkers = checkersSince(since);
+      for (const id of ids) expect(checkers.get(id)?.size, `checkers of ${id}`).toBe(1);
+      const shares = new Map<string, number>();
+      for (const id of ids) for (const prober of checkers.get(id) ?? []) shares.set(prober, (shares.get(prober) ?? 0) + 1);
+      expect([...shares.keys()].sort()).toEqual(['prober-a', 'prober-b']);
+      expect(shares.get('prober-a')).toBeGreaterThan(0);
+      expect(shares.get('prober-b')).toBeGreaterThan(0);
+    } finally {
+      await partner.stop();
+    }
   });
 
   it('after SIGKILL of one, the other checks every target within 10 s', async () => {
-    const victim = stack.probers[1] as AppProcess;
+    const victim = await join('prober-b');
     await victim.stop('SIGKILL');
     const killedAt = Date.now();
     const took = await allCheckedBy('prober-a', killedAt, 10_000);
@@ -96,14 +121,8 @@ describe('two replicas', () => {
   });
 
   it('after SIGTERM of a replica, the other takes over at once, told by its goodbye', async () => {
-    const joiner = await stack.startProber({ MEMBER_ID: 'prober-c' });
     // Wait until the newcomer has its share and the survivor gave it up.
-    await waitFor(
-      'prober-c to check some targets',
-      () => [...checkersSince(Date.now() - 1500).values()].some((set) => set.has('prober-c')),
-      10_000,
-    );
-    await sleep(1500);
+    const joiner = await join('prober-c');
     const stoppedAt = Date.now();
     expect(await joiner.stop('SIGTERM')).toBe(0);
     const took = await allCheckedBy('prober-a', stoppedAt, 10_000);

@@ -1,9 +1,6 @@
 import { Subjects, type ProbeResult, type ProbeResultEvent, type Service } from '@beacon/contracts';
-import { EventRecorder, startApp, startNatsServer, type AppProcess, type NatsServerHandle } from '@beacon/testing';
+import { EventRecorder, startApp, startRegistry, type AppProcess, type NatsServerHandle } from '@beacon/testing';
 import { connect, type NatsConnection } from 'nats';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 
 /**
  * A real stack for the prober: nats-server, registry-api on a temporary SQLite file, and
@@ -19,6 +16,7 @@ export interface Stack {
   client: NatsConnection;
   probers: AppProcess[];
   startProber(env?: Record<string, string>): Promise<AppProcess>;
+  /** Registers over REST and insists on 201 (libs/testing's `register`). */
   register(body: Record<string, unknown>): Promise<Service>;
   /** A request as any NATS client sends it: plain JSON both ways. */
   request<T = Record<string, unknown>>(subject: string, payload: unknown, timeoutMs?: number): Promise<T>;
@@ -39,20 +37,13 @@ export async function startStack(): Promise<Stack> {
     }
   };
   try {
-    const nats = await startNatsServer();
-    cleanups.push(() => nats.dispose());
-    const dir = mkdtempSync(join(tmpdir(), 'beacon-prober-'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    const registry = await startApp('registry-api', {
-      env: { NATS_URL: nats.url, BEACON_SQLITE_PATH: join(dir, 'beacon.db') },
-      portVariable: 'BEACON_PORT',
-    });
-    cleanups.push(() => registry.stop('SIGKILL'));
+    const fixture = await startRegistry();
+    cleanups.push(() => fixture.dispose('SIGKILL'));
+    const { nats, api: registry, base } = fixture;
     const results = await EventRecorder.start<ProbeResultEvent>(nats.url, Subjects.probeResult);
     cleanups.push(() => results.close());
     const client = await connect({ servers: nats.url });
     cleanups.push(() => client.close());
-    const base = `${registry.url}/api/v1`;
     const probers: AppProcess[] = [];
     const stack: Stack = {
       nats,
@@ -70,16 +61,7 @@ export async function startStack(): Promise<Stack> {
         cleanups.push(() => prober.stop('SIGKILL'));
         return prober;
       },
-      async register(body) {
-        const response = await fetch(`${base}/services/register`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(body),
-        });
-        const text = await response.text();
-        if (response.status !== 201) throw new Error(`register answered ${response.status}: ${text}`);
-        return JSON.parse(text) as Service;
-      },
+      register: (body) => fixture.register(body),
       async request<T>(subject: string, payload: unknown, timeoutMs = 5000) {
         const reply = await client.request(subject, new TextEncoder().encode(JSON.stringify(payload)), { timeout: timeoutMs });
         return JSON.parse(new TextDecoder().decode(reply.data)) as T;
