@@ -1,10 +1,9 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, startApp, type AppProcess, startNatsServer, type NatsServerHandle, waitFor } from '@beacon/testing';
+import { REPO_ROOT, startApp, type AppProcess, startRegistry, type RegistryFixture, waitFor } from '@beacon/testing';
 
 const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
 
@@ -16,8 +15,7 @@ function shellBlocks(heading: string): string[] {
   return [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((match) => match[1] ?? '');
 }
 
-let nats: NatsServerHandle;
-let dir: string;
+let registry: RegistryFixture;
 const apps: AppProcess[] = [];
 let base = '';
 
@@ -25,20 +23,14 @@ let base = '';
 const localize = (script: string): string => script.replaceAll('localhost:8097', base).replaceAll('127.0.0.1:8097', base);
 
 beforeAll(async () => {
-  nats = await startNatsServer();
-  dir = mkdtempSync(join(tmpdir(), 'beacon-readme-'));
-  const registry = await startApp('registry-api', {
-    env: { NATS_URL: nats.url, BEACON_SQLITE_PATH: join(dir, 'beacon.db') },
-    portVariable: 'BEACON_PORT',
-  });
-  apps.push(registry, await startApp('health-prober', { env: { NATS_URL: nats.url }, portVariable: 'HTTP_PORT', readyPath: '/ready' }));
-  base = `127.0.0.1:${registry.port}`;
+  registry = await startRegistry();
+  apps.push(await startApp('health-prober', { env: { NATS_URL: registry.nats.url }, portVariable: 'HTTP_PORT', readyPath: '/ready' }));
+  base = `127.0.0.1:${registry.api.port}`;
 });
 
 afterAll(async () => {
   for (const app of apps) await app.stop();
-  await nats?.dispose();
-  rmSync(dir, { recursive: true, force: true });
+  await registry?.dispose();
 });
 
 describe('README', () => {
@@ -66,7 +58,7 @@ describe("pnpm events (the README's way to follow NATS without the NATS CLI)", (
   /** Runs scripts/nats-events.mjs until `done` holds for its output lines, then stops it with SIGINT. */
   async function follow(args: string[], action: () => Promise<void>, done: (lines: string[]) => boolean): Promise<string[]> {
     const child = spawn(process.execPath, [join(REPO_ROOT, 'scripts', 'nats-events.mjs'), ...args], {
-      env: { PATH: process.env.PATH ?? '', NATS_URL: nats.url },
+      env: { PATH: process.env.PATH ?? '', NATS_URL: registry.nats.url },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -86,15 +78,7 @@ describe("pnpm events (the README's way to follow NATS without the NATS CLI)", (
     return lines();
   }
 
-  const register = async (name: string): Promise<string> => {
-    const response = await fetch(`http://${base}/api/v1/services/register`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ name, host: '192.0.2.7', port: 8080 }),
-    });
-    expect(response.status).toBe(201);
-    return ((await response.json()) as { service_id: string }).service_id;
-  };
+  const register = async (name: string): Promise<string> => (await registry.register({ name, host: '192.0.2.7', port: 8080 })).service_id;
 
   it('prints live events as JSON lines, filtered by subject', async () => {
     let id = '';

@@ -1,18 +1,16 @@
 import type { Service } from '@beacon/contracts';
 import { createServer, type Server } from 'node:http';
-import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   startApp,
   type AppProcess,
   EventRecorder,
-  startNatsServer,
-  type NatsServerHandle,
+  fetchJson,
+  startRegistry,
+  type RegistryFixture,
   freePort,
   sleep,
+  uniqueName,
   waitFor,
 } from '@beacon/testing';
 
@@ -30,9 +28,7 @@ interface ProbeEvent {
   result: { service_id: string; outcome: string; checked_at: string };
 }
 
-let nats: NatsServerHandle;
-let dir: string;
-let registry: AppProcess;
+let registry: RegistryFixture;
 let reaper: AppProcess;
 let prober: AppProcess;
 let target: Server;
@@ -41,29 +37,10 @@ let targetHealthy = true;
 let events: EventRecorder<Event>;
 let probes: EventRecorder<ProbeEvent>;
 
-const api = (path: string): string => `${registry.url}/api/v1${path}`;
+const call = <T>(method: string, path: string): Promise<{ status: number; body: T }> => fetchJson<T>(method, `${registry.base}${path}`);
 
-async function call<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
-  const response = await fetch(api(path), {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
-}
-
-async function register(extra: Record<string, unknown> = {}): Promise<Service> {
-  const response = await call<Service>('POST', '/services/register', {
-    name: `sys-${randomUUID().slice(0, 8)}`,
-    host: '127.0.0.1',
-    port: 1 + Math.floor(Math.random() * 60000),
-    ttl: 10,
-    ...extra,
-  });
-  expect(response.status).toBe(201);
-  return response.body;
-}
+const register = (extra: Record<string, unknown> = {}): Promise<Service> =>
+  registry.register({ name: uniqueName('sys'), host: '127.0.0.1', ttl: 10, ...extra });
 
 const checked = (extra: Record<string, unknown> = {}): Promise<Service> =>
   register({ health_check_url: `http://127.0.0.1:${targetPort}/health`, health_check_interval: 1, health_check_timeout: 1, ...extra });
@@ -75,19 +52,15 @@ const probedAfter = (id: string, since: number): boolean =>
   probes.messages.some((m) => m.data.result.service_id === id && Date.parse(m.data.result.checked_at) > since);
 
 beforeAll(async () => {
-  nats = await startNatsServer();
-  dir = mkdtempSync(join(tmpdir(), 'beacon-system-'));
   targetPort = await freePort();
   target = createServer((_request, response) => {
     response.writeHead(targetHealthy ? 200 : 503, { 'content-type': 'application/json' });
     response.end(JSON.stringify({ status: targetHealthy ? 'healthy' : 'unhealthy', load_percentage: 0.2 }));
   });
   await new Promise<void>((resolve) => target.listen(targetPort, '127.0.0.1', resolve));
+  registry = await startRegistry({ env: { BEACON_RESYNC_INTERVAL: '5' } });
+  const nats = registry.nats;
   const common = { NATS_URL: nats.url, BEACON_RESYNC_INTERVAL: '5' };
-  registry = await startApp('registry-api', {
-    env: { ...common, BEACON_SQLITE_PATH: join(dir, 'beacon.db') },
-    portVariable: 'BEACON_PORT',
-  });
   reaper = await startApp('ttl-reaper', {
     env: { ...common, BEACON_TTL_CLEANUP_INTERVAL: '5' },
     portVariable: 'HTTP_PORT',
@@ -99,12 +72,11 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const app of [prober, reaper, registry]) await app?.stop('SIGKILL');
+  for (const app of [prober, reaper]) await app?.stop('SIGKILL');
   await events?.close().catch(() => undefined);
   await probes?.close().catch(() => undefined);
   await new Promise((resolve) => target?.close(resolve));
-  await nats?.dispose();
-  rmSync(dir, { recursive: true, force: true });
+  await registry?.dispose('SIGKILL');
 });
 
 describe('the apps together', () => {
@@ -191,14 +163,15 @@ describe('the apps together', () => {
   it('converges after NATS restarts: nothing is left unexpired or unprobed', async () => {
     const silentBefore = await register();
     const checkedBefore = await checked();
-    await sleep(1000);
+    // The apps know both before the outage: the prober has checked the one it checks.
+    await waitFor(`a probe of ${checkedBefore.name}`, () => probedAfter(checkedBefore.service_id, 0));
 
-    await nats.stop();
+    await registry.nats.stop();
     // While NATS is down the REST API still works; these changes' events are lost or late.
     const silentDuring = await register();
     const checkedDuring = await checked();
-    await sleep(3000);
-    await nats.start();
+    await sleep(3000); // the outage
+    await registry.nats.start();
     const restartedAt = Date.now();
 
     // Expired on time by the reaper (its view learns of silentDuring from a resync).
@@ -216,7 +189,7 @@ describe('the apps together', () => {
       const current = (await call<Service>('GET', `/services/${service.service_id}`)).body;
       expect([current.status, current.health]).toEqual(['active', 'healthy']);
     }
-    for (const app of [registry, reaper, prober]) {
+    for (const app of [registry.api, reaper, prober]) {
       const ready = await fetch(`${app.url}/ready`);
       expect(ready.status).toBe(200);
     }
