@@ -1,16 +1,23 @@
 import type { RegistryStatsResponse, Service } from '@beacon/contracts';
-import { EventRecorder, sleep, startApp, startNatsServer, waitFor, type AppProcess, type NatsServerHandle } from '@beacon/testing';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  EventRecorder,
+  startApp,
+  startNatsServer,
+  startRegistry,
+  waitFor,
+  type AppProcess,
+  type NatsServerHandle,
+  type RegistryFixture,
+} from '@beacon/testing';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { failing, healthy, startHealthTarget, type HealthTarget } from './health-target';
 import { Client, ISO_UTC } from './rest-helpers';
 
 /**
  * `GET /api/v1/stats` against a real registry-api (SQLite file), nats-server and
  * health-prober: counts by status, health and type, checks and events of the last
- * minute, and the revision, each compared with what the catalog and NATS show.
+ * minute, and the revision, each compared with what the catalog and NATS show. Each test
+ * gets a fresh nats-server and registry-api: the counts are of its own catalog.
  */
 
 interface Event {
@@ -20,32 +27,34 @@ interface Event {
 }
 
 let nats: NatsServerHandle;
-let tmpDir: string;
-let registry: AppProcess;
+let registry: RegistryFixture;
 let prober: AppProcess | undefined;
 let api: Client;
 let events: EventRecorder<Event>;
 let target: HealthTarget;
 
 beforeAll(async () => {
-  tmpDir = mkdtempSync(join(tmpdir(), 'beacon-stats-'));
-  nats = await startNatsServer();
-  // Before registry-api starts, so it sees every event registry-api will count.
-  events = await EventRecorder.start<Event>(nats.url, 'beacon.events.service.*');
-  registry = await startApp('registry-api', {
-    env: { NATS_URL: nats.url, BEACON_SQLITE_PATH: join(tmpDir, 'beacon.db') },
-    portVariable: 'BEACON_PORT',
-  });
-  api = new Client(registry.url);
   target = await startHealthTarget();
 });
 
-afterAll(async () => {
-  await Promise.all([registry, prober].filter((app) => app !== undefined).map((app) => app.stop()));
+beforeEach(async () => {
+  nats = await startNatsServer();
+  // Before registry-api starts, so it sees every event registry-api will count.
+  events = await EventRecorder.start<Event>(nats.url, 'beacon.events.service.*');
+  registry = await startRegistry({ nats });
+  api = new Client(registry.api.url);
+});
+
+afterEach(async () => {
+  await prober?.stop();
+  prober = undefined;
+  await registry?.dispose();
   await events?.close();
-  await target?.close();
   await nats?.dispose();
-  if (tmpDir) rmSync(tmpDir, { recursive: true, force: true });
+});
+
+afterAll(async () => {
+  await target?.close();
 });
 
 async function stats(): Promise<RegistryStatsResponse> {
@@ -54,10 +63,13 @@ async function stats(): Promise<RegistryStatsResponse> {
   return result.body as RegistryStatsResponse;
 }
 
-/** Answers are reused for up to a second: wait that out before comparing exactly. */
+/** Answers are reused for up to a second: wait for one generated after this call before comparing exactly. */
 const fresh = async (): Promise<RegistryStatsResponse> => {
-  await sleep(1100);
-  return stats();
+  const since = Date.now();
+  return waitFor('a freshly generated answer', async () => {
+    const answer = await stats();
+    return Date.parse(answer.generated_at) >= since ? answer : undefined;
+  });
 };
 
 describe('GET /api/v1/stats', () => {
