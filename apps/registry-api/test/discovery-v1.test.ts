@@ -1,9 +1,16 @@
 import type { DiscoveryInstance, DiscoveryInstancesResponse, DiscoveryServicesResponse, Service } from '@beacon/contracts';
-import { EventRecorder, startApp, startNatsServer, waitFor, type AppProcess, type NatsServerHandle } from '@beacon/testing';
+import {
+  EventRecorder,
+  sleep,
+  startApp,
+  startNatsServer,
+  startRegistry,
+  waitFor,
+  type AppProcess,
+  type NatsServerHandle,
+  type RegistryFixture,
+} from '@beacon/testing';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { failing, healthy, startHealthTarget, type HealthTarget } from './health-target';
 import { Client, expectError, type HttpResult, type WireList } from './rest-helpers';
@@ -29,42 +36,38 @@ const V1 = '/v1/discovery';
 const SECRET = 'seed-004-secret';
 
 let nats: NatsServerHandle;
-let tmpDir: string;
-let registry: AppProcess;
-let secured: AppProcess;
+let registry: RegistryFixture;
+let secured: RegistryFixture;
 let prober: AppProcess;
 let api: Client;
 let events: EventRecorder<Event>;
 const targets: HealthTarget[] = [];
 
 beforeAll(async () => {
-  tmpDir = mkdtempSync(join(tmpdir(), 'beacon-discovery-v1-'));
   nats = await startNatsServer();
   events = await EventRecorder.start<Event>(nats.url, 'beacon.events.service.>');
-  const start = (db: string, env: Record<string, string> = {}): Promise<AppProcess> =>
-    startApp('registry-api', {
+  const start = (env: Record<string, string> = {}): Promise<RegistryFixture> =>
+    startRegistry({
+      nats,
       env: {
-        NATS_URL: nats.url,
-        BEACON_SQLITE_PATH: join(tmpDir, db),
         SERVICE_REGISTRATION_TTL_SECONDS: '120',
         HEALTH_CHECK_INTERVAL_SECONDS: '1',
         HEALTH_CHECK_TIMEOUT_SECONDS: '2',
         CRITICAL_LOAD_THRESHOLD: '0.8',
         ...env,
       },
-      portVariable: 'BEACON_PORT',
     });
-  [registry, secured] = await Promise.all([start('main.db'), start('secured.db', { SERVICE_DISCOVERY_SECRET: SECRET })]);
-  api = new Client(registry.url);
+  [registry, secured] = await Promise.all([start(), start({ SERVICE_DISCOVERY_SECRET: SECRET })]);
+  api = new Client(registry.api.url);
   for (let index = 0; index < 3; index += 1) targets.push(await startHealthTarget());
 });
 
 afterAll(async () => {
-  await Promise.all([registry, secured, prober].filter((app) => app !== undefined).map((app) => app.stop()));
+  await prober?.stop();
+  await Promise.all([registry, secured].filter((fixture) => fixture !== undefined).map((fixture) => fixture.dispose()));
   await events?.close();
   await Promise.all(targets.map((target) => target.close()));
   await nats?.dispose();
-  if (tmpDir) rmSync(tmpDir, { recursive: true, force: true });
 });
 
 /** Seed 004's registration example, with this run's names. */
@@ -232,7 +235,7 @@ describe('POST /v1/discovery/register', () => {
           .flat()
           .some((instance) => instance.instance_id === marker),
       ).toBe(false);
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await sleep(50); // a quiet period: no event for a refused registration
       expect(events.messages.some((message) => message.data.service?.instance_id === marker)).toBe(false);
     });
 
@@ -280,7 +283,8 @@ describe('POST /v1/discovery/heartbeat', () => {
   it('renews the instance like PUT /api/v1/services/{id}/heartbeat (expires_at moves, a renewed event)', async () => {
     const payload = body();
     const instance = await register(payload);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // The heartbeat must land on a later millisecond than the registration for the times to move.
+    await waitFor('the clock past the registration', () => Date.now() > Date.parse(instance.last_heartbeat as string) + 1);
     const result = await api.call('POST', `${V1}/heartbeat`, { json: { service_name: payload.service_name, instance_id: 'instance-1' } });
     expect(result.status, result.text).toBe(200);
     const beat = result.body as Record<string, string>;
@@ -358,7 +362,7 @@ describe('path parameters at the field limits', () => {
 
 describe('auth with SERVICE_DISCOVERY_SECRET', () => {
   it('needs the bearer secret for writes and leaves reads open', async () => {
-    const open = new Client(secured.url);
+    const open = new Client(secured.api.url);
     const authed = open.withToken(SECRET);
     const payload = body();
     const statusOf = (result: HttpResult): number => result.status;
