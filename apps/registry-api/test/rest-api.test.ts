@@ -1,8 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startApp, startNatsServer, sleep, waitFor, type AppProcess, type NatsServerHandle } from '@beacon/testing';
+import { startRegistry, waitFor, type RegistryFixture } from '@beacon/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   Client,
@@ -20,8 +17,8 @@ import {
 
 /**
  * The REST contract of seed 000 (docs/compatibility.md) against the real registry-api process,
- * a real nats-server and a real SQLite file. Tests run in file order and share one
- * catalog, so every test uses names, types and tags unique to this run.
+ * a real nats-server and a real SQLite file. Tests share one catalog, so every test uses
+ * names, types and tags unique to this run and registers the services it counts.
  */
 
 const RUN = randomUUID().slice(0, 8);
@@ -30,48 +27,37 @@ const unique = (prefix: string): string => `${prefix}-${RUN}-${++counter}`;
 
 const SERVICES = '/api/v1/services';
 
-let nats: NatsServerHandle;
-let tmpDir: string;
-let main: AppProcess;
+let main: RegistryFixture;
 let api: Client;
 /** BEACON_AUTH_TOKEN=tok1,tok2 */
-let authApp: AppProcess;
+let authApp: RegistryFixture;
 /** BEACON_AUTH_TOKEN=tok1 and BEACON_AUTH_READS=true */
-let readsApp: AppProcess;
+let readsApp: RegistryFixture;
 /** SERVICE_DISCOVERY_SECRET=s3 (seed 004's name for the token) */
-let aliasApp: AppProcess;
+let aliasApp: RegistryFixture;
 
 /** Registered with the minimum TTL at the very start, so they have expired by the time the expiry test runs. */
 const EXPIRING_TYPE = unique('expiring');
 let expiring: WireService[] = [];
 
-function startRegistry(dbName: string, extraEnv: Record<string, string> = {}): Promise<AppProcess> {
-  return startApp('registry-api', {
-    env: { NATS_URL: nats.url, BEACON_SQLITE_PATH: join(tmpDir, dbName), ...extraEnv },
-    portVariable: 'BEACON_PORT',
-  });
-}
-
 beforeAll(async () => {
-  tmpDir = mkdtempSync(join(tmpdir(), 'beacon-rest-'));
-  nats = await startNatsServer();
-  main = await startRegistry('main.db');
-  api = new Client(main.url);
+  main = await startRegistry();
+  api = new Client(main.api.url);
   // The expiry clock starts now; the auth processes start meanwhile.
   expiring = await Promise.all(
     [1, 2, 3].map((i) => api.register({ name: unique('exp'), type: EXPIRING_TYPE, host: '10.9.0.1', port: 7000 + i, ttl: 10 })),
   );
   [authApp, readsApp, aliasApp] = await Promise.all([
-    startRegistry('auth.db', { BEACON_AUTH_TOKEN: 'tok1,tok2' }),
-    startRegistry('reads.db', { BEACON_AUTH_TOKEN: 'tok1', BEACON_AUTH_READS: 'true' }),
-    startRegistry('alias.db', { SERVICE_DISCOVERY_SECRET: 's3' }),
+    startRegistry({ nats: main.nats, env: { BEACON_AUTH_TOKEN: 'tok1,tok2' } }),
+    startRegistry({ nats: main.nats, env: { BEACON_AUTH_TOKEN: 'tok1', BEACON_AUTH_READS: 'true' } }),
+    startRegistry({ nats: main.nats, env: { SERVICE_DISCOVERY_SECRET: 's3' } }),
   ]);
 });
 
 afterAll(async () => {
-  await Promise.all([main, authApp, readsApp, aliasApp].filter((app) => app !== undefined).map((app) => app.stop()));
-  await nats?.dispose();
-  if (tmpDir) rmSync(tmpDir, { recursive: true, force: true });
+  // The main fixture owns the nats-server the others share: it goes last.
+  await Promise.all([authApp, readsApp, aliasApp].filter((fixture) => fixture !== undefined).map((fixture) => fixture.dispose()));
+  await main?.dispose();
 });
 
 /** Seed 000's registration example, verbatim. */
@@ -260,7 +246,10 @@ describe('PUT /services/{id}/heartbeat', () => {
   });
 
   it("extends expires_at and answers the original's heartbeat body", async () => {
-    await sleep(30); // so "later" is measurable at millisecond resolution
+    // A record of its own: another test's ?ttl= would change the TTL checked below.
+    const target = await api.register({ name: unique('hb'), host: '10.3.0.1', port: 91, ttl: 240 });
+    // So "later" is measurable at millisecond resolution.
+    await waitFor('the clock past the registration', () => Date.now() > ms(target.last_heartbeat) + 1);
     const result = await api.call('PUT', `${SERVICES}/${target.service_id}/heartbeat`);
     expect(result.status, result.text).toBe(200);
     const body = result.body as WireHeartbeat;
@@ -568,7 +557,8 @@ describe('PUT /services/{id}', () => {
 
   it('changes only the given fields', async () => {
     const before = await api.register(full());
-    await sleep(5);
+    // So the new updated_at is measurably later.
+    await waitFor('the clock past the registration', () => Date.now() > ms(before.updated_at) + 1);
     const result = await api.call('PUT', `${SERVICES}/${before.service_id}`, { json: { tags: ['y', 'z'], protocol: 'https' } });
     expect(result.status, result.text).toBe(200);
     const after = result.body as WireService;
@@ -872,6 +862,12 @@ describe('health, readiness, metrics', () => {
   };
 
   it('GET /api/v1/health has seed 000’s body, counts matching the catalog, and answers fast', async () => {
+    // Two inactive services of its own, so the inactive count it checks does not rest on other tests.
+    for (let i = 0; i < 2; i++) {
+      const paused = await api.register({ name: unique('paused'), host: '10.11.0.2', port: 1 + i });
+      const result = await api.call('PUT', `${SERVICES}/${paused.service_id}`, { json: { status: 'inactive' } });
+      expect(result.status, result.text).toBe(200);
+    }
     const { body, elapsed } = await health();
     expect(elapsed).toBeLessThan(1000);
     expect(body.status).toBe('healthy');
@@ -892,7 +888,7 @@ describe('health, readiness, metrics', () => {
       expired: await api.count('?status=expired'),
       unhealthy: await api.count('?status=unhealthy'),
     });
-    expect(body.services.inactive).toBeGreaterThanOrEqual(2); // set in the filter and discover tests
+    expect(body.services.inactive).toBeGreaterThanOrEqual(2); // set above
     expect(body.services.total).toBe(body.services.active + body.services.inactive + body.services.expired + body.services.unhealthy);
     // Seed 000's troubleshooting reads `.memory`: resident MB, and the records cached (all of them, on SQLite).
     expect(body.memory.used_mb).toBeGreaterThan(10);
@@ -1014,14 +1010,14 @@ describe('fuzz: random malformed input never yields a 5xx', () => {
       if (result.status >= 500) failures.push(`${method} ${path} ${JSON.stringify(json)} → ${result.status} ${result.text}`);
     }
     expect(failures, `fuzz seed ${seed}`).toEqual([]);
-    expect(main.child.exitCode).toBeNull();
+    expect(main.api.child.exitCode).toBeNull();
     expect((await api.call('GET', '/api/v1/live')).status).toBe(200);
   });
 });
 
 describe('auth', () => {
-  const registerOn = (app: AppProcess, token: string | null): Promise<HttpResult> =>
-    new Client(app.url).call('POST', `${SERVICES}/register`, {
+  const registerOn = (fixture: RegistryFixture, token: string | null): Promise<HttpResult> =>
+    new Client(fixture.api.url).call('POST', `${SERVICES}/register`, {
       json: { name: unique('auth'), host: '10.13.0.1', port: 1 },
       token,
     });
@@ -1030,7 +1026,7 @@ describe('auth', () => {
     expectError(await registerOn(authApp, null), 401, 'token');
     expectError(await registerOn(authApp, 'nope'), 401, 'token');
     expectError(await registerOn(authApp, 'tok1x'), 401);
-    const client = new Client(authApp.url);
+    const client = new Client(authApp.api.url);
     const noBearer = await client.call('POST', `${SERVICES}/register`, {
       json: { name: unique('auth'), host: '10.13.0.1', port: 2 },
       token: null,
@@ -1056,7 +1052,7 @@ describe('auth', () => {
 
   // Runs after the test above, which left exactly one service in this process's catalog.
   it('reads, POST /discover and /api/v1/health need no token when only mutations are guarded', async () => {
-    const client = new Client(authApp.url);
+    const client = new Client(authApp.api.url);
     expect(await client.count()).toBe(1);
     expect((await client.call('GET', `${SERVICES}/types`)).status).toBe(200);
     const discover = await client.call('POST', `${SERVICES}/discover`, { json: {} });
@@ -1066,7 +1062,7 @@ describe('auth', () => {
   });
 
   it('BEACON_AUTH_READS=true guards reads too; health stays open', async () => {
-    const client = new Client(readsApp.url);
+    const client = new Client(readsApp.api.url);
     expectError(await client.call('GET', SERVICES), 401, 'token');
     expectError(await client.call('GET', `${SERVICES}/types`), 401);
     expectError(await client.call('POST', `${SERVICES}/discover`, { json: {} }), 401);
@@ -1083,6 +1079,6 @@ describe('auth', () => {
     expectError(await registerOn(aliasApp, 'tok1'), 401);
     const ok = await registerOn(aliasApp, 's3');
     expect(ok.status, ok.text).toBe(201);
-    expect(await new Client(aliasApp.url).count()).toBe(1);
+    expect(await new Client(aliasApp.api.url).count()).toBe(1);
   });
 });
