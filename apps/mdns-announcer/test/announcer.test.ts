@@ -3,16 +3,14 @@ import {
   createLan,
   netnsUnavailable,
   startApp,
-  startNatsServer,
+  startRegistry,
   waitFor,
   type AppProcess,
   type Lan,
-  type NatsServerHandle,
+  type RegistryFixture,
 } from '@beacon/testing';
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSocket } from 'node:dgram';
 import { createRequire } from 'node:module';
@@ -50,24 +48,14 @@ interface Seen {
 }
 
 let lan: Lan;
-let nats: NatsServerHandle;
-let dir: string;
-let registry: AppProcess;
+let registry: RegistryFixture;
 let announcer: AppProcess;
 let browser: ChildProcess;
 const seen: Seen[] = [];
 /** Lines from browse.py that are not JSON: the browser's output itself is broken. */
 const garbled: string[] = [];
 
-async function register(body: Record<string, unknown>): Promise<Service> {
-  const response = await fetch(`${registry.url}/api/v1/services/register`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  expect(response.status).toBe(201);
-  return (await response.json()) as Service;
-}
+const register = (body: Record<string, unknown>): Promise<Service> => registry.register(body);
 
 /** A raw mDNS querier in the root namespace (on the LAN through the bridge), from a random port. */
 async function querier() {
@@ -125,19 +113,14 @@ const resolved = (name: string): Seen | undefined =>
 describe.skipIf(skip !== null)(`mdns-announcer on a LAN${skip ? ` (skipped: ${skip})` : ''}`, () => {
   beforeAll(async () => {
     lan = createLan(2);
-    nats = await startNatsServer({ host: '0.0.0.0' });
-    dir = mkdtempSync(join(tmpdir(), 'beacon-mdns-'));
-    registry = await startApp('registry-api', {
-      env: { NATS_URL: nats.url, BEACON_SQLITE_PATH: join(dir, 'b.db') },
-      portVariable: 'BEACON_PORT',
-    });
+    registry = await startRegistry({ natsHost: '0.0.0.0' });
     const [announcerHost, browserHost] = lan.hosts as [Lan['hosts'][0], Lan['hosts'][0]];
     announcer = await startApp('mdns-announcer', {
       env: {
-        NATS_URL: `nats://${lan.rootIp}:${nats.port}`,
+        NATS_URL: `nats://${lan.rootIp}:${registry.nats.port}`,
         MDNS_INTERFACE: announcerHost.ip,
         MDNS_HOSTNAME: 'beacon-test',
-        BEACON_ANNOUNCE_PORT: String(registry.port),
+        BEACON_ANNOUNCE_PORT: String(registry.api.port),
         BEACON_ANNOUNCE_NAME: 'Beacon under test',
       },
       portVariable: 'HTTP_PORT',
@@ -169,10 +152,8 @@ describe.skipIf(skip !== null)(`mdns-announcer on a LAN${skip ? ` (skipped: ${sk
     browser?.stdin?.end();
     browser?.kill();
     await announcer?.stop();
-    await registry?.stop();
-    await nats?.dispose();
+    await registry?.dispose();
     lan?.dispose();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('is found by zeroconf with the right port, address and TXT', async () => {
@@ -206,7 +187,7 @@ describe.skipIf(skip !== null)(`mdns-announcer on a LAN${skip ? ` (skipped: ${sk
     const broker = await waitFor('broker resolved', () => resolved('broker._mqtt._tcp.local.'), 10_000);
     expect([broker.port, broker.addresses]).toEqual([1883, ['10.42.0.8']]);
     const beacon = await waitFor('beacon resolved', () => resolved('Beacon under test._beacon._tcp.local.'), 10_000);
-    expect(beacon.port).toBe(registry.port);
+    expect(beacon.port).toBe(registry.api.port);
     expect(beacon.server).toBe('beacon-test.local.');
     expect(beacon.addresses).toEqual([lan.hosts[0]?.ip]);
     expect(beacon.properties).toMatchObject({ path: '/api/v1' });
@@ -216,7 +197,7 @@ describe.skipIf(skip !== null)(`mdns-announcer on a LAN${skip ? ` (skipped: ${sk
     const service = await register({ name: 'short-lived', type: 'http', host: '10.42.0.9', port: 81 });
     await waitFor('resolved', () => resolved('short-lived._http._tcp.local.'), 10_000);
     const deleted = Date.now() / 1000;
-    const response = await fetch(`${registry.url}/api/v1/services/${service.service_id}`, { method: 'DELETE' });
+    const response = await fetch(`${registry.base}/services/${service.service_id}`, { method: 'DELETE' });
     expect(response.status).toBe(204);
     const removed = await waitFor(
       'removed',
@@ -246,7 +227,7 @@ describe.skipIf(skip !== null)(`mdns-announcer on a LAN${skip ? ` (skipped: ${sk
 
   it('answers beacon.mdns.status, which registry-api shows in /api/v1/health', async () => {
     const health = await waitFor('mdns in health', async () => {
-      const body = (await (await fetch(`${registry.url}/api/v1/health`)).json()) as {
+      const body = (await (await fetch(`${registry.base}/health`)).json()) as {
         mdns: { running: boolean | string; registered_services: number; domain: string };
       };
       return body.mdns.running === true ? body.mdns : undefined;
@@ -269,7 +250,7 @@ describe.skipIf(skip !== null)(`mdns-announcer on a LAN${skip ? ` (skipped: ${sk
       health_check_retries: 1,
     });
     await waitFor('sickly resolved', () => resolved('sickly._http._tcp.local.'), 10_000);
-    const client: NatsConnection = await connect({ servers: nats.url });
+    const client: NatsConnection = await connect({ servers: registry.nats.url });
     const result = {
       service_id: service.service_id,
       kind: 'http',
