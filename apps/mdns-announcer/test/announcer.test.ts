@@ -110,23 +110,46 @@ async function unicastQuerier() {
 const resolved = (name: string): Seen | undefined =>
   seen.filter((entry) => entry.name === name && entry.event !== 'Removed' && entry.port !== undefined).at(-1);
 
+/** Services several tests need; registering one again is idempotent (same name, host and port). */
+const WEB_ONE = {
+  name: 'web-one',
+  type: 'http',
+  host: '10.42.0.7',
+  port: 8080,
+  tags: ['iot', 'sensors'],
+  version: '1.2.0',
+  metadata: { description: 'Plant monitor', rack: 'r1' },
+};
+const BROKER = { name: 'broker', type: 'mqtt', host: '10.42.0.8', port: 1883 };
+
+/** Registers (again) and waits until the browser resolves the instance. */
+async function registerResolved(body: Record<string, unknown>, instance: string): Promise<Seen> {
+  await register(body);
+  return waitFor(`${instance} resolved`, () => resolved(instance), 10_000);
+}
+
+function startAnnouncer(): Promise<AppProcess> {
+  const announcerHost = lan.hosts[0] as Lan['hosts'][0];
+  return startApp('mdns-announcer', {
+    env: {
+      NATS_URL: `nats://${lan.rootIp}:${registry.nats.port}`,
+      MDNS_INTERFACE: announcerHost.ip,
+      MDNS_HOSTNAME: 'beacon-test',
+      BEACON_ANNOUNCE_PORT: String(registry.api.port),
+      BEACON_ANNOUNCE_NAME: 'Beacon under test',
+    },
+    portVariable: 'HTTP_PORT',
+    readyPath: '/ready',
+    netns: announcerHost,
+  });
+}
+
 describe.skipIf(skip !== null)(`mdns-announcer on a LAN${skip ? ` (skipped: ${skip})` : ''}`, () => {
   beforeAll(async () => {
     lan = createLan(2);
     registry = await startRegistry({ natsHost: '0.0.0.0' });
-    const [announcerHost, browserHost] = lan.hosts as [Lan['hosts'][0], Lan['hosts'][0]];
-    announcer = await startApp('mdns-announcer', {
-      env: {
-        NATS_URL: `nats://${lan.rootIp}:${registry.nats.port}`,
-        MDNS_INTERFACE: announcerHost.ip,
-        MDNS_HOSTNAME: 'beacon-test',
-        BEACON_ANNOUNCE_PORT: String(registry.api.port),
-        BEACON_ANNOUNCE_NAME: 'Beacon under test',
-      },
-      portVariable: 'HTTP_PORT',
-      readyPath: '/ready',
-      netns: announcerHost,
-    });
+    const browserHost = lan.hosts[1] as Lan['hosts'][0];
+    announcer = await startAnnouncer();
     browser = browserHost.spawn(
       PYTHON,
       [join(__dirname, 'browse.py'), '_http._tcp.local.,_mqtt._tcp.local.,_beacon._tcp.local.', browserHost.ip],
@@ -157,15 +180,7 @@ describe.skipIf(skip !== null)(`mdns-announcer on a LAN${skip ? ` (skipped: ${sk
   });
 
   it('is found by zeroconf with the right port, address and TXT', async () => {
-    const service = await register({
-      name: 'web-one',
-      type: 'http',
-      host: '10.42.0.7',
-      port: 8080,
-      tags: ['iot', 'sensors'],
-      version: '1.2.0',
-      metadata: { description: 'Plant monitor', rack: 'r1' },
-    });
+    const service = await register(WEB_ONE);
     const found = await waitFor('web-one resolved', () => resolved('web-one._http._tcp.local.'), 10_000);
     expect(found.port).toBe(8080);
     expect(found.addresses).toEqual(['10.42.0.7']);
@@ -183,8 +198,7 @@ describe.skipIf(skip !== null)(`mdns-announcer on a LAN${skip ? ` (skipped: ${sk
   });
 
   it('announces MQTT brokers under _mqtt._tcp and Beacon itself under _beacon._tcp', async () => {
-    await register({ name: 'broker', type: 'mqtt', host: '10.42.0.8', port: 1883 });
-    const broker = await waitFor('broker resolved', () => resolved('broker._mqtt._tcp.local.'), 10_000);
+    const broker = await registerResolved(BROKER, 'broker._mqtt._tcp.local.');
     expect([broker.port, broker.addresses]).toEqual([1883, ['10.42.0.8']]);
     const beacon = await waitFor('beacon resolved', () => resolved('Beacon under test._beacon._tcp.local.'), 10_000);
     expect(beacon.port).toBe(registry.api.port);
@@ -226,6 +240,24 @@ describe.skipIf(skip !== null)(`mdns-announcer on a LAN${skip ? ` (skipped: ${sk
   });
 
   it('answers beacon.mdns.status, which registry-api shows in /api/v1/health', async () => {
+    // Its own announced services, and one goodbye, for the counts below.
+    await registerResolved(WEB_ONE, 'web-one._http._tcp.local.');
+    await registerResolved(BROKER, 'broker._mqtt._tcp.local.');
+    const farewell = await register({ name: 'farewell', type: 'http', host: '10.42.0.14', port: 86 });
+    await waitFor('farewell resolved', () => resolved('farewell._http._tcp.local.'), 10_000);
+    expect((await fetch(`${registry.base}/services/${farewell.service_id}`, { method: 'DELETE' })).status).toBe(204);
+    await waitFor(
+      'farewell removed',
+      () => seen.some((entry) => entry.name === 'farewell._http._tcp.local.' && entry.event === 'Removed'),
+      5000,
+    );
+    // And one query this announcer process has answered.
+    const asker = await querier();
+    try {
+      expect(await asker.ask([{ name: '_http._tcp.local', type: 'PTR' }])).toContain('web-one._http._tcp.local');
+    } finally {
+      await asker.close();
+    }
     const health = await waitFor('mdns in health', async () => {
       const body = (await (await fetch(`${registry.base}/health`)).json()) as {
         mdns: { running: boolean | string; registered_services: number; domain: string };
@@ -278,6 +310,7 @@ describe.skipIf(skip !== null)(`mdns-announcer on a LAN${skip ? ` (skipped: ${sk
   });
 
   it('follows the responder rules: enumeration, unicast answers (legacy and QU), known-answer suppression', async () => {
+    await registerResolved(BROKER, 'broker._mqtt._tcp.local.');
     const legacy = await querier();
     try {
       const enumeration = await legacy.ask([{ name: '_services._dns-sd._udp.local', type: 'PTR' }]);
@@ -317,6 +350,9 @@ describe.skipIf(skip !== null)(`mdns-announcer on a LAN${skip ? ` (skipped: ${sk
 
   it('says goodbye for everything on SIGTERM', async () => {
     const names = ['web-one._http._tcp.local.', 'broker._mqtt._tcp.local.', 'Beacon under test._beacon._tcp.local.'];
+    await registerResolved(WEB_ONE, names[0] as string);
+    await registerResolved(BROKER, names[1] as string);
+    await waitFor('beacon resolved', () => resolved(names[2] as string), 10_000);
     const stoppedAt = Date.now() / 1000;
     expect(await announcer.stop('SIGTERM')).toBe(0);
     for (const name of names) {
@@ -327,5 +363,7 @@ describe.skipIf(skip !== null)(`mdns-announcer on a LAN${skip ? ` (skipped: ${sk
       );
       expect(removed.at - stoppedAt).toBeLessThan(2);
     }
+    // Up again, so no test depends on running before this one.
+    announcer = await startAnnouncer();
   });
 });
