@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, findBinary, SseClient, WsClient, freePort, waitFor } from '@beacon/testing';
+import { REPO_ROOT, findBinary, SseClient, WsClient, freePort, register, waitFor } from '@beacon/testing';
 
 /**
  * The README's start command end to end: `scripts/start.mjs` (what `./beacon.sh start` runs
@@ -128,13 +128,7 @@ describe.skipIf(!nginx || !natsServer)(
       await waitFor('the SSE greeting', () => stream.events.some((e) => e.data.type === 'connection_established'));
       try {
         const name = `e2e-${Date.now()}`;
-        const response = await fetch(`${base}/api/v1/services/register`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ name, type: 'iot', host: '192.0.2.10', port: 8080, ttl: 10 }),
-        });
-        expect(response.status).toBe(201);
-        const service = (await response.json()) as Service;
+        const service = await register(base, { name, type: 'iot', host: '192.0.2.10', port: 8080, ttl: 10 });
         const heardOnBoth = (type: string) => (): boolean =>
           socket.forService(service.service_id).some((m) => m.type === type) &&
           stream.events.some((e) => e.data.type === type && e.data.data?.service_id === service.service_id);
