@@ -3,12 +3,19 @@ import { REPO_ROOT, fetchJson, freePort, startRegistry, waitFor, type RegistryFi
 import { connect } from 'nats';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 let registry: RegistryFixture;
 
 beforeAll(async () => {
   registry = await startRegistry();
+});
+
+// Each test stops and restarts registry-api on the one file; whatever an earlier test left,
+// each starts with a running process.
+beforeEach(async () => {
+  const { child } = registry.api;
+  if (child.exitCode !== null || child.signalCode !== null) await registry.restart();
 });
 
 afterAll(async () => {
