@@ -1,4 +1,3 @@
-import type { Service } from '@beacon/contracts';
 import {
   createLan,
   netnsUnavailable,
@@ -54,8 +53,6 @@ let browser: ChildProcess;
 const seen: Seen[] = [];
 /** Lines from browse.py that are not JSON: the browser's output itself is broken. */
 const garbled: string[] = [];
-
-const register = (body: Record<string, unknown>): Promise<Service> => registry.register(body);
 
 /** A raw mDNS querier in the root namespace (on the LAN through the bridge), from a random port. */
 async function querier() {
@@ -124,7 +121,7 @@ const BROKER = { name: 'broker', type: 'mqtt', host: '10.42.0.8', port: 1883 };
 
 /** Registers (again) and waits until the browser resolves the instance. */
 async function registerResolved(body: Record<string, unknown>, instance: string): Promise<Seen> {
-  await register(body);
+  await registry.register(body);
   return waitFor(`${instance} resolved`, () => resolved(instance), 10_000);
 }
 
@@ -180,7 +177,7 @@ describe.skipIf(skip !== null)(`mdns-announcer on a LAN${skip ? ` (skipped: ${sk
   });
 
   it('is found by zeroconf with the right port, address and TXT', async () => {
-    const service = await register(WEB_ONE);
+    const service = await registry.register(WEB_ONE);
     const found = await waitFor('web-one resolved', () => resolved('web-one._http._tcp.local.'), 10_000);
     expect(found.port).toBe(8080);
     expect(found.addresses).toEqual(['10.42.0.7']);
@@ -208,7 +205,7 @@ describe.skipIf(skip !== null)(`mdns-announcer on a LAN${skip ? ` (skipped: ${sk
   });
 
   it('disappears from the browser within 2 s of being deregistered', async () => {
-    const service = await register({ name: 'short-lived', type: 'http', host: '10.42.0.9', port: 81 });
+    const service = await registry.register({ name: 'short-lived', type: 'http', host: '10.42.0.9', port: 81 });
     await waitFor('resolved', () => resolved('short-lived._http._tcp.local.'), 10_000);
     const deleted = Date.now() / 1000;
     const response = await fetch(`${registry.base}/services/${service.service_id}`, { method: 'DELETE' });
@@ -223,7 +220,7 @@ describe.skipIf(skip !== null)(`mdns-announcer on a LAN${skip ? ` (skipped: ${sk
 
   it('keeps a service with TXT values over 255 bytes browsable and well-formed', async () => {
     const long = 'ä'.repeat(400);
-    await register({
+    await registry.register({
       name: 'wordy',
       type: 'http',
       host: '10.42.0.10',
@@ -243,7 +240,7 @@ describe.skipIf(skip !== null)(`mdns-announcer on a LAN${skip ? ` (skipped: ${sk
     // Its own announced services, and one goodbye, for the counts below.
     await registerResolved(WEB_ONE, 'web-one._http._tcp.local.');
     await registerResolved(BROKER, 'broker._mqtt._tcp.local.');
-    const farewell = await register({ name: 'farewell', type: 'http', host: '10.42.0.14', port: 86 });
+    const farewell = await registry.register({ name: 'farewell', type: 'http', host: '10.42.0.14', port: 86 });
     await waitFor('farewell resolved', () => resolved('farewell._http._tcp.local.'), 10_000);
     expect((await fetch(`${registry.base}/services/${farewell.service_id}`, { method: 'DELETE' })).status).toBe(204);
     await waitFor(
@@ -273,7 +270,7 @@ describe.skipIf(skip !== null)(`mdns-announcer on a LAN${skip ? ` (skipped: ${sk
   });
 
   it('withdraws a service whose health checks fail', async () => {
-    const service = await register({
+    const service = await registry.register({
       name: 'sickly',
       type: 'http',
       host: '10.42.0.13',
@@ -341,8 +338,8 @@ describe.skipIf(skip !== null)(`mdns-announcer on a LAN${skip ? ` (skipped: ${sk
 
   it('gives services that share a name distinct instance names', async () => {
     const name = `twin-${randomUUID().slice(0, 4)}`;
-    await register({ name, type: 'http', host: '10.42.0.11', port: 83 });
-    await register({ name, type: 'http', host: '10.42.0.12', port: 84 });
+    await registry.register({ name, type: 'http', host: '10.42.0.11', port: 83 });
+    await registry.register({ name, type: 'http', host: '10.42.0.12', port: 84 });
     const first = await waitFor('first twin', () => resolved(`${name}._http._tcp.local.`), 10_000);
     const second = await waitFor('second twin', () => resolved(`${name} (2)._http._tcp.local.`), 10_000);
     expect([first.port, second.port]).toEqual([83, 84]);

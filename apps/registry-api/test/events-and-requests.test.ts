@@ -21,8 +21,6 @@ const shortLived: Service[] = [];
 
 const unique = (prefix: string): string => `${prefix}-${randomUUID().slice(0, 8)}`;
 
-const register = (body: Record<string, unknown>): Promise<Service> => registry.register(body);
-
 /** A request as any NATS client would send it: plain JSON in, plain JSON out. */
 async function request<T = Record<string, unknown>>(subject: string, payload: unknown): Promise<T> {
   const reply = await client.request(subject, new TextEncoder().encode(JSON.stringify(payload)), { timeout: 5000 });
@@ -37,7 +35,7 @@ beforeAll(async () => {
   events = await EventRecorder.start<Event>(registry.nats.url, 'beacon.events.>');
   client = await connect({ servers: registry.nats.url });
   for (let index = 0; index < 5; index += 1) {
-    shortLived.push(await register({ name: unique('short'), host: '10.9.0.1', port: 7000 + index, ttl: 10 }));
+    shortLived.push(await registry.register({ name: unique('short'), host: '10.9.0.1', port: 7000 + index, ttl: 10 }));
   }
 });
 
@@ -50,8 +48,8 @@ afterAll(async () => {
 describe('events', () => {
   it('publishes each mutation once, after storing it, with a growing revision', async () => {
     const name = unique('evt');
-    const created = await register({ name, host: '10.0.0.1', port: 80, tags: ['a'] });
-    const again = await register({ name, host: '10.0.0.1', port: 80, tags: ['a', 'b'] });
+    const created = await registry.register({ name, host: '10.0.0.1', port: 80, tags: ['a'] });
+    const again = await registry.register({ name, host: '10.0.0.1', port: 80, tags: ['a', 'b'] });
     expect(again.service_id).toBe(created.service_id);
     await fetchJson('PUT', `${registry.base}/services/${created.service_id}/heartbeat`);
     await fetchJson('PUT', `${registry.base}/services/${created.service_id}`, { version: '2.0.0' });
@@ -80,7 +78,7 @@ describe('events', () => {
   });
 
   it('puts events on the wire as plain versioned JSON with no framework envelope', async () => {
-    const service = await register({ name: unique('wire'), host: '10.0.0.2', port: 81 });
+    const service = await registry.register({ name: unique('wire'), host: '10.0.0.2', port: 81 });
     const [event] = await waitFor('registered event', () => {
       const found = eventsFor(service.service_id);
       return found.length > 0 ? found : undefined;
@@ -91,7 +89,7 @@ describe('events', () => {
   });
 
   it('keeps catalog changes in the BEACON_EVENTS stream, but not heartbeats', async () => {
-    const service = await register({ name: unique('stream'), host: '10.0.0.3', port: 82 });
+    const service = await registry.register({ name: unique('stream'), host: '10.0.0.3', port: 82 });
     await fetchJson('PUT', `${registry.base}/services/${service.service_id}/heartbeat`);
     const jsm = await client.jetstreamManager();
     const info = await jsm.streams.info(EVENTS_STREAM);
@@ -105,7 +103,7 @@ describe('events', () => {
 
 describe('beacon.registry.snapshot', () => {
   it('pages the whole catalog with a cursor, each service exactly once', async () => {
-    for (let index = 0; index < 12; index += 1) await register({ name: unique('snap'), host: '10.1.0.1', port: 9000 + index });
+    for (let index = 0; index < 12; index += 1) await registry.register({ name: unique('snap'), host: '10.1.0.1', port: 9000 + index });
     const ids: string[] = [];
     let after: string | null = null;
     let pages = 0;
