@@ -1,5 +1,5 @@
 import { Subjects, type ProbeResult, type ProbeResultEvent, type Service } from '@beacon/contracts';
-import { EventRecorder, startApp, startRegistry, type AppProcess, type NatsServerHandle } from '@beacon/testing';
+import { EventRecorder, requestJson, startApp, startRegistry, type AppProcess, type NatsServerHandle } from '@beacon/testing';
 import { connect, type NatsConnection } from 'nats';
 
 /**
@@ -62,10 +62,7 @@ export async function startStack(): Promise<Stack> {
         return prober;
       },
       register: (body) => fixture.register(body),
-      async request<T>(subject: string, payload: unknown, timeoutMs = 5000) {
-        const reply = await client.request(subject, new TextEncoder().encode(JSON.stringify(payload)), { timeout: timeoutMs });
-        return JSON.parse(new TextDecoder().decode(reply.data)) as T;
-      },
+      request: (subject, payload, timeoutMs) => requestJson(client, subject, payload, timeoutMs),
       resultsFor(serviceId) {
         return results.messages.map((message) => message.data.result).filter((result) => result.service_id === serviceId);
       },

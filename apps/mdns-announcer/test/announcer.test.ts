@@ -1,6 +1,8 @@
+import type { ProbeResult } from '@beacon/contracts';
 import {
   createLan,
   netnsUnavailable,
+  publishProbeResult,
   startApp,
   startRegistry,
   waitFor,
@@ -280,7 +282,7 @@ describe.skipIf(skip !== null)(`mdns-announcer on a LAN${skip ? ` (skipped: ${sk
     });
     await waitFor('sickly resolved', () => resolved('sickly._http._tcp.local.'), 10_000);
     const client: NatsConnection = await connect({ servers: registry.nats.url });
-    const result = {
+    const result: ProbeResult = {
       service_id: service.service_id,
       kind: 'http',
       target: 'http://10.42.0.13:85/h',
@@ -294,10 +296,7 @@ describe.skipIf(skip !== null)(`mdns-announcer on a LAN${skip ? ` (skipped: ${sk
       checked_at: new Date().toISOString(),
       prober_id: 'test',
     };
-    client.publish(
-      'beacon.events.probe.result',
-      new TextEncoder().encode(JSON.stringify({ v: 1, type: 'probe.result', timestamp: result.checked_at, result })),
-    );
+    publishProbeResult(client, result);
     await client.drain();
     await waitFor(
       'sickly removed',

@@ -1,5 +1,14 @@
-import { LIVE_EVENT_TYPES, Subjects, type ProbeResult, type RegistryStatsResponse, type Service } from '@beacon/contracts';
-import { REPO_ROOT, fetchJson, startApp, startRegistry, waitFor, type AppProcess, type RegistryFixture } from '@beacon/testing';
+import { LIVE_EVENT_TYPES, type ProbeResult, type RegistryStatsResponse, type Service } from '@beacon/contracts';
+import {
+  REPO_ROOT,
+  fetchJson,
+  publishProbeResult,
+  startApp,
+  startRegistry,
+  waitFor,
+  type AppProcess,
+  type RegistryFixture,
+} from '@beacon/testing';
 import { connect, type NatsConnection } from 'nats';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -72,8 +81,7 @@ async function publishChecks(service: Service, timesMs: number[]): Promise<void>
       checked_at: new Date(start + i * 1000).toISOString(),
       prober_id: 'dashboard-test',
     };
-    const document = { v: 1, type: 'probe.result', timestamp: result.checked_at, result };
-    bus.publish(Subjects.probeResult, new TextEncoder().encode(JSON.stringify(document)));
+    publishProbeResult(bus, result);
   });
   await waitFor('check history stored', async () => {
     const response = await fetch(`${registry.base}/services/${service.service_id}/health-checks`);

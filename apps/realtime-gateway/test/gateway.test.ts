@@ -3,6 +3,8 @@ import {
   SseClient,
   WsClient,
   fetchJson,
+  publishJson,
+  publishProbeResult,
   sleep,
   startApp,
   startRegistry,
@@ -29,10 +31,6 @@ const rest = (method: string, path: string, body?: unknown): Promise<unknown> =>
 const register = (extra: Record<string, unknown> = {}): Promise<Service> =>
   registry.register({ name: unique('gw'), host: '10.3.0.1', ...extra });
 
-function publish(subject: string, document: unknown): void {
-  client.publish(subject, new TextEncoder().encode(JSON.stringify(document)));
-}
-
 function probe(service: Service, overrides: Partial<ProbeResult> = {}): void {
   const result: ProbeResult = {
     service_id: service.service_id,
@@ -49,7 +47,7 @@ function probe(service: Service, overrides: Partial<ProbeResult> = {}): void {
     prober_id: 'test',
     ...overrides,
   };
-  publish(Subjects.probeResult, { v: 1, type: 'probe.result', timestamp: result.checked_at, result });
+  publishProbeResult(client, result);
 }
 
 beforeAll(async () => {
@@ -93,7 +91,7 @@ describe('realtime-gateway over WebSocket', () => {
     probe(service, { load: 0.95 });
     const short = await register({ ttl: 10 });
     const node = { node_id: 'node-a', role: 'server', server_host: '10.3.0.5', server_port: 8097, fencing_token: 7 };
-    publish(Subjects.nodeRoleChanged, { v: 1, type: 'node.role_changed', timestamp: new Date().toISOString(), node });
+    publishJson(client, Subjects.nodeRoleChanged, { v: 1, type: 'node.role_changed', timestamp: new Date().toISOString(), node });
     await watcher.waitForEvents(1, (m) => m.type === 'critical_load');
     await rest('DELETE', `/services/${service.service_id}`);
 

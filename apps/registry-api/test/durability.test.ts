@@ -1,5 +1,5 @@
-import { Subjects, type DiscoveryInstancesResponse, type ProbeResult, type RegistryStatsResponse, type Service } from '@beacon/contracts';
-import { REPO_ROOT, fetchJson, freePort, startRegistry, waitFor, type RegistryFixture } from '@beacon/testing';
+import { type DiscoveryInstancesResponse, type ProbeResult, type RegistryStatsResponse, type Service } from '@beacon/contracts';
+import { REPO_ROOT, fetchJson, freePort, publishProbeResult, startRegistry, waitFor, type RegistryFixture } from '@beacon/testing';
 import { connect } from 'nats';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -91,10 +91,7 @@ describe('embedded store durability', () => {
           checked_at: new Date(Date.now() - 100 + index * 10).toISOString(),
           prober_id: 'durability-test',
         };
-        bus.publish(
-          Subjects.probeResult,
-          new TextEncoder().encode(JSON.stringify({ v: 1, type: 'probe.result', timestamp: result.checked_at, result })),
-        );
+        publishProbeResult(bus, result);
       }
       await bus.flush();
     } finally {

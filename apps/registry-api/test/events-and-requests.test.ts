@@ -1,5 +1,5 @@
 import { EVENTS_STREAM, Subjects, type Service } from '@beacon/contracts';
-import { EventRecorder, fetchJson, startRegistry, waitFor, type RegistryFixture } from '@beacon/testing';
+import { EventRecorder, fetchJson, requestJson, startRegistry, waitFor, type RegistryFixture } from '@beacon/testing';
 import { connect, type NatsConnection } from 'nats';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,10 +22,7 @@ const shortLived: Service[] = [];
 const unique = (prefix: string): string => `${prefix}-${randomUUID().slice(0, 8)}`;
 
 /** A request as any NATS client would send it: plain JSON in, plain JSON out. */
-async function request<T = Record<string, unknown>>(subject: string, payload: unknown): Promise<T> {
-  const reply = await client.request(subject, new TextEncoder().encode(JSON.stringify(payload)), { timeout: 5000 });
-  return JSON.parse(new TextDecoder().decode(reply.data)) as T;
-}
+const request = <T = Record<string, unknown>>(subject: string, payload: unknown): Promise<T> => requestJson<T>(client, subject, payload);
 
 const eventsFor = (serviceId: string): Event[] =>
   events.messages.filter((message) => message.data.service?.service_id === serviceId).map((message) => message.data);

@@ -1,5 +1,5 @@
 import { Subjects, type ProbeResult, type Service } from '@beacon/contracts';
-import { EventRecorder, fetchJson, startRegistry, waitFor, type RegistryFixture } from '@beacon/testing';
+import { EventRecorder, fetchJson, publishProbeResult, startRegistry, waitFor, type RegistryFixture } from '@beacon/testing';
 import { connect, type NatsConnection } from 'nats';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -68,12 +68,7 @@ const failing = (service: Service): ProbeResult =>
 
 /** Publishes results in order and waits until the last one is applied (its check time shows). */
 async function deliver(...results: ProbeResult[]): Promise<Service> {
-  for (const each of results) {
-    client.publish(
-      Subjects.probeResult,
-      new TextEncoder().encode(JSON.stringify({ v: 1, type: 'probe.result', timestamp: each.checked_at, result: each })),
-    );
-  }
+  for (const each of results) publishProbeResult(client, each);
   const last = results.at(-1) as ProbeResult;
   return waitFor(`result at ${last.checked_at} applied`, async () => {
     const response = await fetchJson<Service>('GET', `${registry.base}/services/${last.service_id}`);

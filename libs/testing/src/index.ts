@@ -7,3 +7,4 @@ export * from './binaries';
 export * from './live-clients';
 export * from './http';
 export * from './registry';
+export * from './nats-json';
