@@ -1,7 +1,7 @@
-import type { ProbeResult } from '@beacon/contracts';
 import {
   createLan,
   netnsUnavailable,
+  probeResult,
   publishProbeResult,
   startApp,
   startRegistry,
@@ -282,20 +282,8 @@ describe.skipIf(skip !== null)(`mdns-announcer on a LAN${skip ? ` (skipped: ${sk
     });
     await waitFor('sickly resolved', () => resolved('sickly._http._tcp.local.'), 10_000);
     const client: NatsConnection = await connect({ servers: registry.nats.url });
-    const result: ProbeResult = {
-      service_id: service.service_id,
-      kind: 'http',
-      target: 'http://10.42.0.13:85/h',
-      ok: false,
-      health: 'unhealthy',
-      outcome: 'error',
-      status_code: null,
-      response_time_ms: 1,
-      load: null,
-      error: 'ECONNREFUSED',
-      checked_at: new Date().toISOString(),
-      prober_id: 'test',
-    };
+    const result = probeResult(service, { ok: false, health: 'unhealthy', outcome: 'error', status_code: null, error: 'ECONNREFUSED' });
+    expect(result.target).toBe('http://10.42.0.13:85/h');
     publishProbeResult(client, result);
     await client.drain();
     await waitFor(

@@ -1,6 +1,7 @@
-import { LIVE_EVENT_TYPES, type ProbeResult, type RegistryStatsResponse, type Service } from '@beacon/contracts';
+import { LIVE_EVENT_TYPES, type RegistryStatsResponse, type Service } from '@beacon/contracts';
 import {
   REPO_ROOT,
+  probeResult,
   fetchJson,
   publishProbeResult,
   startApp,
@@ -67,20 +68,16 @@ async function publishChecks(service: Service, timesMs: number[]): Promise<void>
   const start = Date.now() - timesMs.length * 1000;
   timesMs.forEach((ms, i) => {
     const failed = i === timesMs.length - 3;
-    const result: ProbeResult = {
-      service_id: service.service_id,
-      kind: 'http',
-      target: service.health_check_url ?? '',
+    const result = probeResult(service, {
       ok: !failed,
       health: failed ? 'unhealthy' : 'healthy',
       outcome: failed ? 'error' : 'healthy',
       status_code: failed ? null : 200,
       response_time_ms: ms,
-      load: null,
       error: failed ? 'ECONNREFUSED' : null,
       checked_at: new Date(start + i * 1000).toISOString(),
       prober_id: 'dashboard-test',
-    };
+    });
     publishProbeResult(bus, result);
   });
   await waitFor('check history stored', async () => {

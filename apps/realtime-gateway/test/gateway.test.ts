@@ -4,6 +4,7 @@ import {
   WsClient,
   fetchJson,
   publishJson,
+  probeResult,
   publishProbeResult,
   sleep,
   startApp,
@@ -31,24 +32,7 @@ const rest = (method: string, path: string, body?: unknown): Promise<unknown> =>
 const register = (extra: Record<string, unknown> = {}): Promise<Service> =>
   registry.register({ name: unique('gw'), host: '10.3.0.1', ...extra });
 
-function probe(service: Service, overrides: Partial<ProbeResult> = {}): void {
-  const result: ProbeResult = {
-    service_id: service.service_id,
-    kind: 'http',
-    target: service.health_check_url ?? '',
-    ok: true,
-    health: 'healthy',
-    outcome: 'healthy',
-    status_code: 200,
-    response_time_ms: 1,
-    load: null,
-    error: null,
-    checked_at: new Date().toISOString(),
-    prober_id: 'test',
-    ...overrides,
-  };
-  publishProbeResult(client, result);
-}
+const probe = (service: Service, overrides: Partial<ProbeResult> = {}): void => publishProbeResult(client, probeResult(service, overrides));
 
 beforeAll(async () => {
   registry = await startRegistry();

@@ -1,5 +1,14 @@
-import { type DiscoveryInstancesResponse, type ProbeResult, type RegistryStatsResponse, type Service } from '@beacon/contracts';
-import { REPO_ROOT, fetchJson, freePort, publishProbeResult, startRegistry, waitFor, type RegistryFixture } from '@beacon/testing';
+import { type DiscoveryInstancesResponse, type RegistryStatsResponse, type Service } from '@beacon/contracts';
+import {
+  REPO_ROOT,
+  fetchJson,
+  freePort,
+  probeResult,
+  publishProbeResult,
+  startRegistry,
+  waitFor,
+  type RegistryFixture,
+} from '@beacon/testing';
 import { connect } from 'nats';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -77,20 +86,15 @@ describe('embedded store durability', () => {
     const bus = await connect({ servers: registry.nats.url });
     try {
       for (let index = 0; index < 3; index += 1) {
-        const result: ProbeResult = {
-          service_id: instance.body.service_id,
-          kind: 'http',
-          target: 'http://10.20.0.3:8080/health',
-          ok: true,
-          health: 'healthy',
-          outcome: 'healthy',
-          status_code: 200,
-          response_time_ms: 2,
-          load: 0.2,
-          error: null,
-          checked_at: new Date(Date.now() - 100 + index * 10).toISOString(),
-          prober_id: 'durability-test',
-        };
+        const result = probeResult(
+          { service_id: instance.body.service_id, health_check_url: 'http://10.20.0.3:8080/health' },
+          {
+            response_time_ms: 2,
+            load: 0.2,
+            checked_at: new Date(Date.now() - 100 + index * 10).toISOString(),
+            prober_id: 'durability-test',
+          },
+        );
         publishProbeResult(bus, result);
       }
       await bus.flush();

@@ -1,5 +1,5 @@
 import { Subjects, type ProbeResult, type Service } from '@beacon/contracts';
-import { EventRecorder, fetchJson, publishProbeResult, startRegistry, waitFor, type RegistryFixture } from '@beacon/testing';
+import { EventRecorder, fetchJson, probeResult, publishProbeResult, startRegistry, waitFor, type RegistryFixture } from '@beacon/testing';
 import { connect, type NatsConnection } from 'nats';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -46,21 +46,7 @@ function register(overrides: Record<string, unknown> = {}): Promise<Service> {
 
 function result(service: Service, overrides: Partial<ProbeResult> = {}): ProbeResult {
   clock += 10;
-  return {
-    service_id: service.service_id,
-    kind: 'http',
-    target: service.health_check_url ?? '',
-    ok: true,
-    health: 'healthy',
-    outcome: 'healthy',
-    status_code: 200,
-    response_time_ms: 1.5,
-    load: null,
-    error: null,
-    checked_at: new Date(clock).toISOString(),
-    prober_id: 'test-prober',
-    ...overrides,
-  };
+  return probeResult(service, { response_time_ms: 1.5, checked_at: new Date(clock).toISOString(), prober_id: 'test-prober', ...overrides });
 }
 
 const failing = (service: Service): ProbeResult =>

@@ -8,3 +8,4 @@ export * from './live-clients';
 export * from './http';
 export * from './registry';
 export * from './nats-json';
+export * from './probe-results';

@@ -1,4 +1,3 @@
-import { Subjects, type ProbeResult, type ProbeResultEvent } from '@beacon/contracts';
 import type { NatsConnection } from 'nats';
 
 /** Publishes a document as plain JSON, as any NATS client (and every Beacon app) does. */
@@ -15,10 +14,4 @@ export async function requestJson<T = Record<string, unknown>>(
 ): Promise<T> {
   const reply = await connection.request(subject, new TextEncoder().encode(JSON.stringify(payload)), { timeout: timeoutMs });
   return JSON.parse(new TextDecoder().decode(reply.data)) as T;
-}
-
-/** Publishes a check result exactly as health-prober does, for suites that play the prober. */
-export function publishProbeResult(connection: NatsConnection, result: ProbeResult): void {
-  const event: ProbeResultEvent = { v: 1, type: 'probe.result', timestamp: result.checked_at, result };
-  publishJson(connection, Subjects.probeResult, event);
 }
