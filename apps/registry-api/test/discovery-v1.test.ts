@@ -3,7 +3,6 @@ import {
   EventRecorder,
   sleep,
   startApp,
-  startNatsServer,
   startRegistry,
   waitFor,
   type AppProcess,
@@ -35,7 +34,6 @@ const unique = (prefix: string): string => `${prefix}-${RUN}-${++counter}`;
 const V1 = '/v1/discovery';
 const SECRET = 'seed-004-secret';
 
-let nats: NatsServerHandle;
 let registry: RegistryFixture;
 let secured: RegistryFixture;
 let prober: AppProcess;
@@ -44,9 +42,7 @@ let events: EventRecorder<Event>;
 const targets: HealthTarget[] = [];
 
 beforeAll(async () => {
-  nats = await startNatsServer();
-  events = await EventRecorder.start<Event>(nats.url, 'beacon.events.service.>');
-  const start = (env: Record<string, string> = {}): Promise<RegistryFixture> =>
+  const start = (env: Record<string, string> = {}, nats?: NatsServerHandle): Promise<RegistryFixture> =>
     startRegistry({
       nats,
       env: {
@@ -57,17 +53,20 @@ beforeAll(async () => {
         ...env,
       },
     });
-  [registry, secured] = await Promise.all([start(), start({ SERVICE_DISCOVERY_SECRET: SECRET })]);
+  // The first owns the nats-server; the secured one shares it.
+  registry = await start();
+  events = await EventRecorder.start<Event>(registry.nats.url, 'beacon.events.service.>');
+  secured = await start({ SERVICE_DISCOVERY_SECRET: SECRET }, registry.nats);
   api = new Client(registry.api.url);
   for (let index = 0; index < 3; index += 1) targets.push(await startHealthTarget());
 });
 
 afterAll(async () => {
   await prober?.stop();
-  await Promise.all([registry, secured].filter((fixture) => fixture !== undefined).map((fixture) => fixture.dispose()));
+  await secured?.dispose();
   await events?.close();
+  await registry?.dispose();
   await Promise.all(targets.map((target) => target.close()));
-  await nats?.dispose();
 });
 
 /** Seed 004's registration example, with this run's names. */
@@ -390,7 +389,10 @@ describe('auth with SERVICE_DISCOVERY_SECRET', () => {
 
 describe('GET /v1/discovery/services/{service_name}/healthy with health-prober', () => {
   it('lists instances whose last check passed under the critical load; a loaded or failing one drops out', async () => {
-    prober = await startApp('health-prober', { env: { NATS_URL: nats.url, BEACON_RESYNC_INTERVAL: '2' }, portVariable: 'HTTP_PORT' });
+    prober = await startApp('health-prober', {
+      env: { NATS_URL: registry.nats.url, BEACON_RESYNC_INTERVAL: '2' },
+      portVariable: 'HTTP_PORT',
+    });
     const name = unique('checked');
     const [a, b, c] = targets as [HealthTarget, HealthTarget, HealthTarget];
     a.set('/health', healthy(0.3));
