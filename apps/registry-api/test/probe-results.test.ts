@@ -1,5 +1,14 @@
 import { Subjects, type ProbeResult, type Service } from '@beacon/contracts';
-import { EventRecorder, fetchJson, probeResult, publishProbeResult, startRegistry, waitFor, type RegistryFixture } from '@beacon/testing';
+import {
+  EventRecorder,
+  fetchJson,
+  probeResult,
+  publishProbeResult,
+  sleep,
+  startRegistry,
+  waitFor,
+  type RegistryFixture,
+} from '@beacon/testing';
 import { connect, type NatsConnection } from 'nats';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -103,7 +112,7 @@ describe('probe results in registry-api', () => {
     await waitFor('critical_load', () => ofType(service, 'service.critical_load').length >= 1);
     await deliver(result(service, { load: 0.6 }), result(service, { load: 0.91 }));
     await waitFor('second critical_load', () => ofType(service, 'service.critical_load').length >= 2);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sleep(200); // a quiet period: no third one should follow
     expect(ofType(service, 'service.critical_load').map((e) => e.load)).toEqual([0.9, 0.91]);
   });
 
@@ -112,7 +121,7 @@ describe('probe results in registry-api', () => {
     const deadline = Date.parse(service.expires_at);
     while (Date.now() < deadline + 2000) {
       await deliver(result(service));
-      await new Promise((resolve) => setTimeout(resolve, 1000));
+      await sleep(1000); // the scenario: one passing check a second, as a prober would
     }
     const alive = await fetchJson<Service>('GET', `${registry.base}/services/${service.service_id}`);
     expect(alive.body.status).toBe('active');
@@ -124,7 +133,7 @@ describe('probe results in registry-api', () => {
     await deliver(result(service)); // unknown -> healthy: announced as health_changed
     const passing = Array.from({ length: 8 }, () => result(service));
     const renewed = await deliver(...passing);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sleep(200); // a quiet period: no renewal event should follow
     expect(ofType(service, 'service.renewed')).toHaveLength(0);
     expect(Date.parse(renewed.expires_at)).toBeGreaterThan(Date.parse(service.expires_at));
 
@@ -137,6 +146,13 @@ describe('probe results in registry-api', () => {
     const service = await register();
     await deliver(result(service));
     const before = await fetchJson<Service>('GET', `${registry.base}/services/${service.service_id}`);
+    // Every result received is counted, whatever became of it: wait until all three below are.
+    const received = async (): Promise<number> =>
+      (await (await fetch(`${registry.api.url}/metrics`)).text())
+        .split('\n')
+        .filter((line) => line.startsWith('beacon_probe_results_total{'))
+        .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
+    const receivedBefore = await received();
     client.publish(
       Subjects.probeResult,
       new TextEncoder().encode(JSON.stringify({ result: { ...failing(service), target: 'http://old/health' } })),
@@ -146,7 +162,7 @@ describe('probe results in registry-api', () => {
       new TextEncoder().encode(JSON.stringify({ result: { service_id: service.service_id, ok: 'yes' } })),
     );
     client.publish(Subjects.probeResult, new TextEncoder().encode('not json'));
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await waitFor('the three results counted', async () => (await received()) >= receivedBefore + 3);
     const after = await fetchJson<Service>('GET', `${registry.base}/services/${service.service_id}`);
     expect(after.body.revision).toBe(before.body.revision);
     const metrics = await (await fetch(`${registry.api.url}/metrics`)).text();
