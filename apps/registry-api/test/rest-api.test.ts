@@ -1052,13 +1052,21 @@ describe('auth', () => {
 
   // Runs after the test above, which left exactly one service in this process's catalog.
   it('reads, POST /discover and /api/v1/health need no token when only mutations are guarded', async () => {
-    const client = new Client(authApp.api.url);
-    expect(await client.count()).toBe(1);
-    expect((await client.call('GET', `${SERVICES}/types`)).status).toBe(200);
-    const discover = await client.call('POST', `${SERVICES}/discover`, { json: {} });
-    expect(discover.status, discover.text).toBe(200);
-    expect((discover.body as WireDiscover).total).toBe(1);
-    expect((await client.call('GET', '/api/v1/health')).status).toBe(200);
+    // A guarded registry of its own, holding exactly one service.
+    const guarded = await startRegistry({ nats: main.nats, env: { BEACON_AUTH_TOKEN: 'tok1,tok2' } });
+    try {
+      const one = await registerOn(guarded, 'tok1');
+      expect(one.status, one.text).toBe(201);
+      const client = new Client(guarded.api.url);
+      expect(await client.count()).toBe(1);
+      expect((await client.call('GET', `${SERVICES}/types`)).status).toBe(200);
+      const discover = await client.call('POST', `${SERVICES}/discover`, { json: {} });
+      expect(discover.status, discover.text).toBe(200);
+      expect((discover.body as WireDiscover).total).toBe(1);
+      expect((await client.call('GET', '/api/v1/health')).status).toBe(200);
+    } finally {
+      await guarded.dispose();
+    }
   });
 
   it('BEACON_AUTH_READS=true guards reads too; health stays open', async () => {
