@@ -1,5 +1,5 @@
 import { Subjects, type ProbeResult, type Service } from '@beacon/contracts';
-import { freePort, waitFor, type AppProcess } from '@beacon/testing';
+import { freePort, sleep, waitFor, type AppProcess } from '@beacon/testing';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from './stack';
@@ -30,16 +30,22 @@ const CASES: Record<string, { path?: string; tcp?: 'open' | 'closed'; url?: stri
   tcpClosed: { tcp: 'closed' },
 };
 
+/** The latest result for a case from the suite's own prober (not the PROBE_ALLOW_CIDRS test's). */
 function latest(name: string): ProbeResult | undefined {
-  return stack.resultsFor((services[name] as Service).service_id).at(-1);
+  return stack
+    .resultsFor((services[name] as Service).service_id)
+    .filter((result) => result.prober_id !== 'narrowed')
+    .at(-1);
 }
+
+const startMainProber = (): Promise<AppProcess> => stack.startProber({ LOG_LEVEL: 'info' });
 
 beforeAll(async () => {
   targets = await startTargetServer();
   listener = await startTcpListener();
   closedPort = await freePort();
   stack = await startStack();
-  prober = await stack.startProber({ LOG_LEVEL: 'info' });
+  prober = await startMainProber();
   for (const [name, spec] of Object.entries(CASES)) {
     const check =
       spec.tcp !== undefined
@@ -137,20 +143,30 @@ describe('scheduled checks', () => {
 
   it('keeps checking on the interval, one target at a time', async () => {
     const id = services.healthy?.service_id as string;
+    const started = Date.now();
+    await waitFor('the target checked', () => stack.resultsFor(id).some((result) => Date.parse(result.checked_at) >= started), 8000);
     const before = stack.resultsFor(id).length;
-    await new Promise((resolve) => setTimeout(resolve, 2500));
+    await sleep(2500); // the interval observed
     const after = stack.resultsFor(id).length - before;
     expect(after).toBeGreaterThanOrEqual(2);
     expect(after).toBeLessThanOrEqual(4);
   });
 
   it('stops checking a service that is deregistered', async () => {
-    const id = services.degraded?.service_id as string;
+    const { service_id: id } = await stack.register({
+      name: 'probe-gone',
+      host: '127.0.0.1',
+      port: 20_100,
+      health_check_url: `${targets.url}/healthy`,
+      health_check_interval: 1,
+      health_check_timeout: 1,
+    });
+    await waitFor('the service checked', () => stack.resultsFor(id).length > 0, 8000);
     const response = await fetch(`${stack.base}/services/${id}`, { method: 'DELETE' });
     expect(response.status).toBe(204);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await sleep(300); // a check already under way may still report
     const count = stack.resultsFor(id).length;
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await sleep(1500); // a quiet period: no check after that
     expect(stack.resultsFor(id).length).toBe(count);
   });
 });
@@ -209,7 +225,12 @@ describe('on-demand check (beacon.prober.check)', () => {
 
 describe('metrics', () => {
   it('counts probes by outcome, times them by kind, and shows owned targets', async () => {
-    const text = await (await fetch(`${prober.url}/metrics`)).text();
+    // The prober running now has checked the kinds counted below.
+    const text = await waitFor('probes counted', async () => {
+      const body = await (await fetch(`${prober.url}/metrics`)).text();
+      const counted = [/outcome="healthy"[^}]*\} [1-9]/, /outcome="refused"[^}]*\} [1-9]/, /kind="tcp"[^}]*\} [1-9]/];
+      return counted.every((pattern) => pattern.test(body)) ? body : undefined;
+    });
     expect(text).toMatch(/beacon_probes_total\{outcome="healthy",app="health-prober"\} [1-9]/);
     expect(text).toMatch(/beacon_probes_total\{outcome="refused",app="health-prober"\} [1-9]/);
     expect(text).toMatch(/beacon_probe_duration_seconds_count\{[^}]*kind="tcp"[^}]*\} [1-9]/);
@@ -231,5 +252,7 @@ describe('PROBE_ALLOW_CIDRS', () => {
     expect(refused).toMatchObject({ ok: false, outcome: 'refused', health: 'unhealthy' });
     expect(refused.error).toContain('outside the allowed ranges 10.0.0.0/8 (PROBE_ALLOW_CIDRS)');
     await narrowed.stop('SIGTERM');
+    // The suite's own prober again, so no test depends on running before this one.
+    prober = await startMainProber();
   });
 });
