@@ -1,4 +1,4 @@
-import type { Service } from '@beacon/contracts';
+import { Subjects, type Service } from '@beacon/contracts';
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -6,6 +6,7 @@ import {
   type AppProcess,
   EventRecorder,
   fetchJson,
+  requestJson,
   startRegistry,
   type RegistryFixture,
   freePort,
@@ -82,6 +83,12 @@ afterAll(async () => {
 describe('the apps together', () => {
   it('checks on demand through the real prober and applies the result before answering', async () => {
     const service = await checked({ health_check_interval: 3600 });
+    // The prober learns of the service from its event: until then it would refuse (503).
+    await waitFor('the prober to know the service', async () => {
+      const probe = { service_id: service.service_id, publish: false };
+      const reply = await requestJson<{ error?: unknown }>(registry.nats.url, Subjects.proberCheck, probe);
+      return typeof reply.error !== 'object' || reply.error === null;
+    });
     const response = await call<{ result: { outcome: string; load: number }; service: Service }>(
       'POST',
       `/services/${service.service_id}/health-check`,
