@@ -133,27 +133,10 @@ export async function run({ stamp, profileMode = 'on-miss' }) {
     // 1. The bare got loop, alone.
     report.windows.bare = await bareWindow(urls, base, targets);
 
-    // 2. One prober replica.
-    report.windows.one = await proberWindow('one', ['bench-prober-1'], {
-      nats,
-      api,
-      tmp,
-      base,
-      results,
-      targets,
-      expected: report.checks.load.registered,
-    });
-
-    // 3. Two replicas.
-    report.windows.two = await proberWindow('two', ['bench-prober-a', 'bench-prober-b'], {
-      nats,
-      api,
-      tmp,
-      base,
-      results,
-      targets,
-      expected: report.checks.load.registered,
-    });
+    // 2. One prober replica, then 3. two replicas, on the same stack and targets.
+    const stack = { nats, api, tmp, base, results, targets, expected: report.checks.load.registered };
+    report.windows.one = await proberWindow('one', ['bench-prober-1'], stack);
+    report.windows.two = await proberWindow('two', ['bench-prober-a', 'bench-prober-b'], stack);
 
     const rows = buildRows(report);
     const missed = rows.some((row) => !row.info && !row.pass);
