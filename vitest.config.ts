@@ -8,6 +8,7 @@ import { defineConfig } from 'vitest/config';
  * - integration: real nats-server, real SQLite files, real app processes (built by
  *   `pnpm build`, which `pnpm test` runs first).
  * - compat: the seed documents' clients, as printed, against the launcher's whole stack.
+ * - security: attacks reproduced against real processes and the permissioned nats-server; fuzzing.
  */
 export default defineConfig({
   plugins: [swc.vite({ module: { type: 'es6' } })],
@@ -41,6 +42,19 @@ export default defineConfig({
           hookTimeout: 180_000,
           pool: 'forks',
           poolOptions: { forks: { maxForks: 1, minForks: 1 } },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          // Issue 13's attacks, each reproduced against real processes and shown refused or bounded;
+          // property-based fuzzing of every REST validator and NATS contract (security/).
+          name: 'security',
+          include: ['security/test/**/*.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          pool: 'forks',
+          poolOptions: { forks: { maxForks: 2, minForks: 1 } },
         },
       },
     ],
