@@ -34,7 +34,7 @@ export const env = {
     );
   },
 
-  /** Optional string: absent or empty means undefined. */
+  /** Optional string: absent or blank means undefined. */
   optionalString(options: { doc: string; alias?: string }): FieldSpec<string | undefined> {
     return { ...options, default: undefined, parse: (raw) => ({ value: raw === '' ? undefined : raw }) };
   },
@@ -135,16 +135,26 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * A variable's raw value, or undefined when it is absent or blank. Blank counts as unset so
+ * that compose's `VAR: ${VAR:-}` (always set, often empty) falls through to the alias and
+ * the default instead of hiding them: an empty `BEACON_AUTH_TOKEN` once switched auth off
+ * while `SERVICE_DISCOVERY_SECRET` was set.
+ */
+function given(source: NodeJS.ProcessEnv, name: string | undefined): string | undefined {
+  const raw = name === undefined ? undefined : source[name];
+  return raw === undefined || raw.trim() === '' ? undefined : raw;
+}
+
 /** Reads and validates every variable of `schema` from `source`; throws one `ConfigError`. */
 export function loadEnv<S extends EnvSchema>(schema: S, source: NodeJS.ProcessEnv = process.env): EnvValues<S> {
   const values: Record<string, unknown> = {};
   const problems: string[] = [];
   for (const [name, field] of Object.entries(schema)) {
-    const fromName = source[name];
-    const fromAlias = field.alias ? source[field.alias] : undefined;
-    const raw = fromName ?? fromAlias;
+    const fromName = given(source, name);
+    const raw = fromName ?? given(source, field.alias);
     const used = fromName !== undefined ? name : field.alias;
-    if (raw === undefined || (raw === '' && 'default' in field)) {
+    if (raw === undefined) {
       if ('default' in field) values[name] = field.default;
       else problems.push(`${name} is required (${field.doc})`);
       continue;
