@@ -5,6 +5,7 @@ import {
   checkProbeResultEvent,
   checkServiceEvent,
   payloadCheckFor,
+  storedPayloadCheck,
 } from './event-checks';
 import { eventTypeOf, type EventPayloads, type EventTypeOf, type ProbeResult, type ServiceEventSubject } from './events';
 import type { Service } from './service';
@@ -19,7 +20,40 @@ const inFamily: ServiceEventSubject = Subjects.serviceCriticalLoad;
 // @ts-expect-error a probe result is not a service event
 const notInFamily: ServiceEventSubject = Subjects.probeResult;
 
-const service = { service_id: '9d73ce21-e141-4803-9afb-7917662c53b7', name: 'thermo', revision: 42 } as Service;
+const at = '2026-11-26T02:28:05.112Z';
+/** A whole record, as registry-api publishes it. */
+const service: Service = {
+  service_id: '9d73ce21-e141-4803-9afb-7917662c53b7',
+  name: 'thermo',
+  type: 'iot',
+  host: '10.0.0.7',
+  port: 80,
+  protocol: 'http',
+  tags: ['kitchen'],
+  metadata: { room: 'kitchen' },
+  version: null,
+  node_id: null,
+  instance_id: null,
+  status: 'active',
+  health: 'unknown',
+  ttl: 300,
+  expires_at: at,
+  last_heartbeat: null,
+  created_at: at,
+  updated_at: at,
+  health_check_url: null,
+  health_check_tcp: null,
+  health_check_interval: 60,
+  health_check_timeout: 5,
+  health_check_retries: 3,
+  health_check_rise: 1,
+  last_health_check: null,
+  consecutive_health_failures: 0,
+  load: null,
+  mdns_service_type: '_http._tcp',
+  mdns_txt_records: {},
+  revision: 42,
+};
 const envelope = (subject: keyof EventPayloads) => ({ v: 1, type: eventTypeOf(subject), timestamp: '2026-11-26T02:28:05.112Z' });
 
 const result: ProbeResult = {
@@ -74,8 +108,20 @@ describe('checkServiceEvent', () => {
     expect(checkServiceEvent(good, 'beacon.events.service.unheard_of')).toBe('not a known service event subject');
     expect(checkServiceEvent({ ...good, revision: '42' }, on)).toBe('revision is not a number');
     expect(checkServiceEvent({ ...good, service: null }, on)).toBe('service is not an object');
-    expect(checkServiceEvent({ ...good, service: { ...service, service_id: 7 } }, on)).toBe('service.service_id is not a string');
-    expect(checkServiceEvent({ ...good, service: { ...service, revision: null } }, on)).toBe('service.revision is not a number');
+    const withService = (fields: Record<string, unknown>) => checkServiceEvent({ ...good, service: { ...service, ...fields } }, on);
+    expect(withService({ service_id: 7 })).toBe('service.service_id is missing or not of kind uuid');
+    expect(withService({ revision: null })).toBe('service.revision is missing or not of kind integer');
+    // What consumers dereference: a forged record must not reach them (the gateway's filters called tags.includes).
+    expect(withService({ tags: 'kitchen' })).toBe('service.tags is missing or not of kind string-list');
+    expect(withService({ tags: [1] })).toBe('service.tags is missing or not of kind string-list');
+    expect(withService({ tags: undefined })).toBe('service.tags is missing or not of kind string-list');
+    expect(withService({ metadata: { room: 1 } })).toBe('service.metadata is missing or not of kind string-map');
+    expect(withService({ port: '80' })).toBe('service.port is missing or not of kind integer');
+    expect(withService({ expires_at: 'soon' })).toBe('service.expires_at is missing or not of kind timestamp');
+    expect(withService({ status: 'asleep' })).toBe('service.status is missing or not of kind enum');
+    expect(withService({ load: Number.NaN })).toBe('service.load is missing or not of kind number');
+    expect(withService({ type: null })).toBe('service.type is missing or not of kind string');
+    expect(withService({ version: '1.0', last_heartbeat: at, extra: 'kept for newer publishers' })).toBeNull();
     const removed = { ...envelope(Subjects.serviceDeregistered), revision: 42, service, reason: 'bored' };
     expect(checkServiceEvent(removed, Subjects.serviceDeregistered)).toBe('reason is not a removal reason');
   });
@@ -148,5 +194,11 @@ describe('payloadCheckFor', () => {
     expect(payloadCheckFor(Subjects.nodeRoleChanged)).toBe(checkNodeRoleChangedEvent);
     expect(payloadCheckFor(membersSubject('ttl-reaper'))).toBe(checkMemberAnnouncement);
     for (const subject of STREAM_SUBJECTS) expect(payloadCheckFor(subject)).toBeTypeOf('function');
+  });
+
+  it("gives a stored message its subject's check, and refuses one on a subject the stream should not hold", () => {
+    for (const subject of STREAM_SUBJECTS) expect(storedPayloadCheck(subject)).toBe(payloadCheckFor(subject));
+    expect(storedPayloadCheck(Subjects.serviceRenewed)({}, Subjects.serviceRenewed)).toBe('not a stream subject');
+    expect(storedPayloadCheck('beacon.members.ttl-reaper')({}, 'beacon.members.ttl-reaper')).toBe('not a stream subject');
   });
 });

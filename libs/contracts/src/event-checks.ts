@@ -1,7 +1,9 @@
 import { HEALTH_STATES } from './enums';
 import { PROBE_OUTCOMES, WIRE_VERSION, type EventPayloadSubject, type SubscribeSubject } from './events';
 import { LIMITS } from './limits';
-import { EVENT_SUBJECT_PREFIX, SERVICE_EVENTS_WILDCARD, Subjects } from './subjects';
+import type { FieldSpec, FieldTable } from './record-fields';
+import { SERVICE_FIELDS } from './service';
+import { EVENT_SUBJECT_PREFIX, SERVICE_EVENTS_WILDCARD, STREAM_SUBJECTS, Subjects } from './subjects';
 
 /**
  * One check per payload kind for documents read off NATS: why a document is not what its
@@ -11,8 +13,11 @@ import { EVENT_SUBJECT_PREFIX, SERVICE_EVENTS_WILDCARD, Subjects } from './subje
  * They are structural on purpose: they run for every event, thousands a second, so they
  * test the fields a consumer relies on with plain `typeof` and comparisons (no
  * class-transformer, no class-validator: those cost tens of microseconds a document).
- * The publisher is Beacon itself; the checks keep a stray or foreign message from
- * reaching a handler that would trust its shape, not police every byte of the record.
+ * The publisher is Beacon itself; the checks keep a stray or forged message from reaching
+ * a handler that would trust its shape: every field a consumer may dereference has the
+ * type its contract gives it (a service record field by field, from `SERVICE_FIELDS`),
+ * so no handler can throw on one. They do not police values beyond that (lengths,
+ * ranges): consumers bound what they keep in bytes.
  */
 export type PayloadCheck = (document: unknown, subject: string) => string | null;
 
@@ -54,6 +59,49 @@ function isInstant(value: unknown): boolean {
   return typeof value === 'string' && ISO_INSTANT.test(value) && !Number.isNaN(Date.parse(value));
 }
 
+function isStringList(value: unknown): boolean {
+  return Array.isArray(value) && value.every((item) => typeof item === 'string');
+}
+
+function isStringMap(value: unknown): boolean {
+  if (!isObject(value)) return false;
+  for (const key in value) if (typeof value[key] !== 'string') return false;
+  return true;
+}
+
+/** Whether `value` is what a field of this kind carries on the wire. */
+function fitsField(spec: FieldSpec, value: unknown): boolean {
+  if (value === null) return spec.nullable === true;
+  switch (spec.kind) {
+    case 'string':
+      return typeof value === 'string';
+    case 'uuid':
+      return typeof value === 'string' && UUID.test(value);
+    case 'integer':
+      return Number.isSafeInteger(value);
+    case 'number':
+      return isFiniteNumber(value);
+    case 'boolean':
+      return typeof value === 'boolean';
+    case 'string-list':
+      return isStringList(value);
+    case 'string-map':
+      return isStringMap(value);
+    case 'timestamp':
+      return isInstant(value);
+    case 'enum':
+      return (spec.values ?? []).includes(value as string);
+  }
+}
+
+/** The first field of a record (`label.field`) that is missing or not of its declared kind. */
+function recordProblem(table: FieldTable, record: Fields, label: string): string | null {
+  for (const name in table) {
+    if (!fitsField(table[name] as FieldSpec, record[name])) return `${label}.${name} is missing or not of kind ${table[name]?.kind}`;
+  }
+  return null;
+}
+
 /** `v`, `type` (the subject's, see `eventTypeOf`) and `timestamp`: what every event carries. */
 function envelopeProblem(event: Fields, subject: string): string | null {
   if (event.v !== WIRE_VERSION) return `v is not ${WIRE_VERSION}`;
@@ -71,9 +119,8 @@ export const checkServiceEvent: PayloadCheck = (document, subject) => {
   if (!isFiniteNumber(document.revision)) return 'revision is not a number';
   const service = document.service;
   if (!isObject(service)) return 'service is not an object';
-  if (typeof service.service_id !== 'string' || service.service_id === '') return 'service.service_id is not a string';
-  if (typeof service.name !== 'string') return 'service.name is not a string';
-  if (!isFiniteNumber(service.revision)) return 'service.revision is not a number';
+  const fieldProblem = recordProblem(SERVICE_FIELDS, service, 'service');
+  if (fieldProblem) return fieldProblem;
   switch (subject) {
     case Subjects.serviceDeregistered:
       return REMOVAL_REASONS.has(document.reason) ? null : 'reason is not a removal reason';
@@ -160,6 +207,15 @@ const CHECKS: Record<EventPayloadSubject, PayloadCheck> = {
   [Subjects.probeResult]: checkProbeResultEvent,
   [Subjects.nodeRoleChanged]: checkNodeRoleChangedEvent,
 };
+
+/**
+ * The check for a message read from `BEACON_EVENTS`: its subject's, or a refusal when
+ * the stream holds a subject it should not (its configuration was changed by hand).
+ */
+export function storedPayloadCheck(subject: string): PayloadCheck {
+  const check = (STREAM_SUBJECTS as readonly string[]).includes(subject) ? CHECKS[subject as EventPayloadSubject] : undefined;
+  return check ?? (() => 'not a stream subject');
+}
 
 /**
  * The check for what a subscription to `subject` receives (or what the stream holds on
