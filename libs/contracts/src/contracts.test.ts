@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MDNS_SERVICE_TYPE_PATTERN, MDNS_TYPE_MAP, mdnsServiceTypeFor } from './mdns-types';
+import { MDNS_SERVICE_TYPE_PATTERN, MDNS_TYPE_MAP, isReservedMdnsServiceType, mdnsServiceTypeFor } from './mdns-types';
 import { RegisterServiceDto, UpdateServiceDto } from './service.dto';
 import { findOperatorKeys, parseServiceQuery, validateInput } from './validation';
 import { isHostName, isHostPort, stringMapProblem } from './validators';
@@ -133,5 +133,19 @@ describe('parseServiceQuery', () => {
     expect(parseServiceQuery({ 'metadata.$where': '1' }).ok).toBe(false);
     expect(parseServiceQuery({ 'metadata.': 'x' }).ok).toBe(false);
     expect(parseServiceQuery({ limit: '10abc' }).ok).toBe(false);
+  });
+});
+
+describe("Beacon's own mDNS types", () => {
+  it('are reserved over tcp and udp, in any case', () => {
+    for (const type of ['_beacon._tcp', '_beacon._udp', '_BEACON._tcp', '_beacon-server._tcp'])
+      expect(isReservedMdnsServiceType(type), type).toBe(true);
+    for (const type of ['_beacons._tcp', '_http._tcp', '_beacon-srv._tcp']) expect(isReservedMdnsServiceType(type), type).toBe(false);
+  });
+
+  it('are never derived from a service type', () => {
+    expect(mdnsServiceTypeFor('beacon')).toBe('_service._tcp');
+    expect(mdnsServiceTypeFor('Beacon Server')).toBe('_service._tcp');
+    expect(mdnsServiceTypeFor('beacon-relay')).toBe('_beacon-relay._tcp');
   });
 });

@@ -64,3 +64,12 @@ describe('DiscoveryHeartbeatDto', () => {
     expect(fieldsOf({ service_name: 'a', instance_id: 'b', host: 'h' }, DiscoveryHeartbeatDto)).toEqual(['host']);
   });
 });
+
+describe('DiscoveryRegisterDto identity rules (issue 13)', () => {
+  it('refuses control characters in service_name, instance_id and metadata keys', () => {
+    expect(fieldsOf({ ...seedExample, service_name: 'a\u0000b' })).toEqual(['service_name']);
+    expect(fieldsOf({ ...seedExample, instance_id: 'b\u0000c' })).toEqual(['instance_id']);
+    expect(fieldsOf({ ...seedExample, metadata: { 'k\u0000': 'v' } })).toEqual(['metadata']);
+    expect(fieldsOf({ service_name: 'a\u0000b', instance_id: 'x' }, DiscoveryHeartbeatDto)).toEqual(['service_name']);
+  });
+});

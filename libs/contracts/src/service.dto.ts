@@ -2,7 +2,18 @@ import { ArrayMaxSize, IsArray, IsIn, IsInt, IsOptional, IsString, IsUrl, Length
 import { HEALTH_STATES, SERVICE_STATUSES, SETTABLE_STATUSES, type HealthState, type ServiceStatus, type SettableStatus } from './enums';
 import { LIMITS } from './limits';
 import { MDNS_SERVICE_TYPE_PATTERN } from './mdns-types';
-import { IsHostName, IsHostPort, IsOptionalNotNull, IsSingleValue, IsStringMap, ToInt, ToStringList } from './validators';
+import {
+  IsHostName,
+  IsHostPort,
+  IsOptionalNotNull,
+  IsSingleValue,
+  IsStringMap,
+  NoControlCharacters,
+  NoUrlCredentials,
+  NotReservedMdnsType,
+  ToInt,
+  ToStringList,
+} from './validators';
 
 const NOT_BLANK = /\S/;
 const NO_COMMA = /^[^,]*$/;
@@ -11,6 +22,8 @@ const HTTP_URL = {
   require_protocol: true,
   require_tld: false,
   allow_underscores: true,
+  // `NoUrlCredentials` says why; this catches what validator.js alone reads as user info.
+  disallow_auth: true,
 };
 /** A TXT string holds 255 bytes; the announcer cuts what still does not fit as key=value. */
 const TXT_RECORD_LIMITS = { maxKeys: 32, maxKeyLength: 64, maxValueLength: 255 } as const;
@@ -24,7 +37,10 @@ export function rules(...decorators: PropertyDecorator[]): PropertyDecorator {
 
 // `$property`: the message names the field the rule sits on (seed 004's `service_name` reuses `name`'s rules).
 const text = (min: number, max: number): PropertyDecorator =>
-  rules(IsString(), Length(min, max), Matches(NOT_BLANK, { message: '$property must not be blank' }));
+  rules(IsString(), Length(min, max), Matches(NOT_BLANK, { message: '$property must not be blank' }), NoControlCharacters());
+
+/** An identifier or label: no control characters (they are invisible, and split keys and log lines). */
+const label = (max: number): PropertyDecorator => rules(IsString(), Length(1, max), NoControlCharacters());
 
 const integer = (min: number, max: number): PropertyDecorator => rules(ToInt(), IsInt(), Min(min), Max(max));
 
@@ -37,7 +53,7 @@ export const Field = {
   type: () => text(LIMITS.type.min, LIMITS.type.max),
   host: () => rules(IsString(), Length(LIMITS.host.min, LIMITS.host.max), IsHostName()),
   port: () => integer(LIMITS.port.min, LIMITS.port.max),
-  protocol: () => rules(IsString(), Length(LIMITS.protocol.min, LIMITS.protocol.max)),
+  protocol: () => rules(IsString(), Length(LIMITS.protocol.min, LIMITS.protocol.max), NoControlCharacters()),
   tags: () =>
     rules(
       IsArray(),
@@ -45,16 +61,18 @@ export const Field = {
       IsString({ each: true }),
       Length(1, LIMITS.tags.maxLength, { each: true }),
       Matches(NO_COMMA, { each: true, message: 'tags must not contain commas (filters use them as separators)' }),
+      NoControlCharacters({ each: true }),
     ),
   metadata: () => IsStringMap(LIMITS.metadata),
-  version: () => rules(IsString(), Length(1, LIMITS.version.max)),
-  nodeId: () => rules(IsString(), Length(1, LIMITS.nodeId.max)),
-  instanceId: () => rules(IsString(), Length(1, LIMITS.instanceId.max)),
+  version: () => label(LIMITS.version.max),
+  nodeId: () => label(LIMITS.nodeId.max),
+  instanceId: () => label(LIMITS.instanceId.max),
   ttl: () => integer(LIMITS.ttl.min, LIMITS.ttl.max),
   healthCheckUrl: () =>
     rules(
       IsString(),
       MaxLength(LIMITS.healthCheckUrl.max),
+      NoUrlCredentials(),
       IsUrl(HTTP_URL, { message: 'health_check_url must be an http:// or https:// URL' }),
     ),
   healthCheckTcp: () => IsHostPort(),
@@ -68,6 +86,7 @@ export const Field = {
       Matches(MDNS_SERVICE_TYPE_PATTERN, {
         message: 'mdns_service_type must look like "_name._tcp" or "_name._udp" (name: 1–15 of a-z, 0-9, -)',
       }),
+      NotReservedMdnsType(),
     ),
   mdnsTxtRecords: () => IsStringMap(TXT_RECORD_LIMITS),
 };

@@ -64,3 +64,57 @@ describe('one message per field: the first rule it breaks, its kind first', () =
     });
   });
 });
+
+describe('identity rules (issue 13): control characters, reserved mDNS types, credentials in URLs', () => {
+  it.each([
+    ['name with NUL', { name: 'a\u0000b' }, 'name'],
+    ['name with a newline', { name: 'svc\nforged log line' }, 'name'],
+    ['name with DEL', { name: 'a\u007fb' }, 'name'],
+    ['name with a C1 control', { name: 'a\u0085b' }, 'name'],
+    ['type', { type: 'http\u0000' }, 'type'],
+    ['protocol', { protocol: 'tcp\u001b' }, 'protocol'],
+    ['version', { version: '1.0\r' }, 'version'],
+    ['node_id', { node_id: 'n\u0000' }, 'node_id'],
+    ['instance_id', { instance_id: 'b\u0000c' }, 'instance_id'],
+    ['a tag', { tags: ['ok', 'bad\u0000tag'] }, 'tags'],
+  ])('%s is refused, naming the field', (_label, patch, field) => {
+    const errors = register(patch);
+    expect(Object.keys(errors)).toEqual([field]);
+    expect(errors[field]).toBe('must not contain control characters (U+0000–U+001F, U+007F–U+009F)');
+  });
+
+  it('metadata and TXT keys with control characters are refused, the key shown escaped', () => {
+    expect(register({ metadata: { 'a\u0000b': 'x' } })).toEqual({ metadata: 'key "a\\u0000b" must not contain control characters' });
+    expect(register({ mdns_txt_records: { 'k\n': 'v' } })).toEqual({ mdns_txt_records: 'key "k\\n" must not contain control characters' });
+    // Values are free text: a newline in a description is no identity.
+    expect(validateInput(RegisterServiceDto, { name: 'svc', host: '10.0.0.1', port: 80, metadata: { note: 'two\nlines' } }).ok).toBe(true);
+  });
+
+  it('ordinary Unicode names, tags and ids stay accepted', () => {
+    const body = { name: 'Küche-Sensor 1', host: '10.0.0.1', port: 80, tags: ['étage-2', '温度'], instance_id: 'esp32-ä1', type: 'iot' };
+    expect(validateInput(RegisterServiceDto, body).ok).toBe(true);
+  });
+
+  it.each(['_beacon._tcp', '_beacon._udp', '_beacon-server._tcp'])('mdns_service_type %s is reserved', (type) => {
+    expect(register({ mdns_service_type: type })).toEqual({
+      mdns_service_type: `"${type}" is reserved: it is how devices and nodes find Beacon itself; choose another type`,
+    });
+    expect(messages(validateInput(UpdateServiceDto, { mdns_service_type: type }))).toHaveProperty('mdns_service_type');
+  });
+
+  it.each(['http://user:pass@10.0.0.1/health', 'http://admin@10.0.0.1/', 'https://:secret@example.com/'])(
+    'health_check_url %s carries credentials and is refused, saying why',
+    (url) => {
+      expect(register({ health_check_url: url })).toEqual({
+        health_check_url:
+          'must not contain credentials (user:password@): it is stored and shown to everyone who can read the catalog; keep secrets out of it',
+      });
+      expect(messages(validateInput(UpdateServiceDto, { health_check_url: url }))).toHaveProperty('health_check_url');
+    },
+  );
+
+  it('a URL with "@" only in its path or query is no credential', () => {
+    const body = { name: 'svc', host: '10.0.0.1', port: 80, health_check_url: 'http://10.0.0.1/health?owner=a@b' };
+    expect(validateInput(RegisterServiceDto, body).ok).toBe(true);
+  });
+});

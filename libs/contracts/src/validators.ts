@@ -1,5 +1,6 @@
 import { Transform } from 'class-transformer';
 import { ValidateIf, registerDecorator, isIP, type ValidationArguments, type ValidationOptions } from 'class-validator';
+import { isReservedMdnsServiceType } from './mdns-types';
 
 /**
  * The field may be absent, but `null` is rejected (for fields a partial update may
@@ -92,6 +93,77 @@ export function IsHostPort(options?: ValidationOptions): PropertyDecorator {
     });
 }
 
+/**
+ * C0 controls, DEL and C1 controls. Invisible in every view and log, they let two
+ * different names print alike, end a DNS-SD label or a log line early, and (NUL) made
+ * `("a\0b", "c")` and `("a", "b\0c")` one index key once.
+ */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
+
+export function hasControlCharacter(value: unknown): boolean {
+  return typeof value === 'string' && CONTROL_CHARACTER.test(value);
+}
+
+/** Text that names or identifies something: no control characters (a non-string is left to `IsString`). */
+export function NoControlCharacters(options?: ValidationOptions): PropertyDecorator {
+  return (target: object, propertyName: string | symbol) =>
+    registerDecorator({
+      name: 'noControlCharacters',
+      target: target.constructor,
+      propertyName: String(propertyName),
+      options: { message: '$property must not contain control characters (U+0000–U+001F, U+007F–U+009F)', ...options },
+      validator: { validate: (value: unknown) => !hasControlCharacter(value) },
+    });
+}
+
+/**
+ * Whether a URL carries a user name or password (`http://user:pass@host/`). Read as
+ * WHATWG `URL` reads it, which is how the prober's HTTP client will read it; text that
+ * is no URL at all is left to `IsUrl`.
+ */
+export function hasUrlCredentials(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  try {
+    const url = new URL(value);
+    return url.username !== '' || url.password !== '';
+  } catch {
+    return false;
+  }
+}
+
+/** A URL that Beacon stores and shows to every reader of the catalog, so it must hold no secret. */
+export function NoUrlCredentials(options?: ValidationOptions): PropertyDecorator {
+  return (target: object, propertyName: string | symbol) =>
+    registerDecorator({
+      name: 'noUrlCredentials',
+      target: target.constructor,
+      propertyName: String(propertyName),
+      options: {
+        message:
+          '$property must not contain credentials (user:password@): it is stored and shown to everyone who can read the catalog; keep secrets out of it',
+        ...options,
+      },
+      validator: { validate: (value: unknown) => !hasUrlCredentials(value) },
+    });
+}
+
+/** Not one of the DNS-SD types Beacon announces itself under (see `RESERVED_MDNS_SERVICE_TYPES`). */
+export function NotReservedMdnsType(options?: ValidationOptions): PropertyDecorator {
+  return (target: object, propertyName: string | symbol) =>
+    registerDecorator({
+      name: 'notReservedMdnsType',
+      target: target.constructor,
+      propertyName: String(propertyName),
+      options: {
+        message: (args: ValidationArguments) =>
+          `${args.property} "${String(args.value)}" is reserved: it is how devices and nodes find Beacon itself; choose another type`,
+        ...options,
+      },
+      validator: { validate: (value: unknown) => typeof value !== 'string' || !isReservedMdnsServiceType(value) },
+    });
+}
+
 export interface StringMapLimits {
   maxKeys: number;
   maxKeyLength: number;
@@ -109,6 +181,7 @@ export function stringMapProblem(value: unknown, limits: StringMapLimits): strin
     if (key.length === 0 || key.length > limits.maxKeyLength) {
       return `keys must be 1–${limits.maxKeyLength} characters (got "${key.slice(0, 40)}")`;
     }
+    if (hasControlCharacter(key)) return `key ${JSON.stringify(key.slice(0, 40))} must not contain control characters`;
     if (key.startsWith('$')) return `key "${key}" must not start with "$"`;
     if (typeof item !== 'string') return `value of "${key}" must be a string`;
     if (item.length > limits.maxValueLength) {
