@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { proberEnv } from './config';
 
 describe('proberEnv', () => {
-  it('defaults to denying link-local, allowing the rest', () => {
+  it('defaults to denying link-local and cloud metadata, allowing the rest', () => {
     const config = loadEnv(proberEnv, {});
-    expect(config.PROBE_DENY_CIDRS).toEqual(['169.254.0.0/16', 'fe80::/10']);
+    expect(config.PROBE_DENY_CIDRS).toEqual(['169.254.0.0/16', 'fe80::/10', 'fd00:ec2::254', '100.100.100.200']);
     expect(config.PROBE_ALLOW_CIDRS).toEqual([]);
     expect(config.PROBE_CONCURRENCY).toBe(256);
     expect(config.PROBE_JITTER).toBe(0.1);

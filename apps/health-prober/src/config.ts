@@ -17,14 +17,23 @@ function cidrList(doc: string, fallback: string[]): FieldSpec<string[]> {
   };
 }
 
+/**
+ * Cloud metadata endpoints hand out instance credentials: 169.254.169.254 (AWS, GCP,
+ * Azure, Oracle, ...) sits in link-local, the two others do not. Private LAN ranges are
+ * not here on purpose: home-lab targets live there.
+ */
+export const DEFAULT_DENY_CIDRS = ['169.254.0.0/16', 'fe80::/10', 'fd00:ec2::254', '100.100.100.200'];
+
 /** health-prober's variables, validated at boot. */
 export const proberEnv = {
   ...platformEnv,
   ...catalogViewEnv,
   ...workerEnv(9102),
   PROBE_DENY_CIDRS: cidrList(
-    'ranges never probed (SSRF guard): link-local, where cloud metadata lives, by default; also catches IPv4-mapped IPv6',
-    ['169.254.0.0/16', 'fe80::/10'],
+    'ranges never probed (SSRF guard); by default link-local and the cloud metadata addresses outside it ' +
+      '(AWS IPv6 fd00:ec2::254, Alibaba 100.100.100.200); also catches IPv4-mapped IPv6. ' +
+      'Private LAN ranges stay allowed; 0.0.0.0/8 and :: are refused always',
+    DEFAULT_DENY_CIDRS,
   ),
   PROBE_ALLOW_CIDRS: cidrList('if set, only targets inside these ranges are probed (besides the deny list)', []),
   PROBE_CONCURRENCY: env.int({

@@ -2,6 +2,7 @@ import { freePort } from '@beacon/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpCheck } from '../src/checks/http-check';
 import { TcpCheck } from '../src/checks/tcp-check';
+import { DEFAULT_DENY_CIDRS } from '../src/config';
 import { SsrfGuard } from '../src/ssrf/ssrf-guard';
 import { BIG_BODY_BYTES, startBlackhole, startTargetServer, startTcpListener, type TargetServer } from './target-server';
 
@@ -9,7 +10,7 @@ import { BIG_BODY_BYTES, startBlackhole, startTargetServer, startTcpListener, ty
  * The HTTP and TCP checks in-process against real local servers: every outcome, the body
  * cap, keep-alive and the SSRF guard, without NATS or app processes.
  */
-const DEFAULT_DENY = ['169.254.0.0/16', 'fe80::/10'];
+const DEFAULT_DENY = DEFAULT_DENY_CIDRS;
 const guard = new SsrfGuard({ deny: DEFAULT_DENY, allow: [] });
 const http = new HttpCheck(guard, { userAgent: 'beacon-health-prober/test', maxBodyBytes: 64 * 1024 });
 const tcp = new TcpCheck(guard);
@@ -118,6 +119,16 @@ describe('SSRF guard in the HTTP check', () => {
     expect(await http.check('http://[fe80::1]/', 5000)).toMatchObject({ outcome: 'refused' });
   });
 
+  it('refuses the unspecified address in every spelling (it would reach the local target server)', async () => {
+    const before = targets.connections();
+    for (const host of ['0', '0.0.0.0', '0x0', '[::]', '[::ffff:0.0.0.0]']) {
+      const outcome = await http.check(`http://${host}:${targets.port}/healthy`, 1000);
+      expect(outcome, host).toMatchObject({ outcome: 'refused' });
+      expect(outcome.error, host).toContain('always refused');
+    }
+    expect(targets.connections()).toBe(before);
+  });
+
   it('refuses a redirect into a denied range', async () => {
     const outcome = await http.check(`${targets.url}/to-metadata`, 5000);
     expect(outcome).toMatchObject({ outcome: 'refused' });
@@ -170,6 +181,9 @@ describe('TCP check', () => {
     const narrow = new TcpCheck(new SsrfGuard({ deny: DEFAULT_DENY, allow: ['10.0.0.0/8'] }));
     const accepted = listener.accepted();
     expect(await narrow.check(`localhost:${listener.port}`, 1000)).toMatchObject({ outcome: 'refused' });
+    for (const host of ['0', '0x0', '0.0.0.0', '[::]', '[::ffff:0.0.0.0]']) {
+      expect(await tcp.check(`${host}:${listener.port}`, 1000), host).toMatchObject({ outcome: 'refused' });
+    }
     expect(listener.accepted()).toBe(accepted);
   });
 });

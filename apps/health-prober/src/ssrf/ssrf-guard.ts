@@ -15,6 +15,14 @@ export class TargetRefusedError extends Error {
   }
 }
 
+/**
+ * Refused whatever the configuration says. Connecting to an unspecified address (0.0.0.0,
+ * `::`, and on Linux the rest of 0.0.0.0/8) reaches this host itself, so `http://0/` or
+ * `http://[::]/` would walk past a loopback deny; no real health check needs them.
+ * IPv4 is held as mapped IPv6 (see cidr.ts), so `::ffff:0.0.0.0` is caught too.
+ */
+export const ALWAYS_DENIED = ['0.0.0.0/8', '::/128'] as const;
+
 export interface SsrfGuardOptions {
   deny: readonly string[];
   /** Empty: anything not denied is allowed. */
@@ -23,12 +31,13 @@ export interface SsrfGuardOptions {
 
 /**
  * Keeps health checks away from addresses a registrant should not be able to make the
- * prober reach (cloud metadata at 169.254.169.254, link-local, or whatever the operator
- * denies). The decision is made on the address actually connected to: `lookup` resolves
+ * prober reach (unspecified addresses always; by default cloud metadata and link-local;
+ * whatever else the operator denies). The decision is made on the address actually connected to: `lookup` resolves
  * and vets every address before the socket connects to one of them, so a name cannot
  * pass the check and then re-resolve somewhere else (DNS rebinding).
  */
 export class SsrfGuard {
+  private readonly unspecified = new CidrSet(ALWAYS_DENIED);
   private readonly deny: CidrSet;
   private readonly allow: CidrSet;
 
@@ -40,6 +49,8 @@ export class SsrfGuard {
   /** Why `address` (an IP) may not be contacted, or null when it may. */
   refusal(address: string): string | null {
     if (!parseIp(address)) return `${address} is not an IP address`;
+    const unspecified = this.unspecified.match(address);
+    if (unspecified) return `${address} is an unspecified address (${unspecified}), which reaches this host: always refused`;
     const denied = this.deny.match(address);
     if (denied) return `${address} is in denied range ${denied} (PROBE_DENY_CIDRS)`;
     if (this.allow.size > 0 && !this.allow.match(address)) {
