@@ -110,6 +110,7 @@ describe('checkServiceEvent', () => {
     expect(checkServiceEvent({ ...good, service: null }, on)).toBe('service is not an object');
     const withService = (fields: Record<string, unknown>) => checkServiceEvent({ ...good, service: { ...service, ...fields } }, on);
     expect(withService({ service_id: 7 })).toBe('service.service_id is missing or not of kind uuid');
+    expect(withService({ service_id: '' })).toBe('service.service_id is missing or not of kind uuid');
     expect(withService({ revision: null })).toBe('service.revision is missing or not of kind integer');
     // What consumers dereference: a forged record must not reach them (the gateway's filters called tags.includes).
     expect(withService({ tags: 'kitchen' })).toBe('service.tags is missing or not of kind string-list');

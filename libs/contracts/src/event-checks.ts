@@ -76,7 +76,8 @@ function fitsField(spec: FieldSpec, value: unknown): boolean {
     case 'string':
       return typeof value === 'string';
     case 'uuid':
-      return typeof value === 'string' && UUID.test(value);
+      // An opaque key to every consumer (a map key, a filter's set member): any non-empty text is safe.
+      return typeof value === 'string' && value !== '';
     case 'integer':
       return Number.isSafeInteger(value);
     case 'number':

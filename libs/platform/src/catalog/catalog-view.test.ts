@@ -1,10 +1,10 @@
 import { Subjects, WIRE_VERSION, type AnyServiceEvent, type Service, type SnapshotReply } from '@beacon/contracts';
 import { sleep, waitFor } from '@beacon/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bytes, startNatsFixture, type ConnectedService, type NatsFixture } from '../nats/nats.fixture';
+import { bytes, serviceRecord, startNatsFixture, type ConnectedService, type NatsFixture } from '../nats/nats.fixture';
 import { CatalogView, type CatalogChange } from './catalog-view';
 
-const service = (id: string, revision: number): Service => ({ service_id: id, name: id, revision, status: 'active' }) as Service;
+const service = (id: string, revision: number): Service => serviceRecord(id, revision);
 
 function event(type: 'service.registered' | 'service.updated' | 'service.deregistered', svc: Service): AnyServiceEvent {
   const base = { v: WIRE_VERSION, timestamp: new Date().toISOString(), revision: svc.revision, service: svc };

@@ -24,8 +24,19 @@ export class Inbound {
   ) {
     this.dropped = metrics.counter(
       'beacon_nats_messages_dropped_total',
-      'Messages read from NATS and skipped because they are not JSON or not what their subject carries, by subscribed subject',
+      'Messages read from NATS and skipped because they are not JSON, not what their subject carries (invalid) or their handler failed on them (handler_failed), by subscribed subject',
       ['subject', 'reason'],
+    );
+  }
+
+  /**
+   * A handler threw on a message that passed its check: counted and logged, and the
+   * subscription goes on (a throw inside nats.js's callback would stop its reader).
+   */
+  failed(label: string, subject: string, error: unknown): void {
+    this.dropped.inc({ subject: label, reason: 'handler_failed' });
+    this.report(`${label}#failed`, (since) =>
+      this.logger.error({ err: error, subject, failed_since_last_report: since }, 'a message handler failed; message skipped'),
     );
   }
 
@@ -50,13 +61,18 @@ export class Inbound {
   }
 
   private warn(label: string, subject: string, problem: string): void {
+    this.report(label, (since) => this.logger.warn({ subject, problem, dropped_since_last_warning: since }, 'dropped a malformed message'));
+  }
+
+  /** Logs through `log` at most once per `key` per interval, with how many were not logged since. */
+  private report(key: string, log: (since: number) => void): void {
     const now = Date.now();
-    const last = this.warnings.get(label);
+    const last = this.warnings.get(key);
     if (last && now - last.at < DROP_WARNING_INTERVAL_MS) {
       last.since += 1;
       return;
     }
-    this.warnings.set(label, { at: now, since: 0 });
-    this.logger.warn({ subject, problem, dropped_since_last_warning: last?.since ?? 0 }, 'dropped a malformed message');
+    this.warnings.set(key, { at: now, since: 0 });
+    log(last?.since ?? 0);
   }
 }

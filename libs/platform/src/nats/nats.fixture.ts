@@ -1,3 +1,4 @@
+import type { Service } from '@beacon/contracts';
 import { startNatsServer, type NatsServerHandle } from '@beacon/testing';
 import { connect, type NatsConnection } from 'nats';
 import pino, { type Logger } from 'pino';
@@ -76,4 +77,42 @@ const encoder = new TextEncoder();
 /** A document as bytes, for a raw publish. */
 export function bytes(document: unknown): Uint8Array {
   return encoder.encode(typeof document === 'string' ? document : JSON.stringify(document));
+}
+
+/** A whole service record as registry-api publishes it (consumers' checks hold every field), with `id` as its id and name. */
+export function serviceRecord(id: string, revision: number, extra: Partial<Service> = {}): Service {
+  const at = '2026-01-01T00:00:00.000Z';
+  return {
+    service_id: id,
+    name: id,
+    type: 'http',
+    host: '10.0.0.1',
+    port: 80,
+    protocol: 'http',
+    tags: [],
+    metadata: {},
+    version: null,
+    node_id: null,
+    instance_id: null,
+    status: 'active',
+    health: 'unknown',
+    ttl: 300,
+    expires_at: at,
+    last_heartbeat: null,
+    created_at: at,
+    updated_at: at,
+    health_check_url: null,
+    health_check_tcp: null,
+    health_check_interval: 60,
+    health_check_timeout: 5,
+    health_check_retries: 3,
+    health_check_rise: 1,
+    last_health_check: null,
+    consecutive_health_failures: 0,
+    load: null,
+    mdns_service_type: '_http._tcp',
+    mdns_txt_records: {},
+    revision,
+    ...extra,
+  };
 }

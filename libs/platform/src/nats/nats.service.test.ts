@@ -14,14 +14,14 @@ import { sleep, waitFor } from '@beacon/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DomainError } from '../http/errors';
 import { RevisionConflict } from './lease-bucket';
-import { bytes, startNatsFixture, type ConnectedService, type NatsFixture } from './nats.fixture';
+import { bytes, serviceRecord, startNatsFixture, type ConnectedService, type NatsFixture } from './nats.fixture';
 import { NatsRequestError, RequestError } from './request-errors';
 
 class Gone extends DomainError {
   readonly kind = 'not_found';
 }
 
-const service = (id: string, revision: number): Service => ({ service_id: id, name: id, revision }) as Service;
+const service = (id: string, revision: number): Service => serviceRecord(id, revision);
 
 function registered(id: string, revision: number): AnyServiceEvent {
   return { v: WIRE_VERSION, type: 'service.registered', timestamp: new Date().toISOString(), revision, service: service(id, revision) };
@@ -93,6 +93,29 @@ describe('NatsService.subscribe', () => {
     expect(nodes.sort()).toEqual(Array.from({ length: 10 }, (_, i) => `node-${i}`).sort());
     // The two bad messages may reach different members of the queue group, in either order.
     expect(problems.sort()).toEqual(['node.role is not server or agent', 'node.server_port is not null or a number']);
+  });
+});
+
+describe('NatsService handlers that throw', () => {
+  it("count the failure and keep the subscription reading (a throw in nats.js's callback would stop it)", async () => {
+    const consumer = await fixture.service();
+    const heard: number[] = [];
+    consumer.nats.subscribe(Subjects.serviceRenewed, (event) => {
+      if (event.revision % 2 === 1) throw new Error('handler bug');
+      heard.push(event.revision);
+    });
+    const raw = await fixture.raw();
+    await raw.flush();
+    for (let revision = 1; revision <= 6; revision += 1) {
+      raw.publish(Subjects.serviceRenewed, bytes({ ...registered('h', revision), type: 'service.renewed' }));
+    }
+    await waitFor('the events after each failure', () => heard.length === 3);
+    expect(heard).toEqual([2, 4, 6]);
+    expect(await consumer.count('beacon_nats_messages_dropped_total', { subject: Subjects.serviceRenewed, reason: 'handler_failed' })).toBe(
+      3,
+    );
+    // One report for the burst.
+    expect(consumer.logs.filter((line) => line.msg === 'a message handler failed; message skipped')).toHaveLength(1);
   });
 });
 

@@ -1,6 +1,7 @@
 import {
   EVENTS_STREAM,
   payloadCheckFor,
+  storedPayloadCheck,
   validateInput,
   type EventPayloads,
   type EventSubject,
@@ -231,12 +232,19 @@ export class NatsService {
    * stored after, in order, until the reader is closed (an ordered consumer, which
    * recreates itself after a reconnect and never skips or repeats).
    */
-  async followEventStream(fromSeq: number, options: { maxMessages?: number } = {}): Promise<EventStreamReader> {
+  async followEventStream(fromSeq: number, options: { maxMessages?: number; maxBytes?: number } = {}): Promise<EventStreamReader> {
     const consumer = await this.connection.jetstream().consumers.get(EVENTS_STREAM, {
       deliver_policy: DeliverPolicy.StartSequence,
       opt_start_seq: fromSeq,
     });
-    const messages = await consumer.consume(options.maxMessages ? { max_messages: options.maxMessages } : {});
+    // `maxBytes` bounds what the client buffers for a reader that is consumed slowly.
+    const messages = await consumer.consume(
+      options.maxBytes
+        ? { max_bytes: options.maxBytes, max_messages: options.maxMessages }
+        : options.maxMessages
+          ? { max_messages: options.maxMessages }
+          : {},
+    );
     return new EventStreamReader(messages, (message) => this.acceptStored(message), fromSeq);
   }
 
@@ -263,7 +271,7 @@ export class NatsService {
 
   private acceptStored(message: JsMsg): StoredEvent | null {
     const subject = message.subject as StreamSubject;
-    const document = this.inbound.accept(EVENTS_STREAM, message.data, message.subject, payloadCheckFor(subject));
+    const document = this.inbound.accept(EVENTS_STREAM, message.data, message.subject, storedPayloadCheck(subject));
     return document === undefined ? null : ({ seq: message.seq, subject, event: document } as StoredEvent);
   }
 
@@ -310,15 +318,24 @@ export class NatsService {
     handler: (request: RequestReplies[S]['request']) => Promise<RequestReplies[S]['reply']>,
     options: { queue?: string } = {},
   ): void {
-    this.listen(subject, options.queue, (message) => void this.answer(subject, message, requestClass, handler));
+    this.listen(subject, options.queue, (message) => {
+      this.answer(subject, message, requestClass, handler).catch((error: unknown) => this.inbound.failed(subject, message.subject, error));
+    });
   }
 
   private listen(subject: string, queue: string | undefined, onMessage: (message: Msg) => void): Subscription {
     const subscription = this.connection.subscribe(subject, {
       queue,
       callback: (error, message) => {
-        if (error) this.logger.error({ err: error, subject }, 'subscription error');
-        else onMessage(message);
+        if (error) {
+          this.logger.error({ err: error, subject }, 'subscription error');
+          return;
+        }
+        try {
+          onMessage(message);
+        } catch (failure) {
+          this.inbound.failed(subject, message.subject, failure);
+        }
       },
     });
     this.subscriptions.push(subscription);
