@@ -5,7 +5,7 @@ import { BadRequestException, HttpException, HttpStatus } from '@nestjs/common';
  * How a domain refusal is classed. Each edge maps a kind once: an HTTP status in
  * `AllExceptionsFilter`, a `RequestError` code in `NatsService.serve`.
  */
-export type DomainErrorKind = 'invalid' | 'not_found' | 'conflict' | 'unavailable' | 'timeout';
+export type DomainErrorKind = 'invalid' | 'not_found' | 'conflict' | 'limited' | 'unavailable' | 'timeout';
 
 /**
  * A refusal in the domain's own terms, thrown by services instead of HTTP exceptions.
@@ -24,6 +24,8 @@ export const HTTP_STATUS_OF_KIND: Readonly<Record<DomainErrorKind, number>> = {
   invalid: HttpStatus.BAD_REQUEST,
   not_found: HttpStatus.NOT_FOUND,
   conflict: HttpStatus.CONFLICT,
+  /** A configured limit is reached (the catalog is full): the same request may work later. */
+  limited: HttpStatus.TOO_MANY_REQUESTS,
   unavailable: HttpStatus.SERVICE_UNAVAILABLE,
   timeout: HttpStatus.GATEWAY_TIMEOUT,
 };
