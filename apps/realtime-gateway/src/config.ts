@@ -32,6 +32,11 @@ export const gatewayEnv = {
     default: 10_000,
     min: 100,
   }),
+  GATEWAY_REPLAY_BYTES: env.int({
+    doc: 'size of the encoded events the replay ring may hold, besides their count; also what one client may fall behind while its snapshot or replay is sent',
+    default: 16 * 1024 * 1024,
+    min: 64 * 1024,
+  }),
   GATEWAY_MAX_REPLAY: env.int({
     doc: 'events one resume may replay; a client further behind is told to resync',
     default: 100_000,

@@ -35,7 +35,8 @@ const register = (extra: Record<string, unknown> = {}): Promise<Service> =>
 const probe = (service: Service, overrides: Partial<ProbeResult> = {}): void => publishProbeResult(client, probeResult(service, overrides));
 
 beforeAll(async () => {
-  registry = await startRegistry();
+  // Registrations pour in faster than a client may send them by default.
+  registry = await startRegistry({ env: { BEACON_REGISTRATIONS_PER_SECOND: '0' } });
   const nats = registry.nats;
   client = await connect({ servers: nats.url });
   reaper = await startApp('ttl-reaper', { env: { NATS_URL: nats.url }, portVariable: 'HTTP_PORT', readyPath: '/ready' });

@@ -10,6 +10,7 @@ export class GatewayMetrics {
   readonly clients: Gauge<'transport'>;
   private readonly sent: Record<Kind, ReturnType<Counter<'transport'>['labels']>>;
   private readonly dropped: Record<Kind, ReturnType<Counter<'transport'>['labels']>>;
+  private readonly failures: Counter<'transport'>;
   private readonly latency: Histogram;
 
   constructor(@Inject(MetricsService) metrics: MetricsService) {
@@ -28,6 +29,11 @@ export class GatewayMetrics {
       this.sent[kind].inc(0);
       this.dropped[kind].inc(0);
     }
+    this.failures = metrics.counter(
+      'beacon_gateway_delivery_failures_total',
+      'Events that could not be delivered to one client because of an error (the other clients still got them), by transport',
+      ['transport'],
+    );
     this.latency = metrics.histogram(
       'beacon_gateway_fanout_latency_seconds',
       'From an event’s publication by its owner to its sending to a client',
@@ -42,5 +48,9 @@ export class GatewayMetrics {
 
   clientDropped(kind: Kind): void {
     this.dropped[kind].inc();
+  }
+
+  deliveryFailed(kind: Kind): void {
+    this.failures.inc({ transport: kind });
   }
 }

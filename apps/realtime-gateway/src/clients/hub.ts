@@ -8,6 +8,7 @@ import { control, fromRenewal, type Outgoing } from '../feed/outgoing';
 import { describeFilters, matchesService, type ConnectOptions } from './filters';
 import { GatewayMetrics } from './gateway.metrics';
 import { Session } from './session';
+import { snapshotParts } from './snapshot';
 import type { Transport } from './transport';
 
 /** How long a snapshot waits for the catalog copy's first sync before sending what it has. */
@@ -53,6 +54,7 @@ export class Hub implements OnModuleInit, OnApplicationShutdown {
   open(transport: Transport, options: ConnectOptions): Session {
     const session: Session = new Session(randomUUID(), transport, options.filters, {
       maxBufferedBytes: this.config.WS_MAX_BUFFERED_BYTES,
+      maxPendingBytes: this.config.GATEWAY_REPLAY_BYTES,
       onSent: (event) => this.metrics.messageSent(transport.kind, event.publishedAt),
       onDrop: () => {
         this.metrics.clientDropped(transport.kind);
@@ -61,7 +63,7 @@ export class Hub implements OnModuleInit, OnApplicationShutdown {
     });
     this.sessions.set(session.id, session);
     this.metrics.clients.inc({ transport: transport.kind });
-    transport.sendControl(
+    session.control(
       'connection_established',
       control('connection_established', {
         message: 'Connected to Beacon real-time updates',
@@ -83,60 +85,72 @@ export class Hub implements OnModuleInit, OnApplicationShutdown {
     return session;
   }
 
+  /** The client went away or was cut off. */
   close(session: Session): void {
+    session.end();
     if (this.sessions.delete(session.id)) this.metrics.clients.dec({ transport: session.transport.kind });
   }
 
+  /** One event to every session; a session that fails on it is logged and counted, and the others still get it. */
   private broadcast(event: Outgoing): void {
-    for (const session of this.sessions.values()) session.deliver(event);
+    for (const session of this.sessions.values()) {
+      try {
+        session.deliver(event);
+      } catch (error) {
+        this.metrics.deliveryFailed(session.transport.kind);
+        this.logger.error({ err: error, client: session.id, type: event.type }, 'could not deliver an event to a client');
+      }
+    }
   }
 
-  /** The replay or snapshot a client asked for; live events wait in the session meanwhile. */
+  /**
+   * The replay or snapshot a client asked for, written as fast as the client reads it;
+   * live events wait in the session meanwhile.
+   */
   private async catchUp(session: Session, options: ConnectOptions): Promise<void> {
-    if (options.since !== null) {
-      session.startAt(options.since);
-      const replay = await this.feed.replayAfter(options.since);
-      if (replay.ok) {
-        session.replay(replay.events);
-      } else {
-        session.transport.sendControl(
-          'resync_required',
-          control('resync_required', {
-            message: RESYNC_MESSAGES[replay.reason],
-            since: options.since,
-            first_seq: replay.firstSeq,
-            last_seq: replay.lastSeq,
-          }),
-        );
-        session.startAt(replay.lastSeq);
-      }
-    } else {
-      await waitUntil(() => this.view.ready, VIEW_WAIT_MS);
-      this.sendSnapshot(session);
-    }
-    session.resume();
+    if (options.since !== null) await this.sendReplay(session, options.since);
+    else await this.sendSnapshot(session);
+    if (session.open) session.resume();
+  }
+
+  private async sendReplay(session: Session, since: number): Promise<void> {
+    session.startAt(since);
+    const replay = await this.feed.replayAfter(since);
+    if (replay.ok && (!(await session.replay(replay.events)) || replay.events.complete)) return;
+    const refusal = replay.ok ? { reason: 'gone' as const, firstSeq: since + 1, lastSeq: this.feed.lastSeq } : replay;
+    session.control(
+      'resync_required',
+      control('resync_required', {
+        message: RESYNC_MESSAGES[refusal.reason],
+        since,
+        first_seq: refusal.firstSeq,
+        last_seq: refusal.lastSeq,
+      }),
+    );
+    session.startAt(refusal.lastSeq);
   }
 
   /**
    * The catalog as this gateway's copy holds it, then the stored events the copy has not
-   * applied yet (newer revisions, from the ring), all in one synchronous step: from here
-   * on, live events continue exactly where the snapshot ends.
+   * applied yet (newer revisions, from the ring), all taken in one synchronous step: from
+   * there on, live events continue exactly where the snapshot ends. The snapshot is
+   * encoded and written a part at a time, as the client reads.
    */
-  private sendSnapshot(session: Session): void {
+  private async sendSnapshot(session: Session): Promise<void> {
+    await waitUntil(() => this.view.ready, VIEW_WAIT_MS);
     const revision = this.view.revision;
+    const seq = this.feed.lastSeq;
     const services = [...this.view.values()].filter((service) => matchesService(session.filters, service));
-    session.transport.sendControl(
-      'snapshot',
-      control('snapshot', { data: { services, total: services.length }, seq: this.feed.lastSeq, revision }),
-    );
+    const newer = this.feed.recentAfter(0).filter((event) => event.service !== null && (event.revision ?? 0) > revision);
+    if (!(await session.stream('snapshot', snapshotParts(services, { seq, revision })))) return;
     session.snapshotAt(revision);
-    session.replay(this.feed.recentAfter(0).filter((event) => event.service !== null && (event.revision ?? 0) > revision));
-    session.startAt(this.feed.lastSeq);
+    if (!(await session.replay(newer))) return;
+    session.startAt(seq);
   }
 
   private every(seconds: number, kind: Transport['kind']): void {
     const timer = setInterval(() => {
-      for (const session of this.sessions.values()) if (session.transport.kind === kind) session.transport.keepalive();
+      for (const session of this.sessions.values()) if (session.transport.kind === kind) session.keepalive();
     }, seconds * 1000);
     timer.unref();
     this.timers.push(timer);

@@ -1,11 +1,13 @@
 import { EVENTS_STREAM, type StoredEvent } from '@beacon/contracts';
-import { NatsService, ROOT_LOGGER, type EventStreamReader, type Logger } from '@beacon/platform';
+import { MetricsService, NatsService, ROOT_LOGGER, type EventStreamReader, type Gauge, type Logger } from '@beacon/platform';
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { GATEWAY_ENV, type GatewayEnv } from '../config';
 import { fromStoredEvent, type Outgoing } from './outgoing';
+import { ReplayRing } from './replay-ring';
+import { StreamReplay, listReplay, type ReplayEvents } from './stream-replay';
 
-/** How often the feed looks again for a `BEACON_EVENTS` that registry-api has not created yet. */
-const STREAM_WAIT_MS = 1000;
+/** How often the feed looks again for a stream that is not there yet (registry-api creates it), or follows it again after it stopped. */
+const RETRY_MS = 1000;
 /**
  * Longest the feed fans out queued events before it lets the event loop run: buffered
  * messages arrive as resolved promises, so without a break a backlog (a burst, or more
@@ -16,36 +18,46 @@ const FANOUT_SLICE_MS = 20;
 
 /** Where a resume can start: the events to replay, or why it cannot. */
 export type Replay =
-  { ok: true; events: Outgoing[] } | { ok: false; reason: 'gone' | 'unknown' | 'too_far'; firstSeq: number; lastSeq: number };
+  { ok: true; events: ReplayEvents } | { ok: false; reason: 'gone' | 'unknown' | 'too_far'; firstSeq: number; lastSeq: number };
 
 /**
  * The catalog's stored events in stream order, for every client of this gateway: one
  * JetStream ordered consumer from the end of `BEACON_EVENTS` as it was at start (so each
- * event carries its stream position `seq`), and a ring of the most recent ones. A
- * client resuming from an older position is served from JetStream itself.
+ * event carries its stream position `seq`), and a ring of the most recent ones, bounded
+ * in count and bytes. A client resuming from an older position is served from JetStream
+ * itself, a page at a time. Ready only while the consumer is following: when it stops,
+ * the feed says so (`/ready` 503) and follows again from where it was.
  */
 @Injectable()
 export class EventFeed implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly ring: Outgoing[] = [];
+  private readonly ring: ReplayRing;
   private readonly listeners = new Set<(event: Outgoing) => void>();
+  private readonly ringBytes: Gauge;
   private reader: EventStreamReader | null = null;
   private position = 0;
-  private started = false;
   private stopped = false;
 
   constructor(
     @Inject(NatsService) private readonly nats: NatsService,
     @Inject(GATEWAY_ENV) private readonly config: GatewayEnv,
     @Inject(ROOT_LOGGER) private readonly logger: Logger,
-  ) {}
+    @Inject(MetricsService) metrics: MetricsService,
+  ) {
+    this.ring = new ReplayRing({ maxEvents: config.GATEWAY_REPLAY_EVENTS, maxBytes: config.GATEWAY_REPLAY_BYTES });
+    this.ringBytes = metrics.gauge(
+      'beacon_gateway_replay_bytes',
+      'Size of the encoded events the replay ring holds (bounded by GATEWAY_REPLAY_BYTES)',
+    );
+  }
 
   /** The stream position of the last event seen. */
   get lastSeq(): number {
     return this.position;
   }
 
+  /** Following the stream, and its consumer not reporting trouble. */
   get ready(): boolean {
-    return this.started;
+    return this.reader !== null && this.reader.healthy;
   }
 
   onEvent(listener: (event: Outgoing) => void): void {
@@ -54,7 +66,7 @@ export class EventFeed implements OnApplicationBootstrap, OnApplicationShutdown 
 
   /** The ring's events after `seq`, in order (a copy). */
   recentAfter(seq: number): Outgoing[] {
-    return this.ring.filter((event) => (event.seq ?? 0) > seq);
+    return this.ring.after(seq);
   }
 
   /**
@@ -65,7 +77,7 @@ export class EventFeed implements OnApplicationBootstrap, OnApplicationShutdown 
   async onApplicationBootstrap(): Promise<void> {
     if (await this.follow()) return;
     this.logger.warn({ stream: EVENTS_STREAM }, 'waiting for the event stream (registry-api creates it)');
-    void this.waitForStream();
+    void this.followAgain();
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -73,24 +85,27 @@ export class EventFeed implements OnApplicationBootstrap, OnApplicationShutdown 
     await this.reader?.close();
   }
 
-  /** Starts following the stream from its end; false while it does not exist. */
+  /**
+   * Follows the stream from its end at start, or after the last event seen when following
+   * again (from its end if the stream was recreated shorter); false while it does not exist.
+   */
   private async follow(): Promise<boolean> {
     const state = await this.nats.eventStreamState();
     if (!state) return false;
-    this.position = state.lastSeq;
-    this.reader = await this.nats.followEventStream(this.position + 1);
-    this.started = true;
-    void this.pump(this.reader);
+    if (this.position === 0 || state.lastSeq < this.position) this.position = state.lastSeq;
+    const reader = await this.nats.followEventStream(this.position + 1);
+    this.reader = reader;
+    void this.pump(reader);
     return true;
   }
 
-  private async waitForStream(): Promise<void> {
+  private async followAgain(): Promise<void> {
     while (!this.stopped) {
-      await new Promise((resolve) => setTimeout(resolve, STREAM_WAIT_MS));
+      await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
       try {
         if (this.stopped || (await this.follow())) return;
       } catch (error) {
-        this.logger.warn({ err: error }, 'could not read the event stream yet; retrying');
+        this.logger.warn({ err: error }, 'could not follow the event stream yet; retrying');
       }
     }
   }
@@ -108,30 +123,42 @@ export class EventFeed implements OnApplicationBootstrap, OnApplicationShutdown 
     } catch (error) {
       this.logger.error({ err: error }, 'event feed stopped');
     }
+    if (this.stopped || this.reader !== reader) return;
+    this.reader = null;
+    this.logger.error({ stream: EVENTS_STREAM, seq: this.position }, 'event feed ended; following the stream again');
+    await reader.close().catch(() => undefined);
+    void this.followAgain();
   }
 
+  /** One event to the ring and every listener; a listener that throws is logged and the others still hear it. */
   private take(stored: StoredEvent): void {
     this.position = stored.seq;
     const event = fromStoredEvent(stored);
     this.ring.push(event);
-    if (this.ring.length > this.config.GATEWAY_REPLAY_EVENTS) this.ring.splice(0, this.ring.length - this.config.GATEWAY_REPLAY_EVENTS);
-    for (const listener of this.listeners) listener(event);
+    this.ringBytes.set(this.ring.bytes);
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.logger.error({ err: error, seq: stored.seq }, 'an event listener failed');
+      }
+    }
   }
 
   /**
    * Every event after `since` up to the feed's current position: from the ring when it
-   * reaches back that far, otherwise from JetStream. Positions the stream no longer holds
-   * (aged out) or never held are refused, as is a gap larger than `GATEWAY_MAX_REPLAY`.
+   * reaches back that far, otherwise read from JetStream a page at a time. Positions the
+   * stream no longer holds (aged out) or never held are refused, as is a gap larger than
+   * `GATEWAY_MAX_REPLAY`.
    */
   async replayAfter(since: number): Promise<Replay> {
     const lastSeq = this.position;
-    const oldestInRing = this.ring[0]?.seq ?? lastSeq + 1;
+    const oldestInRing = this.ring.oldestSeq ?? lastSeq + 1;
     if (since > lastSeq) return { ok: false, reason: 'unknown', firstSeq: oldestInRing, lastSeq };
-    if (since + 1 >= oldestInRing) return { ok: true, events: this.recentAfter(since) };
+    if (since + 1 >= oldestInRing) return { ok: true, events: listReplay(this.ring.after(since)) };
     const firstSeq = (await this.nats.eventStreamState())?.firstSeq ?? lastSeq + 1;
     if (since + 1 < firstSeq) return { ok: false, reason: 'gone', firstSeq, lastSeq };
     if (lastSeq - since > this.config.GATEWAY_MAX_REPLAY) return { ok: false, reason: 'too_far', firstSeq, lastSeq };
-    const older = (await this.nats.readEventStream(since + 1, oldestInRing - 1)).map(fromStoredEvent);
-    return { ok: true, events: [...older, ...this.recentAfter(oldestInRing - 1)] };
+    return { ok: true, events: new StreamReplay(this.nats, since + 1, lastSeq) };
   }
 }

@@ -2,6 +2,9 @@ import type { ServerResponse } from 'node:http';
 import type { Transport } from '../clients/transport';
 import type { Outgoing } from '../feed/outgoing';
 
+/** After the stream ends, how long a client that is not reading gets before its socket is destroyed. */
+const CLOSE_GRACE_MS = 5000;
+
 /** A session's Server-Sent Events response: `id` is the stream position, so `Last-Event-ID` resumes. */
 export class SseTransport implements Transport {
   readonly kind = 'sse' as const;
@@ -22,8 +25,26 @@ export class SseTransport implements Transport {
     this.write(`event: ${type}\ndata: ${json}\n\n`);
   }
 
+  /** JSON has no line breaks, so a message written in parts is still one `data:` line. */
+  beginMessage(type: string): void {
+    this.write(`event: ${type}\ndata: `);
+  }
+
+  writePart(text: string): void {
+    this.write(text);
+  }
+
+  endMessage(): void {
+    this.write('\n\n');
+  }
+
+  /** What the client has not read stays queued behind the end: a client that never reads is destroyed after a grace period. */
   close(): void {
+    if (this.response.destroyed) return;
     this.response.end();
+    setTimeout(() => {
+      if (!this.response.writableFinished) this.response.destroy();
+    }, CLOSE_GRACE_MS).unref();
   }
 
   keepalive(): void {

@@ -21,34 +21,38 @@ export class EventsGateway implements OnGatewayConnection {
       client.close(1008, parsed.errors.join('; ').slice(0, 120));
       return;
     }
-    const transport = new WsTransport(client);
-    const session = this.hub.open(transport, parsed.value);
+    const session = this.hub.open(new WsTransport(client), parsed.value);
     client.on('close', () => this.hub.close(session));
-    client.on('message', (data: RawData) => this.onMessage(session, transport, data));
+    client.on('message', (data: RawData) => this.onMessage(session, data));
   }
 
-  /** `subscribe` replaces the filters; `ping` answers `pong`; anything else is an error message. */
-  private onMessage(session: Session, transport: WsTransport, data: RawData): void {
+  /**
+   * `subscribe` replaces the filters; `ping` answers `pong`; anything else is an error
+   * message. Replies count against the client's buffer like events: a client that sends
+   * without reading is cut off.
+   */
+  private onMessage(session: Session, data: RawData): void {
+    if (!session.open) return;
     let message: unknown;
     try {
       message = JSON.parse(messageText(data));
     } catch {
-      transport.sendControl('error', control('error', { message: 'messages must be JSON objects' }));
+      session.reply('error', control('error', { message: 'messages must be JSON objects' }));
       return;
     }
     const type = typeof message === 'object' && message !== null ? (message as { type?: unknown }).type : undefined;
     if (type === 'ping') {
-      transport.sendControl('pong', control('pong', {}));
+      session.reply('pong', control('pong', {}));
     } else if (type === 'subscribe') {
       const parsed = parseSubscribe(message as Record<string, unknown>);
       if (!parsed.ok) {
-        transport.sendControl('error', control('error', { message: `Invalid subscribe: ${parsed.errors.join('; ')}` }));
+        session.reply('error', control('error', { message: `Invalid subscribe: ${parsed.errors.join('; ')}` }));
         return;
       }
       session.filters = parsed.value;
-      transport.sendControl('subscribed', control('subscribed', { filters: describeFilters(parsed.value) }));
+      session.reply('subscribed', control('subscribed', { filters: describeFilters(parsed.value) }));
     } else {
-      transport.sendControl('error', control('error', { message: 'unknown message type; send "subscribe" or "ping"' }));
+      session.reply('error', control('error', { message: 'unknown message type; send "subscribe" or "ping"' }));
     }
   }
 }

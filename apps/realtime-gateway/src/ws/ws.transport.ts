@@ -28,6 +28,19 @@ export class WsTransport implements Transport {
     this.write(json);
   }
 
+  beginMessage(): void {
+    // The first fragment opens the message.
+  }
+
+  /** A text fragment: the client's library joins the fragments into one message. */
+  writePart(text: string): void {
+    if (this.socket.readyState === this.socket.OPEN) this.socket.send(text, { binary: false, fin: false });
+  }
+
+  endMessage(): void {
+    if (this.socket.readyState === this.socket.OPEN) this.socket.send('', { binary: false, fin: true });
+  }
+
   /**
    * The close frame queues behind whatever the client has not read; a client that never
    * reads would hold the socket open, so it is destroyed after a grace period.

@@ -1,5 +1,6 @@
 import { EVENTS_STREAM, STREAM_SUBJECTS, type StoredEvent } from '@beacon/contracts';
 import {
+  ConsumerEvents,
   DiscardPolicy,
   NatsError,
   RetentionPolicy,
@@ -72,6 +73,14 @@ export async function prepareEventStream(
   }
 }
 
+const TROUBLE = new Set<string>([
+  ConsumerEvents.HeartbeatsMissed,
+  ConsumerEvents.ConsumerNotFound,
+  ConsumerEvents.StreamNotFound,
+  ConsumerEvents.ConsumerDeleted,
+  ConsumerEvents.NoResponders,
+]);
+
 /**
  * Stored events in stream order, each checked like a subscribed event (a message that
  * does not pass is counted and skipped by `accept`). `lastSeq` is the position of the
@@ -79,6 +88,7 @@ export async function prepareEventStream(
  */
 export class EventStreamReader implements AsyncIterable<StoredEvent> {
   private position: number;
+  private receiving = true;
 
   constructor(
     private readonly messages: ConsumerMessages,
@@ -86,14 +96,36 @@ export class EventStreamReader implements AsyncIterable<StoredEvent> {
     fromSeq: number,
   ) {
     this.position = fromSeq - 1;
+    void this.watchStatus();
   }
 
   get lastSeq(): number {
     return this.position;
   }
 
+  /**
+   * False while the consumer reports trouble (heartbeats missed, its stream or consumer
+   * gone, no JetStream answering) until it is recreated or a message arrives: a reader
+   * can wait forever without erroring, and readiness must not say it is fine meanwhile.
+   */
+  get healthy(): boolean {
+    return this.receiving;
+  }
+
+  private async watchStatus(): Promise<void> {
+    try {
+      for await (const status of await this.messages.status()) {
+        if (TROUBLE.has(status.type)) this.receiving = false;
+        else if (status.type === ConsumerEvents.OrderedConsumerRecreated) this.receiving = true;
+      }
+    } catch {
+      // The status feed ends with the reader.
+    }
+  }
+
   async *[Symbol.asyncIterator](): AsyncIterator<StoredEvent> {
     for await (const message of this.messages) {
+      this.receiving = true;
       this.position = message.seq;
       const stored = this.accept(message);
       if (stored) yield stored;

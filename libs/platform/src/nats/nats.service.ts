@@ -237,14 +237,9 @@ export class NatsService {
       deliver_policy: DeliverPolicy.StartSequence,
       opt_start_seq: fromSeq,
     });
-    // `maxBytes` bounds what the client buffers for a reader that is consumed slowly.
-    const messages = await consumer.consume(
-      options.maxBytes
-        ? { max_bytes: options.maxBytes, max_messages: options.maxMessages }
-        : options.maxMessages
-          ? { max_messages: options.maxMessages }
-          : {},
-    );
+    // `maxBytes` bounds what the client buffers for a reader that is consumed slowly (nats.js takes one limit or the other).
+    const limit = options.maxBytes ? { max_bytes: options.maxBytes } : options.maxMessages ? { max_messages: options.maxMessages } : {};
+    const messages = await consumer.consume(limit);
     return new EventStreamReader(messages, (message) => this.acceptStored(message), fromSeq);
   }
 
