@@ -136,7 +136,11 @@ const OPERATIONS: Record<string, Operation> = {
     unavailableToo: true,
     summary: 'Readiness (NATS and store)',
   },
-  HealthController_scrape: { response: 'text', noInput: true, public: true, summary: 'Prometheus metrics (text exposition format)' },
+  HealthController_scrape: {
+    response: 'text',
+    noInput: true,
+    summary: 'Prometheus metrics (text exposition format; a read: guarded with BEACON_AUTH_READS=true)',
+  },
 };
 
 const errorResponse = (description: string): ResponseObject => ({

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { LoggerModule } from 'nestjs-pino';
 import { HealthController } from './health/health.controller';
 import { HealthService } from './health/health.service';
+import { accessLogOptions } from './logging/access-log';
 import { createLogger } from './logging/logger';
 import { MetricsService } from './metrics/metrics.service';
 import { NatsService } from './nats/nats.service';
@@ -47,7 +48,7 @@ export class PlatformModule {
     return {
       module: PlatformModule,
       // Access logs cost a child logger per request: only when asked for.
-      imports: options.env.LOG_HTTP ? [LoggerModule.forRoot({ pinoHttp: { logger, quietReqLogger: true } })] : [],
+      imports: options.env.LOG_HTTP ? [LoggerModule.forRoot({ pinoHttp: accessLogOptions(logger) })] : [],
       controllers: [HealthController],
       providers: [
         { provide: PLATFORM_OPTIONS, useValue: options },

@@ -4,7 +4,7 @@ import { Access } from '../http/auth';
 import { HealthService, type ReadinessBody } from './health.service';
 import { MetricsService } from '../metrics/metrics.service';
 
-/** `/health` (liveness), `/ready` (dependencies up) and `/metrics`, on every app. */
+/** `/health` (liveness), `/ready` (dependencies up) and `/metrics`, on every app; the first two are always open. */
 @Controller()
 @Access('public')
 export class HealthController {
@@ -25,7 +25,13 @@ export class HealthController {
     return body;
   }
 
+  /**
+   * A read wherever reads are guarded (registry-api with BEACON_AUTH_READS=true): its
+   * series name unhealthy services, which the catalog's readers alone may see. Apps that
+   * guard no reads leave it open; their series hold counts, not names.
+   */
   @Get('metrics')
+  @Access('read')
   @HttpCode(200)
   async scrape(@Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
     reply.header('content-type', this.metrics.registry.contentType);

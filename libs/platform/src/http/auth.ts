@@ -1,6 +1,7 @@
 import { Inject, Injectable, SetMetadata, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { sessionToken } from './session-cookie';
 
 /** Who may call a route when tokens are configured. */
 export type Access = 'public' | 'read' | 'write';
@@ -51,6 +52,11 @@ export function bearerToken(header: string | string[] | undefined): string | und
   return match?.[1];
 }
 
+/**
+ * Guards routes by their `Access`. Reads also take the dashboard's session cookie (see
+ * `SESSION_COOKIE`); writes take only the header, because a browser attaches cookies to a
+ * cross-site form or `fetch` POST as well (CSRF), but never an `Authorization` header.
+ */
 @Injectable()
 export class BearerAuthGuard implements CanActivate {
   private readonly verifier: TokenVerifier;
@@ -68,7 +74,7 @@ export class BearerAuthGuard implements CanActivate {
     const declared = this.reflector.getAllAndOverride<Access | undefined>(ACCESS_KEY, [context.getHandler(), context.getClass()]);
     const access = declared ?? (request.method === 'GET' || request.method === 'HEAD' ? 'read' : 'write');
     if (access === 'public' || (access === 'read' && !this.settings.guardReads)) return true;
-    const token = bearerToken(request.headers.authorization);
+    const token = bearerToken(request.headers.authorization) ?? (access === 'read' ? sessionToken(request.headers.cookie) : undefined);
     if (token === undefined) {
       throw new UnauthorizedException({ detail: 'Missing bearer token: send "Authorization: Bearer <token>"' });
     }

@@ -11,10 +11,15 @@ import { ROOT_LOGGER } from '../platform.options';
 import { AllExceptionsFilter } from './exception.filter';
 import { installMethodNotAllowed } from './method-not-allowed';
 import { installBodyReader } from './request-body';
+import { OriginPolicy, refuseCrossSiteWrites } from './origin-policy';
+import { installSecurityHeaders } from './security-headers';
 
 export interface HttpAppOptions {
   bodyLimit: number;
-  /** `CORS_ORIGINS`: `*` or a list of origins; empty disables CORS. */
+  /**
+   * `CORS_ORIGINS`: `*` or a list of origins other pages may call from; empty (the default)
+   * leaves CORS off, so only pages of the same origin can read answers.
+   */
   corsOrigins?: string[];
 }
 
@@ -44,7 +49,7 @@ function installMetrics(fastify: FastifyInstance, metrics: MetricsService): void
   });
 }
 
-/** A Nest app on Fastify with Beacon's body limit, body reading, 405s, error bodies, metrics and logging. */
+/** A Nest app on Fastify with Beacon's body limit, body reading, 405s, error bodies, security headers, metrics and logging. */
 export async function createHttpApp(module: DynamicModule | Type<unknown>, options: HttpAppOptions): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: options.bodyLimit,
@@ -67,6 +72,8 @@ export async function createHttpApp(module: DynamicModule | Type<unknown>, optio
   app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
   return app;
 }
+  installSecurityHeaders(fastify);
+  refuseCrossSiteWrites(fastify, new OriginPolicy(options.corsOrigins ?? []));
 
 /**
  * Runs an app's `main`: a configuration error prints the list of bad variables and exits 1;
