@@ -27,7 +27,10 @@ export const registryEnv = {
     max: LIMITS.healthCheckTimeout.max,
     alias: 'HEALTH_CHECK_TIMEOUT_SECONDS',
   }),
-  CORS_ORIGINS: env.list({ doc: 'origins allowed by CORS: * or a comma-separated list; empty disables CORS', default: ['*'] }),
+  CORS_ORIGINS: env.list({
+    doc: 'origins whose pages may call the API (CORS): * or a comma-separated list; empty (the default): same origin only',
+    default: [],
+  }),
   BEACON_STORE: env.oneOf(['auto', 'sqlite', 'mongodb'], {
     doc: 'catalog store: sqlite (embedded, one replica) or mongodb; auto picks mongodb when BEACON_MONGODB_URL is set',
     default: 'auto',

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { MAX_BODY_BYTES } from '@beacon/contracts';
-import { ROOT_LOGGER, createHttpApp, loadEnv, runMain, type Logger } from '@beacon/platform';
+import { ROOT_LOGGER, createHttpApp, loadEnv, logAuthStatus, runMain, type Guarded, type Logger } from '@beacon/platform';
 import { AppModule } from './app.module';
 import { registryEnv } from './config';
 import { setupOpenApi } from './openapi';
@@ -9,6 +9,12 @@ import { setupOpenApi } from './openapi';
 const { version } = require('../package.json') as { version: string };
 
 runMain('registry-api', registryEnv, async () => {
+/** What the token guards here, and what stays open: reads and /metrics go together. */
+function authScope(config: RegistryEnv): [Guarded[], Guarded[]] {
+  const reads: Guarded[] = ['reads', '/metrics'];
+  return config.BEACON_AUTH_READS ? [['writes', ...reads], []] : [['writes'], reads];
+}
+
   const config = loadEnv(registryEnv);
   const app = await createHttpApp(AppModule.forRoot(config, version), {
     bodyLimit: MAX_BODY_BYTES,
@@ -17,6 +23,8 @@ runMain('registry-api', registryEnv, async () => {
   setupOpenApi(app, version);
   const logger = app.get<Logger>(ROOT_LOGGER);
   await app.listen({ port: config.BEACON_PORT, host: config.BEACON_HOST });
-  logger.info({ url: `http://${config.BEACON_HOST}:${config.BEACON_PORT}`, docs: '/api/docs' }, 'registry-api listening');
+  const cors = config.CORS_ORIGINS.length > 0 ? config.CORS_ORIGINS : 'off (same origin only)';
+  logger.info({ url: `http://${config.BEACON_HOST}:${config.BEACON_PORT}`, docs: '/api/docs', cors }, 'registry-api listening');
   return { app, logger, shutdownTimeoutSeconds: config.SHUTDOWN_TIMEOUT };
+  logAuthStatus(logger, config.BEACON_AUTH_TOKEN.length, ...authScope(config));
 });

@@ -26,7 +26,8 @@ let registry: RegistryFixture;
 let api: Client;
 
 beforeAll(async () => {
-  registry = await startRegistry();
+  // A CORS origin, for the preflight test: CORS is off by default.
+  registry = await startRegistry({ env: { CORS_ORIGINS: 'http://dashboard.local' } });
   api = new Client(registry.api.url);
 });
 

@@ -48,7 +48,7 @@ beforeAll(async () => {
     [1, 2, 3].map((i) => api.register({ name: unique('exp'), type: EXPIRING_TYPE, host: '10.9.0.1', port: 7000 + i, ttl: 10 })),
   );
   [authApp, readsApp, aliasApp] = await Promise.all([
-    startRegistry({ nats: main.nats, env: { BEACON_AUTH_TOKEN: 'tok1,tok2' } }),
+    startRegistry({ nats: main.nats, env: { BEACON_AUTH_TOKEN: 'tok1,tok2', CORS_ORIGINS: '*' } }),
     startRegistry({ nats: main.nats, env: { BEACON_AUTH_TOKEN: 'tok1', BEACON_AUTH_READS: 'true' } }),
     startRegistry({ nats: main.nats, env: { SERVICE_DISCOVERY_SECRET: 's3' } }),
   ]);
@@ -943,11 +943,27 @@ describe('OpenAPI', () => {
 });
 
 describe('CORS', () => {
-  it('allows any origin by default (CORS_ORIGINS=*)', async () => {
+  it("is off by default: other origins' pages get no CORS headers, and their writes a 403", async () => {
     const result = await api.call('GET', `${SERVICES}/types`, { headers: { origin: 'http://example.com' } });
     expect(result.status).toBe(200);
-    expect(['*', 'http://example.com']).toContain(result.headers.get('access-control-allow-origin'));
+    expect(result.headers.get('access-control-allow-origin')).toBeNull();
     const preflight = await api.call('OPTIONS', `${SERVICES}/register`, {
+      headers: { origin: 'http://example.com', 'access-control-request-method': 'POST' },
+    });
+    expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
+    const write = await api.call('POST', `${SERVICES}/register`, {
+      json: { name: unique('cross-site'), host: '10.9.0.9', port: 9 },
+      headers: { origin: 'http://example.com' },
+    });
+    expectError(write, 403, 'CORS_ORIGINS');
+  });
+
+  it('CORS_ORIGINS=* allows any origin', async () => {
+    const other = new Client(authApp.api.url);
+    const result = await other.call('GET', `${SERVICES}/types`, { headers: { origin: 'http://example.com' } });
+    expect(result.status).toBe(200);
+    expect(['*', 'http://example.com']).toContain(result.headers.get('access-control-allow-origin'));
+    const preflight = await other.call('OPTIONS', `${SERVICES}/register`, {
       headers: { origin: 'http://example.com', 'access-control-request-method': 'POST' },
     });
     expect(preflight.status).toBeLessThan(300);
