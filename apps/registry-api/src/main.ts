@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { MAX_BODY_BYTES } from '@beacon/contracts';
 import { ROOT_LOGGER, createHttpApp, loadEnv, logAuthStatus, runMain, type Guarded, type Logger } from '@beacon/platform';
 import { AppModule } from './app.module';
-import { registryEnv } from './config';
+import { registryEnv, type RegistryEnv } from './config';
 import { setupOpenApi } from './openapi';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
