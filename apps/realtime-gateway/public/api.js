@@ -1,12 +1,45 @@
-// Where the REST API is and how to authenticate, from the gateway's /config.js and the
-// page's own URL (`?token=`, passed on to every call: docs/realtime.md).
+// Where the REST API is and how to authenticate. A `?token=` in the page's URL is traded
+// once for an HttpOnly session cookie (POST /api/v1/session, docs/realtime.md) and taken
+// out of the address bar, so it stays out of history, bookmarks and Referer headers, and
+// the WebSocket needs no token in its URL. REST calls may go to another origin
+// (BEACON_PUBLIC_API_URL), where the cookie does not go: for them the token is kept in
+// memory and sent as a bearer token.
 
 const config = window.BEACON_CONFIG ?? {};
 
 /** registry-api's base URL, or '' when it is served from this page's origin. */
 export const apiBase = typeof config.apiBase === 'string' ? config.apiBase.replace(/\/+$/, '') : '';
 export const authRequired = config.authRequired === true;
-export const token = new URLSearchParams(location.search).get('token') || '';
+export const token = takeTokenFromUrl();
+
+function takeTokenFromUrl() {
+  const url = new URL(location.href);
+  const value = url.searchParams.get('token') || '';
+  if (value) {
+    url.searchParams.delete('token');
+    history.replaceState(history.state, '', url);
+  }
+  return value;
+}
+
+/**
+ * Trades the URL's token for the session cookie. Resolves true when the cookie now carries
+ * it; false when there was no token or the gateway would not take it (the feed then falls
+ * back to `?token=`, which the gateway still accepts).
+ */
+export async function openSession() {
+  if (!token) return false;
+  try {
+    const response = await fetch('/api/v1/session', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token }),
+    });
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
 
 export class ApiError extends Error {
   constructor(status, detail) {

@@ -18,7 +18,7 @@ export class LiveFeed {
 
   /**
    * @param {object} options
-   * @param {string} [options.token] passed on as `?token=` (browsers cannot set headers on a WebSocket)
+   * @param {string} [options.token] passed on as `?token=` when no session cookie carries it (browsers cannot set headers on a WebSocket)
    * @param {(message: object) => void} options.onSnapshot
    * @param {(message: object) => void} options.onEvent
    * @param {(state: 'connecting'|'live'|'reconnecting', detail?: object) => void} options.onState

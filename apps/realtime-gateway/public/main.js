@@ -2,7 +2,7 @@
 // once but reach the DOM once per animation frame, so a burst of a thousand events
 // costs one layout, not a thousand.
 
-import { authRequired, token } from './api.js';
+import { authRequired, openSession, token } from './api.js';
 import { Catalog } from './catalog.js';
 import { copyWithFeedback } from './clipboard.js';
 import { DetailsPanel } from './details.js';
@@ -102,8 +102,11 @@ function showState(state, detail = {}) {
   setText(connection, text);
 }
 
+// The cookie carries the token when it can; only if it cannot does it go in the socket's URL.
+const viaCookie = await openSession();
+
 const feed = new LiveFeed({
-  token,
+  token: viaCookie ? '' : token,
   onState(state, detail) {
     if (state === 'live' && detail?.greeting?.timestamp) {
       const server = Date.parse(detail.greeting.timestamp);

@@ -4,6 +4,7 @@ import { GatewayMetrics } from './clients/gateway.metrics';
 import { Hub } from './clients/hub';
 import { GATEWAY_ENV, type GatewayEnv } from './config';
 import { DashboardController } from './dashboard/dashboard.controller';
+import { SessionController } from './dashboard/session.controller';
 import { EventFeed } from './feed/event-feed';
 import { EventsController } from './sse/events.controller';
 import { EventsGateway } from './ws/events.gateway';
@@ -26,7 +27,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [PlatformModule.forRoot({ appName: 'realtime-gateway', version, env: config })],
-      controllers: [EventsController, DashboardController],
+      controllers: [EventsController, SessionController, DashboardController],
       providers: [
         { provide: GATEWAY_ENV, useValue: config },
         ...catalogViewProviders(config.BEACON_RESYNC_INTERVAL),

@@ -11,6 +11,10 @@ export const gatewayEnv = {
     default: [],
     alias: 'SERVICE_DISCOVERY_SECRET',
   }),
+  CORS_ORIGINS: env.list({
+    doc: 'origins whose pages may open the WebSocket and SSE streams: * or a comma-separated list; empty (the default): same origin only',
+    default: [],
+  }),
   BEACON_PUBLIC_API_URL: env.string({
     doc: "registry-api's URL as the dashboard's browser reaches it; empty: the same origin (behind the gateway)",
     default: '',

@@ -101,7 +101,8 @@ beforeAll(async () => {
     throw new Error(`${CHROMIUM} is missing: install Debian's Chromium with "sudo apt-get install chromium" (CI installs it)`);
   }
   mkdirSync(OUTPUT, { recursive: true });
-  registry = await startRegistry();
+  // The page (on the gateway's origin) calls registry-api on another port: CORS must name it.
+  registry = await startRegistry({ env: { CORS_ORIGINS: '*' } });
   const nats = registry.nats;
   [reaper, gateway, bus, browser] = await Promise.all([
     startApp('ttl-reaper', { env: { NATS_URL: nats.url }, portVariable: 'HTTP_PORT', readyPath: '/ready' }),
@@ -282,7 +283,7 @@ describe('dashboard', () => {
     expect(consoleErrors.filter((text) => !/WebSocket connection to .* failed/.test(text))).toEqual([]);
   });
 
-  it('passes ?token= on to the WebSocket and as a bearer token to the REST API when the gateway needs one', async () => {
+  it('trades ?token= for a session cookie the WebSocket carries, and sends it as a bearer token to the REST API', async () => {
     const secured = await startApp('realtime-gateway', {
       env: { ...gatewayEnv(), BEACON_AUTH_TOKEN: 'dash-secret' },
       portVariable: 'HTTP_PORT',
@@ -309,7 +310,12 @@ describe('dashboard', () => {
       await allowed.locator('#connection[data-state="live"]').waitFor({ timeout: 3000 });
       await allowed.locator('#rows tr .name-button').first().click();
       await allowed.locator('#checks-state[data-state="loaded"], #checks-state[data-state="empty"]').waitFor({ timeout: 3000 });
-      expect(sockets[0]).toContain('token=dash-secret');
+      // The token left the URLs: the address bar and the socket's; an HttpOnly cookie carries it.
+      expect(sockets[0]).not.toContain('token=');
+      expect(allowed.url()).not.toContain('token=');
+      expect(await context.cookies(secured.url)).toEqual([
+        expect.objectContaining({ name: 'beacon_token', httpOnly: true, sameSite: 'Strict' }),
+      ]);
       await waitFor('the health-checks request seen', () => authorization.length > 0, 1000);
       expect(authorization).toEqual(['Bearer dash-secret']);
     } finally {

@@ -38,6 +38,31 @@ function load(dir: string): Map<string, Asset> {
   return assets;
 }
 
+/**
+ * The dashboard's Content-Security-Policy: its own files only, no inline script or style,
+ * nothing framing it, and `fetch` only to this origin and registry-api's (`apiBase`), so an
+ * injected field could neither run nor send the catalog elsewhere. `'self'` covers the
+ * page's own ws:/wss: (CSP Level 3); `data:` is the empty favicon.
+ */
+export function dashboardPolicy(apiBase: string): string {
+  let api = '';
+  try {
+    if (apiBase) api = ` ${new URL(apiBase).origin}`;
+  } catch {
+    // Not a URL: the page's calls would fail anyway, and the policy stays same-origin.
+  }
+  return [
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    `connect-src 'self'${api}`,
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
+
 /** The page's list of event types, from the one in libs/contracts (the page asks for all of them). */
 const EVENT_TYPES_MODULE = `export const EVENT_TYPES = ${JSON.stringify(LIVE_EVENT_TYPES)};\n`;
 
@@ -50,10 +75,12 @@ const EVENT_TYPES_MODULE = `export const EVENT_TYPES = ${JSON.stringify(LIVE_EVE
 export class DashboardController {
   private readonly assets = load(PUBLIC_DIR);
   private readonly config: string;
+  private readonly policy: string;
 
   constructor(@Inject(GATEWAY_ENV) env: GatewayEnv) {
     const settings = { apiBase: env.BEACON_PUBLIC_API_URL.replace(/\/+$/, ''), authRequired: env.BEACON_AUTH_TOKEN.length > 0 };
     this.config = `window.BEACON_CONFIG = ${JSON.stringify(settings)};\n`;
+    this.policy = dashboardPolicy(settings.apiBase);
   }
 
   @Get()
@@ -84,6 +111,8 @@ export class DashboardController {
       void reply.code(304).send();
       return;
     }
+    // The page's policy; the other files get the API's (nothing of theirs runs as a document).
+    if (asset.type.startsWith('text/html')) void reply.header('content-security-policy', this.policy);
     void reply.header('content-type', asset.type).header('etag', asset.etag).header('cache-control', 'no-cache').send(asset.body);
   }
 }

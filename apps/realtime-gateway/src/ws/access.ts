@@ -1,20 +1,26 @@
-import { TokenVerifier, bearerToken } from '@beacon/platform';
+import { OriginPolicy, TokenVerifier, bearerToken, sessionToken } from '@beacon/platform';
+import type { FastifyInstance } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import { parseConnectParams } from '../clients/filters';
 
 export interface Refusal {
-  status: 400 | 401;
+  status: number;
   message: string;
 }
 
+type Headers = IncomingMessage['headers'];
+
 /**
  * Whether a WebSocket or SSE request may connect: the token when tokens are configured
- * (`Authorization: Bearer` or `?token=`), then its parameters. Decided before the upgrade.
+ * (`Authorization: Bearer`, the dashboard's session cookie, or `?token=`), then its
+ * parameters. Decided before the upgrade.
  */
-export function checkConnect(verifier: TokenVerifier, url: URL, headers: IncomingMessage['headers']): Refusal | null {
+export function checkConnect(verifier: TokenVerifier, url: URL, headers: Headers): Refusal | null {
   if (verifier.enabled) {
-    const token = bearerToken(headers.authorization) ?? url.searchParams.get('token');
-    if (!token) return { status: 401, message: 'Missing token: send "Authorization: Bearer <token>" or ?token=' };
+    const token = bearerToken(headers.authorization) ?? sessionToken(headers.cookie) ?? url.searchParams.get('token');
+    if (!token) {
+      return { status: 401, message: 'Missing token: send "Authorization: Bearer <token>", the dashboard session cookie, or ?token=' };
+    }
     if (!verifier.verify(token)) return { status: 401, message: 'Invalid token' };
   }
   const lastEventId = headers['last-event-id'];
@@ -25,4 +31,18 @@ export function checkConnect(verifier: TokenVerifier, url: URL, headers: Incomin
 /** The URL of a request, for its path and query. */
 export function requestUrl(request: { url?: string }): URL {
   return new URL(request.url ?? '/', 'http://gateway');
+}
+
+/**
+ * Applies `policy` to GET requests for the routes `paths` (the SSE stream) before their
+ * handlers; writes are checked for every route by the platform, and the WebSocket's upgrade
+ * by `GatewayWsAdapter`. Matched by route, so every spelling of the path that reaches it is covered.
+ */
+export function refuseForeignOrigins(fastify: FastifyInstance, policy: OriginPolicy, paths: readonly string[]): void {
+  fastify.addHook('onRequest', (request, reply, done) => {
+    const route = request.is404 ? undefined : request.routeOptions.url;
+    const refusal = route !== undefined && paths.includes(route) ? policy.check(request.headers, 'open this stream') : null;
+    if (refusal) void reply.code(refusal.status).send({ detail: refusal.message });
+    else done();
+  });
 }
