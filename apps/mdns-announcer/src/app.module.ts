@@ -1,7 +1,15 @@
-import { PlatformModule, catalogViewProviders } from '@beacon/platform';
-import { Module, type DynamicModule } from '@nestjs/common';
+import { HealthService, PlatformModule, catalogViewProviders } from '@beacon/platform';
+import { Inject, Injectable, Module, type DynamicModule } from '@nestjs/common';
 import { AnnouncerService } from './announcer.service';
 import { ANNOUNCER_ENV, type AnnouncerEnv } from './config';
+
+/** Readiness includes the mDNS responders (besides NATS and the catalog view, which the platform registers): without them nothing is answered. */
+@Injectable()
+class ResponderReadiness {
+  constructor(@Inject(HealthService) health: HealthService, @Inject(AnnouncerService) announcer: AnnouncerService) {
+    health.addReadinessCheck('mdns_responder', () => announcer.running);
+  }
+}
 
 @Module({})
 export class AppModule {
@@ -9,7 +17,12 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [PlatformModule.forRoot({ appName: 'mdns-announcer', version, env: config })],
-      providers: [{ provide: ANNOUNCER_ENV, useValue: config }, ...catalogViewProviders(config.BEACON_RESYNC_INTERVAL), AnnouncerService],
+      providers: [
+        { provide: ANNOUNCER_ENV, useValue: config },
+        ...catalogViewProviders(config.BEACON_RESYNC_INTERVAL),
+        AnnouncerService,
+        ResponderReadiness,
+      ],
     };
   }
 }
