@@ -1,16 +1,23 @@
 #!/usr/bin/env node
 // `pnpm start` (and `./beacon.sh start`): the whole stack on one machine.
 // 1. a nats-server with JetStream (unless NATS_URL is set, or a NATS server already listens
-//    on the port), data in BEACON_DATA_DIR/nats;
-// 2. the six apps, registry-api on the embedded store (BEACON_DATA_DIR/beacon.db);
+//    on the port), data in BEACON_DATA_DIR/nats, with Beacon's NATS identities: on first start
+//    the launcher writes their passwords (BEACON_DATA_DIR/nats/secrets, mode 0600) and the
+//    server's config with each one's permissions; later starts reuse them;
+// 2. the six apps, each connecting as its own identity, registry-api on the embedded store
+//    (BEACON_DATA_DIR/beacon.db);
 // 3. when nginx is installed, the gateway from deploy/nginx/beacon.conf on BEACON_PORT, so
 //    REST, WebSocket, SSE and the dashboard share one base URL (registry-api then listens on
 //    REGISTRY_PORT behind it). Without nginx, registry-api itself takes BEACON_PORT.
+// Only what serves the LAN listens on every interface: the nginx gateway's port (or, without
+// nginx, registry-api's and realtime-gateway's). NATS and the other apps' ports stay on
+// loopback unless BEACON_LISTEN_HOST opens them.
 // Prefixed logs from every process. Ctrl-C stops the gateway, then the apps, then NATS.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { connect as tcpConnect } from 'node:net';
 import { join, resolve } from 'node:path';
+import { prepareLocalNats } from './lib/nats-auth.mjs';
 import { findBinary, portFree, REPO_ROOT, waitUntil } from './lib/tools.mjs';
 import { writeLocalNginxConfig } from './nginx-config.mjs';
 
@@ -26,17 +33,26 @@ const nginxMode = (env.BEACON_NGINX ?? 'auto').toLowerCase();
 const nginxBinary = nginxMode === '0' || nginxMode === 'off' || nginxMode === 'false' ? null : findBinary('nginx');
 const registryPort = nginxBinary ? Number(env.REGISTRY_PORT ?? 8096) : publicPort;
 const gatewayPort = Number(env.GATEWAY_HTTP_PORT ?? 8098);
+/** Where internal ports (NATS, the apps' /metrics and /health) listen: loopback unless opened. */
+const internalHost = env.BEACON_LISTEN_HOST || '127.0.0.1';
+/** Ports the LAN uses: the gateway's, or without nginx, registry-api's and realtime-gateway's. */
+const LAN_HOST = '0.0.0.0';
+/** The address to reach a port listening on `host` from this machine. */
+const localAddress = (host) => (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host);
 
 /**
  * Apps to run; registry-api first, the others once it answers. `portVariable` is what the
- * user sets (named in messages), `listenVariable` what the app reads (default HTTP_PORT).
+ * user sets (named in messages), `listenVariable` what the app reads (default HTTP_PORT),
+ * `hostVariable` its listen address (default HTTP_HOST) and `host` the address itself.
  */
 const apps = [
   {
     name: 'registry-api',
     portVariable: nginxBinary ? 'REGISTRY_PORT' : 'BEACON_PORT',
     listenVariable: 'BEACON_PORT',
+    hostVariable: 'BEACON_HOST',
     port: registryPort,
+    host: nginxBinary ? internalHost : LAN_HOST,
     env: {
       BEACON_SQLITE_PATH: env.BEACON_SQLITE_PATH ?? join(dataDir, 'beacon.db'),
     },
@@ -54,6 +70,8 @@ const apps = [
     name: 'realtime-gateway',
     portVariable: 'GATEWAY_HTTP_PORT',
     port: gatewayPort,
+    // Without nginx, browsers reach the dashboard and the live events on this port.
+    host: nginxBinary ? internalHost : LAN_HOST,
     // Behind nginx the dashboard calls the API on its own origin; without it, registry-api's port.
     env: nginxBinary ? {} : { BEACON_PUBLIC_API_URL: env.BEACON_PUBLIC_API_URL ?? `http://localhost:${publicPort}` },
   },
@@ -61,6 +79,7 @@ const apps = [
     name: 'node-role-elector',
     portVariable: 'ELECTOR_PORT',
     listenVariable: 'ELECTOR_PORT',
+    hostVariable: 'ELECTOR_HOST',
     port: Number(env.ELECTOR_PORT ?? 9999),
     env: { SERVER_ADVERTISE_PORT: env.SERVER_ADVERTISE_PORT ?? String(publicPort) },
   },
@@ -76,9 +95,9 @@ function fail(message) {
 }
 
 /** True when whatever listens on the port greets like a NATS server (`INFO {...}`). */
-function speaksNats(port) {
+function speaksNats(port, host = '127.0.0.1') {
   return new Promise((done) => {
-    const socket = tcpConnect(port, '127.0.0.1');
+    const socket = tcpConnect(port, host);
     const timer = setTimeout(() => (socket.destroy(), done(false)), 1000);
     socket.once('data', (data) => {
       clearTimeout(timer);
@@ -125,17 +144,22 @@ async function waitForHttp(url, name, timeoutMs = 30_000) {
   }
 }
 
+/**
+ * The NATS the apps use: `url`, and `auth(app)`, the variables each app connects with (none
+ * for a NATS the launcher did not start: its users are the user's business).
+ */
 async function startNats() {
+  const noAuth = () => ({});
   if (process.env.NATS_URL) {
-    log('beacon', `using NATS at ${process.env.NATS_URL} (NATS_URL)`);
-    return process.env.NATS_URL;
+    log('beacon', `using NATS at ${process.env.NATS_URL} (NATS_URL); its credentials are yours to give (NATS_USER, NATS_PASSWORD_FILE)`);
+    return { url: process.env.NATS_URL, auth: noAuth };
   }
   const port = Number(env.BEACON_NATS_PORT ?? 4222);
-  const url = `nats://127.0.0.1:${port}`;
+  const url = `nats://${localAddress(internalHost)}:${port}`;
   if (!(await portFree(port))) {
     if (await speaksNats(port)) {
       log('beacon', `a NATS server already listens on ${port}; using it (it must run with JetStream: nats-server -js)`);
-      return url;
+      return { url, auth: noAuth };
     }
     fail(`port ${port} is taken by something that is not NATS: stop it, or set BEACON_NATS_PORT=<free port>, or NATS_URL=<your NATS>`);
     return null;
@@ -146,16 +170,24 @@ async function startNats() {
     fail('nats-server is not installed: run ./beacon.sh start (installs it), or sudo apt-get install nats-server, or set NATS_URL');
     return null;
   }
-  const storeDir = join(dataDir, 'nats');
-  mkdirSync(storeDir, { recursive: true });
-  run('nats', binary, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir]);
+  const natsDir = join(dataDir, 'nats');
+  mkdirSync(natsDir, { recursive: true });
+  const { configPath, envFor } = prepareLocalNats(natsDir, { host: internalHost, port });
+  run('nats', binary, ['-c', configPath]);
   try {
-    await waitUntil(`nats-server on ${port}`, () => speaksNats(port), { timeoutMs: 10_000, stop: whileRunning });
+    await waitUntil(`nats-server on ${port}`, () => speaksNats(port, localAddress(internalHost)), {
+      timeoutMs: 10_000,
+      stop: whileRunning,
+    });
   } catch {
     fail(`nats-server did not come up on port ${port}`);
     return null;
   }
-  return url;
+  log(
+    'beacon',
+    `NATS requires a user: each app has its own; outside subscribers use beacon-reader (password in ${join(natsDir, 'secrets')})`,
+  );
+  return { url, auth: envFor };
 }
 
 function checkPorts() {
@@ -175,14 +207,16 @@ function checkPorts() {
   return wanted;
 }
 
-function startApp(app, natsUrl) {
+function startApp(app, nats) {
   run(app.name, process.execPath, [join('apps', app.name, 'dist', 'main.js')], {
-    NATS_URL: natsUrl,
+    NATS_URL: nats.url,
+    ...nats.auth(app.name),
     LOG_FORMAT: env.LOG_FORMAT ?? 'pretty',
     [app.listenVariable ?? 'HTTP_PORT']: String(app.port),
+    [app.hostVariable ?? 'HTTP_HOST']: app.host ?? internalHost,
     ...app.env,
   });
-  return waitForHttp(`http://127.0.0.1:${app.port}/health`, app.name);
+  return waitForHttp(`http://${localAddress(app.host ?? internalHost)}:${app.port}/health`, app.name);
 }
 
 async function main() {
@@ -208,10 +242,10 @@ async function main() {
       return fail(`port ${port} (${who}) is in use: stop what listens there, or set ${variable}=<free port>`);
     }
   }
-  const natsUrl = await startNats();
-  if (!natsUrl) return;
-  await startApp(apps[0], natsUrl);
-  await Promise.all(apps.slice(1).map((app) => (stopping ? null : startApp(app, natsUrl))));
+  const nats = await startNats();
+  if (!nats) return;
+  await startApp(apps[0], nats);
+  await Promise.all(apps.slice(1).map((app) => (stopping ? null : startApp(app, nats))));
   if (stopping) return;
   const gateway = `http://localhost:${gatewayPort}`;
   if (nginxBinary) {

@@ -16,3 +16,5 @@ export * from './elector';
 export * from './discovery-v1';
 export * from './stats';
 export * from './live';
+export * from './nats-permissions';
+export * from './nats-server-config';

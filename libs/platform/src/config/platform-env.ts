@@ -10,6 +10,9 @@ export const platformEnv = {
     protocols: ['nats', 'tls', 'ws', 'wss'],
   }),
   NATS_CREDS_FILE: env.optionalString({ doc: 'NATS credentials file (.creds) for decentralized auth' }),
+  // An app's own identity on a NATS server with Beacon's permissions (README "Security").
+  NATS_USER: env.optionalString({ doc: "NATS user this app connects as (its identity: the app's name on Beacon's permissioned NATS)" }),
+  NATS_PASSWORD_FILE: env.optionalString({ doc: "file holding NATS_USER's password (read once at start; a trailing newline is ignored)" }),
   NATS_TLS_CA: env.optionalString({ doc: 'CA certificate file to verify the NATS server' }),
   LOG_LEVEL: env.oneOf(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], {
     doc: 'log level (Python names such as WARNING and CRITICAL work too)',

@@ -20,19 +20,17 @@ import {
   Events,
   NatsError,
   connect,
-  credsAuthenticator,
-  type ConnectionOptions,
   type JetStreamManager,
   type JsMsg,
   type Msg,
   type NatsConnection,
   type Subscription,
 } from 'nats';
-import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { StartupError } from '../config/env';
 import type { PlatformEnv } from '../config/platform-env';
 import type { MetricsService } from '../metrics/metrics.service';
+import { authorizationFailure, isAuthorizationError, natsConnectOptions, watchAuthorization } from './connect-options';
 import { EventStreamReader, isStreamNotFound, prepareEventStream, type EventStreamDuty } from './event-stream';
 import { Inbound } from './inbound';
 import { LeaseBucket } from './lease-bucket';
@@ -41,7 +39,8 @@ import { NatsRequestError, errorReply, isErrorReply, refusalCode } from './reque
 export type NatsSettings = Pick<
   PlatformEnv,
   'NATS_URL' | 'NATS_CREDS_FILE' | 'NATS_TLS_CA' | 'BEACON_EVENTS_MAX_AGE' | 'BEACON_EVENTS_MAX_BYTES' | 'BEACON_EVENTS_REPLICAS'
->;
+> &
+  Partial<Pick<PlatformEnv, 'NATS_USER' | 'NATS_PASSWORD_FILE'>>;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -100,24 +99,18 @@ export class NatsService {
     metrics: MetricsService,
     eventStream: EventStreamDuty = 'none',
   ): Promise<NatsService> {
-    const options: ConnectionOptions = {
-      servers: settings.NATS_URL.split(',').map((server) => server.trim()),
-      name: appName,
-      maxReconnectAttempts: -1,
-      reconnectTimeWait: 1000,
-      waitOnFirstConnect: true,
-      timeout: 5000,
-    };
-    if (settings.NATS_CREDS_FILE) {
-      options.authenticator = credsAuthenticator(readFileSync(settings.NATS_CREDS_FILE));
-    }
-    if (settings.NATS_TLS_CA) options.tls = { caFile: settings.NATS_TLS_CA };
-
+    const options = natsConnectOptions(appName, settings);
     const waiting = setTimeout(
       () => logger.warn({ nats: settings.NATS_URL }, 'still waiting for NATS; is nats-server running and NATS_URL right?'),
       3000,
     );
-    const connection = await connect(options).finally(() => clearTimeout(waiting));
+    const connection = await connect(options)
+      .catch((error: unknown) => {
+        // nats.js gives up after the server refuses the same credentials twice: say whose.
+        throw isAuthorizationError(error) ? new StartupError(authorizationFailure(settings)) : error;
+      })
+      .finally(() => clearTimeout(waiting));
+    watchAuthorization(connection, settings, logger);
     const service = new NatsService(connection, settings, logger, metrics);
     logger.info({ nats: connection.getServer() }, 'connected to NATS');
     service.watchStatus();
