@@ -8,6 +8,7 @@ describe('proberEnv', () => {
     expect(config.PROBE_DENY_CIDRS).toEqual(['169.254.0.0/16', 'fe80::/10', 'fd00:ec2::254', '100.100.100.200']);
     expect(config.PROBE_ALLOW_CIDRS).toEqual([]);
     expect(config.PROBE_CONCURRENCY).toBe(256);
+    expect(config.PROBE_PER_HOST_CONCURRENCY).toBe(32);
     expect(config.PROBE_JITTER).toBe(0.1);
     expect(config.PROBE_MAX_BODY_BYTES).toBe(65536);
   });

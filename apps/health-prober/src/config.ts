@@ -37,8 +37,18 @@ export const proberEnv = {
   ),
   PROBE_ALLOW_CIDRS: cidrList('if set, only targets inside these ranges are probed (besides the deny list)', []),
   PROBE_CONCURRENCY: env.int({
-    doc: 'health checks in flight at once; due checks beyond it wait their turn',
+    doc:
+      'health checks in flight at once; due checks beyond it wait their turn, earliest due first. New and slow targets ' +
+      '(a check of 1 s or more, or a timeout) never get more than 3/4 of the slots, slow ones alone half',
     default: 256,
+    min: 1,
+    max: 10_000,
+  }),
+  PROBE_PER_HOST_CONCURRENCY: env.int({
+    doc:
+      'health checks in flight at once against one host (as written in the URL or host:port), so one host that ' +
+      'stops answering cannot hold every slot',
+    default: 32,
     min: 1,
     max: 10_000,
   }),

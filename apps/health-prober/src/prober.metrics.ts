@@ -2,6 +2,14 @@ import { PROBE_OUTCOMES, type ProbeOutcome } from '@beacon/contracts';
 import { MetricsService } from '@beacon/platform';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Counter, Gauge, Histogram } from 'prom-client';
+import { LANES, type Lane } from './scheduling/lanes';
+
+/** What the slot gauges read at each scrape. */
+export interface SlotState {
+  readonly waiting: number;
+  readonly backedOff: number;
+  inFlightIn(lane: Lane): number;
+}
 
 /** The prober's own metrics (the platform adds process, HTTP and NATS ones). */
 @Injectable()
@@ -10,7 +18,7 @@ export class ProberMetrics {
   readonly duration: Histogram<'kind'>;
   readonly ownedTargets: Gauge;
   readonly inFlight: Gauge;
-  readonly waiting: Gauge;
+  private slots: SlotState | null = null;
   /** Label children bound once: looking them up by label object costs a hash per check. */
   private readonly byOutcome = new Map<ProbeOutcome, Counter.Internal>();
   private readonly byKind = new Map<'http' | 'tcp', Histogram.Internal<'kind'>>();
@@ -30,9 +38,33 @@ export class ProberMetrics {
       'Targets this replica checks on a schedule (its share of the catalog)',
     );
     this.inFlight = metrics.gauge('beacon_probes_in_flight', 'Health checks running now');
-    this.waiting = metrics.gauge('beacon_probes_waiting', 'Health checks due but waiting for a slot (PROBE_CONCURRENCY)');
+    const read = (): SlotState | null => this.slots;
+    metrics.gauge('beacon_probes_waiting', 'Health checks due but waiting for a slot (PROBE_CONCURRENCY)', [], function () {
+      this.set(read()?.waiting ?? 0);
+    });
+    metrics.gauge(
+      'beacon_probe_lane_in_flight',
+      'Health checks running now by lane: fast (last check answered within 1 s), new (not checked yet), slow (took longer or timed out; new and slow never get every slot)',
+      ['lane'],
+      function () {
+        for (const lane of LANES) this.set({ lane }, read()?.inFlightIn(lane) ?? 0);
+      },
+    );
+    metrics.gauge(
+      'beacon_prober_backed_off_targets',
+      'Targets checked less often than their interval because their checks keep timing out',
+      [],
+      function () {
+        this.set(read()?.backedOff ?? 0);
+      },
+    );
     for (const outcome of PROBE_OUTCOMES) this.byOutcome.set(outcome, this.probes.labels({ outcome }));
     for (const kind of ['http', 'tcp'] as const) this.byKind.set(kind, this.duration.labels({ kind }));
+  }
+
+  /** Where the slot gauges read from, at each scrape. */
+  watch(slots: SlotState): void {
+    this.slots = slots;
   }
 
   /** Counts one finished check and its duration. */

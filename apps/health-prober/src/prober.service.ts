@@ -1,4 +1,4 @@
-import { WIRE_VERSION, type ProbeResult, type Service } from '@beacon/contracts';
+import { WIRE_VERSION, type ProbeOutcome, type ProbeResult, type Service } from '@beacon/contracts';
 import { CatalogView, Membership, ROOT_LOGGER, RequestError, type CatalogChange, type Logger } from '@beacon/platform';
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { PROBER_ENV, type ProberEnv } from './config';
@@ -27,9 +27,11 @@ export class ProberService implements OnApplicationBootstrap, BeforeApplicationS
   ) {
     this.scheduler = new ProbeScheduler((serviceId, target) => this.probe(serviceId, target), {
       concurrency: config.PROBE_CONCURRENCY,
+      perHost: config.PROBE_PER_HOST_CONCURRENCY,
       jitter: config.PROBE_JITTER,
       onError: (error, serviceId) => this.logger.error({ err: error, service_id: serviceId }, 'health check failed to run'),
     });
+    metrics.watch(this.scheduler);
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -57,14 +59,15 @@ export class ProberService implements OnApplicationBootstrap, BeforeApplicationS
     if (!service) throw new RequestError('not_found', `service ${serviceId} is not in the catalog`);
     const target = probeTargetOf(service);
     if (!target) throw new RequestError('bad_request', `service ${serviceId} has no health_check_url or health_check_tcp`);
-    const result = await this.scheduler.runNow(() => this.runner.check(serviceId, target));
+    const result = await this.scheduler.runNow(serviceId, target, () => this.runner.check(serviceId, target));
     if (publish) this.runner.publish(result);
     return { ...result, v: WIRE_VERSION };
   }
 
-  private async probe(serviceId: string, target: ProbeTarget): Promise<void> {
-    this.metrics.waiting.set(this.scheduler.waiting);
-    this.runner.publish(await this.runner.check(serviceId, target));
+  private async probe(serviceId: string, target: ProbeTarget): Promise<ProbeOutcome> {
+    const result = await this.runner.check(serviceId, target);
+    this.runner.publish(result);
+    return result.outcome;
   }
 
   private track(change: CatalogChange): void {
