@@ -16,6 +16,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { NATS_IDENTITIES, natsServerConfig, passwordVariable } from '@beacon/contracts';
 import { REPO_ROOT, startNatsServer, freePort, waitFor } from '@beacon/testing';
 
 /**
@@ -125,9 +126,45 @@ interface ComposeService {
   ports?: PortEntry[];
   environment?: Record<string, string | null>;
   volumes?: VolumeEntry[];
+  entrypoint?: string[];
+  secrets?: (string | { source: string; target?: string })[];
 }
 interface ComposeConfig {
   services: Record<string, ComposeService>;
+  secrets?: Record<string, { file?: string }>;
+}
+
+/** The secrets mounted into a service, as source name and the path it appears at. */
+const secretsOf = (service: ComposeService): { source: string; path: string }[] =>
+  (service.secrets ?? []).map((entry) => {
+    const { source, target } = typeof entry === 'string' ? { source: entry, target: undefined } : entry;
+    return { source, path: target?.startsWith('/') ? target : `/run/secrets/${target ?? source}` };
+  });
+
+/** NATS auth in compose: the server gets every identity's password, each app only its own, as its own user. */
+function natsAuthProblems(compose: ComposeConfig): string[] {
+  const problems: string[] = [];
+  const nats = compose.services.nats ?? {};
+  const natsSecrets = secretsOf(nats).map((secret) => secret.source);
+  for (const identity of NATS_IDENTITIES) {
+    if (!natsSecrets.includes(`nats-${identity}`)) problems.push(`nats: lacks the secret nats-${identity}`);
+    const file = compose.secrets?.[`nats-${identity}`]?.file;
+    if (file !== join(REPO_ROOT, 'deploy', 'nats', 'secrets', identity)) problems.push(`secret nats-${identity}: file ${file}`);
+  }
+  const mounted = bindSources(nats).map((source) => resolve(REPO_ROOT, source));
+  if (!mounted.includes(join(REPO_ROOT, 'deploy', 'nats', 'nats.conf'))) problems.push('nats: deploy/nats/nats.conf is not mounted');
+  if (nats.entrypoint?.join(' ') !== '/bin/sh /etc/nats/entrypoint.sh')
+    problems.push(`nats: entrypoint ${JSON.stringify(nats.entrypoint)}`);
+  for (const app of APPS) {
+    const service = compose.services[app] ?? {};
+    const env = service.environment ?? {};
+    if (env.NATS_USER !== app) problems.push(`${app}: NATS_USER is ${env.NATS_USER}, not its own identity`);
+    const secrets = secretsOf(service).filter((secret) => secret.source.startsWith('nats-'));
+    if (secrets.length !== 1 || secrets[0]?.source !== `nats-${app}` || secrets[0]?.path !== env.NATS_PASSWORD_FILE) {
+      problems.push(`${app}: NATS_PASSWORD_FILE ${env.NATS_PASSWORD_FILE} is not its own secret nats-${app} (${JSON.stringify(secrets)})`);
+    }
+  }
+  return problems;
 }
 
 /** `docker-compose config`: the file validated, with variables, anchors and defaults resolved. */
@@ -289,6 +326,23 @@ describe('container deployment (deploy/Dockerfile, docker-compose.yml)', () => {
     }
   });
 
+  it('runs NATS with auth on: deploy/nats/nats.conf is the permissions declaration rendered, and make-secrets.sh makes every password', () => {
+    const rendered = natsServerConfig({
+      serverName: 'beacon-nats',
+      listen: '0.0.0.0:4222',
+      httpPort: 8222,
+      storeDir: '/data',
+      password: (identity) => ({ variable: passwordVariable(identity) }),
+    });
+    expect(readFileSync(join(REPO_ROOT, 'deploy', 'nats', 'nats.conf'), 'utf8'), 'stale: run node scripts/nats-deploy-config.mjs').toBe(
+      rendered,
+    );
+    expect(rendered).toContain('authorization {');
+    for (const identity of NATS_IDENTITIES) expect(rendered).toContain(`password: $${passwordVariable(identity)}`);
+    const script = readFileSync(join(REPO_ROOT, 'deploy', 'nats', 'make-secrets.sh'), 'utf8');
+    expect(/for identity in ([\w -]+); do/.exec(script)?.[1]?.split(' ').sort()).toEqual([...NATS_IDENTITIES].sort());
+  });
+
   it('has a runtime stage per app that runs the app as a non-root user with a healthcheck', () => {
     for (const app of APPS) {
       expect(deployRun.split(/[\s;]+/), `the deploy loop makes ${app}'s tree`).toContain(app);
@@ -324,6 +378,7 @@ describe('container deployment (deploy/Dockerfile, docker-compose.yml)', () => {
       const compose = parse((await composeConfig(REPO_ROOT)).stdout) as ComposeConfig;
       expect(Object.keys(compose.services).sort()).toEqual([...APPS, 'gateway', 'mongodb', 'nats', 'prometheus'].sort());
       expect(stackProblems(compose, stages)).toEqual([]);
+      expect(natsAuthProblems(compose)).toEqual([]);
       // The files others write for the gateway and Prometheus are mounted, so they must exist.
       const mounted = Object.values(compose.services).flatMap(bindSources);
       for (const file of ['nginx/beacon.conf', 'nginx/upstreams.compose.conf', 'prometheus/prometheus.yml', 'prometheus/alerts.yml']) {
@@ -370,6 +425,36 @@ describe('container deployment (deploy/Dockerfile, docker-compose.yml)', () => {
       const compose = structuredClone(normalized);
       mutate(compose);
       expect(stackProblems(compose, stages).join('\n'), what).toMatch(problem);
+    }
+    const authMutations: [string, (compose: ComposeConfig) => void, RegExp][] = [
+      [
+        'another identity',
+        (c) =>
+          void (c.services['ttl-reaper'] = {
+            ...c.services['ttl-reaper'],
+            secrets: [{ source: 'nats-registry-api', target: 'nats-password' }],
+          }),
+        /ttl-reaper: NATS_PASSWORD_FILE/,
+      ],
+      [
+        'wrong user',
+        (c) =>
+          void (c.services['health-prober'] = {
+            ...c.services['health-prober'],
+            environment: { ...c.services['health-prober']?.environment, NATS_USER: 'registry-api' },
+          }),
+        /health-prober: NATS_USER is registry-api/,
+      ],
+      [
+        'server without a password',
+        (c) => void (c.services.nats = { ...c.services.nats, secrets: [] }),
+        /nats: lacks the secret nats-beacon-reader/,
+      ],
+    ];
+    for (const [what, mutate, problem] of authMutations) {
+      const compose = structuredClone(normalized);
+      mutate(compose);
+      expect(natsAuthProblems(compose).join('\n'), what).toMatch(problem);
     }
     const asRoot = parseDockerfile(dockerfile.replace(/^USER .*$/m, 'USER root'));
     expect(asRoot.get('runtime')?.instructions).toContainEqual({ keyword: 'USER', args: 'root' });
