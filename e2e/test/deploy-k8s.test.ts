@@ -3,12 +3,14 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
+import { NATS_IDENTITIES, natsPermissions, passwordVariable } from '@beacon/contracts';
 import { ServiceMonitor, type IServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
 import { DaemonSet } from 'kubernetes-models/apps/v1/DaemonSet';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
 import { Ingress } from 'kubernetes-models/networking.k8s.io/v1/Ingress';
+import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import type { IContainer } from 'kubernetes-models/v1/Container';
@@ -54,9 +56,19 @@ interface Schema {
 }
 
 const SCHEMAS = new Map<string, Schema>(
-  [Namespace, ConfigMap, Secret, Service, Deployment, DaemonSet, HorizontalPodAutoscaler, PodDisruptionBudget, Ingress, ServiceMonitor].map(
-    (schema): [string, Schema] => [`${schema.apiVersion}/${schema.kind}`, schema],
-  ),
+  [
+    Namespace,
+    ConfigMap,
+    Secret,
+    Service,
+    Deployment,
+    DaemonSet,
+    HorizontalPodAutoscaler,
+    PodDisruptionBudget,
+    Ingress,
+    ServiceMonitor,
+    NetworkPolicy,
+  ].map((schema): [string, Schema] => [`${schema.apiVersion}/${schema.kind}`, schema]),
 );
 
 /** What the validator did with one object's fields. */
@@ -457,6 +469,23 @@ function crossChecks(load: () => ManifestSet): void {
     expect(environment(set(), theContainer(gateway)).references.get('BEACON_AUTH_TOKEN')).toMatch(/^secret /);
   });
 
+  it('each app connects to NATS as its own identity, with only its own key of the Secret beacon-nats mounted', () => {
+    for (const workload of workloads(set())) {
+      const app = appOf(workload);
+      const container = theContainer(workload);
+      const env = environment(set(), container);
+      expect(env.values.get('NATS_USER'), app).toBe(app);
+      const file = env.values.get('NATS_PASSWORD_FILE') ?? '';
+      const mount = container.volumeMounts?.find((m) => file.startsWith(`${m.mountPath}/`));
+      expect(mount?.readOnly, `${app}: ${file} on a read-only mount`).toBe(true);
+      const volume = workload.pod.volumes?.find((v) => v.name === mount?.name);
+      expect(volume?.secret?.secretName, app).toBe('beacon-nats');
+      expect(volume?.secret?.items, `${app}: only its own key`).toEqual([
+        { key: app, path: file.slice((mount?.mountPath.length ?? 0) + 1) },
+      ]);
+    }
+  });
+
   it('autoscalers and disruption budgets target existing workloads', () => {
     const all = workloads(set());
     const autoscalers = ofKind(set(), HorizontalPodAutoscaler.is);
@@ -698,3 +727,68 @@ describe.skipIf(KUBECTL_MISSING)(
     });
   },
 );
+
+describe('NATS on Kubernetes: auth and network policy', () => {
+  const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+  const policyFile = join(K8S, 'nats', 'networkpolicy.yaml');
+
+  it("the README's NATS Helm values give every identity exactly its declared permissions, its password from beacon-nats", () => {
+    const block = /```yaml\n(# nats-values\.yaml[\s\S]*?)```/.exec(readme)?.[1];
+    expect(block, 'a ```yaml block starting "# nats-values.yaml"').toBeDefined();
+    const values = parse(block ?? '') as {
+      config: { jetstream: { enabled: boolean }; merge: { authorization: { users: Record<string, unknown>[] } } };
+      container: { env: Record<string, { valueFrom: { secretKeyRef: { name: string; key: string } } }> };
+    };
+    expect(values.config.jetstream.enabled).toBe(true);
+    const users = values.config.merge.authorization.users;
+    expect(users.map((user) => user.user)).toEqual([...NATS_IDENTITIES]);
+    for (const identity of NATS_IDENTITIES) {
+      const declared = natsPermissions(identity);
+      expect(
+        users.find((user) => user.user === identity),
+        identity,
+      ).toEqual({
+        user: identity,
+        password: `<< $${passwordVariable(identity)} >>`,
+        permissions: {
+          publish: { allow: declared.publish },
+          subscribe: { allow: declared.subscribe },
+          ...(declared.answersRequests ? { allow_responses: true } : {}),
+        },
+      });
+      expect(values.container.env[passwordVariable(identity)]?.valueFrom.secretKeyRef).toEqual({ name: 'beacon-nats', key: identity });
+    }
+    // The README's way to make the Secret covers the same identities.
+    const made = /for id in ([\w -]+); do/.exec(readme.slice(readme.indexOf('## Kubernetes')))?.[1]?.split(' ');
+    expect(made?.sort()).toEqual([...NATS_IDENTITIES].sort());
+  });
+
+  it("a NetworkPolicy admits to NATS's client port only Beacon's pods (and the nodes, for the host-network DaemonSets)", () => {
+    const [policy, ...others] = parseYaml(readFileSync(policyFile, 'utf8'), policyFile);
+    expect(others).toEqual([]);
+    expect(schemaErrors(policy)).toEqual([]);
+    if (!NetworkPolicy.is(policy)) throw new Error('not a NetworkPolicy');
+    expect(policy.spec?.podSelector.matchLabels).toEqual({ 'app.kubernetes.io/name': 'nats', 'app.kubernetes.io/component': 'nats' });
+    expect(policy.spec?.policyTypes).toEqual(['Ingress']);
+    const clientRules = (policy.spec?.ingress ?? []).filter((rule) => rule.ports?.some((port) => port.port === 4222));
+    expect(clientRules).toHaveLength(1);
+    const peers = clientRules[0]?.from ?? [];
+    const pods = peers.filter((peer) => peer.podSelector || peer.namespaceSelector);
+    expect(pods).toEqual([
+      {
+        namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'beacon' } },
+        podSelector: { matchLabels: { 'app.kubernetes.io/part-of': 'beacon' } },
+      },
+    ]);
+    expect(peers.filter((peer) => peer.ipBlock).length).toBe(1);
+    // Every Beacon pod carries the label the policy admits (kustomize adds it to templates).
+    const kustomization = parse(readFileSync(join(K8S, 'base', 'kustomization.yaml'), 'utf8')) as {
+      namespace: string;
+      labels: { pairs: Record<string, string>; includeTemplates: boolean }[];
+    };
+    expect(kustomization.namespace).toBe('beacon');
+    expect(kustomization.labels).toContainEqual({ pairs: { 'app.kubernetes.io/part-of': 'beacon' }, includeTemplates: true });
+    const nats = parse(readFileSync(join(K8S, 'nats', 'kustomization.yaml'), 'utf8')) as { namespace: string; resources: string[] };
+    expect(nats).toMatchObject({ namespace: 'nats', resources: ['networkpolicy.yaml'] });
+  });
+});
