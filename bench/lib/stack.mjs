@@ -81,7 +81,15 @@ export async function startRegistryApi(natsUrl, dbPath, cwd, { cpuProfDir, name 
   const nodeArgs = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [];
   const proc = startProcess(name, process.execPath, [...nodeArgs, appEntry('registry-api')], {
     cwd,
-    env: baseEnv({ NATS_URL: natsUrl, BEACON_PORT: String(port), BEACON_HOST: '127.0.0.1', BEACON_SQLITE_PATH: dbPath }),
+    env: baseEnv({
+      NATS_URL: natsUrl,
+      BEACON_PORT: String(port),
+      BEACON_HOST: '127.0.0.1',
+      BEACON_SQLITE_PATH: dbPath,
+      // The loaders are one client at thousands of registrations a second, into catalogs past any sensible cap.
+      BEACON_REGISTRATIONS_PER_SECOND: '0',
+      BEACON_MAX_SERVICES: '0',
+    }),
   });
   const url = `http://127.0.0.1:${port}`;
   await waitUntil(`${name} /health`, () => httpOk(`${url}/health`), { proc, timeoutMs: 30_000 });

@@ -42,3 +42,35 @@ describe('registryEnv', () => {
     }
   });
 });
+
+describe('limits (issue 13)', () => {
+  it('have defaults that a normal fleet never meets, and MongoDB writes are majority-acknowledged and journaled', () => {
+    const config = loadEnv(registryEnv, {});
+    expect(config).toMatchObject({
+      BEACON_MAX_SERVICES: 20_000,
+      BEACON_MAX_TAGS: 64,
+      BEACON_MAX_METADATA_KEYS: 64,
+      BEACON_REGISTRATIONS_PER_SECOND: 50,
+      BEACON_ON_DEMAND_CHECKS_PER_MINUTE: 30,
+      BEACON_TRUST_PROXY: ['loopback'],
+      BEACON_MONGODB_WRITE_CONCERN: 'majority',
+      BEACON_MONGODB_JOURNAL: true,
+    });
+  });
+
+  it('refuses per-service limits above the contract ceiling and write concerns MongoDB would not take', () => {
+    try {
+      loadEnv(registryEnv, { BEACON_MAX_TAGS: '65', BEACON_MAX_METADATA_KEYS: '-1', BEACON_MONGODB_WRITE_CONCERN: 'all' });
+      expect.unreachable();
+    } catch (error) {
+      const problems = (error as ConfigError).problems.join('\n');
+      expect(problems).toMatch(/BEACON_MAX_TAGS must be between 0 and 64/);
+      expect(problems).toMatch(/BEACON_MAX_METADATA_KEYS must be between 0 and 64/);
+      expect(problems).toMatch(/BEACON_MONGODB_WRITE_CONCERN must be majority or a number of members/);
+    }
+    expect(loadEnv(registryEnv, { BEACON_MONGODB_WRITE_CONCERN: '2', BEACON_MONGODB_JOURNAL: 'false' })).toMatchObject({
+      BEACON_MONGODB_WRITE_CONCERN: '2',
+      BEACON_MONGODB_JOURNAL: false,
+    });
+  });
+});

@@ -58,6 +58,48 @@ export const registryEnv = {
     default: 512 * 1024,
     min: 16 * 1024,
   }),
+  // Limits (issue 13): what any client can make the registry hold or do. 0 turns a limit off.
+  BEACON_MAX_SERVICES: env.int({
+    doc: 'services the catalog holds at most, expired ones included until purged: a new registration beyond it gets 429 (re-registrations and heartbeats still work); 0: no limit',
+    default: 20_000,
+    min: 0,
+  }),
+  BEACON_MAX_TAGS: env.int({
+    doc: `tags one service may have (at most ${LIMITS.tags.maxCount}, each up to ${LIMITS.tags.maxLength} characters)`,
+    default: LIMITS.tags.maxCount,
+    min: 0,
+    max: LIMITS.tags.maxCount,
+  }),
+  BEACON_MAX_METADATA_KEYS: env.int({
+    doc: `metadata keys one service may have (at most ${LIMITS.metadata.maxKeys}; keys up to ${LIMITS.metadata.maxKeyLength} characters, values up to ${LIMITS.metadata.maxValueLength})`,
+    default: LIMITS.metadata.maxKeys,
+    min: 0,
+    max: LIMITS.metadata.maxKeys,
+  }),
+  BEACON_REGISTRATIONS_PER_SECOND: env.int({
+    doc: 'registrations (POST /api/v1/services/register, /v1/discovery/register) one client may send per second before getting 429; heartbeats are never limited; 0: no limit',
+    default: 50,
+    min: 0,
+  }),
+  BEACON_ON_DEMAND_CHECKS_PER_MINUTE: env.int({
+    doc: 'on-demand health checks (POST /api/v1/services/{id}/health-check) one client may ask for per minute before getting 429; 0: no limit',
+    default: 30,
+    min: 0,
+  }),
+  BEACON_TRUST_PROXY: env.list({
+    doc: 'reverse proxies whose X-Forwarded-For names the client (the rate limits count per client): addresses, CIDRs or loopback, linklocal, uniquelocal; none: trust no header',
+    default: ['loopback'],
+  }),
+  BEACON_MONGODB_WRITE_CONCERN: env.string({
+    doc: 'MongoDB members that must have a write before it is acknowledged: majority or a number',
+    default: 'majority',
+    pattern: /^(?:majority|[1-9]\d?)$/,
+    patternHint: 'majority or a number of members (1–99)',
+  }),
+  BEACON_MONGODB_JOURNAL: env.bool({
+    doc: 'MongoDB acknowledges a write only once it is in the on-disk journal (j: true), as SQLite does',
+    default: true,
+  }),
 };
 
 export type RegistryEnv = EnvValues<typeof registryEnv>;

@@ -1,4 +1,4 @@
-import { MAX_BODY_BYTES, type StringMapLimits } from '@beacon/contracts';
+import { MAX_BODY_BYTES, RESERVED_MDNS_SERVICE_TYPES, type StringMapLimits } from '@beacon/contracts';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import type { OperationObject, ResponseObject, SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
@@ -200,6 +200,11 @@ const VALIDATOR_SCHEMAS: NonNullable<NonNullable<Parameters<typeof validationMet
   },
   isHostName: { type: 'string', description: 'a host name or an IP address' },
   isHostPort: { type: 'string', description: 'host:port' },
+  // `not`, so they add to a field's own `pattern` instead of replacing it.
+  noControlCharacters: { not: { pattern: '[\\u0000-\\u001f\\u007f-\\u009f]' } },
+  notReservedMdnsType: { not: { enum: [...RESERVED_MDNS_SERVICE_TYPES] } },
+  // A URL without user info: the message says why; JSON Schema has no simple way to.
+  noUrlCredentials: {},
 };
 
 /** The document served at `/api/docs-json`: Nest's scan of the routes, with bodies and answers from the tables. */

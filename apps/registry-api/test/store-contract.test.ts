@@ -242,11 +242,36 @@ for (const adapter of [sqlite, mongo]) {
         expect(due.map((record) => record.service_id)).toEqual([early.record.service_id]);
         await store.modify(early.record.service_id, (current) => ({ ...current, status: 'expired' }));
         expect(await store.dueForExpiry(T0 + 20_000, 100)).toEqual([]);
-        const purged = await store.removeExpiredBefore(T0 + 50_000);
+        // A cutoff ahead of the clock reaches only what has expired by now: `late` (live until T0 + 100 s) stays.
+        const purged = await store.removeExpiredBefore(T0 + 3_600_000, T0 + 50_000);
         expect(purged.map((record) => record.service_id)).toEqual([early.record.service_id]);
         expect(purged[0]?.revision).toBeGreaterThan(early.record.revision);
         expect(await store.get(late.record.service_id)).not.toBeNull();
         expect(await store.get(early.record.service_id)).toBeNull();
+      });
+
+      it('never purges a live record, whatever the cutoff', async () => {
+        const live = await register(input({ port: 3 }), T0, 100);
+        expect(await store.removeExpiredBefore(Number.MAX_SAFE_INTEGER, T0 + 1000)).toEqual([]);
+        // At its deadline it is expired, and then it goes.
+        const atDeadline = await store.removeExpiredBefore(Number.MAX_SAFE_INTEGER, T0 + 100_000);
+        expect(atDeadline.map((record) => record.service_id)).toEqual([live.record.service_id]);
+      });
+
+      it('keeps identities apart whatever characters they hold (no separator collisions)', async () => {
+        // Joined with NUL, these two were one key: the second registration replaced the first.
+        const first = await register(input({ name: 'a', instance_id: 'b\u0000c' }));
+        const second = await register(input({ name: 'a\u0000b', instance_id: 'c' }));
+        expect(second.previous).toBeNull();
+        expect(second.record.service_id).not.toBe(first.record.service_id);
+        expect((await store.findInstance('a', 'b\u0000c'))?.service_id).toBe(first.record.service_id);
+        expect((await store.findInstance('a\u0000b', 'c'))?.service_id).toBe(second.record.service_id);
+        const valued = await register(input({ name: 'x', port: 1, metadata: { k: 'v\u0000w' } }));
+        const keyed = await register(input({ name: 'x', port: 2, metadata: { 'k\u0000v': 'w' } }));
+        const withMetadata = async (metadata: Record<string, string>) =>
+          (await store.list({ metadata }, { limit: 10, skip: 0 }, T0)).records.map((record) => record.service_id);
+        expect(await withMetadata({ k: 'v\u0000w' })).toEqual([valued.record.service_id]);
+        expect(await withMetadata({ 'k\u0000v': 'w' })).toEqual([keyed.record.service_id]);
       });
 
       it('pages a snapshot, each record exactly once, with the current revision', async () => {

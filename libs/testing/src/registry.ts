@@ -7,7 +7,7 @@ import { register } from './http';
 import { startNatsServer, type NatsServerHandle } from './nats-server';
 
 export interface RegistryOptions {
-  /** Variables for registry-api on top of NATS_URL and BEACON_SQLITE_PATH. */
+  /** Variables for registry-api on top of NATS_URL, BEACON_SQLITE_PATH and the per-client rate limits (off). */
   env?: Record<string, string>;
   /** Use this nats-server (left running by `dispose`) instead of starting one. */
   nats?: NatsServerHandle;
@@ -47,7 +47,15 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Regi
   };
   const launch = (extra: Record<string, string>): Promise<AppProcess> =>
     startApp('registry-api', {
-      env: { NATS_URL: nats.url, BEACON_SQLITE_PATH: dbPath, ...options.env, ...extra },
+      env: {
+        NATS_URL: nats.url,
+        BEACON_SQLITE_PATH: dbPath,
+        // Suites register and check far faster than any real client; the security suite sets the limits it tests.
+        BEACON_REGISTRATIONS_PER_SECOND: '0',
+        BEACON_ON_DEMAND_CHECKS_PER_MINUTE: '0',
+        ...options.env,
+        ...extra,
+      },
       portVariable: 'BEACON_PORT',
     });
   let api: AppProcess;

@@ -61,3 +61,14 @@ export class ProberTimeout extends DomainError {
 export class InvalidSnapshotCursor extends DomainError {
   readonly kind = 'invalid';
 }
+
+/** A new registration while the catalog holds `BEACON_MAX_SERVICES` records. */
+export class CatalogFull extends DomainError {
+  readonly kind = 'limited';
+  constructor(limit: number) {
+    super(
+      `The catalog is full: it holds ${limit} services (BEACON_MAX_SERVICES). Deregister services or wait for expired ones ` +
+        'to be purged; re-registering a service that is already in the catalog still works',
+    );
+  }
+}

@@ -18,6 +18,7 @@ import { NatsRequestError, NatsService } from '@beacon/platform';
 import { Inject, Injectable } from '@nestjs/common';
 import { REGISTRY_ENV, type RegistryEnv } from '../config';
 import {
+  CatalogFullError,
   IdentityConflictError,
   InvalidCursorError,
   SERVICE_STORE,
@@ -27,6 +28,7 @@ import {
   type ServiceStore,
 } from '../store/service-store';
 import {
+  CatalogFull,
   IdentityTaken,
   InstanceNotFound,
   InvalidSnapshotCursor,
@@ -83,7 +85,13 @@ export class CatalogService {
   async register(input: RegisterServiceDto): Promise<Service> {
     const now = Date.now();
     const identity = { name: input.name, host: input.host, port: input.port, instance_id: input.instance_id };
-    const outcome = await this.store.register(identity, (existing) => draftRegistration(input, existing, now, this.defaults));
+    let outcome;
+    try {
+      outcome = await this.store.register(identity, (existing) => draftRegistration(input, existing, now, this.defaults));
+    } catch (error) {
+      if (error instanceof CatalogFullError) throw new CatalogFull(error.limit);
+      throw error;
+    }
     if (outcome.superseded) this.publishRemoval(outcome.superseded, 'superseded', now);
     const service = toWire(outcome.record, now);
     // A record coming back from expiry is news to every consumer, as a new one is.
@@ -236,10 +244,14 @@ export class CatalogService {
     return expired;
   }
 
-  /** Deletes records that expired before `cutoff` (retention, and `DELETE /services/cleanup`). */
+  /**
+   * Deletes records that expired before `cutoff` (retention, and `DELETE /services/cleanup`),
+   * never ahead of this process's clock: a cutoff in the future removes only what has
+   * expired by now, as the sweep expires only what is due by now.
+   */
   async purge(cutoff: number): Promise<number> {
-    const removed = await this.store.removeExpiredBefore(cutoff);
     const now = Date.now();
+    const removed = await this.store.removeExpiredBefore(cutoff, now);
     for (const record of removed) this.publishRemoval(record, 'purged', now);
     return removed.length;
   }

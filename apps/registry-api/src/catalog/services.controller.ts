@@ -20,6 +20,8 @@ import {
 } from '@beacon/contracts';
 import { Access, ContractPipe } from '@beacon/platform';
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query } from '@nestjs/common';
+import { EntryLimitsPipe } from '../limits/entry-limits';
+import { RateLimited } from '../limits/rate-limits';
 import type { Page, ServiceFilter } from '../store/service-store';
 import { CatalogService, DISCOVERABLE } from './catalog.service';
 
@@ -59,7 +61,8 @@ export class ServicesController {
   /** 201 for a new registration and for a re-registration alike (seed 000's ESP32 client expects 201). */
   @Post('register')
   @HttpCode(201)
-  async register(@Body(ContractPipe.of(RegisterServiceDto)) body: RegisterServiceDto): Promise<Service> {
+  @RateLimited('registration')
+  async register(@Body(ContractPipe.of(RegisterServiceDto), EntryLimitsPipe) body: RegisterServiceDto): Promise<Service> {
     return this.catalog.register(body);
   }
 
@@ -144,12 +147,13 @@ export class ServicesController {
   /** Checks the service now and answers with the result and the service after it. */
   @Post(':id/health-check')
   @HttpCode(200)
+  @RateLimited('on_demand_check')
   checkNow(@Param('id') id: string): Promise<{ result: ProbeResult; service: Service }> {
     return this.catalog.checkNow(id);
   }
 
   @Put(':id')
-  update(@Param('id') id: string, @Body(ContractPipe.of(UpdateServiceDto)) body: UpdateServiceDto): Promise<Service> {
+  update(@Param('id') id: string, @Body(ContractPipe.of(UpdateServiceDto), EntryLimitsPipe) body: UpdateServiceDto): Promise<Service> {
     return this.catalog.update(id, body);
   }
 

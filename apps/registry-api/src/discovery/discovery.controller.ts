@@ -9,6 +9,8 @@ import {
 } from '@beacon/contracts';
 import { ContractPipe } from '@beacon/platform';
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
+import { EntryLimitsPipe } from '../limits/entry-limits';
+import { RateLimited } from '../limits/rate-limits';
 import { DiscoveryService } from './discovery.service';
 
 /**
@@ -23,7 +25,8 @@ export class DiscoveryController {
   /** 200 for a new instance and a re-registration alike: it is an upsert by `(service_name, instance_id)`. */
   @Post('register')
   @HttpCode(200)
-  register(@Body(ContractPipe.of(DiscoveryRegisterDto)) body: DiscoveryRegisterDto): Promise<DiscoveryInstance> {
+  @RateLimited('registration')
+  register(@Body(ContractPipe.of(DiscoveryRegisterDto), EntryLimitsPipe) body: DiscoveryRegisterDto): Promise<DiscoveryInstance> {
     return this.discovery.register(body);
   }
 

@@ -37,6 +37,13 @@ export interface RegisterOutcome {
   superseded: ServiceRecord | null;
 }
 
+/**
+ * The exclusive `expires_at` bound of a purge: the requested cutoff, but never past `now`
+ * (a record is expired when `expires_at <= now`, so `now + 1` takes every expired one
+ * and nothing else). Purges come from whoever can reach NATS, on their clock.
+ */
+export const purgeBound = (cutoff: number, now: number): number => Math.min(cutoff, now + 1);
+
 /** The "last minute" of `GET /api/v1/stats`. */
 export const STATS_WINDOW_SECONDS = 60;
 
@@ -67,6 +74,17 @@ export class IdentityConflictError extends Error {
     this.name = 'IdentityConflictError';
   }
 }
+
+/** A registration would add a record to a catalog that already holds its configured most. */
+export class CatalogFullError extends Error {
+  constructor(readonly limit: number) {
+    super(`the catalog holds its limit of ${limit} services`);
+    this.name = 'CatalogFullError';
+  }
+}
+
+/** Whether a catalog of `size` records has no room for one more (`limit` 0: no limit). */
+export const catalogFull = (size: number, limit: number): boolean => limit > 0 && size >= limit;
 
 /** A snapshot cursor that is not one this store handed out. */
 export class InvalidCursorError extends Error {
@@ -101,7 +119,8 @@ export interface ServiceStore {
    * `(name, instance_id)`; otherwise (or if there is none) the one at the same
    * `(name, host, port)`. `build(existing)` gives the record to write. A different record
    * still holding the endpoint is removed (`superseded`): whoever registers an endpoint
-   * last owns it.
+   * last owns it. A registration that would add a record beyond the store's configured
+   * limit throws `CatalogFullError`; one that replaces a record always goes through.
    */
   register(identity: Identity, build: (existing: ServiceRecord | null) => ServiceDraft): Promise<RegisterOutcome>;
 
@@ -138,8 +157,11 @@ export interface ServiceStore {
   /** Records past `expires_at` not yet marked expired (the sweep's work list). */
   dueForExpiry(now: number, limit: number): Promise<ServiceRecord[]>;
 
-  /** Deletes records whose `expires_at` is before `cutoff`; returns them. */
-  removeExpiredBefore(cutoff: number): Promise<ServiceRecord[]>;
+  /**
+   * Deletes records whose `expires_at` is before `cutoff` and that are expired at `now`
+   * (see `purgeBound`: a live record is never removed, whatever the cutoff); returns them.
+   */
+  removeExpiredBefore(cutoff: number, now: number): Promise<ServiceRecord[]>;
 
   /**
    * One page of the whole catalog, continuing after `after`: the previous page's `next`,

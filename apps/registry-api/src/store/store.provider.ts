@@ -14,11 +14,17 @@ async function openStore(config: RegistryEnv, logger: Logger): Promise<ServiceSt
     if (!config.BEACON_MONGODB_URL) throw new Error('BEACON_STORE=mongodb needs BEACON_MONGODB_URL');
     // Loaded only when used: the embedded setup never pays for the Mongo driver.
     const { MongoStore } = await import('./mongo/mongo-store');
-    const store = await MongoStore.connect(config.BEACON_MONGODB_URL);
-    logger.info('catalog store: MongoDB');
+    const { writeConcernOf } = await import('./mongo/mongo-query');
+    const writeConcern = writeConcernOf(config.BEACON_MONGODB_WRITE_CONCERN, config.BEACON_MONGODB_JOURNAL);
+    const store = await MongoStore.connect(config.BEACON_MONGODB_URL, { writeConcern, maxServices: config.BEACON_MAX_SERVICES });
+    logger.info({ write_concern: writeConcern }, 'catalog store: MongoDB');
     return store;
   }
-  const store = new SqliteStore({ path: config.BEACON_SQLITE_PATH, synchronous: config.BEACON_SQLITE_SYNCHRONOUS });
+  const store = new SqliteStore({
+    path: config.BEACON_SQLITE_PATH,
+    synchronous: config.BEACON_SQLITE_SYNCHRONOUS,
+    maxServices: config.BEACON_MAX_SERVICES,
+  });
   logger.info({ path: config.BEACON_SQLITE_PATH }, 'catalog store: SQLite');
   return store;
 }

@@ -21,6 +21,12 @@ export interface HttpAppOptions {
    * leaves CORS off, so only pages of the same origin can read answers.
    */
   corsOrigins?: string[];
+  /**
+   * Proxies whose `X-Forwarded-For` names the client (addresses, CIDRs, or proxy-addr's
+   * `loopback`, `linklocal`, `uniquelocal`), so `request.ip` is the client behind them.
+   * Absent or empty: the peer address, whatever headers say.
+   */
+  trustProxy?: string[];
 }
 
 /**
@@ -56,6 +62,7 @@ export async function createHttpApp(module: DynamicModule | Type<unknown>, optio
     maxParamLength: MAX_PARAM_LENGTH,
     logger: false,
     return503OnClosing: true,
+    trustProxy: options.trustProxy && options.trustProxy.length > 0 ? options.trustProxy : false,
     frameworkErrors,
   });
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, { logger: false, abortOnError: false, bodyParser: false });
@@ -65,6 +72,8 @@ export async function createHttpApp(module: DynamicModule | Type<unknown>, optio
   installBodyReader(fastify, options.bodyLimit);
   installMethodNotAllowed(fastify);
   installMetrics(fastify, app.get(MetricsService));
+  installSecurityHeaders(fastify);
+  refuseCrossSiteWrites(fastify, new OriginPolicy(options.corsOrigins ?? []));
   app.useGlobalFilters(new AllExceptionsFilter(logger, options.bodyLimit));
   if (options.corsOrigins && options.corsOrigins.length > 0) {
     app.enableCors({ origin: options.corsOrigins.includes('*') ? true : options.corsOrigins });
@@ -72,8 +81,6 @@ export async function createHttpApp(module: DynamicModule | Type<unknown>, optio
   app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
   return app;
 }
-  installSecurityHeaders(fastify);
-  refuseCrossSiteWrites(fastify, new OriginPolicy(options.corsOrigins ?? []));
 
 /**
  * Runs an app's `main`: a configuration error prints the list of bad variables and exits 1;

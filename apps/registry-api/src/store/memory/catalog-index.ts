@@ -1,11 +1,16 @@
 import { HEALTH_STATES, SERVICE_STATUSES, type StatusCounts } from '@beacon/contracts';
 import type { ServiceRecord } from '../../catalog/service-record';
-import { InvalidCursorError, type CatalogCounts, type Page, type ServiceFilter, type SnapshotPage } from '../service-store';
+import { InvalidCursorError, purgeBound, type CatalogCounts, type Page, type ServiceFilter, type SnapshotPage } from '../service-store';
 import { CodeBook } from './code-book';
 
-const endpointKey = (name: string, host: string, port: number): string => `${name}\u0000${host}\u0000${port}`;
-const instanceKey = (name: string, instanceId: string): string => `${name}\u0000${instanceId}`;
-const metadataPair = (key: string, value: string): string => `${key}\u0000${value}`;
+/*
+ * Compound keys are JSON arrays: each part is quoted and escaped, so no two different
+ * tuples give one key whatever characters a part holds. (Parts joined with NUL once
+ * let `("a\0b", "c")` take over `("a", "b\0c")`.)
+ */
+const endpointKey = (name: string, host: string, port: number): string => JSON.stringify([name, host, port]);
+const instanceKey = (name: string, instanceId: string): string => JSON.stringify([name, instanceId]);
+const metadataPair = (key: string, value: string): string => JSON.stringify([key, value]);
 const compareIds = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Index of the first element for which `before(element)` is false, in a sorted range. */
@@ -293,8 +298,13 @@ export class CatalogIndex {
       .slice(0, limit);
   }
 
-  expiredBefore(cutoff: number): ServiceRecord[] {
-    return [...this.live()].filter((record) => record.expires_at < cutoff).sort((a, b) => a.expires_at - b.expires_at);
+  /**
+   * Records that expired before `cutoff` and are expired at `now`: a cutoff in the future
+   * never reaches a live record.
+   */
+  expiredBefore(cutoff: number, now: number): ServiceRecord[] {
+    const bound = purgeBound(cutoff, now);
+    return [...this.live()].filter((record) => record.expires_at < bound).sort((a, b) => a.expires_at - b.expires_at);
   }
 
   /**

@@ -24,6 +24,26 @@ export type ServiceDocument = Omit<ServiceRecord, 'service_id' | 'metadata' | 'm
   mdns_txt_kv: KeyValue[];
 };
 
+/**
+ * How a write is acknowledged (`BEACON_MONGODB_WRITE_CONCERN`, `BEACON_MONGODB_JOURNAL`):
+ * by default once a majority of members hold it in their on-disk journal, so a 201 on
+ * MongoDB survives a crash or a failover as one on SQLite survives `kill -9`.
+ */
+export interface WriteConcernSettings {
+  w: 'majority' | number;
+  journal: boolean;
+}
+
+export const DEFAULT_WRITE_CONCERN: WriteConcernSettings = { w: 'majority', journal: true };
+
+/** The configured values (already checked: `majority` or a member count) as the driver takes them. */
+export function writeConcernOf(w: string, journal: boolean): WriteConcernSettings {
+  return { w: w === 'majority' ? 'majority' : Number(w), journal };
+}
+
+/** Every collection the store writes, by role. */
+export const COLLECTION_NAMES = { services: 'services', counters: 'counters', histories: 'health_checks' } as const;
+
 export interface ServiceIndex {
   key: Record<string, 1>;
   name: string;

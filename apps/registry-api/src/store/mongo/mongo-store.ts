@@ -3,7 +3,10 @@ import mongoose, { type Connection } from 'mongoose';
 import { performance } from 'node:perf_hooks';
 import type { ServiceDraft, ServiceRecord } from '../../catalog/service-record';
 import {
+  CatalogFullError,
+  catalogFull,
   IdentityConflictError,
+  purgeBound,
   STATS_WINDOW_SECONDS,
   type CatalogCounts,
   type Identity,
@@ -15,7 +18,9 @@ import {
   type SnapshotPage,
 } from '../service-store';
 import {
+  COLLECTION_NAMES,
   countsFromFacets,
+  DEFAULT_WRITE_CONCERN,
   fromDocument,
   instanceFilter,
   LIVE_INSTANCES_ORDER,
@@ -27,6 +32,7 @@ import {
   toMongoFilter,
   type ServiceDocument,
   type StatsFacets,
+  type WriteConcernSettings,
 } from './mongo-query';
 
 type Collection<T extends mongoose.mongo.Document> = mongoose.mongo.Collection<T>;
@@ -57,6 +63,33 @@ const isDuplicateKey = (error: unknown): boolean => error instanceof mongoose.mo
 
 const exhausted = (what: string): Error => new Error(`${what}: still contended after ${MAX_ATTEMPTS} attempts`);
 
+export interface MongoStoreOptions {
+  /** How every write is acknowledged (default: majority, journaled). */
+  writeConcern?: WriteConcernSettings;
+  /** Records the catalog may hold (`BEACON_MAX_SERVICES`); 0 or absent: no limit. */
+  maxServices?: number;
+}
+
+interface Collections {
+  services: Collection<ServiceDocument>;
+  counters: Collection<Counter>;
+  histories: Collection<History>;
+}
+
+/**
+ * The collections the store reads and writes, each carrying the write concern: every
+ * write goes through one of them, so every write is acknowledged as configured (a
+ * collection's setting also outranks a `w=` in the connection string).
+ */
+export function collectionsOf(db: mongoose.mongo.Db, writeConcern: WriteConcernSettings): Collections {
+  const options = { writeConcern: { ...writeConcern } };
+  return {
+    services: db.collection<ServiceDocument>(COLLECTION_NAMES.services, options),
+    counters: db.collection<Counter>(COLLECTION_NAMES.counters, options),
+    histories: db.collection<History>(COLLECTION_NAMES.histories, options),
+  };
+}
+
 function endpointOf(identity: Pick<Identity, 'name' | 'host' | 'port'>): Filter {
   return { name: { $eq: identity.name }, host: { $eq: identity.host }, port: { $eq: identity.port } };
 }
@@ -75,28 +108,28 @@ export class MongoStore implements ServiceStore {
   /** Reads go to MongoDB every time: nothing is cached. */
   readonly cachedRecords = 0;
 
+  private readonly services: Collection<ServiceDocument>;
+  private readonly counters: Collection<Counter>;
+  private readonly histories: Collection<History>;
+
   private constructor(
     private readonly connection: Connection,
     private readonly db: mongoose.mongo.Db,
-    private readonly services: Collection<ServiceDocument>,
-    private readonly counters: Collection<Counter>,
-    private readonly histories: Collection<History>,
-  ) {}
+    collections: Collections,
+    private readonly maxServices: number,
+  ) {
+    ({ services: this.services, counters: this.counters, histories: this.histories } = collections);
+  }
 
-  static async connect(url: string): Promise<MongoStore> {
+  static async connect(url: string, options: MongoStoreOptions = {}): Promise<MongoStore> {
     // Its own connection: the app may use mongoose's default one for something else.
     const connection = mongoose.createConnection(url, { serverSelectionTimeoutMS: 5000 });
     try {
       await connection.asPromise();
       const db = connection.db;
       if (!db) throw new Error('MongoDB connection opened without a database');
-      const store = new MongoStore(
-        connection,
-        db,
-        db.collection<ServiceDocument>('services'),
-        db.collection<Counter>('counters'),
-        db.collection<History>('health_checks'),
-      );
+      const collections = collectionsOf(db, options.writeConcern ?? DEFAULT_WRITE_CONCERN);
+      const store = new MongoStore(connection, db, collections, options.maxServices ?? 0);
       await store.prepare();
       return store;
     } catch (error) {
@@ -182,6 +215,7 @@ export class MongoStore implements ServiceStore {
       const byInstance = identity.instance_id ? await this.find(instanceOf(identity.name, identity.instance_id)) : null;
       const byEndpoint = await this.find(endpointOf(identity));
       const previous = byInstance ?? byEndpoint;
+      if (previous === null) await this.assertRoomForOneMore();
       if (byEndpoint && previous && byEndpoint.service_id !== previous.service_id) {
         // Conditional on still holding the endpoint, so a holder that just moved survives.
         const removed = await this.deleteWhere({ _id: byEndpoint.service_id, ...endpointOf(identity) });
@@ -192,6 +226,17 @@ export class MongoStore implements ServiceStore {
       if (record) return { record, previous, superseded };
     }
     throw exhausted(`register ${identity.name} at ${identity.host}:${identity.port}`);
+  }
+
+  /**
+   * The catalog limit, from the collection's count in its metadata (no scan). Replicas
+   * registering at the same moment can each see room for the last place, so with MongoDB
+   * the limit may be passed by up to the number of such concurrent registrations.
+   */
+  private async assertRoomForOneMore(): Promise<void> {
+    if (this.maxServices > 0 && catalogFull(await this.services.estimatedDocumentCount(), this.maxServices)) {
+      throw new CatalogFullError(this.maxServices);
+    }
   }
 
   /** A lost race for the identity (unique index) is retried like any other lost race. */
@@ -302,8 +347,8 @@ export class MongoStore implements ServiceStore {
     return docs.map(fromDocument);
   }
 
-  async removeExpiredBefore(cutoff: number): Promise<ServiceRecord[]> {
-    const expired: Filter = { expires_at: { $lt: cutoff } };
+  async removeExpiredBefore(cutoff: number, now: number): Promise<ServiceRecord[]> {
+    const expired: Filter = { expires_at: { $lt: purgeBound(cutoff, now) } };
     const candidates = await this.services
       .find(expired, { projection: { _id: 1 } })
       .sort({ expires_at: 1 })

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BUILT_IN_DEFAULTS, draftRegistration } from '../../catalog/registration';
+import { CatalogFullError } from '../service-store';
 import { SqliteStore, StoreInUseError } from './sqlite-store';
 
 let dir: string;
@@ -55,5 +56,20 @@ describe('SqliteStore ownership', () => {
     expect(() => new SqliteStore({ path: join(dir, 'beacon.db'), synchronous: 'normal', lockTimeoutMs: 100 })).toThrow(
       /BEACON_SQLITE_PATH/,
     );
+  });
+});
+
+describe('SqliteStore catalog limit (BEACON_MAX_SERVICES)', () => {
+  it('refuses a new record at the limit, still takes re-registrations, and has room again after a removal', async () => {
+    await store.close();
+    store = new SqliteStore({ path: join(dir, 'capped.db'), synchronous: 'normal', maxServices: 2 });
+    const first = await register('a', 1);
+    await register('b', 2);
+    await expect(register('c', 3)).rejects.toThrow(CatalogFullError);
+    expect((await store.list({}, { limit: 50, skip: 0 }, Date.now())).total).toBe(2);
+    const again = await register('a', 1);
+    expect(again.record.service_id).toBe(first.record.service_id);
+    await store.remove(first.record.service_id);
+    expect((await register('c', 3)).previous).toBeNull();
   });
 });

@@ -8,8 +8,10 @@ import { withMigrationDefaults, type ServiceDraft, type ServiceRecord } from '..
 import { RecentCount } from '../../stats/recent-count';
 import { CatalogIndex, cursorOf } from '../memory/catalog-index';
 import {
+  CatalogFullError,
   IdentityConflictError,
   STATS_WINDOW_SECONDS,
+  catalogFull,
   type CatalogCounts,
   type Identity,
   type ModifyOutcome,
@@ -30,6 +32,8 @@ export interface SqliteStoreOptions {
   synchronous: 'normal' | 'full';
   /** How long to wait for another process to let go of the file (default 5 s). */
   lockTimeoutMs?: number;
+  /** Records the catalog may hold (`BEACON_MAX_SERVICES`); 0 or absent: no limit. */
+  maxServices?: number;
 }
 
 /** Another process holds the file: two stores on one file would each trust their own memory. */
@@ -94,8 +98,10 @@ export class SqliteStore implements ServiceStore {
    * writer, so it sees every check stored (and reads the recent ones back on load).
    */
   private readonly recentChecks = new RecentCount(STATS_WINDOW_SECONDS);
+  private readonly maxServices: number;
 
   constructor(options: SqliteStoreOptions) {
+    this.maxServices = options.maxServices ?? 0;
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
     this.db = new Database(options.path);
     // Exclusive: this process alone may read or write the file while it runs (set before
@@ -254,6 +260,8 @@ export class SqliteStore implements ServiceStore {
     const byEndpoint = this.index.atEndpoint(identity.name, identity.host, identity.port);
     const previous = byInstance ?? byEndpoint;
     const displaced = byEndpoint && previous && byEndpoint.service_id !== previous.service_id ? byEndpoint : null;
+    // This process is the only writer, so the count is exact and nothing slips past it.
+    if (previous === null && catalogFull(this.index.size, this.maxServices)) throw new CatalogFullError(this.maxServices);
     const draft = build(previous);
     const [first = 0, second = 0] = this.revisions(2);
     const superseded = displaced ? { ...displaced, revision: first } : null;
@@ -318,8 +326,8 @@ export class SqliteStore implements ServiceStore {
     return this.index.dueForExpiry(now, limit);
   }
 
-  async removeExpiredBefore(cutoff: number): Promise<ServiceRecord[]> {
-    const expired = this.index.expiredBefore(cutoff);
+  async removeExpiredBefore(cutoff: number, now: number): Promise<ServiceRecord[]> {
+    const expired = this.index.expiredBefore(cutoff, now);
     if (expired.length === 0) return [];
     const revisions = this.revisions(expired.length);
     const removed = expired.map((record, offset) => ({ ...record, revision: revisions[offset] ?? 0 }));
