@@ -16,6 +16,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { connect as tcpConnect } from 'node:net';
+import { hostname, networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
 import { prepareLocalNats } from './lib/nats-auth.mjs';
 import { findBinary, portFree, REPO_ROOT, waitUntil } from './lib/tools.mjs';
@@ -41,6 +42,19 @@ const LAN_HOST = '0.0.0.0';
 const localAddress = (host) => (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host);
 
 /**
+ * Without nginx the dashboard (gateway port) calls registry-api on another port, another
+ * origin, and CORS is off by default: allow the dashboard's own origins, by each name and
+ * address a browser may use for this machine, and no other page (CORS_ORIGINS overrides).
+ */
+function dashboardOrigins() {
+  const addresses = Object.values(networkInterfaces()).flatMap((list) =>
+    (list ?? []).filter((a) => a.family === 'IPv4').map((a) => a.address),
+  );
+  const hosts = ['localhost', hostname(), `${hostname()}.local`, ...addresses];
+  return [...new Set(hosts)].map((host) => `http://${host}:${gatewayPort}`).join(',');
+}
+
+/**
  * Apps to run; registry-api first, the others once it answers. `portVariable` is what the
  * user sets (named in messages), `listenVariable` what the app reads (default HTTP_PORT),
  * `hostVariable` its listen address (default HTTP_HOST) and `host` the address itself.
@@ -55,6 +69,7 @@ const apps = [
     host: nginxBinary ? internalHost : LAN_HOST,
     env: {
       BEACON_SQLITE_PATH: env.BEACON_SQLITE_PATH ?? join(dataDir, 'beacon.db'),
+      ...(nginxBinary ? {} : { CORS_ORIGINS: env.CORS_ORIGINS ?? dashboardOrigins() }),
     },
   },
   { name: 'ttl-reaper', portVariable: 'REAPER_HTTP_PORT', port: Number(env.REAPER_HTTP_PORT ?? 9101) },
