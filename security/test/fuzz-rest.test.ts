@@ -187,13 +187,23 @@ function encodeURIComponentSafe(text: string): string {
 
 const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
 
+/**
+ * Known faults, routed to their owners (the todos below), left out so the rest is fuzzed:
+ * a discover body whose `metadata` is null answers 500.
+ */
+function knownFault(route: Route, document: unknown): boolean {
+  return route.body === 'ServiceFilterDto' && typeof document === 'object' && document !== null && (document as Doc).metadata === null;
+}
+
 /** A JSON body: a mutant of a well-formed one, any JSON document, or bytes no JSON client sends. */
 function bodyFor(route: Route): fc.Arbitrary<Uint8Array> {
   const valid: fc.Arbitrary<Doc> = (route.body && BODIES[route.body]) || fc.object({ maxDepth: 2 });
+  const encoded = (documents: fc.Arbitrary<unknown>): fc.Arbitrary<Uint8Array> =>
+    documents.filter((document) => !knownFault(route, document)).map((document) => utf8(JSON.stringify(document)));
   return fc.oneof(
-    { weight: 4, arbitrary: mutants(valid).map((document) => utf8(JSON.stringify(document))) },
-    { weight: 1, arbitrary: valid.map((document) => utf8(JSON.stringify(document))) },
-    { weight: 2, arbitrary: fc.jsonValue({ maxDepth: 4 }).map((document) => utf8(JSON.stringify(document))) },
+    { weight: 4, arbitrary: encoded(mutants(valid)) },
+    { weight: 1, arbitrary: encoded(valid) },
+    { weight: 2, arbitrary: encoded(fc.jsonValue({ maxDepth: 4 })) },
     { weight: 3, arbitrary: hostileJsonBytes },
   );
 }
@@ -312,6 +322,11 @@ describe('registry-api under generated requests', () => {
     );
   });
 
+  // apps/registry-api/src/catalog/services.controller.ts: `filterOf` keeps a null `metadata` (it drops only undefined;
+  // @IsOptional lets null through), and `describeFilter` calls Object.entries(null): TypeError, 500. (A null `type` or
+  // `name` is kept too, and echoed as the filter "null", though with no 5xx.)
+  it.todo('POST /api/v1/services/discover with body {"metadata":null} answers 400 (or ignores it); today: 500 "Internal server error"');
+
   it('answers an oversized request head or body with a 4xx', async () => {
     for (const port of [registry.api.port, gateway.port]) {
       for (const request of [
@@ -386,26 +401,15 @@ describe('realtime-gateway under generated requests', () => {
         }),
       ),
     });
-    // A known fault, routed to the gateway's owner (the todo below), is left out so the rest is fuzzed.
-    const headOfStream = (request: { method: string; path: string }): boolean =>
-      request.method === 'HEAD' && request.path.startsWith('/api/v1/events');
     await fc.assert(
-      fc.asyncProperty(
-        requests.filter((request) => !headOfStream(request)),
-        async (request) => {
-          expectNoServerError(request, await send(gateway.port, request));
-          if (!alive(gateway))
-            throw new Error(`realtime-gateway exited after ${describeRequest(request)}:\n${gateway.output().slice(-2000)}`);
-        },
-      ),
+      fc.asyncProperty(requests, async (request) => {
+        expectNoServerError(request, await send(gateway.port, request));
+        if (!alive(gateway))
+          throw new Error(`realtime-gateway exited after ${describeRequest(request)}:\n${gateway.output().slice(-2000)}`);
+      }),
       { numRuns: 400 },
     );
   });
-
-  // apps/realtime-gateway/src/sse/events.controller.ts `stream`: Fastify routes HEAD to this GET handler, which writes the
-  // stream's head lazily; Node sends no body to HEAD, so the head is never flushed. The client waits forever, and each
-  // such request holds an SSE session (beacon_gateway_clients{transport="sse"} counts it) until it hangs up.
-  it.todo('HEAD /api/v1/events (no query, no headers) is answered; today: no status line ever, and an SSE session held open');
 
   it('answers WebSocket upgrades with any query string by opening or refusing, never a 5xx', async () => {
     await fc.assert(
