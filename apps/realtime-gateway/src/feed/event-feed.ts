@@ -15,6 +15,12 @@ const RETRY_MS = 1000;
  * connections until it is gone.
  */
 const FANOUT_SLICE_MS = 20;
+/**
+ * How long the consumer may report trouble (its stream deleted, heartbeats missed) before
+ * the feed gives up on it and follows the stream again: an ordered consumer whose stream
+ * was deleted and recreated waits for positions the new stream may never reach.
+ */
+const TROUBLE_MS = 5000;
 
 /** Where a resume can start: the events to replay, or why it cannot. */
 export type Replay =
@@ -36,6 +42,8 @@ export class EventFeed implements OnApplicationBootstrap, OnApplicationShutdown 
   private reader: EventStreamReader | null = null;
   private position = 0;
   private stopped = false;
+  private troubleSince: number | null = null;
+  private readonly watchdog: NodeJS.Timeout;
 
   constructor(
     @Inject(NatsService) private readonly nats: NatsService,
@@ -48,6 +56,8 @@ export class EventFeed implements OnApplicationBootstrap, OnApplicationShutdown 
       'beacon_gateway_replay_bytes',
       'Size of the encoded events the replay ring holds (bounded by GATEWAY_REPLAY_BYTES)',
     );
+    this.watchdog = setInterval(() => this.checkReader(), RETRY_MS);
+    this.watchdog.unref();
   }
 
   /** The stream position of the last event seen. */
@@ -82,7 +92,22 @@ export class EventFeed implements OnApplicationBootstrap, OnApplicationShutdown 
 
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
+    clearInterval(this.watchdog);
     await this.reader?.close();
+  }
+
+  /** Closes a reader in trouble for `TROUBLE_MS`: its pump then ends, and the feed follows the stream again. */
+  private checkReader(): void {
+    const reader = this.reader;
+    if (!reader || reader.healthy) {
+      this.troubleSince = null;
+      return;
+    }
+    this.troubleSince ??= Date.now();
+    if (Date.now() - this.troubleSince < TROUBLE_MS) return;
+    this.troubleSince = null;
+    this.logger.warn({ stream: EVENTS_STREAM, seq: this.position }, 'event stream consumer in trouble; following the stream again');
+    void reader.close().catch(() => undefined);
   }
 
   /**
