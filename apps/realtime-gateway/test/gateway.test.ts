@@ -315,6 +315,16 @@ describe('realtime-gateway over WebSocket', () => {
 });
 
 describe('realtime-gateway over SSE', () => {
+  it("answers HEAD with the stream's head and opens no session (the head was never flushed, and the client waited for good)", async () => {
+    const before = await fetchJson('GET', `${gateway.url}/metrics`);
+    const response = await fetch(`${gateway.url}/api/v1/events`, { method: 'HEAD', signal: AbortSignal.timeout(5000) });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const after = await fetchJson('GET', `${gateway.url}/metrics`);
+    const sseClients = (text: string) => /beacon_gateway_clients\{transport="sse"\} (\d+)/.exec(text)?.[1];
+    expect(sseClients(after.text)).toBe(sseClients(before.text));
+  });
+
   it('delivers the same stream, resumable with Last-Event-ID', async () => {
     const kind = unique('sse');
     const socket = await WsClient.connect(`${ws}?type=${kind}`);

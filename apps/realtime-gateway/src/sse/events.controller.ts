@@ -7,6 +7,16 @@ import { GATEWAY_ENV, type GatewayEnv } from '../config';
 import { checkConnect, requestUrl } from '../ws/access';
 import { SseTransport } from './sse.transport';
 
+const SSE_HEADERS = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache, no-transform',
+  connection: 'keep-alive',
+  // Tells nginx not to buffer the stream.
+  'x-accel-buffering': 'no',
+  // Tokens travel in the URL or a header, never in cookies: any origin may read it.
+  'access-control-allow-origin': '*',
+};
+
 /** `/api/v1/events`: the same stream as the WebSocket, as Server-Sent Events (`curl -N` follows it). */
 @Controller('api/v1')
 export class EventsController {
@@ -33,17 +43,14 @@ export class EventsController {
       void reply.code(400).send({ detail: parsed.errors.join('; ') });
       return;
     }
+    if (request.method === 'HEAD') {
+      // Fastify routes HEAD here too: answer with the stream's head, and open no session (no body would ever flush it).
+      void reply.code(200).headers(SSE_HEADERS).send();
+      return;
+    }
     reply.hijack();
     const response = reply.raw;
-    response.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache, no-transform',
-      connection: 'keep-alive',
-      // Tells nginx not to buffer the stream.
-      'x-accel-buffering': 'no',
-      // Tokens travel in the URL or a header, never in cookies: any origin may read it.
-      'access-control-allow-origin': '*',
-    });
+    response.writeHead(200, SSE_HEADERS);
     response.write('retry: 3000\n\n');
     const session = this.hub.open(new SseTransport(response), parsed.value);
     request.raw.on('close', () => this.hub.close(session));
