@@ -65,7 +65,10 @@ export interface SweepReply {
   expired: number;
 }
 
-/** `beacon.registry.purge`: delete expired records that expired before `older_than`. */
+/**
+ * `beacon.registry.purge`: delete records that expired before `older_than`. The registry
+ * reads a cutoff past its own clock as now: a purge removes only what has expired.
+ */
 export class PurgeRequest {
   @IsISO8601({ strict: true })
   older_than!: string;
