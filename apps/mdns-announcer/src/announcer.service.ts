@@ -13,7 +13,7 @@ import {
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { ANNOUNCER_ENV, type AnnouncerEnv } from './config';
 import { TTL } from './records/dns';
-import { instanceNames, instanceRecords, serviceRecords, type ServiceRecords } from './records/service-records';
+import { instanceNames, instanceRecords, recordsProblem, serviceRecords, type ServiceRecords } from './records/service-records';
 import { Responder } from './responder/responder';
 
 /** Beacon's own `_beacon._tcp` entry, under this key in every responder. */
@@ -35,6 +35,9 @@ export class AnnouncerService implements OnApplicationBootstrap, BeforeApplicati
   private readonly announcedGauge: Gauge;
   private readonly answered: Counter;
   private readonly goodbyes: Counter;
+  private readonly skippedGauge: Gauge;
+  /** Services left out because their records cannot be encoded, with why (warned once each). */
+  private skipped = new Map<string, string>();
 
   constructor(
     @Inject(CatalogView) private readonly view: CatalogView,
@@ -46,6 +49,10 @@ export class AnnouncerService implements OnApplicationBootstrap, BeforeApplicati
     this.announcedGauge = metrics.gauge('beacon_mdns_announced_services', 'Services answered for on the LAN (Beacon itself not counted)');
     this.answered = metrics.counter('beacon_mdns_queries_answered_total', 'mDNS queries answered');
     this.goodbyes = metrics.counter('beacon_mdns_goodbyes_sent_total', 'Records withdrawn with a goodbye (TTL 0)');
+    this.skippedGauge = metrics.gauge(
+      'beacon_mdns_unannounceable_services',
+      'Services left off the LAN because their records cannot be written into a DNS packet',
+    );
   }
 
   get running(): boolean {
@@ -107,8 +114,15 @@ export class AnnouncerService implements OnApplicationBootstrap, BeforeApplicati
     const services = [...this.view.values()].filter((service) => this.eligible(service, now));
     const names = instanceNames(services);
     const next = new Map<string, { signature: string; records: ServiceRecords }>();
+    const previouslySkipped = this.skipped;
+    this.skipped = new Map();
     for (const service of services) {
       const records = serviceRecords(service, names.get(service.service_id) ?? service.name, this.config.MDNS_DOMAIN);
+      const problem = recordsProblem(records);
+      if (problem) {
+        this.skipped.set(service.service_id, problem);
+        continue;
+      }
       const signature = JSON.stringify([records.instance, records.srv.data, records.txt.data, records.addresses.map((a) => a.data)]);
       next.set(service.service_id, { signature, records });
     }
@@ -119,6 +133,11 @@ export class AnnouncerService implements OnApplicationBootstrap, BeforeApplicati
     }
     this.announced = next;
     this.announcedGauge.set(next.size);
+    this.skippedGauge.set(this.skipped.size);
+    for (const [id, problem] of this.skipped) {
+      if (previouslySkipped.get(id) !== problem)
+        this.logger.warn({ service_id: id, problem }, 'service left off mDNS: its records cannot be encoded');
+    }
   }
 
   /** `_beacon._tcp`: where devices find the registry (seed 000's ESP32 looks for "beacon" over tcp). */

@@ -271,6 +271,34 @@ describe.skipIf(skip !== null)(`mdns-announcer on a LAN${skip ? ` (skipped: ${sk
     expect(metrics).toMatch(/beacon_mdns_goodbyes_sent_total\{[^}]*\} [1-9]/);
   });
 
+  it('leaves off a forged record it cannot encode and keeps answering for the rest', async () => {
+    // A forged event (anyone on NATS) carrying a record no DNS packet can hold: before,
+    // dns-packet threw while encoding and the unhandled rejection ended the process.
+    const victim = await registry.register({ name: 'forged-target', type: 'http', host: '10.42.0.15', port: 87 });
+    await waitFor('forged-target resolved', () => resolved('forged-target._http._tcp.local.'), 10_000);
+    const forged = { ...victim, port: 70_000, host: `${'x'.repeat(70)}.lan`, revision: victim.revision + 1000 };
+    const nats: NatsConnection = await connect({ servers: `nats://127.0.0.1:${registry.nats.port}` });
+    try {
+      const event = { v: 1, type: 'service.updated', timestamp: new Date().toISOString(), revision: forged.revision, service: forged };
+      nats.publish('beacon.events.service.updated', JSON.stringify(event));
+      await nats.flush();
+    } finally {
+      await nats.close();
+    }
+    const after = await registerResolved(
+      { name: 'after-forgery', type: 'http', host: '10.42.0.16', port: 88 },
+      'after-forgery._http._tcp.local.',
+    );
+    expect(after.port).toBe(88);
+    expect(announcer.child.exitCode).toBeNull();
+    const asker = await querier();
+    try {
+      expect(await asker.ask([{ name: '_http._tcp.local', type: 'PTR' }])).toContain('after-forgery._http._tcp.local');
+    } finally {
+      await asker.close();
+    }
+  });
+
   it('withdraws a service whose health checks fail', async () => {
     const service = await registry.register({
       name: 'sickly',

@@ -48,12 +48,20 @@ export class MdnsSocket {
     });
   }
 
-  /** Multicast, or unicast to `to`; resolves with the send error, if any. */
+  /**
+   * Multicast, or unicast to `to`; resolves with the send error, if any. A record the
+   * encoder cannot write (dns-packet throws while encoding) is such an error too, never a
+   * rejection: callers fire and forget, and an unhandled rejection would end the process.
+   */
   respond(packet: OutgoingResponse, to?: { address: string; port: number }): Promise<Error | null> {
     return new Promise((resolve) => {
       const done = (error: Error | null): void => resolve(error);
-      if (to) this.socket.respond(packet, to, done);
-      else this.socket.respond(packet, done);
+      try {
+        if (to) this.socket.respond(packet, to, done);
+        else this.socket.respond(packet, done);
+      } catch (error) {
+        resolve(error instanceof Error ? error : new Error(String(error)));
+      }
     });
   }
 

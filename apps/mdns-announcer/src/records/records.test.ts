@@ -2,7 +2,15 @@ import { MDNS_TYPE_MAP, type Service } from '@beacon/contracts';
 import { describe, expect, it } from 'vitest';
 import { questionClass } from '../responder/responder';
 import { RecordIndex } from './record-index';
-import { TXT_STRING_MAX, TXT_TOTAL_MAX, instanceNames, serviceRecords, synthesizedHost, txtStrings } from './service-records';
+import {
+  TXT_STRING_MAX,
+  TXT_TOTAL_MAX,
+  instanceNames,
+  recordsProblem,
+  serviceRecords,
+  synthesizedHost,
+  txtStrings,
+} from './service-records';
 
 let counter = 0;
 const service = (overrides: Partial<Service> = {}): Service => {
@@ -137,5 +145,19 @@ describe('queries', () => {
     expect(questionClass({ class: 'IN' })).toEqual({ internet: true, unicast: false });
     expect(questionClass({ class: 'UNKNOWN_32769' as 'IN' })).toEqual({ internet: true, unicast: true });
     expect(questionClass({ class: 'CH' })).toEqual({ internet: false, unicast: false });
+  });
+});
+
+describe('records a DNS packet cannot hold (forged events)', () => {
+  it("passes the catalog's own records and names what no packet can carry", () => {
+    expect(recordsProblem(serviceRecords(service(), 'web', 'local'))).toBeNull();
+    expect(recordsProblem(serviceRecords(service({ host: 'nas.lan' }), 'web', 'local'))).toBeNull();
+    expect(recordsProblem(serviceRecords(service({ port: 70_000 }), 'web', 'local'))).toBe('port 70000 is outside 0-65535');
+    expect(recordsProblem(serviceRecords(service({ port: 1.5 }), 'web', 'local'))).toContain('outside');
+    expect(recordsProblem(serviceRecords(service({ host: `${'x'.repeat(64)}.lan` }), 'web', 'local'))).toContain('64 bytes');
+    expect(recordsProblem(serviceRecords(service({ host: 'a..lan' }), 'web', 'local'))).toContain('empty label');
+    const long = Array.from({ length: 5 }, () => 'y'.repeat(60)).join('.');
+    expect(recordsProblem(serviceRecords(service({ host: long }), 'web', 'local'))).toContain('on the wire');
+    expect(recordsProblem(serviceRecords(service({ mdns_service_type: `_${'z'.repeat(70)}._tcp` }), 'web', 'local'))).toContain('bytes');
   });
 });

@@ -1,7 +1,7 @@
 import { mdnsServiceTypeFor, type Service } from '@beacon/contracts';
-import { LABEL_MAX, instanceLabel, utf8Cut } from '@beacon/mdns';
+import { LABEL_MAX, dnsNameProblem, instanceLabel, utf8Cut } from '@beacon/mdns';
 import { isIP } from 'node:net';
-import { TTL, type DnsRecord } from './dns';
+import { TTL, type DnsRecord, type SrvData } from './dns';
 
 /** A TXT string is a length byte and up to 255 bytes (RFC 6763 §6.1). */
 export const TXT_STRING_MAX = 255;
@@ -145,4 +145,19 @@ export function instanceRecords(parts: {
     txt: { name: instance, type: 'TXT', ttl: TTL.txt, class: 'IN', flush: true, data: txt },
     addresses,
   };
+}
+
+/**
+ * Why these records cannot go on the wire, or null. The catalog only holds ports in
+ * 1-65535 and valid host names, but the announcer also reads events off NATS: a record the
+ * encoder cannot write must be left out, or it would fail every answer it shares a packet with.
+ */
+export function recordsProblem(records: ServiceRecords): string | null {
+  const { port, target } = records.srv.data as SrvData;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) return `port ${port} is outside 0-65535`;
+  for (const name of [records.serviceType, records.instance, target, ...records.addresses.map((record) => record.name)]) {
+    const problem = dnsNameProblem(name);
+    if (problem) return problem;
+  }
+  return null;
 }
