@@ -10,8 +10,9 @@
 //    REST, WebSocket, SSE and the dashboard share one base URL (registry-api then listens on
 //    REGISTRY_PORT behind it). Without nginx, registry-api itself takes BEACON_PORT.
 // Only what serves the LAN listens on every interface: the nginx gateway's port (or, without
-// nginx, registry-api's and realtime-gateway's). NATS and the other apps' ports stay on
-// loopback unless BEACON_LISTEN_HOST opens them.
+// nginx, registry-api's and realtime-gateway's) and node-role-elector's (seed 001's nodes
+// read each other's /discovery). NATS and the other apps' ports stay on loopback unless
+// BEACON_LISTEN_HOST opens them.
 // Prefixed logs from every process. Ctrl-C stops the gateway, then the apps, then NATS.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -36,7 +37,7 @@ const registryPort = nginxBinary ? Number(env.REGISTRY_PORT ?? 8096) : publicPor
 const gatewayPort = Number(env.GATEWAY_HTTP_PORT ?? 8098);
 /** Where internal ports (NATS, the apps' /metrics and /health) listen: loopback unless opened. */
 const internalHost = env.BEACON_LISTEN_HOST || '127.0.0.1';
-/** Ports the LAN uses: the gateway's, or without nginx, registry-api's and realtime-gateway's. */
+/** Ports the LAN uses: the gateway's (or without nginx, registry-api's and realtime-gateway's) and the elector's. */
 const LAN_HOST = '0.0.0.0';
 /** The address to reach a port listening on `host` from this machine. */
 const localAddress = (host) => (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host);
@@ -96,6 +97,8 @@ const apps = [
     listenVariable: 'ELECTOR_PORT',
     hostVariable: 'ELECTOR_HOST',
     port: Number(env.ELECTOR_PORT ?? 9999),
+    // Seed 001's nodes read each other's /discovery and /health on this port, across the LAN.
+    host: LAN_HOST,
     env: { SERVER_ADVERTISE_PORT: env.SERVER_ADVERTISE_PORT ?? String(publicPort) },
   },
 ];

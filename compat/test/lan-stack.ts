@@ -27,6 +27,8 @@ export interface LanStack {
   /** `http://<stack host>:8097`, as the test (in the root namespace) reaches the gateway. */
   base: string;
   output(): string;
+  /** NATS_USER and NATS_PASSWORD_FILE of one of the launcher's NATS identities (its NATS admits no one else). */
+  natsIdentity(identity: string): Record<string, string>;
   /** SIGINT to the launcher (as Ctrl-C), then SIGKILL to anything left in either namespace; removes the LAN. */
   stop(): Promise<number | string | null>;
 }
@@ -96,6 +98,7 @@ export async function startLanStack(env: Record<string, string> = {}): Promise<L
       clientHost,
       base: `http://${stackHost.ip}:${BEACON_PORT}`,
       output: () => text,
+      natsIdentity: (identity) => ({ NATS_USER: identity, NATS_PASSWORD_FILE: join(dataDir, 'nats', 'secrets', `${identity}.password`) }),
       async stop() {
         let code: number | string | null = 'killed';
         if (child.exitCode === null && child.signalCode === null) {

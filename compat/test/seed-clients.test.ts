@@ -608,7 +608,12 @@ describe.skipIf(skip !== null)(
         let agent: AppProcess | undefined;
         try {
           agent = await startApp('node-role-elector', {
-            env: { NATS_URL: 'nats://127.0.0.1:4222', NODE_ID: 'compat-agent', ELECTOR_PORT: '9998' },
+            env: {
+              NATS_URL: 'nats://127.0.0.1:4222',
+              ...stack.natsIdentity('node-role-elector'),
+              NODE_ID: 'compat-agent',
+              ELECTOR_PORT: '9998',
+            },
             portVariable: 'ELECTOR_PORT',
             readyPath: '/ready',
             netns: stackHost,
