@@ -6,7 +6,7 @@ export interface Ticket {
   lane: Lane;
   /** Host name or address as written in the target: the unit of `perHost`. */
   host: string;
-  /** When the check fell due (epoch ms); -Infinity for a check someone is waiting on now. */
+  /** Its place in line (epoch ms: when the check fell due, plus any penalty); -Infinity for a check someone is waiting on now. */
   due: number;
 }
 

@@ -29,12 +29,14 @@ interface Tracked {
   lane: Lane;
   /** Scheduled checks in a row that timed out. */
   timeouts: number;
+  /** How long its last check held a slot (0 before the first). */
+  lastElapsedMs: number;
 }
 
 /**
  * When each target is checked. Deadlines live in one timer queue; a due target waits for
- * a slot in the fair gate (never dropped), earliest deadline first, within the per-host
- * and lane caps, and its next deadline is set when its check ends, so one target is never
+ * a slot in the fair gate (never dropped), earliest deadline first (its last check's
+ * duration added), within the per-host and lane caps, and its next deadline is set when its check ends, so one target is never
  * checked twice at once however slow it is. A new target's first check lands anywhere
  * within its interval, and every later one an interval ± jitter after the previous one
  * started; a target that keeps timing out is backed off (see backoff.ts).
@@ -97,7 +99,7 @@ export class ProbeScheduler {
       return;
     }
     this.generation += 1;
-    this.tracked.set(serviceId, { target, generation: this.generation, lane: 'new', timeouts: 0 });
+    this.tracked.set(serviceId, { target, generation: this.generation, lane: 'new', timeouts: 0, lastElapsedMs: 0 });
     this.overdue.delete(serviceId);
     this.timers.schedule(serviceId, Date.now() + firstCheckDelay(target.intervalMs, this.random));
   }
@@ -136,7 +138,10 @@ export class ProbeScheduler {
       return;
     }
     this.busy.add(serviceId);
-    void this.gate.run({ lane: tracked.lane, host: tracked.target.host, due: dueAt }, () => this.checkOne(serviceId));
+    // In line by when it fell due plus how long its last check held a slot: where slots are
+    // short, a target that held one 30 s waits behind targets due up to 30 s after it.
+    const ticket = { lane: tracked.lane, host: tracked.target.host, due: dueAt + tracked.lastElapsedMs };
+    void this.gate.run(ticket, () => this.checkOne(serviceId));
   }
 
   private async checkOne(serviceId: string): Promise<void> {
@@ -154,7 +159,8 @@ export class ProbeScheduler {
     } finally {
       this.busy.delete(serviceId);
     }
-    tracked.lane = laneAfter(outcome, Date.now() - started);
+    tracked.lastElapsedMs = Date.now() - started;
+    tracked.lane = laneAfter(outcome, tracked.lastElapsedMs);
     tracked.timeouts = outcome === 'timeout' ? tracked.timeouts + 1 : 0;
     this.scheduleNext(serviceId, tracked.generation, started);
   }
