@@ -46,8 +46,8 @@ export const proberEnv = {
   }),
   PROBE_PER_HOST_CONCURRENCY: env.int({
     doc:
-      'health checks in flight at once against one host (as written in the URL or host:port), so one host that ' +
-      'stops answering cannot hold every slot',
+      'checks of new and slow targets in flight at once against one host (as written in the URL or host:port), ' +
+      'so one host that stops answering cannot hold every slot; targets that answer within 1 s are not capped by host',
     default: 32,
     min: 1,
     max: 10_000,

@@ -73,10 +73,10 @@ describe('FairGate', () => {
     expect(gate.active).toBe(0);
   });
 
-  it('caps the checks of one host, without holding up other hosts behind it', async () => {
+  it('caps the new and slow checks of one host, without holding up other hosts behind it', async () => {
     const gate = new FairGate({ concurrency: 10, perHost: 2 });
-    const sameHost = [1, 2, 3, 4].map((n) => hold(gate, { host: 'busy', due: n }));
-    const other = hold(gate, { host: 'other', due: 99 });
+    const sameHost = [1, 2, 3, 4].map((n) => hold(gate, { lane: 'slow', host: 'dark', due: n }));
+    const other = hold(gate, { lane: 'new', host: 'other', due: 99 });
     await settle();
     expect(sameHost.map((held) => held.started)).toEqual([true, true, false, false]);
     expect(other.started).toBe(true);
@@ -89,6 +89,15 @@ describe('FairGate', () => {
     other.finish();
     await gate.idle();
     expect(sameHost.every((held) => held.started)).toBe(true);
+  });
+
+  it('does not cap fast checks by host: a host that answers promptly may use every slot', async () => {
+    const gate = new FairGate({ concurrency: 6, perHost: 2 });
+    const fast = [1, 2, 3, 4, 5, 6].map((n) => hold(gate, { lane: 'fast', host: 'busy', due: n }));
+    await settle();
+    expect(fast.every((held) => held.started)).toBe(true);
+    for (const held of fast) held.finish();
+    await gate.idle();
   });
 
   it('refuses a limit below 1', () => {

@@ -13,7 +13,7 @@ export interface Ticket {
 export interface FairGateOptions {
   /** Checks in flight at most (`PROBE_CONCURRENCY`). */
   concurrency: number;
-  /** Checks in flight at most against one host (`PROBE_PER_HOST_CONCURRENCY`). */
+  /** New and slow checks in flight at most against one host (`PROBE_PER_HOST_CONCURRENCY`). */
   perHost: number;
 }
 
@@ -27,10 +27,13 @@ const earlier = (a: Waiter, b: Waiter): boolean => a.due < b.due || (a.due === b
 
 /**
  * Slots for checks, handed out earliest-due first, within three caps: all checks
- * (`concurrency`), the checks of one host (`perHost`), and the lane caps (see lanes.ts), so
- * slow and unknown targets can never hold every slot. A check that cannot start only
- * because its host is at its cap waits aside ("parked") and does not hold up the checks
- * behind it. Nothing is dropped: every waiter starts eventually.
+ * (`concurrency`), the lane caps (see lanes.ts), so slow and unknown targets can never hold
+ * every slot, and the new and slow checks of one host (`perHost`), so one host that stops
+ * answering cannot fill even those. Fast checks are not capped by host: a host that answers
+ * promptly holds its slots for milliseconds, and capping it would only slow a site with
+ * many services on one machine. A check that cannot start only because its host is at
+ * its cap waits aside ("parked") and does not hold up the checks behind it. Nothing is
+ * dropped: every waiter starts eventually.
  */
 export class FairGate {
   private readonly limits: LaneLimits;
@@ -91,12 +94,13 @@ export class FairGate {
       const next = this.nextAllowed();
       if (!next) return;
       this.queueOf(next.lane).pop();
-      if ((this.perHostRunning.get(next.host) ?? 0) >= this.options.perHost) {
+      const hostCapped = next.lane !== 'fast';
+      if (hostCapped && (this.perHostRunning.get(next.host) ?? 0) >= this.options.perHost) {
         this.park(next);
         continue;
       }
       this.running[next.lane] += 1;
-      this.perHostRunning.set(next.host, (this.perHostRunning.get(next.host) ?? 0) + 1);
+      if (hostCapped) this.perHostRunning.set(next.host, (this.perHostRunning.get(next.host) ?? 0) + 1);
       next.start();
     }
   }
@@ -120,10 +124,12 @@ export class FairGate {
 
   private release(ticket: Ticket): void {
     this.running[ticket.lane] -= 1;
-    const left = (this.perHostRunning.get(ticket.host) ?? 1) - 1;
-    if (left > 0) this.perHostRunning.set(ticket.host, left);
-    else this.perHostRunning.delete(ticket.host);
-    this.unpark(ticket.host);
+    if (ticket.lane !== 'fast') {
+      const left = (this.perHostRunning.get(ticket.host) ?? 1) - 1;
+      if (left > 0) this.perHostRunning.set(ticket.host, left);
+      else this.perHostRunning.delete(ticket.host);
+      this.unpark(ticket.host);
+    }
     this.pump();
     if (this.active === 0 && this.waiting === 0) {
       const waiters = this.idleWaiters;

@@ -9,7 +9,7 @@ import { laneAfter, type Lane } from './lanes';
 export interface ProbeSchedulerOptions {
   /** Checks in flight at most (`PROBE_CONCURRENCY`). */
   concurrency: number;
-  /** Checks in flight at most against one host (`PROBE_PER_HOST_CONCURRENCY`). */
+  /** New and slow checks in flight at most against one host (`PROBE_PER_HOST_CONCURRENCY`). */
   perHost: number;
   /** ± fraction applied to each interval (`PROBE_JITTER`). */
   jitter: number;
