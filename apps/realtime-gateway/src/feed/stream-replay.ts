@@ -1,12 +1,13 @@
 import type { NatsService } from '@beacon/platform';
 import { fromStoredEvent, type Outgoing } from './outgoing';
 
-/** What the client library may buffer for one resuming client: a page of the stream, bounded in bytes. */
-const PAGE_BYTES = 2 * 1024 * 1024;
+/** One page of the stream, read when the client has taken the previous one. */
+const PAGE_BYTES = 1024 * 1024;
+/** How long one page read waits for events that are not there (yet). */
+const PAGE_WAIT_MS = 1000;
 /**
- * Longest the read waits for the next stored event while the client is not the one being
- * waited for: events deleted meanwhile (the stream's limits) would otherwise leave it
- * waiting for `to` for good.
+ * Longest the read waits for the next stored event: events deleted meanwhile (the
+ * stream's limits) would otherwise leave it waiting for `to` for good.
  */
 const IDLE_MS = 10_000;
 
@@ -26,9 +27,9 @@ export function listReplay(events: readonly Outgoing[]): ReplayEvents {
 }
 
 /**
- * Stored events `from` to `to` read from JetStream a page at a time, as fast as the client
- * takes them: the iteration pauses while the client's socket is full, so a resume from far
- * back never holds more than a page in memory (it once read up to 100,000 events at once).
+ * Stored events `from` to `to` read from JetStream a page at a time, each page only once
+ * the client has taken the one before: a resume from far back never holds more than a
+ * page per client in memory (it once read up to 100,000 events at once).
  */
 export class StreamReplay implements ReplayEvents {
   private reached = false;
@@ -44,20 +45,20 @@ export class StreamReplay implements ReplayEvents {
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<Outgoing> {
-    const reader = await this.nats.followEventStream(this.from, { maxBytes: PAGE_BYTES });
-    let idle = setTimeout(() => reader.stop(), IDLE_MS);
+    const pages = await this.nats.pageEventStream(this.from, PAGE_BYTES);
+    let progressAt = Date.now();
     try {
-      for await (const stored of reader) {
-        clearTimeout(idle);
-        if (stored.seq > this.to) break;
-        yield fromStoredEvent(stored);
-        if (reader.lastSeq >= this.to) break;
-        idle = setTimeout(() => reader.stop(), IDLE_MS);
+      while (pages.lastSeq < this.to && Date.now() - progressAt < IDLE_MS) {
+        const before = pages.lastSeq;
+        for (const stored of await pages.next(PAGE_WAIT_MS)) {
+          if (stored.seq > this.to) return;
+          yield fromStoredEvent(stored);
+        }
+        if (pages.lastSeq > before) progressAt = Date.now();
       }
     } finally {
-      clearTimeout(idle);
-      this.reached = reader.lastSeq >= this.to;
-      await reader.close();
+      this.reached = pages.lastSeq >= this.to;
+      await pages.close();
     }
   }
 }

@@ -6,6 +6,7 @@ import {
   RetentionPolicy,
   StorageType,
   nanos,
+  type Consumer,
   type ConsumerMessages,
   type JetStreamManager,
   type JsMsg,
@@ -139,5 +140,45 @@ export class EventStreamReader implements AsyncIterable<StoredEvent> {
 
   async close(): Promise<void> {
     await this.messages.close();
+  }
+}
+
+/**
+ * Stored events from a position, one page per `next()`: each pulls at most `pageBytes` of
+ * messages, and only when asked, so a reader that takes its pages slowly (a resume written
+ * as fast as a slow client reads) never has more than one page in memory. A continuous
+ * `consume()` would keep pulling into its queue meanwhile. Messages are checked like the
+ * other readers'; `lastSeq` counts skipped ones too.
+ */
+export class EventStreamPages {
+  private position: number;
+
+  constructor(
+    private readonly consumer: Consumer,
+    private readonly accept: (message: JsMsg) => StoredEvent | null,
+    fromSeq: number,
+    private readonly pageBytes: number,
+  ) {
+    this.position = fromSeq - 1;
+  }
+
+  get lastSeq(): number {
+    return this.position;
+  }
+
+  /** The next page (empty when nothing came within `waitMs`, at least 1000). */
+  async next(waitMs: number): Promise<StoredEvent[]> {
+    const messages = await this.consumer.fetch({ max_bytes: this.pageBytes, expires: Math.max(1000, waitMs) });
+    const page: StoredEvent[] = [];
+    for await (const message of messages) {
+      this.position = message.seq;
+      const stored = this.accept(message);
+      if (stored) page.push(stored);
+    }
+    return page;
+  }
+
+  async close(): Promise<void> {
+    await this.consumer.delete().catch(() => false);
   }
 }

@@ -31,7 +31,7 @@ import { StartupError } from '../config/env';
 import type { PlatformEnv } from '../config/platform-env';
 import type { MetricsService } from '../metrics/metrics.service';
 import { authorizationFailure, isAuthorizationError, natsConnectOptions, watchAuthorization } from './connect-options';
-import { EventStreamReader, isStreamNotFound, prepareEventStream, type EventStreamDuty } from './event-stream';
+import { EventStreamPages, EventStreamReader, isStreamNotFound, prepareEventStream, type EventStreamDuty } from './event-stream';
 import { Inbound } from './inbound';
 import { LeaseBucket } from './lease-bucket';
 import { NatsRequestError, errorReply, isErrorReply, refusalCode } from './request-errors';
@@ -234,6 +234,20 @@ export class NatsService {
     const limit = options.maxBytes ? { max_bytes: options.maxBytes } : options.maxMessages ? { max_messages: options.maxMessages } : {};
     const messages = await consumer.consume(limit);
     return new EventStreamReader(messages, (message) => this.acceptStored(message), fromSeq);
+  }
+
+  /**
+   * Reads `BEACON_EVENTS` from position `fromSeq` a page (at most `pageBytes`, raised to
+   * the server's largest message so every message fits in one) per `next()`, pulled only
+   * when asked: for readers that go at their own client's pace.
+   */
+  async pageEventStream(fromSeq: number, pageBytes: number): Promise<EventStreamPages> {
+    const consumer = await this.connection.jetstream().consumers.get(EVENTS_STREAM, {
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: fromSeq,
+    });
+    const largest = (this.connection.info?.max_payload ?? 0) + 64 * 1024;
+    return new EventStreamPages(consumer, (message) => this.acceptStored(message), fromSeq, Math.max(pageBytes, largest));
   }
 
   /**
