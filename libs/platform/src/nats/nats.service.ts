@@ -225,14 +225,12 @@ export class NatsService {
    * stored after, in order, until the reader is closed (an ordered consumer, which
    * recreates itself after a reconnect and never skips or repeats).
    */
-  async followEventStream(fromSeq: number, options: { maxMessages?: number; maxBytes?: number } = {}): Promise<EventStreamReader> {
+  async followEventStream(fromSeq: number, options: { maxMessages?: number } = {}): Promise<EventStreamReader> {
     const consumer = await this.connection.jetstream().consumers.get(EVENTS_STREAM, {
       deliver_policy: DeliverPolicy.StartSequence,
       opt_start_seq: fromSeq,
     });
-    // `maxBytes` bounds what the client buffers for a reader that is consumed slowly (nats.js takes one limit or the other).
-    const limit = options.maxBytes ? { max_bytes: options.maxBytes } : options.maxMessages ? { max_messages: options.maxMessages } : {};
-    const messages = await consumer.consume(limit);
+    const messages = await consumer.consume(options.maxMessages ? { max_messages: options.maxMessages } : {});
     return new EventStreamReader(messages, (message) => this.acceptStored(message), fromSeq);
   }
 
