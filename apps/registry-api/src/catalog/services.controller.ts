@@ -36,7 +36,9 @@ function filterOf(dto: ServiceFilterDto): ServiceFilter {
   const { type, tags, protocol, status, name, version, health, node_id, metadata } = dto;
   const filter: ServiceFilter = { type, protocol, status, name, version, health, node_id, metadata };
   if (tags && tags.length > 0) filter.tags = tags;
-  for (const key of Object.keys(filter) as (keyof ServiceFilter)[]) if (filter[key] === undefined) delete filter[key];
+  // A JSON body may say null for "no filter" (@IsOptional lets null through): not a filter on "null".
+  for (const key of Object.keys(filter) as (keyof ServiceFilter)[])
+    if (filter[key] === undefined || filter[key] === null) delete filter[key];
   return filter;
 }
 
