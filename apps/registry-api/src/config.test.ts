@@ -73,4 +73,12 @@ describe('limits (issue 13)', () => {
       BEACON_MONGODB_JOURNAL: false,
     });
   });
+
+  it('takes addresses, CIDRs and range names as trusted proxies, and names a bad entry at boot', () => {
+    const trusted = '10.0.0.0/8,172.16.0.0/12,fd00::/8,192.168.1.5,loopback';
+    expect(loadEnv(registryEnv, { BEACON_TRUST_PROXY: trusted }).BEACON_TRUST_PROXY).toEqual(trusted.split(','));
+    for (const bad of ['bogus', '10.0.0.0/33', '10.0.0.0/8/8', 'fd00::/129']) {
+      expect(() => loadEnv(registryEnv, { BEACON_TRUST_PROXY: bad })).toThrow(new RegExp(`BEACON_TRUST_PROXY.*"${bad}"`));
+    }
+  });
 });

@@ -1,5 +1,20 @@
 import { DEFAULTS, LIMITS } from '@beacon/contracts';
 import { env, platformEnv, type EnvValues } from '@beacon/platform';
+import { isIP } from 'node:net';
+
+/** proxy-addr's names for address ranges, besides addresses and CIDRs (and `none`). */
+const PROXY_RANGE_NAMES = ['none', 'loopback', 'linklocal', 'uniquelocal'];
+
+/** Why an entry of BEACON_TRUST_PROXY is not an address, a CIDR or a range name, or null. */
+function proxyEntryProblem(entry: string): string | null {
+  if (PROXY_RANGE_NAMES.includes(entry)) return null;
+  const [address = '', bits, extra] = entry.split('/');
+  const family = isIP(address);
+  const maxBits = family === 6 ? 128 : 32;
+  const bitsOk = bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= maxBits);
+  if (family !== 0 && bitsOk && extra === undefined) return null;
+  return `entries must be addresses, CIDRs or one of ${PROXY_RANGE_NAMES.join(', ')}; got "${entry}"`;
+}
 
 /** registry-api's variables (seed 000's names where it has one), validated at boot. */
 export const registryEnv = {
@@ -87,6 +102,7 @@ export const registryEnv = {
     min: 0,
   }),
   BEACON_TRUST_PROXY: env.list({
+    each: proxyEntryProblem,
     doc: 'reverse proxies whose X-Forwarded-For names the client (the rate limits count per client): addresses, CIDRs or loopback, linklocal, uniquelocal; none: trust no header',
     default: ['loopback'],
   }),

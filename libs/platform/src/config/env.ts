@@ -84,7 +84,9 @@ export const env = {
   },
 
   /** Comma-separated list, or a JSON array of strings (seed 000 writes `["*"]`); empty entries dropped. */
-  list(options: Options<string[]>): FieldSpec<string[]> {
+  list(
+    options: Options<string[]> & { /** Why one entry is not acceptable, or null. */ each?: (item: string) => string | null },
+  ): FieldSpec<string[]> {
     return spec<string[]>(options, (raw) => {
       let items: unknown = raw.split(',');
       if (raw.trim().startsWith('[')) {
@@ -97,9 +99,12 @@ export const env = {
           return { error: `must be a JSON array of strings or a comma-separated list, got ${raw}` };
         }
       }
-      return {
-        value: (items as string[]).map((item) => item.trim()).filter((item) => item.length > 0),
-      };
+      const value = (items as string[]).map((item) => item.trim()).filter((item) => item.length > 0);
+      for (const item of value) {
+        const problem = options.each?.(item);
+        if (problem) return { error: problem };
+      }
+      return { value };
     });
   },
 
