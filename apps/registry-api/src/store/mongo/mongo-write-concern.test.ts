@@ -8,7 +8,7 @@ import { collectionsOf } from './mongo-store';
  * replace, find-and-modify and delete inherits it. Checked on the driver's own objects: a
  * MongoClient that is never connected still builds real `Db` and `Collection` instances.
  */
-const written = (collections: Record<string, mongo.Collection<mongo.Document>>): mongo.Collection<mongo.Document>[] =>
+const written = (collections: ReturnType<typeof collectionsOf>): { collectionName: string; writeConcern?: mongo.WriteConcern }[] =>
   Object.values(collections);
 
 describe('MongoDB write concern (issue 13 item 10)', () => {
