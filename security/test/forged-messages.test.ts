@@ -300,6 +300,9 @@ describe('forged and malformed messages on every subject an app consumes', () =>
       10_000,
     );
     expect(check.service_id).toBe(checked.service_id);
+    // The same through registry-api, which holds the prober's reply to its contract.
+    const onDemand = await fetchJson<{ service_id?: string }>('POST', `${registry.base}/services/${checked.service_id}/health-check`);
+    expect(onDemand.status).toBe(200);
     expect(await requestJson(raw, Subjects.electorStatus, {})).toMatchObject({ node_id: 'forge-test' });
     if (announcer) expect(await requestJson(raw, Subjects.mdnsStatus, 'garbage')).toMatchObject({ running: true });
 

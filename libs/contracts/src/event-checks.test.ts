@@ -5,6 +5,7 @@ import {
   checkProbeResultEvent,
   checkServiceEvent,
   payloadCheckFor,
+  replyCheckFor,
   storedPayloadCheck,
 } from './event-checks';
 import { eventTypeOf, type EventPayloads, type EventTypeOf, type ProbeResult, type ServiceEventSubject } from './events';
@@ -201,5 +202,32 @@ describe('payloadCheckFor', () => {
     for (const subject of STREAM_SUBJECTS) expect(storedPayloadCheck(subject)).toBe(payloadCheckFor(subject));
     expect(storedPayloadCheck(Subjects.serviceRenewed)({}, Subjects.serviceRenewed)).toBe('not a stream subject');
     expect(storedPayloadCheck('beacon.members.ttl-reaper')({}, 'beacon.members.ttl-reaper')).toBe('not a stream subject');
+  });
+});
+
+describe('replyCheckFor', () => {
+  it('passes what the responders answer, and names what is wrong otherwise', () => {
+    const snapshot = replyCheckFor(Subjects.registrySnapshot);
+    const page = { v: 1, revision: 42, next: null, services: [service] };
+    expect(snapshot(page, Subjects.registrySnapshot)).toBeNull();
+    expect(snapshot({ ...page, next: 'cursor' }, Subjects.registrySnapshot)).toBeNull();
+    expect(snapshot({ ...page, services: [{ ...service, tags: 'kitchen' }] }, Subjects.registrySnapshot)).toBe(
+      'services[0].tags is missing or not of kind string-list',
+    );
+    expect(snapshot({ ...page, services: {} }, Subjects.registrySnapshot)).toBe('services is not a list');
+    expect(snapshot({ ...page, revision: '42' }, Subjects.registrySnapshot)).toBe('revision is not a number');
+
+    const expire = replyCheckFor(Subjects.registryExpire);
+    expect(expire({ v: 1, expired: false, expires_at: at }, Subjects.registryExpire)).toBeNull();
+    expect(expire({ v: 1, expired: 'no' }, Subjects.registryExpire)).toBe('expired is not a boolean');
+    expect(expire({ v: 1, expired: false, expires_at: 'later' }, Subjects.registryExpire)).toBe('expires_at is not an ISO 8601 instant');
+    expect(replyCheckFor(Subjects.registrySweep)({ v: 1, expired: Number.NaN }, Subjects.registrySweep)).toBe('expired is not a number');
+    expect(replyCheckFor(Subjects.registryPurge)({ v: 1, removed: 5 }, Subjects.registryPurge)).toBeNull();
+    expect(replyCheckFor(Subjects.proberCheck)({ v: 1, ...result }, Subjects.proberCheck)).toBeNull();
+    expect(replyCheckFor(Subjects.proberCheck)({ v: 1, ...result, ok: 1 }, Subjects.proberCheck)).toBe('result.ok is not a boolean');
+    expect(
+      replyCheckFor(Subjects.mdnsStatus)({ v: 1, running: true, registered_services: 2, domain: 'local' }, Subjects.mdnsStatus),
+    ).toBeNull();
+    expect(replyCheckFor(Subjects.electorStatus)([], Subjects.electorStatus)).toBe('not a JSON object');
   });
 });

@@ -3,6 +3,7 @@ import { PROBE_OUTCOMES, WIRE_VERSION, type EventPayloadSubject, type SubscribeS
 import { LIMITS } from './limits';
 import type { FieldSpec, FieldTable } from './record-fields';
 import { SERVICE_FIELDS } from './service';
+import type { RequestSubject } from './registry-requests';
 import { EVENT_SUBJECT_PREFIX, SERVICE_EVENTS_WILDCARD, STREAM_SUBJECTS, Subjects } from './subjects';
 
 /**
@@ -227,4 +228,60 @@ export function payloadCheckFor(subject: SubscribeSubject): PayloadCheck {
   if (subject === SERVICE_EVENTS_WILDCARD) return checkServiceEvent;
   if (subject.startsWith(EVENT_SUBJECT_PREFIX)) return CHECKS[subject as EventPayloadSubject];
   return checkMemberAnnouncement;
+}
+
+/** A `beacon.registry.snapshot` page: every record as whole as in an event (every consumer's catalog copy is built from these). */
+const checkSnapshotReply: PayloadCheck = (document) => {
+  if (!isObject(document)) return 'not a JSON object';
+  if (!isFiniteNumber(document.revision)) return 'revision is not a number';
+  if (document.next !== null && typeof document.next !== 'string') return 'next is not null or a string';
+  if (!Array.isArray(document.services)) return 'services is not a list';
+  for (const [index, service] of (document.services as unknown[]).entries()) {
+    if (!isObject(service)) return `services[${index}] is not an object`;
+    const problem = recordProblem(SERVICE_FIELDS, service, `services[${index}]`);
+    if (problem) return problem;
+  }
+  return null;
+};
+
+/** A reply whose fields `fields` must be of the kinds given (`typeof` names), and an object. */
+function checkFields(fields: Record<string, 'boolean' | 'number' | 'string'>): PayloadCheck {
+  return (document) => {
+    if (!isObject(document)) return 'not a JSON object';
+    for (const [name, kind] of Object.entries(fields)) {
+      const value = document[name];
+      if (typeof value !== kind || (kind === 'number' && !isFiniteNumber(value))) return `${name} is not a ${kind}`;
+    }
+    return null;
+  };
+}
+
+const checkExpireReply: PayloadCheck = (document, subject) => {
+  const problem = checkFields({ expired: 'boolean' })(document, subject);
+  if (problem) return problem;
+  const at = (document as Fields).expires_at;
+  return at === undefined || isInstant(at) ? null : 'expires_at is not an ISO 8601 instant';
+};
+
+const REPLY_CHECKS: Record<RequestSubject, PayloadCheck> = {
+  [Subjects.registrySnapshot]: checkSnapshotReply,
+  [Subjects.registryExpire]: checkExpireReply,
+  [Subjects.registrySweep]: checkFields({ expired: 'number' }),
+  [Subjects.registryPurge]: checkFields({ removed: 'number' }),
+  [Subjects.proberCheck]: (document) => {
+    if (!isObject(document)) return 'not a JSON object';
+    const { v: _v, ...result } = document;
+    return probeResultProblem(result);
+  },
+  [Subjects.mdnsStatus]: checkFields({ running: 'boolean', registered_services: 'number', domain: 'string' }),
+  [Subjects.electorStatus]: checkFields({ node_id: 'string', mode: 'string', backend: 'string' }),
+};
+
+/**
+ * The check for a (non-error) reply to a request on `subject`: a requester hands it to
+ * code that trusts its shape as much as an event's (a snapshot page becomes every
+ * consumer's catalog copy), and anyone who can answer on the subject could send it.
+ */
+export function replyCheckFor(subject: RequestSubject): PayloadCheck {
+  return REPLY_CHECKS[subject];
 }

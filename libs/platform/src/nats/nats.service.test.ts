@@ -145,6 +145,24 @@ describe('NatsService request and serve', () => {
     expect(responder.logs.some((line) => line.msg === 'request handler failed')).toBe(true);
   });
 
+  it('refuses a malformed reply (an impostor answering a snapshot with records consumers would trust), counted', async () => {
+    const requester = await fixture.service();
+    const raw = await fixture.raw();
+    const good = { v: 1, revision: 3, next: null, services: [service('a', 3)] };
+    const answers = [good, { ...good, services: [{ ...service('a', 3), tags: 'x' }] }, { ...good, services: 'all' }, 'not an object'];
+    let next = 0;
+    raw.subscribe(Subjects.registrySnapshot, { callback: (_error, message) => message.respond(bytes(answers[next++ % answers.length])) });
+    await raw.flush();
+    const ask = () =>
+      requester.nats.request(Subjects.registrySnapshot, { limit: 10 }, 2000).then(
+        (reply) => reply.services.length,
+        (error: unknown) => (error as NatsRequestError).code,
+      );
+    expect([await ask(), await ask(), await ask(), await ask()]).toEqual([1, 'internal', 'internal', 'internal']);
+    const drops = (reason: string) => requester.count('beacon_nats_messages_dropped_total', { subject: Subjects.registrySnapshot, reason });
+    expect([await drops('invalid'), await drops('not_json')]).toEqual([2, 1]);
+  });
+
   it('says when nobody answers, and when the answer is late', async () => {
     const code = (promise: Promise<unknown>) =>
       promise.then(

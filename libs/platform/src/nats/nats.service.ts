@@ -1,6 +1,7 @@
 import {
   EVENTS_STREAM,
   payloadCheckFor,
+  replyCheckFor,
   storedPayloadCheck,
   validateInput,
   type EventPayloads,
@@ -302,7 +303,10 @@ export class NatsService {
       }
       throw error;
     }
-    const document = decode(reply.data);
+    // An error document passes to be thrown below; anything else is held to the reply's contract.
+    const check = replyCheckFor(subject);
+    const document = this.inbound.accept(subject, reply.data, subject, (reply, on) => (isErrorReply(reply) ? null : check(reply, on)));
+    if (document === undefined) throw new NatsRequestError(`${subject} was answered with a malformed reply`, 'internal');
     if (isErrorReply(document)) throw new NatsRequestError(document.error.message, document.error.code);
     return document as RequestReplies[S]['reply'];
   }
