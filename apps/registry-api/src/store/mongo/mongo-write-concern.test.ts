@@ -8,8 +8,9 @@ import { collectionsOf } from './mongo-store';
  * replace, find-and-modify and delete inherits it. Checked on the driver's own objects: a
  * MongoClient that is never connected still builds real `Db` and `Collection` instances.
  */
-const written = (collections: ReturnType<typeof collectionsOf>): { collectionName: string; writeConcern?: mongo.WriteConcern }[] =>
-  Object.values(collections);
+type Written = { collectionName: string; writeConcern?: mongo.WriteConcern };
+const written = (collections: ReturnType<typeof collectionsOf>): Written[] =>
+  Object.values<Written>(collections as unknown as Record<string, Written>);
 
 describe('MongoDB write concern (issue 13 item 10)', () => {
   // A `w=1` in the connection string must not weaken what the configuration asks for.
