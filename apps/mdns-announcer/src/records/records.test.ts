@@ -148,7 +148,7 @@ describe('queries', () => {
   });
 });
 
-describe('records a DNS packet cannot hold (forged events)', () => {
+describe('records left off the LAN (stored before the rules, or forged events)', () => {
   it("passes the catalog's own records and names what no packet can carry", () => {
     expect(recordsProblem(serviceRecords(service(), 'web', 'local'))).toBeNull();
     expect(recordsProblem(serviceRecords(service({ host: 'nas.lan' }), 'web', 'local'))).toBeNull();
@@ -159,5 +159,8 @@ describe('records a DNS packet cannot hold (forged events)', () => {
     const long = Array.from({ length: 5 }, () => 'y'.repeat(60)).join('.');
     expect(recordsProblem(serviceRecords(service({ host: long }), 'web', 'local'))).toContain('on the wire');
     expect(recordsProblem(serviceRecords(service({ mdns_service_type: `_${'z'.repeat(70)}._tcp` }), 'web', 'local'))).toContain('bytes');
+    for (const reserved of ['_beacon._tcp', '_Beacon._udp', '_beacon-server._tcp']) {
+      expect(recordsProblem(serviceRecords(service({ mdns_service_type: reserved }), 'web', 'local'))).toContain("Beacon's own type");
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { mdnsServiceTypeFor, type Service } from '@beacon/contracts';
+import { isReservedMdnsServiceType, mdnsServiceTypeFor, type Service } from '@beacon/contracts';
 import { LABEL_MAX, dnsNameProblem, instanceLabel, utf8Cut } from '@beacon/mdns';
 import { isIP } from 'node:net';
 import { TTL, type DnsRecord, type SrvData } from './dns';
@@ -153,6 +153,9 @@ export function instanceRecords(parts: {
  * encoder cannot write must be left out, or it would fail every answer it shares a packet with.
  */
 export function recordsProblem(records: ServiceRecords): string | null {
+  // Refused at registration; a record stored before that rule, or a forged event, must not
+  // impersonate the registry (or a node's server) to devices browsing for it.
+  if (isReservedMdnsServiceType(records.serviceType)) return `${records.serviceType} is Beacon's own type`;
   const { port, target } = records.srv.data as SrvData;
   if (!Number.isInteger(port) || port < 0 || port > 65535) return `port ${port} is outside 0-65535`;
   for (const name of [records.serviceType, records.instance, target, ...records.addresses.map((record) => record.name)]) {
