@@ -318,6 +318,12 @@ describe('forged and malformed messages on every subject an app consumes', () =>
 });
 
 describe('/ready', () => {
+  it("names what each app depends on, the sharing apps' membership included", async () => {
+    for (const app of [reaper, prober])
+      expect((await readiness(app)).checks, app.name).toMatchObject({ nats: true, catalog_view: true, membership: true });
+    expect((await readiness(gateway)).checks).toMatchObject({ nats: true, event_feed: true });
+  });
+
   it('turns 503 on the gateway while its event stream is gone, and 200 once the feed follows it again', async () => {
     const jsm = await raw.jetstreamManager();
     const { config } = await jsm.streams.info(EVENTS_STREAM);

@@ -298,7 +298,11 @@ describe("realtime-gateway's WebSocket and SSE check Origin", () => {
     const curlLike = await stream(gatewaySecret, {});
     expect(curlLike.status).toBe(200);
     expect(curlLike.headers['content-type']).toMatch(/^text\/event-stream/);
-    expect((await stream(gatewayListed, { origin: attackerOrigin })).status).toBe(200);
+    expect(curlLike.headers['access-control-allow-origin']).toBeUndefined();
+    const listed = await stream(gatewayListed, { origin: attackerOrigin });
+    expect(listed.status).toBe(200);
+    // Only the page that passed the Origin check may read the stream, never any page ("*").
+    expect(listed.headers['access-control-allow-origin']).toBe(attackerOrigin);
     const refused = await stream(gatewaySecret, { origin: attackerOrigin });
     expect(refused.status).toBe(403);
     expect(JSON.parse(refused.body)).toEqual({

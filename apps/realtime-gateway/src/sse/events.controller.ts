@@ -13,9 +13,16 @@ const SSE_HEADERS = {
   connection: 'keep-alive',
   // Tells nginx not to buffer the stream.
   'x-accel-buffering': 'no',
-  // Tokens travel in the URL or a header, never in cookies: any origin may read it.
-  'access-control-allow-origin': '*',
 };
+
+/**
+ * The stream's head for this request. A request that reached here with an `Origin` passed
+ * the Origin check (same host, or listed in CORS_ORIGINS): only such a page may read it.
+ */
+function headersFor(request: FastifyRequest): Record<string, string> {
+  const origin = request.headers.origin;
+  return origin ? { ...SSE_HEADERS, 'access-control-allow-origin': origin, vary: 'Origin' } : SSE_HEADERS;
+}
 
 /** `/api/v1/events`: the same stream as the WebSocket, as Server-Sent Events (`curl -N` follows it). */
 @Controller('api/v1')
@@ -45,12 +52,12 @@ export class EventsController {
     }
     if (request.method === 'HEAD') {
       // Fastify routes HEAD here too: answer with the stream's head, and open no session (no body would ever flush it).
-      void reply.code(200).headers(SSE_HEADERS).send();
+      void reply.code(200).headers(headersFor(request)).send();
       return;
     }
     reply.hijack();
     const response = reply.raw;
-    response.writeHead(200, SSE_HEADERS);
+    response.writeHead(200, headersFor(request));
     response.write('retry: 3000\n\n');
     const session = this.hub.open(new SseTransport(response), parsed.value);
     request.raw.on('close', () => this.hub.close(session));

@@ -35,10 +35,22 @@ class CatalogViewLifecycle implements OnApplicationBootstrap, OnApplicationShutd
 /**
  * Joins at bootstrap (work waits for `membership.ready`), and says goodbye before the
  * app winds down its work, so peers take over while in-flight work finishes here.
+ * Readiness includes having joined: until then the replica does not know which share of
+ * the work (deadlines, checks) is its own, and does none.
  */
 @Injectable()
 class MembershipLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  constructor(@Inject(Membership) private readonly membership: Membership) {}
+  private joined = false;
+
+  constructor(
+    @Inject(Membership) private readonly membership: Membership,
+    @Inject(HealthService) health: HealthService,
+  ) {
+    void membership.ready.then(() => {
+      this.joined = true;
+    });
+    health.addReadinessCheck('membership', () => this.joined);
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     await this.membership.start();
