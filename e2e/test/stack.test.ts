@@ -64,6 +64,21 @@ function portInUse(port: number): Promise<boolean> {
   });
 }
 
+/** The IPv4 addresses listening on `port` (from /proc/net/tcp: state 0A is LISTEN). */
+function listeners(port: number): string[] {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  return readFileSync('/proc/net/tcp', 'utf8')
+    .split('\n')
+    .slice(1)
+    .map((line) => line.trim().split(/\s+/))
+    .filter((fields) => fields[3] === '0A' && fields[1]?.endsWith(`:${hexPort}`))
+    .map((fields) => {
+      const hex = (fields[1] as string).split(':')[0] as string;
+      // Little-endian on x86: the last byte pair is the first octet.
+      return [3, 2, 1, 0].map((i) => parseInt(hex.slice(i * 2, i * 2 + 2), 16)).join('.');
+    });
+}
+
 describe.skipIf(!nginx || !natsServer)(
   `the whole stack behind nginx (./beacon.sh start)${!nginx ? ' — skipped: nginx is not installed (apt-get install nginx)' : ''}${!natsServer ? ' — skipped: nats-server is not installed' : ''}`,
   () => {
@@ -179,6 +194,17 @@ describe.skipIf(!nginx || !natsServer)(
       // The health check of that example went from health-prober through nginx to registry-api.
       expect(stdout).toMatch(/"result":\{[^}]*"outcome":"healthy"/);
       expect(stdout.trim().endsWith('204')).toBe(true);
+    });
+
+    it('listens on every interface only where the LAN is served: the gateway and the elector; NATS and the other apps on loopback', async () => {
+      const lan = ['BEACON_PORT', 'ELECTOR_PORT'];
+      for (const [name, number] of Object.entries(port)) {
+        const bound = await waitFor(`something listening on ${name}`, () => {
+          const found = listeners(number);
+          return found.length > 0 ? found : undefined;
+        });
+        expect(bound, name).toEqual([lan.includes(name) ? '0.0.0.0' : '127.0.0.1']);
+      }
     });
 
     it('stops everything on Ctrl-C (SIGINT): gateway, apps, then NATS, every port free again', async () => {
