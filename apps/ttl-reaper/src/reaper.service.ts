@@ -19,6 +19,8 @@ const REQUEST_TIMEOUT_MS = 5000;
 /** Keys whose owner runs the periodic jobs: one replica at a time, moving with membership. */
 const SWEEP_KEY = 'ttl-reaper/sweep';
 const PURGE_KEY = 'ttl-reaper/purge';
+/** A sweep expires at most a batch (registry-api's SWEEP_BATCH); catching up asks until one finds nothing, this many times at most. */
+const CATCH_UP_ROUNDS = 100;
 
 /**
  * Expires services on time. Every service this replica owns (rendezvous hashing over the
@@ -26,6 +28,13 @@ const PURGE_KEY = 'ttl-reaper/purge';
  * registry-api to expire it, conditionally, so a heartbeat that got there first wins.
  * A periodic sweep catches anything missed, and expired services are purged after the
  * retention period.
+ *
+ * A snapshot shows the effective status, so a service whose deadline passed while nobody
+ * was reaping (this replica or registry-api down) reads `expired` in the copy although
+ * its stored status is still live and no `expired` event went out. Only registry-api can
+ * tell the two apart, so whenever ownership is placed from the copy this replica asks it
+ * to sweep at once (issue 14 item 3) instead of waiting for the periodic one; its
+ * expire is conditional, so racing sweeps or timers still yield one event per service.
  */
 @Injectable()
 export class ReaperService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -42,6 +51,8 @@ export class ReaperService implements OnApplicationBootstrap, OnApplicationShutd
   private readonly housekeepingRuns: Counter<'task' | 'result'>;
   private housekeepingTimer: NodeJS.Timeout | null = null;
   private inFlight = 0;
+  private catchingUp: Promise<void> | null = null;
+  private catchUpAgain = false;
   private readonly waiting: (() => void)[] = [];
 
   constructor(
@@ -101,12 +112,41 @@ export class ReaperService implements OnApplicationBootstrap, OnApplicationShutd
     this.queue.cancel(serviceId);
   }
 
-  /** Membership changed: keys moved, so every deadline is placed again. */
+  /** At start or when membership changed: keys moved, so every deadline is placed again. */
   private rebuild(): void {
     this.queue.clear();
     this.deadlines.clear();
     for (const service of this.view.values()) this.consider(service);
     this.owned.set(this.deadlines.size);
+    this.catchUp();
+  }
+
+  /**
+   * Sweeps until nothing more is due. Every replica does, whoever owns the sweep key: the
+   * copy hides which lapsed services were never expired, and an extra sweep costs one
+   * indexed query. One at a time; a request while one runs queues one more round.
+   */
+  private catchUp(): void {
+    if (this.catchingUp) {
+      this.catchUpAgain = true;
+      return;
+    }
+    this.catchingUp = this.sweepUntilDone().finally(() => {
+      this.catchingUp = null;
+      if (this.catchUpAgain) {
+        this.catchUpAgain = false;
+        this.catchUp();
+      }
+    });
+  }
+
+  private async sweepUntilDone(): Promise<void> {
+    for (let round = 0; round < CATCH_UP_ROUNDS; round += 1) {
+      const expired = await this.run('catch-up', () =>
+        this.nats.request(Subjects.registrySweep, { now: new Date().toISOString() }, REQUEST_TIMEOUT_MS),
+      );
+      if (!expired?.expired) return;
+    }
   }
 
   private expireDue(due: { key: string; due: number }[]): void {
@@ -114,10 +154,11 @@ export class ReaperService implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   private async expireOne(serviceId: string): Promise<void> {
-    const service = this.view.get(serviceId);
     const expiresAt = this.deadlines.get(serviceId);
-    // Expired or removed since, or no longer ours: the change that said so placed it anew.
-    if (!service || service.status === 'expired' || expiresAt === undefined || !this.membership.owns(serviceId)) return;
+    // Removed since, or no longer ours: the change that said so placed it anew. The copy's
+    // status is not asked: after a resync it may read `expired` only because the deadline
+    // passed (effective status), while an `expired` event would have dropped the deadline.
+    if (!this.view.get(serviceId) || expiresAt === undefined || !this.membership.owns(serviceId)) return;
     await this.slot();
     try {
       const reply = await this.nats.request(
@@ -132,9 +173,14 @@ export class ReaperService implements OnApplicationBootstrap, OnApplicationShutd
         return;
       }
       this.expirations.inc({ result: 'declined' });
+      // Gone or already expired (by a sweep, or another replica): nothing left to watch.
+      if (!reply.expires_at) {
+        if (this.deadlines.get(serviceId) === expiresAt) this.forget(serviceId);
+        return;
+      }
       // Renewed after our copy last heard of it: wait for the deadline the registry reports.
-      const moved = reply.expires_at ? Date.parse(reply.expires_at) : null;
-      if (moved !== null && moved !== expiresAt && this.deadlines.get(serviceId) === expiresAt) {
+      const moved = Date.parse(reply.expires_at);
+      if (moved !== expiresAt && this.deadlines.get(serviceId) === expiresAt) {
         this.watch(serviceId, moved);
         return;
       }
@@ -163,14 +209,17 @@ export class ReaperService implements OnApplicationBootstrap, OnApplicationShutd
     }
   }
 
-  private async run(job: 'sweep' | 'purge', request: () => Promise<unknown>): Promise<void> {
+  /** Runs one housekeeping request, counted and logged; its reply, or undefined when it failed. */
+  private async run<T>(job: 'sweep' | 'purge' | 'catch-up', request: () => Promise<T>): Promise<T | undefined> {
     try {
       const reply = await request();
       this.housekeepingRuns.inc({ task: job, result: 'ok' });
       this.logger.debug({ job, reply }, 'housekeeping');
+      return reply;
     } catch (error) {
       this.housekeepingRuns.inc({ task: job, result: 'failed' });
       this.logger.warn({ err: error, job }, 'housekeeping request failed');
+      return undefined;
     }
   }
 
