@@ -1,17 +1,18 @@
 import { WIRE_VERSION, Subjects, type MdnsStatus, type Service } from '@beacon/contracts';
-import { chooseInterfaces, instanceLabel, interfaceProblem } from '@beacon/mdns';
+import { instanceLabel, noInterfaceReason, type InterfaceChanges, type InterfaceChoice, type MdnsInterface } from '@beacon/mdns';
 import {
   CatalogView,
   MetricsService,
   NatsService,
+  HealthService,
   ROOT_LOGGER,
-  StartupError,
   type Counter,
   type Gauge,
   type Logger,
 } from '@beacon/platform';
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { ANNOUNCER_ENV, type AnnouncerEnv } from './config';
+import { InterfaceWatcher } from './network/interface-watcher';
 import { TTL } from './records/dns';
 import { instanceNames, instanceRecords, recordsProblem, serviceRecords, type ServiceRecords } from './records/service-records';
 import { Responder } from './responder/responder';
@@ -24,11 +25,13 @@ const RECHECK_MS = 5000;
 /**
  * Keeps the LAN's view of the catalog: every active service (unhealthy ones only with
  * MDNS_ANNOUNCE_UNHEALTHY) is answered for on every chosen interface, new and changed ones
- * announced, removed ones said goodbye to, and Beacon itself is `_beacon._tcp`.
+ * announced, removed ones said goodbye to, and Beacon itself is `_beacon._tcp`. Interfaces
+ * are followed as they come and go (like Avahi): with none it runs and says so in health.
  */
 @Injectable()
 export class AnnouncerService implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly responders: Responder[] = [];
+  private responders: Responder[] = [];
+  private readonly watcher: InterfaceWatcher;
   private announced = new Map<string, { signature: string; records: ServiceRecords }>();
   private scheduled = false;
   private timer: NodeJS.Timeout | null = null;
@@ -45,7 +48,10 @@ export class AnnouncerService implements OnApplicationBootstrap, BeforeApplicati
     @Inject(ANNOUNCER_ENV) private readonly config: AnnouncerEnv,
     @Inject(ROOT_LOGGER) private readonly logger: Logger,
     @Inject(MetricsService) metrics: MetricsService,
+    @Inject(HealthService) health: HealthService,
   ) {
+    this.watcher = new InterfaceWatcher(this.config.MDNS_INTERFACE, (changes, choice) => this.follow(changes, choice));
+    health.addHealthDetail('mdns', () => this.status());
     this.announcedGauge = metrics.gauge('beacon_mdns_announced_services', 'Services answered for on the LAN (Beacon itself not counted)');
     this.answered = metrics.counter('beacon_mdns_queries_answered_total', 'mDNS queries answered');
     this.goodbyes = metrics.counter('beacon_mdns_goodbyes_sent_total', 'Records withdrawn with a goodbye (TTL 0)');
@@ -55,28 +61,18 @@ export class AnnouncerService implements OnApplicationBootstrap, BeforeApplicati
     );
   }
 
+  /** Answering on the LAN: at least one interface, and every one's socket open. */
   get running(): boolean {
-    return this.responders.length > 0 && this.responders.every((responder) => responder.running);
+    return this.responders.length > 0 && this.responding;
+  }
+
+  /** Every interface there is has its socket open (none at all is not a fault of this process). */
+  get responding(): boolean {
+    return this.responders.every((responder) => responder.running);
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    const choice = chooseInterfaces(this.config.MDNS_INTERFACE);
-    const problem = interfaceProblem(choice);
-    if (problem) throw new StartupError(problem);
-    const { interfaces } = choice;
-    for (const iface of interfaces) {
-      const responder = new Responder(iface, this.config.MDNS_DOMAIN, this.logger.child({ component: 'mdns', iface: iface.name }), {
-        answered: () => this.answered.inc(),
-        goodbye: (count) => this.goodbyes.inc(count),
-      });
-      await responder.start();
-      responder.put(SELF, this.selfRecords(iface.address));
-      this.responders.push(responder);
-    }
-    this.logger.info(
-      { interfaces: interfaces.map((iface) => `${iface.name} ${iface.address}`), domain: this.config.MDNS_DOMAIN },
-      'answering mDNS',
-    );
+    await this.watcher.start();
     this.view.onChange(() => this.schedule());
     this.timer = setInterval(() => this.schedule(), RECHECK_MS);
     this.timer.unref();
@@ -87,11 +83,80 @@ export class AnnouncerService implements OnApplicationBootstrap, BeforeApplicati
   /** Goodbye for every record on every interface before NATS and the process go. */
   async beforeApplicationShutdown(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    await this.watcher.stop();
     await Promise.all(this.responders.map((responder) => responder.stop()));
   }
 
   status(): MdnsStatus {
-    return { running: this.running, registered_services: this.announced.size, domain: this.config.MDNS_DOMAIN };
+    return {
+      running: this.running,
+      registered_services: this.announced.size,
+      domain: this.config.MDNS_DOMAIN,
+      interfaces: this.responders.map((responder) => `${responder.iface.name} ${responder.iface.address}`),
+      problem: noInterfaceReason(this.watcher.choice),
+    };
+  }
+
+  /** Applies one poll's changes; returns the interfaces answered on now. */
+  private async follow(changes: InterfaceChanges, choice: InterfaceChoice): Promise<MdnsInterface[]> {
+    for (const iface of changes.removed) await this.close(iface);
+    for (const { from, to } of changes.moved) await this.move(from, to);
+    for (const iface of changes.added) await this.open(iface);
+    if (choice.unknown.length > 0)
+      this.logger.warn(
+        { waiting_for: choice.unknown, available: choice.available.map(describe) },
+        'MDNS_INTERFACE names interfaces not here (yet)',
+      );
+    const reason = noInterfaceReason(choice);
+    if (reason) this.logger.warn({ domain: this.config.MDNS_DOMAIN }, `${reason}: answering nothing until one comes up`);
+    return this.responders.map((responder) => responder.iface);
+  }
+
+  private responderOn(iface: MdnsInterface): Responder | undefined {
+    return this.responders.find((responder) => responder.iface.name === iface.name && responder.iface.address === iface.address);
+  }
+
+  /** A new interface hears everything answered elsewhere, announced. One that fails to open is tried again next poll. */
+  private async open(iface: MdnsInterface): Promise<void> {
+    const responder = new Responder(iface, this.config.MDNS_DOMAIN, this.logger.child({ component: 'mdns', iface: iface.name }), {
+      answered: () => this.answered.inc(),
+      goodbye: (count) => this.goodbyes.inc(count),
+    });
+    try {
+      await responder.start();
+    } catch (error) {
+      this.logger.error({ err: error, iface: describe(iface) }, 'could not answer mDNS on this interface; trying again');
+      return;
+    }
+    responder.put(SELF, this.selfRecords(iface.address));
+    for (const [id, entry] of this.announced) responder.put(id, entry.records);
+    this.responders.push(responder);
+    this.logger.info({ iface: describe(iface), domain: this.config.MDNS_DOMAIN }, 'answering mDNS');
+  }
+
+  /** Goodbye where the socket can still send (the send error is logged otherwise), then closed. */
+  private async close(iface: MdnsInterface): Promise<void> {
+    const responder = this.responderOn(iface);
+    if (!responder) return;
+    this.responders = this.responders.filter((other) => other !== responder);
+    await responder.stop();
+    this.logger.info({ iface: describe(iface) }, 'interface gone: no longer answering mDNS on it');
+  }
+
+  /** Beacon's own A record follows the address: `put` says goodbye to the old one and announces the new. */
+  private async move(from: MdnsInterface, to: MdnsInterface): Promise<void> {
+    const responder = this.responderOn(from);
+    if (!responder) return this.open(to);
+    try {
+      await responder.moveTo(to);
+    } catch (error) {
+      this.logger.error({ err: error, iface: describe(to) }, 'could not answer mDNS on the new address; trying again');
+      this.responders = this.responders.filter((other) => other !== responder);
+      await responder.stop();
+      return;
+    }
+    responder.put(SELF, this.selfRecords(to.address));
+    this.logger.info({ from: describe(from), to: describe(to) }, 'interface address changed: answering mDNS from the new one');
   }
 
   private eligible(service: Service, now: number): boolean {
@@ -158,3 +223,5 @@ export class AnnouncerService implements OnApplicationBootstrap, BeforeApplicati
     });
   }
 }
+
+const describe = (iface: MdnsInterface): string => `${iface.name} ${iface.address}`;

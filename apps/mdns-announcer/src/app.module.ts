@@ -3,11 +3,16 @@ import { Inject, Injectable, Module, type DynamicModule } from '@nestjs/common';
 import { AnnouncerService } from './announcer.service';
 import { ANNOUNCER_ENV, type AnnouncerEnv } from './config';
 
-/** Readiness includes the mDNS responders (besides NATS and the catalog view, which the platform registers): without them nothing is answered. */
+/**
+ * Readiness includes the mDNS responders (besides NATS and the catalog view, which the
+ * platform registers): a socket that failed answers nothing. With no LAN interface at all the
+ * announcer stays ready: NATS and the catalog are fine, there is just nowhere to answer yet,
+ * and a launcher waiting for every app to be ready must not hang on a box whose Wi-Fi is late.
+ */
 @Injectable()
 class ResponderReadiness {
   constructor(@Inject(HealthService) health: HealthService, @Inject(AnnouncerService) announcer: AnnouncerService) {
-    health.addReadinessCheck('mdns_responder', () => announcer.running);
+    health.addReadinessCheck('mdns_responder', () => announcer.responding);
   }
 }
 

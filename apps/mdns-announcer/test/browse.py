@@ -21,26 +21,37 @@ def emit(entry):
         sys.stdout.flush()
 
 
+def resolve(entry, zeroconf, service_type, name):
+    info = zeroconf.get_service_info(service_type, name, timeout=3000)
+    if info is not None:
+        entry.update(
+            port=info.port,
+            server=info.server,
+            addresses=info.parsed_addresses(),
+            properties={
+                key.decode("utf-8", "replace"): (None if value is None else value.decode("utf-8", "replace"))
+                for key, value in info.properties.items()
+            },
+        )
+    emit(entry)
+
+
 def on_change(zeroconf, service_type, name, state_change):
     entry = {"at": time.time(), "event": state_change.name, "type": service_type, "name": name}
-    if state_change is not ServiceStateChange.Removed:
-        info = zeroconf.get_service_info(service_type, name, timeout=3000)
-        if info is not None:
-            entry.update(
-                port=info.port,
-                server=info.server,
-                addresses=info.parsed_addresses(),
-                properties={
-                    key.decode("utf-8", "replace"): (None if value is None else value.decode("utf-8", "replace"))
-                    for key, value in info.properties.items()
-                },
-            )
-    emit(entry)
+    if state_change is ServiceStateChange.Removed:
+        emit(entry)
+    else:
+        resolve(entry, zeroconf, service_type, name)
 
 
 browsers = [ServiceBrowser(zc, service_type, handlers=[on_change]) for service_type in types]
 emit({"event": "ready"})
 try:
-    sys.stdin.read()  # until the test closes our stdin
+    # Until the test closes our stdin; "resolve <type> <name>" asks again (cache first, as an
+    # app would), so a change the browser is not told of as an event can still be seen.
+    for line in sys.stdin:
+        parts = line.split(" ", 2)
+        if len(parts) == 3 and parts[0] == "resolve":
+            resolve({"at": time.time(), "event": "resolved", "type": parts[1], "name": parts[2].strip()}, zc, parts[1], parts[2].strip())
 finally:
     zc.close()

@@ -46,6 +46,10 @@ export interface MdnsStatus {
   running: boolean;
   registered_services: number;
   domain: string;
+  /** `<name> <address>` of each interface answered on (announcers before issue 14 leave it out). */
+  interfaces?: string[];
+  /** Why nothing is answered, e.g. "no LAN interface"; null while answering. */
+  problem?: string | null;
 }
 
 /** `GET /api/v1/health` (seed 000's body plus the original's `message`). */

@@ -67,3 +67,40 @@ export function inSubnet(address: string, iface: MdnsInterface): boolean {
   const mask = toNumber(iface.netmask);
   return (toNumber(address) & mask) === (toNumber(iface.address) & mask);
 }
+
+/** What changed between two polls of the chosen interfaces. */
+export interface InterfaceChanges {
+  added: MdnsInterface[];
+  removed: MdnsInterface[];
+  /** The same interface with another address (DHCP renewed elsewhere, an address edited). */
+  moved: { from: MdnsInterface; to: MdnsInterface }[];
+}
+
+const sameInterface = (a: MdnsInterface, b: MdnsInterface): boolean =>
+  a.name === b.name && a.address === b.address && a.netmask === b.netmask;
+
+/**
+ * The difference between two choices. A name that lost one address and gained another is a
+ * move, so its records can follow the address instead of being withdrawn and announced anew.
+ */
+export function diffInterfaces(previous: readonly MdnsInterface[], next: readonly MdnsInterface[]): InterfaceChanges {
+  const removed = previous.filter((old) => !next.some((current) => sameInterface(old, current)));
+  const added = next.filter((current) => !previous.some((old) => sameInterface(old, current)));
+  const moved: InterfaceChanges['moved'] = [];
+  for (const from of [...removed]) {
+    const to = added.find((candidate) => candidate.name === from.name);
+    if (!to) continue;
+    moved.push({ from, to });
+    removed.splice(removed.indexOf(from), 1);
+    added.splice(added.indexOf(to), 1);
+  }
+  return { added, removed, moved };
+}
+
+export const hasChanges = (changes: InterfaceChanges): boolean => changes.added.length + changes.removed.length + changes.moved.length > 0;
+
+/** Why nothing is answered on the LAN (shown in health), or null while some interface is up. */
+export function noInterfaceReason(choice: InterfaceChoice): string | null {
+  if (choice.interfaces.length > 0) return null;
+  return choice.unknown.length > 0 ? `no LAN interface: waiting for ${choice.unknown.join(', ')}` : 'no LAN interface';
+}

@@ -90,3 +90,74 @@ export function createLan(count: number): Lan {
     throw error;
   }
 }
+
+/** A namespace with only loopback up: a host whose LAN has not come up yet (see `linkHosts`). */
+export interface IsolatedHost extends Omit<LanHost, 'ip'> {
+  dispose(): void;
+}
+
+let isolated = 0;
+
+export function createIsolatedHost(): IsolatedHost {
+  isolated += 1;
+  const netns = `bcn${process.pid % 10000}x${isolated}`;
+  ip(['netns', 'add', netns]);
+  try {
+    ip(['-n', netns, 'link', 'set', 'lo', 'up']);
+  } catch (error) {
+    spawnSync('ip', ['netns', 'del', netns]);
+    throw error;
+  }
+  return {
+    netns,
+    spawn: (command, args, options = {}) => spawn('ip', ['netns', 'exec', netns, command, ...args], options),
+    run: (command, args) => {
+      const result = spawnSync('ip', ['netns', 'exec', netns, command, ...args], { encoding: 'utf8', timeout: 60_000 });
+      return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+    },
+    dispose: () => void spawnSync('ip', ['netns', 'del', netns]),
+  };
+}
+
+/** A veth pair joining two namespaces (a cable plugged in); `dispose` unplugs it. */
+export interface VethLink {
+  /** The interface's name in each namespace. */
+  names: [string, string];
+  /** Replaces the address of one end (`0` or `1`), as a DHCP lease renewed elsewhere would. */
+  readdress(end: 0 | 1, from: string, to: string): void;
+  dispose(): void;
+}
+
+let links = 0;
+
+/** Plugs `a` and `b` together with the given addresses (`10.1.2.3/24`) and a multicast route on each end. */
+export function linkHosts(a: { netns: string }, b: { netns: string }, addresses: [string, string]): VethLink {
+  links += 1;
+  const names: [string, string] = [`bcn${process.pid % 10000}v${links}a`.slice(0, 15), `bcn${process.pid % 10000}v${links}b`.slice(0, 15)];
+  const ends = [a.netns, b.netns] as const;
+  ip(['link', 'add', names[0], 'type', 'veth', 'peer', 'name', names[1]]);
+  const dispose = (): void => void spawnSync('ip', ['-n', ends[0], 'link', 'del', names[0]]);
+  try {
+    for (const end of [0, 1] as const) {
+      ip(['link', 'set', names[end], 'netns', ends[end]]);
+      ip(['-n', ends[end], 'addr', 'add', addresses[end], 'dev', names[end]]);
+      ip(['-n', ends[end], 'link', 'set', names[end], 'up', 'multicast', 'on']);
+      ip(['-n', ends[end], 'route', 'add', '224.0.0.0/4', 'dev', names[end]]);
+    }
+  } catch (error) {
+    dispose();
+    spawnSync('ip', ['link', 'del', names[0]]);
+    throw error;
+  }
+  return {
+    names,
+    readdress(end, from, to) {
+      // Deleting the last address takes the device's routes with it (and a primary address
+      // its secondaries), so the new address comes after, and the multicast route again.
+      ip(['-n', ends[end], 'addr', 'del', from, 'dev', names[end]]);
+      ip(['-n', ends[end], 'addr', 'add', to, 'dev', names[end]]);
+      ip(['-n', ends[end], 'route', 'replace', '224.0.0.0/4', 'dev', names[end]]);
+    },
+    dispose,
+  };
+}

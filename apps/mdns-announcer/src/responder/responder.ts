@@ -44,7 +44,7 @@ export class Responder {
   private readonly announceAgain = new Map<string, NodeJS.Timeout>();
 
   constructor(
-    readonly iface: MdnsInterface,
+    private address: MdnsInterface,
     domain: string,
     private readonly logger: Logger,
     private readonly events: ResponderEvents,
@@ -56,9 +56,30 @@ export class Responder {
     return this.socket !== null;
   }
 
+  get iface(): MdnsInterface {
+    return this.address;
+  }
+
   /** Joins 224.0.0.251 on this interface and hears the queries that come in on it. */
   async start(): Promise<void> {
-    this.socket = await MdnsSocket.open(this.iface, {
+    this.socket = await this.open(this.address);
+  }
+
+  /**
+   * The interface has another address now: answer from a socket on it. The old socket is
+   * closed without goodbyes (its address may no longer send); the caller puts again the
+   * records that named the old address, and `put` withdraws those through the new socket.
+   */
+  async moveTo(iface: MdnsInterface): Promise<void> {
+    const socket = await this.open(iface);
+    const old = this.socket;
+    this.socket = socket;
+    this.address = iface;
+    await old?.close();
+  }
+
+  private open(iface: MdnsInterface): Promise<MdnsSocket> {
+    return MdnsSocket.open(iface, {
       query: (packet, rinfo) => this.onQuery(packet, rinfo),
       warning: (error) => this.logger.debug({ err: error }, 'mdns warning'),
     });

@@ -71,8 +71,10 @@ export class RegistryHealthController {
 
   private async mdns(): Promise<MdnsStatus | typeof UNKNOWN_MDNS> {
     try {
-      const { running, registered_services, domain } = await this.nats.request(Subjects.mdnsStatus, {}, MDNS_STATUS_TIMEOUT_MS);
-      return { running, registered_services, domain };
+      const reply = await this.nats.request(Subjects.mdnsStatus, {}, MDNS_STATUS_TIMEOUT_MS);
+      const { running, registered_services, domain, interfaces, problem } = reply;
+      // Announcers from before issue 14 send neither interfaces nor problem.
+      return { running, registered_services, domain, ...(interfaces && { interfaces }), ...(problem !== undefined && { problem }) };
     } catch {
       return UNKNOWN_MDNS;
     }

@@ -14,8 +14,14 @@ export class HealthController {
   ) {}
 
   @Get('health')
-  liveness(): { status: 'ok'; app: string; version: string; uptime: number } {
-    return { status: 'ok', app: this.health.appName, version: this.health.version, uptime: this.health.uptimeSeconds };
+  liveness(): { status: 'ok'; app: string; version: string; uptime: number } & Record<string, unknown> {
+    return {
+      ...this.health.healthDetails(),
+      status: 'ok',
+      app: this.health.appName,
+      version: this.health.version,
+      uptime: this.health.uptimeSeconds,
+    };
   }
 
   @Get('ready')

@@ -19,12 +19,22 @@ export interface ReadinessBody {
 export class HealthService {
   private readonly startedAt = Date.now();
   private readonly checks = new Map<string, ReadinessCheck>();
+  private readonly details = new Map<string, () => unknown>();
   private shuttingDown = false;
 
   constructor(@Inject(PLATFORM_OPTIONS) private readonly options: PlatformOptions) {}
 
   addReadinessCheck(name: string, check: ReadinessCheck): void {
     this.checks.set(name, check);
+  }
+
+  /** A part of `/health`'s body under `name` (mdns-announcer: which interfaces it answers on, or why none). */
+  addHealthDetail(name: string, detail: () => unknown): void {
+    this.details.set(name, detail);
+  }
+
+  healthDetails(): Record<string, unknown> {
+    return Object.fromEntries([...this.details].map(([name, detail]) => [name, detail()]));
   }
 
   /** From SIGTERM on, readiness fails so load balancers stop sending traffic. */
