@@ -19,7 +19,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { connect as tcpConnect } from 'node:net';
 import { hostname, networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
-import { prepareLocalNats } from './lib/nats-auth.mjs';
+import { identityEnv, prepareLocalNats } from './lib/nats-auth.mjs';
 import { findBinary, portFree, REPO_ROOT, waitUntil } from './lib/tools.mjs';
 import { writeLocalNginxConfig } from './nginx-config.mjs';
 
@@ -113,18 +113,30 @@ function fail(message) {
 }
 
 /** True when whatever listens on the port greets like a NATS server (`INFO {...}`). */
-function speaksNats(port, host = '127.0.0.1') {
+/**
+ * What listens on `port` says of itself when it is a NATS server (its `INFO {...}`
+ * greeting, parsed), or null when nothing there speaks NATS.
+ */
+function natsGreeting(port, host = '127.0.0.1') {
   return new Promise((done) => {
     const socket = tcpConnect(port, host);
-    const timer = setTimeout(() => (socket.destroy(), done(false)), 1000);
+    const timer = setTimeout(() => (socket.destroy(), done(null)), 1000);
     socket.once('data', (data) => {
       clearTimeout(timer);
       socket.destroy();
-      done(data.toString().startsWith('INFO '));
+      const text = data.toString();
+      if (!text.startsWith('INFO ')) return done(null);
+      try {
+        done(JSON.parse(text.slice(5).split('\r\n')[0]));
+      } catch {
+        done({});
+      }
     });
-    socket.once('error', () => (clearTimeout(timer), done(false)));
+    socket.once('error', () => (clearTimeout(timer), done(null)));
   });
 }
+
+const speaksNats = async (port, host) => (await natsGreeting(port, host)) !== null;
 
 function run(name, command, args, env) {
   const color = colors[children.length % colors.length];
@@ -174,13 +186,27 @@ async function startNats() {
   }
   const port = Number(env.BEACON_NATS_PORT ?? 4222);
   const url = `nats://${localAddress(internalHost)}:${port}`;
+  const natsDir = join(dataDir, 'nats');
   if (!(await portFree(port))) {
-    if (await speaksNats(port)) {
-      log('beacon', `a NATS server already listens on ${port}; using it (it must run with JetStream: nats-server -js)`);
-      return { url, auth: noAuth };
+    const greeting = await natsGreeting(port);
+    if (!greeting) {
+      fail(`port ${port} is taken by something that is not NATS: stop it, or set BEACON_NATS_PORT=<free port>, or NATS_URL=<your NATS>`);
+      return null;
     }
-    fail(`port ${port} is taken by something that is not NATS: stop it, or set BEACON_NATS_PORT=<free port>, or NATS_URL=<your NATS>`);
-    return null;
+    // NATS is Beacon's control plane: a server that lets anyone in (started by whoever took
+    // the port first) is not one to put it on unasked. One that asks for a user may be this
+    // data directory's own, left running: the apps connect with its passwords, and stop
+    // with a message naming NATS_USER if they are refused.
+    const ours = greeting.auth_required === true ? identityEnv(natsDir, 'registry-api') : null;
+    if (!ours) {
+      fail(
+        `a NATS server ${greeting.auth_required ? "that is not this data directory's" : 'without authentication'} already listens on ${port}; ` +
+          'Beacon will not put its control plane on it. Stop it, or set BEACON_NATS_PORT=<free port>, or NATS_URL=<it> to use it deliberately',
+      );
+      return null;
+    }
+    log('beacon', `Beacon's NATS already listens on ${port} (left running); connecting with the passwords in ${join(natsDir, 'secrets')}`);
+    return { url, auth: (identity) => identityEnv(natsDir, identity) };
   }
   // NATS_SERVER_BIN: a nats-server outside PATH (or, in the launcher's test, one that is not there).
   const binary = env.NATS_SERVER_BIN ? (existsSync(env.NATS_SERVER_BIN) ? env.NATS_SERVER_BIN : null) : findBinary('nats-server');
@@ -188,9 +214,15 @@ async function startNats() {
     fail('nats-server is not installed: run ./beacon.sh start (installs it), or sudo apt-get install nats-server, or set NATS_URL');
     return null;
   }
-  const natsDir = join(dataDir, 'nats');
   mkdirSync(natsDir, { recursive: true });
-  const { configPath, envFor } = prepareLocalNats(natsDir, { host: internalHost, port });
+  let prepared;
+  try {
+    prepared = prepareLocalNats(natsDir, { host: internalHost, port });
+  } catch (error) {
+    fail(error instanceof Error ? error.message : String(error));
+    return null;
+  }
+  const { configPath, envFor } = prepared;
   run('nats', binary, ['-c', configPath]);
   try {
     await waitUntil(`nats-server on ${port}`, () => speaksNats(port, localAddress(internalHost)), {

@@ -5,7 +5,7 @@
  * Also renders deploy/nats/nats.conf, where the passwords come from the environment.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { REPO_ROOT } from './tools.mjs';
@@ -24,12 +24,35 @@ export const READER_IDENTITY = 'beacon-reader';
 export const secretsDir = (natsDir) => join(natsDir, 'secrets');
 export const passwordFile = (natsDir, identity) => join(secretsDir(natsDir), `${identity}.password`);
 
-/** The identity's password: the one written on an earlier start, or a new one. */
+/** Shorter kept passwords are replaced: the launcher writes 32 characters, so a short one was put there by someone else. */
+const MIN_PASSWORD_LENGTH = 24;
+
+/**
+ * The secrets directory, made if absent; refused (the launcher stops, saying why) when it
+ * belongs to another user, who could then have planted or could read the passwords.
+ */
+function secureSecretsDir(natsDir) {
+  const dir = secretsDir(natsDir);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const owner = statSync(dir).uid;
+  if (typeof process.getuid === 'function' && owner !== process.getuid()) {
+    throw new Error(
+      `${dir} belongs to uid ${owner}, not to the user starting Beacon (uid ${process.getuid()}): remove it, or start Beacon as its owner`,
+    );
+  }
+  chmodSync(dir, 0o700);
+  return dir;
+}
+
+/** The identity's password: the one written on an earlier start (kept private), or a new one. */
 function passwordOf(natsDir, identity) {
   const file = passwordFile(natsDir, identity);
   if (existsSync(file)) {
     const kept = readFileSync(file, 'utf8').trim();
-    if (kept) return kept;
+    if (kept.length >= MIN_PASSWORD_LENGTH) {
+      chmodSync(file, 0o600);
+      return kept;
+    }
   }
   const password = randomBytes(24).toString('base64url');
   writeFileSync(file, `${password}\n`, { mode: 0o600 });
@@ -44,8 +67,7 @@ function passwordOf(natsDir, identity) {
  */
 export function prepareLocalNats(natsDir, { host, port }) {
   const { NATS_IDENTITIES, natsServerConfig } = contracts();
-  mkdirSync(secretsDir(natsDir), { recursive: true, mode: 0o700 });
-  chmodSync(secretsDir(natsDir), 0o700);
+  secureSecretsDir(natsDir);
   const passwords = Object.fromEntries(NATS_IDENTITIES.map((identity) => [identity, passwordOf(natsDir, identity)]));
   const configPath = join(natsDir, 'nats.conf');
   const config = natsServerConfig({
