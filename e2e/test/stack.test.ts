@@ -241,13 +241,14 @@ describe.skipIf(!natsServer)('the launcher refuses clearly', () => {
 
   it('will not put Beacon on a NATS server that lets anyone in (someone else started it on the port first)', async () => {
     const port = await ports();
-    const squatter = spawn(natsServer as string, ['-a', '127.0.0.1', '-p', String(port.BEACON_NATS_PORT)], { stdio: 'ignore' });
+    const natsPort = port.BEACON_NATS_PORT as number;
+    const squatter = spawn(natsServer as string, ['-a', '127.0.0.1', '-p', String(natsPort)], { stdio: 'ignore' });
     try {
-      await waitFor('the squatting nats-server', () => portInUse(port.BEACON_NATS_PORT));
+      await waitFor('the squatting nats-server', () => portInUse(natsPort));
       const stack = launch({ ...asEnv(port), BEACON_DATA_DIR: join(tmpdir(), 'beacon-unused'), BEACON_NGINX: '0' });
       expect(await stack.exited).toBe(1);
       expect(stack.output()).toContain(
-        `a NATS server without authentication already listens on ${port.BEACON_NATS_PORT}; Beacon will not put its control plane on it`,
+        `a NATS server without authentication already listens on ${natsPort}; Beacon will not put its control plane on it`,
       );
       expect(stack.output()).not.toContain('Beacon is up');
     } finally {
