@@ -379,6 +379,13 @@ describe('container deployment (deploy/Dockerfile, docker-compose.yml)', () => {
       expect(Object.keys(compose.services).sort()).toEqual([...APPS, 'gateway', 'mongodb', 'nats', 'prometheus'].sort());
       expect(stackProblems(compose, stages)).toEqual([]);
       expect(natsAuthProblems(compose)).toEqual([]);
+      // registry-api trusts X-Forwarded-For from the gateway's fixed address and nothing wider:
+      // any other container naming its own client would dodge the per-client rate limits.
+      const gatewayAddress = (compose.services.gateway as { networks?: Record<string, { ipv4_address?: string }> }).networks?.default
+        ?.ipv4_address;
+      expect(gatewayAddress).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+      const registryEnvironment = (compose.services['registry-api'] as { environment?: Record<string, string> }).environment;
+      expect(registryEnvironment?.BEACON_TRUST_PROXY).toBe(gatewayAddress);
       // The files others write for the gateway and Prometheus are mounted, so they must exist.
       const mounted = Object.values(compose.services).flatMap(bindSources);
       for (const file of ['nginx/beacon.conf', 'nginx/upstreams.compose.conf', 'prometheus/prometheus.yml', 'prometheus/alerts.yml']) {
