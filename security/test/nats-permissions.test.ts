@@ -311,6 +311,50 @@ describe('a forged act from another identity is refused by the server and change
   });
 });
 
+describe('a responder answers only on inboxes', () => {
+  it("a request naming the stream's purge or the lease as its reply subject is neither handled nor answered", async () => {
+    // nats-server lets a responder publish once to any reply subject a request names, even one
+    // its permissions deny: registry-api answering on these would purge BEACON_EVENTS for
+    // ttl-reaper's identity, or write a catalog page into the election lease.
+    const reaper = await connectAs('ttl-reaper');
+    const elector = await connectAs('node-role-elector');
+    const info = async (stream: string): Promise<{ messages: number; last_seq: number }> =>
+      decode<{ state: { messages: number; last_seq: number } }>(
+        (await elector.request(`$JS.API.STREAM.INFO.${stream}`, encode({}), { timeout: 5000 })).data,
+      ).state;
+    await registry.register({ name: 'perm-kept', host: '192.0.2.9', port: 80 });
+    const events = await info('BEACON_EVENTS');
+    expect(events.messages).toBeGreaterThan(0);
+    const lease = await info(`KV_${ELECTION_BUCKET}`);
+
+    // The request itself is the reaper's to make: with an inbox for its reply, it is answered.
+    const answered = decode<{ services: unknown[] }>(
+      (await reaper.request(Subjects.registrySnapshot, encode({ limit: 1 }), { timeout: 5000 })).data,
+    );
+    expect(Array.isArray(answered.services)).toBe(true);
+    for (const reply of ['$JS.API.STREAM.PURGE.BEACON_EVENTS', `$KV.${ELECTION_BUCKET}.${SERVER_LEASE_KEY}`]) {
+      reaper.publish(Subjects.registrySnapshot, encode({ limit: 1 }), { reply });
+    }
+    await reaper.flush();
+    const refusals = async (): Promise<number> => {
+      const text = await (await fetch(`${registry.api.url}/metrics`)).text();
+      const line = text
+        .split('\n')
+        .find((row) => row.startsWith('beacon_nats_messages_dropped_total') && row.includes('bad_reply_subject'));
+      return line ? Number(line.split(' ').at(-1)) : 0;
+    };
+    await waitFor('registry-api refusing both reply subjects', async () => (await refusals()) >= 2);
+    expect((await info('BEACON_EVENTS')).messages).toBeGreaterThanOrEqual(events.messages);
+    const leaseAfter = await info(`KV_${ELECTION_BUCKET}`);
+    for (let seq = lease.last_seq + 1; seq <= leaseAfter.last_seq; seq++) {
+      const message = decode<{ message: { data: string } }>(
+        (await elector.request(`$JS.API.STREAM.MSG.GET.KV_${ELECTION_BUCKET}`, encode({ seq }), { timeout: 5000 })).data,
+      );
+      expect(Buffer.from(message.message.data, 'base64').toString()).not.toContain('services');
+    }
+  });
+});
+
 describe('an app whose credentials are wrong stops with a message naming them', () => {
   /** Runs ttl-reaper as `ttl-reaper` with `env` on top, and returns its exit code and what it wrote. */
   const run = (env: Record<string, string>): Promise<{ code: number | null; output: string }> =>

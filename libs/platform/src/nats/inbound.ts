@@ -41,6 +41,15 @@ export class Inbound {
   }
 
   /**
+   * A request whose reply subject is not an inbox (see `replySubjectProblem`): counted,
+   * warned about, and neither handled nor answered.
+   */
+  refusedReply(label: string, subject: string, problem: string): void {
+    this.dropped.inc({ subject: label, reason: 'bad_reply_subject' });
+    this.warn(label, subject, problem);
+  }
+
+  /**
    * The checked document, or undefined when it was dropped. `label` names where it was
    * read (the subscribed subject or the stream), `subject` is the message's own.
    */

@@ -36,6 +36,7 @@ import { EventStreamPages, EventStreamReader, isStreamNotFound, prepareEventStre
 import { Inbound } from './inbound';
 import { LeaseBucket } from './lease-bucket';
 import { NatsRequestError, errorReply, isErrorReply, refusalCode } from './request-errors';
+import { replySubjectProblem } from './reply-subject';
 
 export type NatsSettings = Pick<
   PlatformEnv,
@@ -352,6 +353,11 @@ export class NatsService {
     requestClass: ClassConstructor<RequestReplies[S]['request']> | null,
     handler: (request: RequestReplies[S]['request']) => Promise<RequestReplies[S]['reply']>,
   ): Promise<void> {
+    const replyProblem = message.reply ? replySubjectProblem(message.reply) : null;
+    if (replyProblem) {
+      this.inbound.refusedReply(subject, message.subject, replyProblem);
+      return;
+    }
     const respond = (document: unknown): void => {
       if (message.reply) message.respond(encode(document));
     };
