@@ -1,5 +1,6 @@
 export * from './ports';
 export * from './nats-server';
+export * from './nats-cluster';
 export * from './app-process';
 export * from './event-recorder';
 export * from './netns';

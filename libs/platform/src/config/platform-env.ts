@@ -31,7 +31,15 @@ export const platformEnv = {
     default: 64 * 1024 * 1024,
     min: 1024 * 1024,
   }),
-  BEACON_EVENTS_REPLICAS: env.int({ doc: 'JetStream replicas of BEACON_EVENTS (clustered NATS)', default: 1, min: 1, max: 5 }),
+  // One count for every JetStream asset Beacon makes, so no part of it lives on one node of
+  // a cluster: a lone R1 election bucket took the server role away with its node (issue 14).
+  BEACON_JETSTREAM_REPLICAS: env.int({
+    doc: 'replicas of every JetStream stream and KV bucket Beacon creates (BEACON_EVENTS, the election lease): 3 on a 3-node NATS cluster, 1 on one server',
+    default: 1,
+    min: 1,
+    max: 5,
+    alias: 'BEACON_EVENTS_REPLICAS',
+  }),
   SHUTDOWN_TIMEOUT: env.int({ doc: 'seconds to finish in-flight work on SIGTERM', default: 10, min: 1, max: 300 }),
 };
 

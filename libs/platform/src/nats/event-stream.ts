@@ -44,7 +44,7 @@ function streamConfig(settings: NatsSettings): Partial<StreamConfig> & { name: s
     discard: DiscardPolicy.Old,
     max_age: nanos(settings.BEACON_EVENTS_MAX_AGE * 1000),
     max_bytes: settings.BEACON_EVENTS_MAX_BYTES,
-    num_replicas: settings.BEACON_EVENTS_REPLICAS,
+    num_replicas: settings.BEACON_JETSTREAM_REPLICAS,
   };
 }
 

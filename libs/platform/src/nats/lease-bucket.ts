@@ -1,4 +1,5 @@
 import type { KV } from 'nats';
+import type { Logger } from 'pino';
 
 /** A write lost the race: the key was not at the revision the write expected (or, for `create`, existed). */
 export class RevisionConflict extends Error {
@@ -16,6 +17,21 @@ function conflictOr(error: unknown, key: string): unknown {
   return (error as { api_error?: { err_code?: number } } | null)?.api_error?.err_code === WRONG_LAST_SEQUENCE
     ? new RevisionConflict(key)
     : error;
+}
+
+/**
+ * Says that the bucket's stream has fewer replicas than wanted, and how to raise them. Not
+ * done here: raised from R1 to R3 on nats-server 2.9.10, the election bucket came back from
+ * a leader's loss at an old revision once, and a second node took the lease while the
+ * first still held it (issue 14 item 6's cluster test). A fencing token must never go back.
+ */
+function warnFewReplicas(stream: string, have: number, { wanted, logger }: { wanted: number; logger: Logger }): void {
+  logger.warn(
+    { stream, replicas: have, wanted },
+    `JetStream KV bucket ${stream} has ${have} replica(s), fewer than BEACON_JETSTREAM_REPLICAS=${wanted}: losing the NATS node that ` +
+      `holds it stops the election until that node is back. Stop every elector, delete it (nats kv del ${stream.replace(/^KV_/, '')}), ` +
+      'and the first elector to start makes it again with the configured replicas',
+  );
 }
 
 /** A key's current value: `value` is its JSON, or undefined when it holds something that is not JSON. */
@@ -37,9 +53,14 @@ export class LeaseBucket {
     readonly ttlMs: number,
   ) {}
 
-  /** Binds to `kv`, and reads the TTL it enforces. */
-  static async open(kv: KV): Promise<LeaseBucket> {
-    return new LeaseBucket(kv, (await kv.status()).ttl);
+  /**
+   * Binds to `kv` and reads the TTL it enforces. nats.js sets replicas only when it creates
+   * the bucket: one made earlier with fewer than `replicas.wanted` is logged (see `warnFewReplicas`).
+   */
+  static async open(kv: KV, replicas?: { wanted: number; logger: Logger }): Promise<LeaseBucket> {
+    const status = await kv.status();
+    if (replicas && status.replicas < replicas.wanted) warnFewReplicas(status.streamInfo.config.name, status.replicas, replicas);
+    return new LeaseBucket(kv, status.ttl);
   }
 
   /** Writes `value` only if `key` holds nothing; returns the new revision, or throws `RevisionConflict`. */

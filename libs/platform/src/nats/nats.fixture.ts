@@ -43,7 +43,7 @@ export async function startNatsFixture(): Promise<NatsFixture> {
         NATS_TLS_CA: undefined,
         BEACON_EVENTS_MAX_AGE: options.maxAgeSeconds ?? 3600,
         BEACON_EVENTS_MAX_BYTES: 8 * 1024 * 1024,
-        BEACON_EVENTS_REPLICAS: 1,
+        BEACON_JETSTREAM_REPLICAS: 1,
       };
       const logs: Record<string, unknown>[] = [];
       const logger = pino({ level: 'debug' }, { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
