@@ -2,8 +2,9 @@
 // `pnpm events`: follow Beacon's NATS events from a terminal with nothing but what Beacon
 // installs (the `nats` client library of libs/platform), one JSON line per message.
 // The NATS CLI (natscli) does the same and more, but nothing here installs it.
-// It connects as the read-only identity beacon-reader, which may subscribe to beacon.events.>
-// and read the stream message by message, nothing else.
+// It connects as the read-only identity beacon-reader, which may only subscribe to
+// beacon.events.>; --replay reads the stream, which only Beacon's apps may, so on the local
+// stack it connects as realtime-gateway (the app that reads the stream) instead.
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -13,6 +14,8 @@ import { natsModule, REPO_ROOT } from './lib/tools.mjs';
 const { connect, StringCodec } = natsModule();
 
 const STREAM = 'BEACON_EVENTS';
+/** Who replays on the local stack: the app that reads the stream (see libs/contracts nats-permissions.ts). */
+const REPLAY_IDENTITY = 'realtime-gateway';
 const USAGE = `Usage: pnpm events [SUBJECT] [--replay] [--server URL] [--user NAME --password-file FILE]
 
 Prints every message on SUBJECT (default 'beacon.events.>') as one JSON line:
@@ -22,10 +25,11 @@ Prints every message on SUBJECT (default 'beacon.events.>') as one JSON line:
   --replay       what stream ${STREAM} kept (24 h by default), then new events as they come;
                  the stream holds catalog changes and role changes, not renewals or probe results
   --server URL   the NATS server (default: $NATS_URL, else nats://127.0.0.1:4222)
-  --user NAME    the NATS user (default: $NATS_USER; for the local stack, ${READER_IDENTITY})
+  --user NAME    the NATS user (default: $NATS_USER; for the local stack, ${READER_IDENTITY},
+                 or with --replay ${REPLAY_IDENTITY}: ${READER_IDENTITY} may not read the stream)
   --password-file FILE
                  its password (default: $NATS_PASSWORD_FILE; for the local stack, the one
-                 ./beacon.sh start wrote in $BEACON_DATA_DIR/nats/secrets/${READER_IDENTITY}.password)
+                 ./beacon.sh start wrote in $BEACON_DATA_DIR/nats/secrets/<user>.password)
   -h, --help     show this text
 `;
 
@@ -62,10 +66,13 @@ const subject = positionals[0] ?? 'beacon.events.>';
 const server = values.server ?? process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 const codec = StringCodec();
 
-/** Who to connect as: given, or the local stack's reader when the launcher wrote its password. */
+/** Who to connect as: given, or the local stack's reader (or replayer) when the launcher wrote its password. */
 function credentials() {
   const given = { user: values.user ?? process.env.NATS_USER, file: values['password-file'] ?? process.env.NATS_PASSWORD_FILE };
-  const local = identityEnv(join(resolve(REPO_ROOT, process.env.BEACON_DATA_DIR ?? 'data'), 'nats'), READER_IDENTITY);
+  const local = identityEnv(
+    join(resolve(REPO_ROOT, process.env.BEACON_DATA_DIR ?? 'data'), 'nats'),
+    values.replay ? REPLAY_IDENTITY : READER_IDENTITY,
+  );
   const user = given.user ?? (given.file ? undefined : local?.NATS_USER);
   const file = given.file ?? (given.user ? undefined : local?.NATS_PASSWORD_FILE);
   if (!user && !file) return {};
@@ -74,7 +81,7 @@ function credentials() {
     process.exit(2);
   }
   try {
-    // Its own inbox: the only one beacon-reader's permissions let it read replies on.
+    // Its own inbox: the only one an identity's permissions let it read replies on.
     return { user, pass: readFileSync(file, 'utf8').trim(), inboxPrefix: `_INBOX.${user}` };
   } catch (error) {
     process.stderr.write(`events: cannot read the password file ${file} (${error.code ?? error.message})\n`);
@@ -95,9 +102,8 @@ function line(message, seq) {
 }
 
 /**
- * --replay: the stream read message by message (`STREAM.MSG.GET`, which read-only identities
- * may use; creating consumers they may not), from the first kept to the last, then on
- * after each new message on the subject.
+ * --replay: the stream read message by message (`STREAM.MSG.GET`: no consumer is created),
+ * from the first kept to the last, then on after each new message on the subject.
  */
 async function replay(nc) {
   const jsm = await nc.jetstreamManager({ checkAPI: false });

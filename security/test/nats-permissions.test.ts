@@ -382,18 +382,23 @@ describe('an app whose credentials are wrong stops with a message naming them', 
   }, 30_000);
 });
 
-describe("pnpm events as beacon-reader (the README's way to follow events)", () => {
-  /** Runs scripts/nats-events.mjs as the reader until `done` holds for its lines. */
-  async function follow(args: string[], action: () => Promise<void>, done: (lines: string[]) => boolean): Promise<string[]> {
-    const reader = nats.identities?.[READER_IDENTITY];
+describe("pnpm events (the README's way to follow events)", () => {
+  /** Runs scripts/nats-events.mjs as `identity` until `done` holds for its lines. */
+  async function follow(
+    args: string[],
+    action: () => Promise<void>,
+    done: (lines: string[]) => boolean,
+    identity: NatsIdentity = READER_IDENTITY,
+  ): Promise<string[]> {
+    const credentials = nats.identities?.[identity];
     const child = spawn(
       process.execPath,
       [
         join(REPO_ROOT, 'scripts', 'nats-events.mjs'),
         '--user',
-        READER_IDENTITY,
+        identity,
         '--password-file',
-        reader?.NATS_PASSWORD_FILE ?? '',
+        credentials?.NATS_PASSWORD_FILE ?? '',
         ...args,
       ],
       { env: { PATH: process.env.PATH ?? '', NATS_URL: nats.url }, stdio: ['ignore', 'pipe', 'pipe'] },
@@ -413,7 +418,7 @@ describe("pnpm events as beacon-reader (the README's way to follow events)", () 
     return lines();
   }
 
-  it('follows live events and replays the stream, within the read-only permissions', async () => {
+  it('follows live events as beacon-reader, and replays the stream as realtime-gateway', async () => {
     let id = '';
     await follow(
       ['beacon.events.service.*'],
@@ -424,8 +429,29 @@ describe("pnpm events as beacon-reader (the README's way to follow events)", () 
       ['--replay'],
       async () => {},
       (lines) => lines.some((line) => line.includes(id)),
+      'realtime-gateway',
     );
     expect(replayed.every((line) => Number.isInteger((JSON.parse(line) as { seq: number }).seq))).toBe(true);
-    expect(nats.output).not.toMatch(new RegExp(`Violation - User "${READER_IDENTITY}", Subject "\\$JS`));
+    expect(nats.output).not.toMatch(/Violation - User "realtime-gateway", Subject "\$JS\.API\.STREAM\.(MSG\.GET|INFO)\.BEACON_EVENTS"/);
+  });
+
+  it('beacon-reader may make no request at all: JetStream would publish its answer on any reply subject named', async () => {
+    // The attack, by an identity that may ask JetStream: its answer lands on the subject chosen as the reply.
+    const gateway = await connectAs('realtime-gateway');
+    const landed = gateway.subscribe(Subjects.serviceRegistered, { max: 1 });
+    const heardRedirect = (async () => {
+      for await (const message of landed) return new TextDecoder().decode(message.data);
+      return '';
+    })();
+    const watcher = await connectAs(READER_IDENTITY);
+    const seen: string[] = [];
+    watcher.subscribe(Subjects.serviceRegistered, { callback: (_error, message) => seen.push(new TextDecoder().decode(message.data)) });
+    await watcher.flush();
+    gateway.publish('$JS.API.STREAM.INFO.BEACON_EVENTS', encode({}), { reply: Subjects.serviceRegistered });
+    await gateway.flush();
+    expect(await heardRedirect).toContain('stream_info_response');
+    // beacon-reader, the identity handed to outside subscribers, cannot even ask.
+    await refusedRequest(READER_IDENTITY, '$JS.API.STREAM.INFO.BEACON_EVENTS', {});
+    await refusedRequest(READER_IDENTITY, '$JS.API.STREAM.MSG.GET.BEACON_EVENTS', { seq: 1 });
   });
 });

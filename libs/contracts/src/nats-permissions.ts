@@ -62,7 +62,12 @@ const EVENT_STREAM_CONSUMER = [
   `${JS_API}.CONSUMER.MSG.NEXT.${EVENTS_STREAM}.*`,
 ];
 
-/** Reading stored events one by one, by position: the safe, read-only way to replay. */
+/**
+ * Reading stored events one by one, by position (`pnpm events --replay`). Never given to the
+ * outside reader: JetStream answers every API request from its own client, whose publishes no
+ * permission checks, on whatever reply subject the request names, so a `$JS.API` request is a
+ * way to publish on any subject (the election lease, the stream's own subjects).
+ */
 const EVENT_STREAM_MESSAGES = [streamApi('INFO', EVENTS_STREAM), streamApi('MSG.GET', EVENTS_STREAM)];
 
 /** The elector's lease: its KV bucket's stream (made on first start), its keys, reads of them. */
@@ -130,12 +135,14 @@ const DECLARED: Record<NatsIdentity, NatsPermissions> = {
     answersRequests: true,
   },
   'realtime-gateway': {
-    publish: [...CATALOG_VIEW.publish, JS_ACCOUNT_INFO, ...EVENT_STREAM_CONSUMER],
+    // Its identity also replays for `pnpm events --replay` on the box (stream reads only).
+    publish: [...CATALOG_VIEW.publish, JS_ACCOUNT_INFO, ...EVENT_STREAM_CONSUMER, ...EVENT_STREAM_MESSAGES],
     subscribe: [...CATALOG_VIEW.subscribe],
     answersRequests: false,
   },
   [READER_IDENTITY]: {
-    publish: EVENT_STREAM_MESSAGES,
+    // Subscribe only: no request of any kind (see EVENT_STREAM_MESSAGES).
+    publish: [],
     subscribe: ['beacon.events.>'],
     answersRequests: false,
   },

@@ -35,7 +35,8 @@ function userBlock(identity: NatsIdentity, password: PasswordSource): string {
     `      user: ${quoted(identity)}`,
     `      password: ${secret}`,
     '      permissions: {',
-    `        publish: { allow: ${list(permissions.publish)} }`,
+    // An empty allow list is no limit to nats-server: an identity that may publish nothing says so.
+    permissions.publish.length > 0 ? `        publish: { allow: ${list(permissions.publish)} }` : `        publish: { deny: [">"] }`,
     `        subscribe: { allow: ${list(permissions.subscribe)} }`,
     ...(permissions.answersRequests ? ['        allow_responses: true'] : []),
     '      }',
