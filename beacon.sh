@@ -67,6 +67,7 @@ require_test_tools() {
   # Without recommends: they are a whole Docker engine, which `docker-compose config` does not need.
   have tini || apt_install tini # the container test runs an app as the image does: tini, then node
   have docker-compose || APT_FLAGS=--no-install-recommends apt_install docker-compose # checks docker-compose.yml
+  have systemd-analyze || APT_FLAGS=--no-install-recommends apt_install systemd # verifies deploy/systemd/beacon.service
 }
 
 install_and_build() {
