@@ -101,6 +101,37 @@ describe('control characters in names, ids, tags and keys', () => {
   });
 });
 
+describe('invisible format characters and line separators in names, ids, tags and keys', () => {
+  const FORMAT = /invisible format characters or line separators/;
+
+  it.each([
+    ['name', { name: 'a\u200bb' }],
+    ['name', { name: 'x\u202ey' }],
+    ['name', { name: 'svc\u2028' }],
+    ['instance_id', { instance_id: 'i\u200b1' }],
+    ['tags', { tags: ['prod', 'x\u202ey'] }],
+    ['metadata', { metadata: { 'a\u200bb': 'r1' } }],
+  ])('/api/v1 register: %s %j is a 400 naming the field; nothing is stored', async (field, patch) => {
+    const body = registration(patch);
+    await expectRefused(await post('/api/v1/services/register', body), field, FORMAT, String(body.name));
+  });
+
+  it('"a\u200bb" cannot sit beside "ab" looking the same; /v1/discovery and updates refuse it too', async () => {
+    const visible = uniqueName('ab');
+    const lookalike = `${visible.slice(0, 2)}\u200b${visible.slice(2)}`;
+    await registry.register(registration({ name: visible }));
+    await expectRefused(await post('/api/v1/services/register', registration({ name: lookalike })), 'name', FORMAT, lookalike);
+    const v1 = { service_name: lookalike, instance_id: 'i-1', host: '10.30.0.3', port: 80 };
+    await expectRefused(await post('/v1/discovery/register', v1), 'service_name', FORMAT);
+    const victim = await registry.register(registration());
+    const answer = await fetchJson<ErrorBody>('PUT', `${registry.base}/services/${victim.service_id}`, { name: 'x\u202ey' });
+    await expectRefused(answer, 'name', FORMAT);
+    // A value is free text: only names, ids, tags and keys are identities.
+    const noted = await post<Service>('/api/v1/services/register', registration({ metadata: { note: 'x\u202ey' } }));
+    expect(noted.status, noted.text).toBe(201);
+  });
+});
+
 describe('index keys cannot collide', () => {
   it('records written before the rules (NUL in names, ids and keys) keep their own identities after a restart', async () => {
     const template = await registry.register(registration({ name: uniqueName('legacy'), instance_id: 'template' }));

@@ -72,4 +72,11 @@ describe('DiscoveryRegisterDto identity rules (issue 13)', () => {
     expect(fieldsOf({ ...seedExample, metadata: { 'k\u0000': 'v' } })).toEqual(['metadata']);
     expect(fieldsOf({ service_name: 'a\u0000b', instance_id: 'x' }, DiscoveryHeartbeatDto)).toEqual(['service_name']);
   });
+
+  it('refuses format characters and line separators there too', () => {
+    expect(fieldsOf({ ...seedExample, service_name: 'a\u200bb' })).toEqual(['service_name']);
+    expect(fieldsOf({ ...seedExample, instance_id: 'x\u202ey' })).toEqual(['instance_id']);
+    expect(fieldsOf({ ...seedExample, metadata: { 'k\u2028': 'v' } })).toEqual(['metadata']);
+    expect(fieldsOf({ ...seedExample, metadata: { k: 'v\u200b' } })).toEqual([]);
+  });
 });

@@ -90,8 +90,52 @@ describe('identity rules (issue 13): control characters, reserved mDNS types, cr
     expect(validateInput(RegisterServiceDto, { name: 'svc', host: '10.0.0.1', port: 80, metadata: { note: 'two\nlines' } }).ok).toBe(true);
   });
 
+  const FORMAT_MESSAGE =
+    'must not contain invisible format characters or line separators (Unicode Cf, Zl, Zp, such as U+200B, U+202E, U+FEFF)';
+
+  it.each([
+    ['name with a zero-width space', { name: 'a\u200bb' }, 'name'],
+    ['name with a bidi override', { name: 'x\u202ey' }, 'name'],
+    ['name with a line separator', { name: 'a\u2028b' }, 'name'],
+    ['name with a paragraph separator', { name: 'a\u2029b' }, 'name'],
+    ['name with a byte-order mark', { name: '\ufeffsvc' }, 'name'],
+    ['name with a soft hyphen', { name: 'print\u00ader' }, 'name'],
+    ['name with a tag character', { name: 'svc\u{e0001}' }, 'name'],
+    ['instance_id', { instance_id: 'i\u200d1' }, 'instance_id'],
+    ['type', { type: 'http\u2060' }, 'type'],
+    ['a tag', { tags: ['ok', 'pr\u200bod'] }, 'tags'],
+  ])('%s is refused, naming the field', (_label, patch, field) => {
+    const errors = register(patch);
+    expect(Object.keys(errors)).toEqual([field]);
+    expect(errors[field]).toBe(FORMAT_MESSAGE);
+  });
+
+  it('metadata and TXT keys with format characters are refused, the key shown escaped', () => {
+    expect(register({ metadata: { 'ra\u200bck': 'x' } })).toEqual({
+      metadata: 'key "ra\\u200bck" must not contain invisible format characters or line separators',
+    });
+    expect(register({ mdns_txt_records: { 'k\u202e': 'v' } })).toEqual({
+      mdns_txt_records: 'key "k\\u202e" must not contain invisible format characters or line separators',
+    });
+    // Values are free text, left as sent.
+    const body = { name: 'svc', host: '10.0.0.1', port: 80, metadata: { note: 'x\u202ey\u2028' }, mdns_txt_records: { k: '\u200b' } };
+    expect(validateInput(RegisterServiceDto, body).ok).toBe(true);
+  });
+
+  it('a tag with a control character is named as one even after a tag with a format character', () => {
+    expect(register({ tags: ['a\u0000'] })).toEqual({ tags: 'must not contain control characters (U+0000–U+001F, U+007F–U+009F)' });
+    expect(register({ tags: ['ok', 'b\u200b', 'c\u0000'] })).toEqual({ tags: FORMAT_MESSAGE });
+  });
+
   it('ordinary Unicode names, tags and ids stay accepted', () => {
-    const body = { name: 'Küche-Sensor 1', host: '10.0.0.1', port: 80, tags: ['étage-2', '温度'], instance_id: 'esp32-ä1', type: 'iot' };
+    const body = {
+      name: 'Küche-Sensor 1',
+      host: '10.0.0.1',
+      port: 80,
+      tags: ['étage-2', '温度', 'שלום', '👍🏽'],
+      instance_id: 'esp32-ä1',
+      type: 'iot',
+    };
     expect(validateInput(RegisterServiceDto, body).ok).toBe(true);
   });
 

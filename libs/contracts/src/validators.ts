@@ -101,19 +101,71 @@ export function IsHostPort(options?: ValidationOptions): PropertyDecorator {
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
 
+/**
+ * Format characters (Cf: U+200B, U+00AD, U+FEFF, bidi overrides such as U+202E, tag
+ * characters U+E0001…) and line/paragraph separators (U+2028, U+2029). They print as
+ * nothing, or reorder what follows: "a\u200bb" would register beside "ab" and look the
+ * same in the dashboard, a log and an mDNS browser. Refused, never normalised: a name
+ * stays exactly what its owner sent.
+ */
+const FORMAT_CHARACTER = /[\p{Cf}\p{Zl}\p{Zp}]/u;
+
+/** What a refusal calls each kind, and the code points it means. */
+interface InvisibleRule {
+  what: string;
+  which: string;
+}
+
+const CONTROL_RULE: InvisibleRule = { what: 'control characters', which: 'U+0000–U+001F, U+007F–U+009F' };
+const FORMAT_RULE: InvisibleRule = {
+  what: 'invisible format characters or line separators',
+  which: 'Unicode Cf, Zl, Zp, such as U+200B, U+202E, U+FEFF',
+};
+
 export function hasControlCharacter(value: unknown): boolean {
   return typeof value === 'string' && CONTROL_CHARACTER.test(value);
 }
 
-/** Text that names or identifies something: no control characters (a non-string is left to `IsString`). */
+export function hasFormatCharacter(value: unknown): boolean {
+  return typeof value === 'string' && FORMAT_CHARACTER.test(value);
+}
+
+/** Which kind of invisible character `value` holds, or null. */
+function invisibleRule(value: unknown): InvisibleRule | null {
+  if (hasControlCharacter(value)) return CONTROL_RULE;
+  return hasFormatCharacter(value) ? FORMAT_RULE : null;
+}
+
+/** With `each: true` the message gets the whole array: the first item refused is the one to name. */
+function refusedItem(value: unknown): unknown {
+  return Array.isArray(value) ? value.find((item) => invisibleRule(item) !== null) : value;
+}
+
+/** `text` quoted with its format characters as `\uXXXX` too (JSON escapes only controls), so a refusal shows them. */
+function quoteVisibly(text: string): string {
+  return JSON.stringify(text).replace(/[\p{Cf}\p{Zl}\p{Zp}]/gu, (char) =>
+    Array.from({ length: char.length }, (_, at) => `\\u${char.charCodeAt(at).toString(16).padStart(4, '0')}`).join(''),
+  );
+}
+
+/**
+ * Text that names or identifies something: no control characters, format characters or
+ * line separators (a non-string is left to `IsString`).
+ */
 export function NoControlCharacters(options?: ValidationOptions): PropertyDecorator {
   return (target: object, propertyName: string | symbol) =>
     registerDecorator({
       name: 'noControlCharacters',
       target: target.constructor,
       propertyName: String(propertyName),
-      options: { message: '$property must not contain control characters (U+0000–U+001F, U+007F–U+009F)', ...options },
-      validator: { validate: (value: unknown) => !hasControlCharacter(value) },
+      options: {
+        message: (args: ValidationArguments) => {
+          const { what, which } = invisibleRule(refusedItem(args.value)) ?? CONTROL_RULE;
+          return `${args.property} must not contain ${what} (${which})`;
+        },
+        ...options,
+      },
+      validator: { validate: (value: unknown) => invisibleRule(value) === null },
     });
 }
 
@@ -181,7 +233,8 @@ export function stringMapProblem(value: unknown, limits: StringMapLimits): strin
     if (key.length === 0 || key.length > limits.maxKeyLength) {
       return `keys must be 1–${limits.maxKeyLength} characters (got "${key.slice(0, 40)}")`;
     }
-    if (hasControlCharacter(key)) return `key ${JSON.stringify(key.slice(0, 40))} must not contain control characters`;
+    const invisible = invisibleRule(key);
+    if (invisible) return `key ${quoteVisibly(key.slice(0, 40))} must not contain ${invisible.what}`;
     if (key.startsWith('$')) return `key "${key}" must not start with "$"`;
     if (typeof item !== 'string') return `value of "${key}" must be a string`;
     if (item.length > limits.maxValueLength) {
