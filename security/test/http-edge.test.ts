@@ -273,6 +273,8 @@ describe("realtime-gateway's WebSocket and SSE check Origin", () => {
       await page.locator('#connection[data-state="live"]').waitFor({ timeout: 10_000 });
       const [cookie] = await context.cookies(gatewaySecret.url);
       expect(cookie).toMatchObject({ name: 'beacon_token', httpOnly: true, sameSite: 'Strict' });
+      // What every other app on this host name receives is no token (see "the dashboard's session cookie").
+      expect(cookie?.value).not.toContain(SECRET);
       // Cookies ignore ports: the attacker's page on another loopback port is "same site" and
       // its WebSocket carries the cookie. That cookie does open the stream (no Origin here)...
       const withCookie = { cookie: `beacon_token=${cookie?.value ?? ''}` };
@@ -311,6 +313,70 @@ describe("realtime-gateway's WebSocket and SSE check Origin", () => {
     // Behind nginx the browser's host arrives as X-Forwarded-Host: still the same origin.
     const proxied = await stream(gatewaySecret, { origin: 'https://beacon.example', 'x-forwarded-host': 'beacon.example' });
     expect(proxied.status).toBe(200);
+  });
+});
+
+describe("the dashboard's session cookie is no token", () => {
+  /** Signs in to gatewaySecret and returns the cookie's value, as a browser would store it. */
+  async function signIn(headers: Record<string, string> = {}): Promise<{ value: string; setCookie: string }> {
+    const session = await fetchJson('POST', `${gatewaySecret.url}/api/v1/session`, { token: SECRET }, { headers });
+    expect(session.status).toBe(204);
+    const setCookie = session.headers.get('set-cookie') ?? '';
+    const value = /^beacon_token=([^;]*);/.exec(setCookie)?.[1] ?? '';
+    expect(value).not.toBe('');
+    return { value, setCookie };
+  }
+
+  it('holds a value derived from the token, never the token', async () => {
+    const { value, setCookie } = await signIn();
+    expect(setCookie).not.toContain(SECRET);
+    expect(setCookie).not.toContain(encodeURIComponent(SECRET));
+    expect(value).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    // The same token gives the same session value on every node (no server-side session store).
+    expect((await signIn()).value).toBe(value);
+  });
+
+  it('opens the WebSocket, the SSE stream and registry-api reads', async () => {
+    const cookie = { cookie: `beacon_token=${(await signIn()).value}` };
+    await expect(connectWs(wsUrl(gatewaySecret), cookie)).resolves.toEqual({ status: 101, first: 'connection_established' });
+    const sse = await head(`${gatewaySecret.url}/api/v1/events`, cookie);
+    expect(sse.status).toBe(200);
+    expect(sse.headers['content-type']).toMatch(/^text\/event-stream/);
+    const read = await fetchJson('GET', `${registrySecret.url}/api/v1/services?limit=5`, undefined, { headers: cookie });
+    expect(read.status, read.text).toBe(200);
+  });
+
+  it('cannot write, neither as a cookie nor sent as a bearer token; nor read or stream as a bearer', async () => {
+    const { value } = await signIn();
+    const body = { name: uniqueName('via-cookie'), host: '10.0.0.1', port: 80 };
+    const url = `${registrySecret.url}/api/v1/services/register`;
+    const asCookie = await fetchJson('POST', url, body, { headers: { cookie: `beacon_token=${value}` } });
+    expect(asCookie.status).toBe(401);
+    const asBearer = await fetchJson('POST', url, body, { headers: { authorization: `Bearer ${value}` } });
+    expect(asBearer.status).toBe(401);
+    expect(asBearer.body.detail).toBe('Invalid bearer token');
+    const readAsBearer = await fetchJson('GET', `${registrySecret.url}/api/v1/services`, undefined, {
+      headers: { authorization: `Bearer ${value}` },
+    });
+    expect(readAsBearer.status).toBe(401);
+    expect((await connectWs(`${wsUrl(gatewaySecret)}&token=${value}`, {})).status).toBe(401);
+    // The real token still writes: the refusal is the cookie's, not the body's.
+    const signed = await fetchJson('POST', url, body, { headers: { authorization: `Bearer ${SECRET}` } });
+    expect(signed.status).toBe(201);
+  });
+
+  it("an older Beacon's cookie holding the token itself is refused: signing in again replaces it", async () => {
+    const legacy = { cookie: `beacon_token=${SECRET}` };
+    expect((await connectWs(wsUrl(gatewaySecret), legacy)).status).toBe(401);
+    expect((await fetchJson('GET', `${registrySecret.url}/api/v1/services`, undefined, { headers: legacy })).status).toBe(401);
+  });
+
+  it('is Secure when the browser came over https (X-Forwarded-Proto from the proxy), not over plain http', async () => {
+    expect((await signIn({ 'x-forwarded-proto': 'https' })).setCookie).toMatch(/; Secure$/);
+    expect((await signIn()).setCookie).not.toMatch(/Secure/);
+    const ended = await fetchJson('DELETE', `${gatewaySecret.url}/api/v1/session`);
+    expect(ended.status).toBe(204);
+    expect(ended.headers.get('set-cookie')).toMatch(/^beacon_token=; Max-Age=0; Path=\/; HttpOnly; SameSite=Strict$/);
   });
 });
 

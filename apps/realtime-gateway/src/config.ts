@@ -1,4 +1,4 @@
-import { catalogViewEnv, env, platformEnv, type EnvValues } from '@beacon/platform';
+import { authTokens, catalogViewEnv, env, platformEnv, type EnvValues } from '@beacon/platform';
 
 /** realtime-gateway's variables, validated at boot. */
 export const gatewayEnv = {
@@ -6,11 +6,7 @@ export const gatewayEnv = {
   ...catalogViewEnv,
   HTTP_PORT: env.port({ doc: 'port of the WebSocket, SSE, dashboard, /health, /ready and /metrics', default: 8098 }),
   HTTP_HOST: env.string({ doc: 'address to listen on', default: '0.0.0.0' }),
-  BEACON_AUTH_TOKEN: env.list({
-    doc: 'bearer token(s), comma-separated; when set, WebSocket and SSE clients need one',
-    default: [],
-    alias: 'SERVICE_DISCOVERY_SECRET',
-  }),
+  BEACON_AUTH_TOKEN: authTokens('bearer token(s), comma-separated; when set, WebSocket and SSE clients need one'),
   CORS_ORIGINS: env.list({
     doc: 'origins whose pages may open the WebSocket and SSE streams: * or a comma-separated list; empty (the default): same origin only',
     default: [],

@@ -22,7 +22,7 @@ runMain('realtime-gateway', gatewayEnv, async () => {
     ),
   );
   const logger = app.get<Logger>(ROOT_LOGGER);
-  logAuthStatus(logger, config.BEACON_AUTH_TOKEN.length, ['WebSocket', 'SSE'], ['/metrics']);
+  logAuthStatus(logger, config.BEACON_AUTH_TOKEN, ['WebSocket', 'SSE'], ['/metrics']);
   await app.listen({ port: config.HTTP_PORT, host: config.HTTP_HOST });
   const cors = config.CORS_ORIGINS.length > 0 ? config.CORS_ORIGINS : 'off (same origin only)';
   logger.info({ port: config.HTTP_PORT, ws: '/api/v1/ws', sse: '/api/v1/events', dashboard: '/', cors }, 'realtime-gateway listening');

@@ -1,5 +1,5 @@
 import { DEFAULTS, LIMITS } from '@beacon/contracts';
-import { env, platformEnv, type EnvValues } from '@beacon/platform';
+import { authTokens, env, platformEnv, type EnvValues } from '@beacon/platform';
 import { isIP } from 'node:net';
 
 /** proxy-addr's names for address ranges, besides addresses and CIDRs (and `none`). */
@@ -56,11 +56,7 @@ export const registryEnv = {
     doc: 'normal: writes survive a crash of the process; full: also a power cut (slower)',
     default: 'normal',
   }),
-  BEACON_AUTH_TOKEN: env.list({
-    doc: 'bearer token(s), comma-separated; when set, mutations need one',
-    default: [],
-    alias: 'SERVICE_DISCOVERY_SECRET',
-  }),
+  BEACON_AUTH_TOKEN: authTokens('bearer token(s), comma-separated; when set, mutations need one'),
   BEACON_AUTH_READS: env.bool({ doc: 'require the token for reads too', default: false }),
   CRITICAL_LOAD_THRESHOLD: env.number({
     doc: 'reported load (0–1, seed 004) at which a critical_load event fires and an instance leaves /v1/discovery/.../healthy',

@@ -25,7 +25,7 @@ runMain('registry-api', registryEnv, async () => {
   await installRateLimits(app, config);
   setupOpenApi(app, version);
   const logger = app.get<Logger>(ROOT_LOGGER);
-  logAuthStatus(logger, config.BEACON_AUTH_TOKEN.length, ...authScope(config));
+  logAuthStatus(logger, config.BEACON_AUTH_TOKEN, ...authScope(config));
   await app.listen({ port: config.BEACON_PORT, host: config.BEACON_HOST });
   const cors = config.CORS_ORIGINS.length > 0 ? config.CORS_ORIGINS : 'off (same origin only)';
   logger.info({ url: `http://${config.BEACON_HOST}:${config.BEACON_PORT}`, docs: '/api/docs', cors }, 'registry-api listening');

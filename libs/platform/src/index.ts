@@ -1,4 +1,5 @@
 export * from './config/env';
+export * from './config/auth-token';
 export * from './config/platform-env';
 export * from './logging/logger';
 export * from './logging/nest-log-bridge';

@@ -1,4 +1,4 @@
-import { OriginPolicy, TokenVerifier, bearerToken, sessionToken } from '@beacon/platform';
+import { OriginPolicy, TokenVerifier, presentedCredential, type Credential } from '@beacon/platform';
 import type { FastifyInstance } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import { parseConnectParams } from '../clients/filters';
@@ -10,6 +10,12 @@ export interface Refusal {
 
 type Headers = IncomingMessage['headers'];
 
+/** `?token=`, for clients that can set neither a header nor a cookie. */
+function queryToken(url: URL): Credential | undefined {
+  const token = url.searchParams.get('token');
+  return token ? { kind: 'bearer', value: token } : undefined;
+}
+
 /**
  * Whether a WebSocket or SSE request may connect: the token when tokens are configured
  * (`Authorization: Bearer`, the dashboard's session cookie, or `?token=`), then its
@@ -17,11 +23,11 @@ type Headers = IncomingMessage['headers'];
  */
 export function checkConnect(verifier: TokenVerifier, url: URL, headers: Headers): Refusal | null {
   if (verifier.enabled) {
-    const token = bearerToken(headers.authorization) ?? sessionToken(headers.cookie) ?? url.searchParams.get('token');
-    if (!token) {
+    const credential = presentedCredential(headers, true) ?? queryToken(url);
+    if (!credential) {
       return { status: 401, message: 'Missing token: send "Authorization: Bearer <token>", the dashboard session cookie, or ?token=' };
     }
-    if (!verifier.verify(token)) return { status: 401, message: 'Invalid token' };
+    if (!verifier.accepts(credential)) return { status: 401, message: 'Invalid token' };
   }
   const lastEventId = headers['last-event-id'];
   const parsed = parseConnectParams(url.searchParams, Array.isArray(lastEventId) ? lastEventId[0] : lastEventId);

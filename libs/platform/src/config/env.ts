@@ -11,6 +11,8 @@ export interface FieldSpec<T> {
   default?: T;
   /** Another variable accepted for the same setting (seed 004's names). */
   alias?: string;
+  /** Whether a non-blank raw value still says nothing (a list of no entries), so counts as unset. */
+  empty?(raw: string): boolean;
 }
 
 export type EnvSchema = Record<string, FieldSpec<unknown>>;
@@ -23,6 +25,22 @@ type Options<T> = { doc: string; default?: T; alias?: string };
 
 function spec<T>(options: Options<T>, parse: FieldSpec<T>['parse']): FieldSpec<T> {
   return { ...options, parse };
+}
+
+/** A list variable's entries, trimmed, empty ones dropped. */
+function listEntries(raw: string): { value: string[] } | { error: string } {
+  let items: unknown = raw.split(',');
+  if (raw.trim().startsWith('[')) {
+    try {
+      items = JSON.parse(raw);
+    } catch {
+      return { error: `looks like a JSON array but is not valid JSON: ${raw}` };
+    }
+    if (!Array.isArray(items) || !items.every((item) => typeof item === 'string')) {
+      return { error: `must be a JSON array of strings or a comma-separated list, got ${raw}` };
+    }
+  }
+  return { value: (items as string[]).map((item) => item.trim()).filter((item) => item.length > 0) };
 }
 
 export const env = {
@@ -83,29 +101,29 @@ export const env = {
     });
   },
 
-  /** Comma-separated list, or a JSON array of strings (seed 000 writes `["*"]`); empty entries dropped. */
+  /**
+   * Comma-separated list, or a JSON array of strings (seed 000 writes `["*"]`); empty
+   * entries dropped. A value with no entries left (`,`, `[]`) counts as unset, like a blank
+   * one: `BEACON_AUTH_TOKEN=','` must not switch auth off past `SERVICE_DISCOVERY_SECRET`.
+   */
   list(
     options: Options<string[]> & { /** Why one entry is not acceptable, or null. */ each?: (item: string) => string | null },
   ): FieldSpec<string[]> {
-    return spec<string[]>(options, (raw) => {
-      let items: unknown = raw.split(',');
-      if (raw.trim().startsWith('[')) {
-        try {
-          items = JSON.parse(raw);
-        } catch {
-          return { error: `looks like a JSON array but is not valid JSON: ${raw}` };
+    return {
+      ...spec<string[]>(options, (raw) => {
+        const parsed = listEntries(raw);
+        if ('error' in parsed) return parsed;
+        for (const item of parsed.value) {
+          const problem = options.each?.(item);
+          if (problem) return { error: problem };
         }
-        if (!Array.isArray(items) || !items.every((item) => typeof item === 'string')) {
-          return { error: `must be a JSON array of strings or a comma-separated list, got ${raw}` };
-        }
-      }
-      const value = (items as string[]).map((item) => item.trim()).filter((item) => item.length > 0);
-      for (const item of value) {
-        const problem = options.each?.(item);
-        if (problem) return { error: problem };
-      }
-      return { value };
-    });
+        return parsed;
+      }),
+      empty: (raw) => {
+        const parsed = listEntries(raw);
+        return 'value' in parsed && parsed.value.length === 0;
+      },
+    };
   },
 
   url(options: Options<string> & { protocols: readonly string[] }): FieldSpec<string> {
@@ -146,9 +164,9 @@ export class ConfigError extends Error {
  * the default instead of hiding them: an empty `BEACON_AUTH_TOKEN` once switched auth off
  * while `SERVICE_DISCOVERY_SECRET` was set.
  */
-function given(source: NodeJS.ProcessEnv, name: string | undefined): string | undefined {
+function given(source: NodeJS.ProcessEnv, name: string | undefined, field: FieldSpec<unknown>): string | undefined {
   const raw = name === undefined ? undefined : source[name];
-  return raw === undefined || raw.trim() === '' ? undefined : raw;
+  return raw === undefined || raw.trim() === '' || field.empty?.(raw) ? undefined : raw;
 }
 
 /** Reads and validates every variable of `schema` from `source`; throws one `ConfigError`. */
@@ -156,8 +174,8 @@ export function loadEnv<S extends EnvSchema>(schema: S, source: NodeJS.ProcessEn
   const values: Record<string, unknown> = {};
   const problems: string[] = [];
   for (const [name, field] of Object.entries(schema)) {
-    const fromName = given(source, name);
-    const raw = fromName ?? given(source, field.alias);
+    const fromName = given(source, name, field);
+    const raw = fromName ?? given(source, field.alias, field);
     const used = fromName !== undefined ? name : field.alias;
     if (raw === undefined) {
       if ('default' in field) values[name] = field.default;

@@ -1,7 +1,7 @@
 import { Inject, Injectable, SetMetadata, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { sessionToken } from './session-cookie';
+import { sessionToken, sessionValue } from './session-cookie';
 
 /** Who may call a route when tokens are configured. */
 export type Access = 'public' | 'read' | 'write';
@@ -22,26 +22,49 @@ export const AUTH_SETTINGS = Symbol('AUTH_SETTINGS');
 
 const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
 
+/** What a request presented: a token (`Authorization: Bearer`, `?token=`) or the dashboard's session cookie. */
+export interface Credential {
+  kind: 'bearer' | 'session';
+  value: string;
+}
+
+/** Whether `candidate` equals any of `known`, in constant time: the loop never stops early. */
+function matchesAny(candidate: Buffer, known: readonly Buffer[]): boolean {
+  let match = false;
+  for (const entry of known) match = timingSafeEqual(candidate, entry) || match;
+  return match;
+}
+
 /**
- * Compares a presented token with every configured one in constant time: digests make
- * the lengths equal, and the loop never stops early.
+ * Compares a presented token, or a dashboard session cookie, with every configured token
+ * in constant time: digests make the lengths equal. A token and a session value are two
+ * different credentials: neither is accepted as the other.
  */
 export class TokenVerifier {
   private readonly digests: Buffer[];
+  private readonly sessionDigests: Buffer[];
 
   constructor(tokens: readonly string[]) {
     this.digests = tokens.map(digest);
+    this.sessionDigests = tokens.map((token) => digest(sessionValue(token)));
   }
 
   get enabled(): boolean {
     return this.digests.length > 0;
   }
 
+  /** A bearer token (header or `?token=`): whatever the route allows. */
   verify(presented: string): boolean {
-    const candidate = digest(presented);
-    let match = false;
-    for (const known of this.digests) match = timingSafeEqual(candidate, known) || match;
-    return match;
+    return matchesAny(digest(presented), this.digests);
+  }
+
+  /** A session cookie's value (see `sessionValue`): for reads and live streams only. */
+  verifySession(presented: string): boolean {
+    return matchesAny(digest(presented), this.sessionDigests);
+  }
+
+  accepts(credential: Credential): boolean {
+    return credential.kind === 'bearer' ? this.verify(credential.value) : this.verifySession(credential.value);
   }
 }
 
@@ -50,6 +73,17 @@ export function bearerToken(header: string | string[] | undefined): string | und
   const value = Array.isArray(header) ? header[0] : header;
   const match = value ? /^Bearer\s+(\S+)\s*$/i.exec(value) : null;
   return match?.[1];
+}
+
+/**
+ * The request's bearer token, else (where `session` allows it) its session cookie, or
+ * undefined when it presents neither.
+ */
+export function presentedCredential(headers: Record<string, string | string[] | undefined>, session: boolean): Credential | undefined {
+  const bearer = bearerToken(headers.authorization);
+  if (bearer !== undefined) return { kind: 'bearer', value: bearer };
+  const cookie = session ? sessionToken(headers.cookie) : undefined;
+  return cookie === undefined ? undefined : { kind: 'session', value: cookie };
 }
 
 /**
@@ -74,11 +108,11 @@ export class BearerAuthGuard implements CanActivate {
     const declared = this.reflector.getAllAndOverride<Access | undefined>(ACCESS_KEY, [context.getHandler(), context.getClass()]);
     const access = declared ?? (request.method === 'GET' || request.method === 'HEAD' ? 'read' : 'write');
     if (access === 'public' || (access === 'read' && !this.settings.guardReads)) return true;
-    const token = bearerToken(request.headers.authorization) ?? (access === 'read' ? sessionToken(request.headers.cookie) : undefined);
-    if (token === undefined) {
+    const credential = presentedCredential(request.headers, access === 'read');
+    if (credential === undefined) {
       throw new UnauthorizedException({ detail: 'Missing bearer token: send "Authorization: Bearer <token>"' });
     }
-    if (!this.verifier.verify(token)) throw new UnauthorizedException({ detail: 'Invalid bearer token' });
+    if (!this.verifier.accepts(credential)) throw new UnauthorizedException({ detail: 'Invalid bearer token' });
     return true;
   }
 }
