@@ -100,9 +100,11 @@ export async function startRegistryApi(natsUrl, dbPath, cwd, { cpuProfDir, name 
 export async function startWorker(app, natsUrl, cwd, { env = {}, name = app, cpuProfDir } = {}) {
   const port = await freePort();
   const nodeArgs = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [];
+  // The bench's WebSocket clients all come from 127.0.0.1: the gateway's per-address cap would refuse them.
+  const caps = app === 'realtime-gateway' ? { GATEWAY_MAX_CLIENTS_PER_ADDRESS: '0' } : {};
   const proc = startProcess(name, process.execPath, [...nodeArgs, appEntry(app)], {
     cwd,
-    env: baseEnv({ NATS_URL: natsUrl, HTTP_PORT: String(port), HTTP_HOST: '127.0.0.1', MEMBER_ID: name, ...env }),
+    env: baseEnv({ NATS_URL: natsUrl, HTTP_PORT: String(port), HTTP_HOST: '127.0.0.1', MEMBER_ID: name, ...caps, ...env }),
   });
   const url = `http://127.0.0.1:${port}`;
   await waitUntil(`${name} /ready`, () => httpOk(`${url}/ready`), { proc, timeoutMs: 30_000 });

@@ -1,5 +1,6 @@
 import { HealthService, PlatformModule, catalogViewProviders } from '@beacon/platform';
 import { Inject, Module, type DynamicModule, type OnModuleInit } from '@nestjs/common';
+import { ConnectionCapacity } from './clients/capacity';
 import { GatewayMetrics } from './clients/gateway.metrics';
 import { Hub } from './clients/hub';
 import { GATEWAY_ENV, type GatewayEnv } from './config';
@@ -33,6 +34,15 @@ export class AppModule {
         ...catalogViewProviders(config.BEACON_RESYNC_INTERVAL),
         EventFeed,
         GatewayMetrics,
+        {
+          provide: ConnectionCapacity,
+          inject: [GatewayMetrics],
+          useFactory: (metrics: GatewayMetrics) =>
+            new ConnectionCapacity(
+              { maxClients: config.GATEWAY_MAX_CLIENTS, maxPerAddress: config.GATEWAY_MAX_CLIENTS_PER_ADDRESS },
+              (reason) => metrics.connectionRefused(reason),
+            ),
+        },
         Hub,
         EventsGateway,
         FeedReadiness,

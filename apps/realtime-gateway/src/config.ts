@@ -26,6 +26,16 @@ export const gatewayEnv = {
     default: 1024 * 1024,
     min: 16 * 1024,
   }),
+  GATEWAY_MAX_CLIENTS: env.int({
+    doc: 'WebSocket and SSE clients connected at once, in all; more are refused with 503 before the upgrade (each costs a file descriptor and ~20 KB)',
+    default: 10_000,
+    min: 1,
+  }),
+  GATEWAY_MAX_CLIENTS_PER_ADDRESS: env.int({
+    doc: 'WebSocket and SSE clients connected at once from one address (behind nginx on this host: the X-Forwarded-For address); more get 429; 0: no cap',
+    default: 1000,
+    min: 0,
+  }),
   SSE_KEEPALIVE_INTERVAL: env.int({ doc: 'seconds between SSE keepalive comments', default: 15, min: 1, max: 3600 }),
   GATEWAY_REPLAY_EVENTS: env.int({
     doc: 'recent events kept in memory for resuming clients (older ones come from JetStream)',

@@ -1,5 +1,6 @@
 import { MetricsService, type Counter, type Gauge, type Histogram } from '@beacon/platform';
 import { Inject, Injectable } from '@nestjs/common';
+import type { CapacityReason } from './capacity';
 import type { Transport } from './transport';
 
 type Kind = Transport['kind'];
@@ -12,6 +13,7 @@ export class GatewayMetrics {
   private readonly dropped: Record<Kind, ReturnType<Counter<'transport'>['labels']>>;
   private readonly failures: Counter<'transport'>;
   private readonly latency: Histogram;
+  private readonly refused: Counter<'reason'>;
 
   constructor(@Inject(MetricsService) metrics: MetricsService) {
     this.clients = metrics.gauge('beacon_gateway_clients', 'Connected clients, by transport', ['transport']);
@@ -39,6 +41,16 @@ export class GatewayMetrics {
       'From an event’s publication by its owner to its sending to a client',
       [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     );
+    this.refused = metrics.counter(
+      'beacon_gateway_connections_refused_total',
+      'WebSocket and SSE clients refused for want of a slot: gateway_full (GATEWAY_MAX_CLIENTS, 503) or address_full (GATEWAY_MAX_CLIENTS_PER_ADDRESS, 429)',
+      ['reason'],
+    );
+    for (const reason of ['gateway_full', 'address_full'] as const) this.refused.inc({ reason }, 0);
+  }
+
+  connectionRefused(reason: CapacityReason): void {
+    this.refused.inc({ reason });
   }
 
   messageSent(kind: Kind, publishedAt: number): void {

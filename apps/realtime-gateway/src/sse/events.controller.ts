@@ -1,10 +1,11 @@
 import { TokenVerifier } from '@beacon/platform';
 import { Controller, Get, Inject, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ConnectionCapacity, clientAddress } from '../clients/capacity';
 import { parseConnectParams } from '../clients/filters';
 import { Hub } from '../clients/hub';
 import { GATEWAY_ENV, type GatewayEnv } from '../config';
-import { checkConnect, requestUrl } from '../ws/access';
+import { checkConnect, refusalHeaders, requestUrl } from '../ws/access';
 import { SseTransport } from './sse.transport';
 
 const SSE_HEADERS = {
@@ -31,6 +32,7 @@ export class EventsController {
 
   constructor(
     @Inject(Hub) private readonly hub: Hub,
+    @Inject(ConnectionCapacity) private readonly capacity: ConnectionCapacity,
     @Inject(GATEWAY_ENV) config: GatewayEnv,
   ) {
     this.verifier = new TokenVerifier(config.BEACON_AUTH_TOKEN);
@@ -55,8 +57,16 @@ export class EventsController {
       void reply.code(200).headers(headersFor(request)).send();
       return;
     }
+    const admission = this.capacity.admit(clientAddress(request.raw));
+    if (!admission.ok) {
+      void reply.code(admission.refusal.status).headers(refusalHeaders(admission.refusal)).send({ detail: admission.refusal.message });
+      return;
+    }
     reply.hijack();
     const response = reply.raw;
+    // The response's close, not the request's: it comes however the stream ends, the client's side or ours.
+    if (request.raw.socket.destroyed) admission.release();
+    else response.once('close', admission.release);
     response.writeHead(200, headersFor(request));
     response.write('retry: 3000\n\n');
     const session = this.hub.open(new SseTransport(response), parsed.value);

@@ -6,6 +6,13 @@ import { parseConnectParams } from '../clients/filters';
 export interface Refusal {
   status: number;
   message: string;
+  /** Seconds for a `Retry-After` header, when waiting can help. */
+  retryAfter?: number;
+}
+
+/** A refusal's headers besides its `{detail}` body. */
+export function refusalHeaders(refusal: Refusal): Record<string, string> {
+  return refusal.retryAfter === undefined ? {} : { 'retry-after': String(refusal.retryAfter) };
 }
 
 type Headers = IncomingMessage['headers'];
