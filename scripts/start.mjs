@@ -13,20 +13,29 @@
 // nginx, registry-api's and realtime-gateway's) and node-role-elector's (seed 001's nodes
 // read each other's /discovery). NATS and the other apps' ports stay on loopback unless
 // BEACON_LISTEN_HOST opens them.
-// Prefixed logs from every process. Ctrl-C stops the gateway, then the apps, then NATS.
+// Prefixed logs from every process (coloured only on a terminal). A process that dies is
+// restarted with backoff (scripts/lib/supervisor.mjs); one that keeps dying at once stops
+// the stack. One launcher per data directory (BEACON_DATA_DIR/beacon.pid, scripts/lib/lock.mjs).
+// Ctrl-C stops the gateway, then the apps, then NATS.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { connect as tcpConnect } from 'node:net';
 import { hostname, networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
+import { colorEnabled, painter } from './lib/colors.mjs';
+import { acquireLock } from './lib/lock.mjs';
 import { identityEnv, prepareLocalNats } from './lib/nats-auth.mjs';
+import { SupervisedProcess } from './lib/supervisor.mjs';
 import { findBinary, portFree, REPO_ROOT, waitUntil } from './lib/tools.mjs';
 import { writeLocalNginxConfig } from './nginx-config.mjs';
 
 const root = REPO_ROOT;
 const colors = [36, 35, 33, 32, 34, 31, 96, 93];
+const paint = painter(colorEnabled());
+/** Every process the launcher runs (SupervisedProcess), in start order. */
 const children = [];
 let stopping = false;
+let releaseLock = () => {};
 
 const env = process.env;
 const dataDir = resolve(root, env.BEACON_DATA_DIR ?? 'data');
@@ -103,12 +112,13 @@ const apps = [
   },
 ];
 
-function log(name, line, color = 90) {
-  process.stdout.write(`\x1b[${color}m${name.padEnd(17)}|\x1b[0m ${line}\n`);
+function log(name, text, color = 90, textColor = null) {
+  const prefix = paint(color, `${name.padEnd(17)}|`);
+  for (const line of text.split('\n')) process.stdout.write(`${prefix} ${textColor ? paint(textColor, line) : line}\n`);
 }
 
 function fail(message) {
-  log('beacon', `\x1b[31m${message}\x1b[0m`, 31);
+  log('beacon', message, 31, 31);
   shutdown(1);
 }
 
@@ -138,39 +148,41 @@ function natsGreeting(port, host = '127.0.0.1') {
 
 const speaksNats = async (port, host) => (await natsGreeting(port, host)) !== null;
 
+/** Starts `command` as `name`, restarted whenever it dies until the launcher stops. */
 function run(name, command, args, env) {
   const color = colors[children.length % colors.length];
-  // Own process group: a terminal's Ctrl-C reaches only this launcher, which then stops
-  // the apps before NATS so they can drain.
-  const child = spawn(command, args, {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
+  const supervised = new SupervisedProcess({
+    name,
+    // Own process group: a terminal's Ctrl-C reaches only this launcher, which then stops
+    // the apps before NATS so they can drain.
+    spawnChild: () =>
+      spawn(command, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true }),
+    onLine: (line) => log(name, line, color),
+    say: (line) => log('beacon', line),
+    onGiveUp: fail,
+    stopping: () => stopping,
   });
-  for (const stream of [child.stdout, child.stderr]) {
-    let buffered = '';
-    stream.on('data', (chunk) => {
-      buffered += chunk.toString();
-      const lines = buffered.split('\n');
-      buffered = lines.pop() ?? '';
-      for (const line of lines) log(name, line, color);
-    });
-  }
-  child.on('exit', (code, signal) => {
-    if (!stopping) fail(`${name} exited (${signal ?? `code ${code}`}); stopping the rest`);
-  });
-  children.push({ name, child });
-  return child;
+  children.push(supervised);
+  supervised.start();
+  return supervised;
 }
 
 const whileRunning = () => (stopping ? 'the launcher is stopping' : null);
 
-async function waitForHttp(url, name, timeoutMs = 30_000) {
-  try {
-    await waitUntil(`${name} on ${url}`, async () => (await fetch(url)).ok, { timeoutMs, intervalMs: 200, stop: whileRunning });
-  } catch {
-    if (!stopping) fail(`${name} did not answer ${url} within ${timeoutMs / 1000} s`);
+/**
+ * Waits for `url` to answer; each restart of `supervised` on the way gives it another
+ * `timeoutMs` (its supervisor gives up on one that keeps dying).
+ */
+async function waitForHttp(url, name, supervised, timeoutMs = 30_000) {
+  for (;;) {
+    const starts = supervised?.starts;
+    try {
+      await waitUntil(`${name} on ${url}`, async () => (await fetch(url)).ok, { timeoutMs, intervalMs: 200, stop: whileRunning });
+      return;
+    } catch {
+      if (stopping) return;
+      if (supervised?.starts === starts) return fail(`${name} did not answer ${url} within ${timeoutMs / 1000} s`);
+    }
   }
 }
 
@@ -258,7 +270,7 @@ function checkPorts() {
 }
 
 function startApp(app, nats) {
-  run(app.name, process.execPath, [join('apps', app.name, 'dist', 'main.js')], {
+  const supervised = run(app.name, process.execPath, [join('apps', app.name, 'dist', 'main.js')], {
     NATS_URL: nats.url,
     ...nats.auth(app.name),
     LOG_FORMAT: env.LOG_FORMAT ?? 'pretty',
@@ -266,10 +278,34 @@ function startApp(app, nats) {
     [app.hostVariable ?? 'HTTP_HOST']: app.host ?? internalHost,
     ...app.env,
   });
-  return waitForHttp(`http://${localAddress(app.host ?? internalHost)}:${app.port}/health`, app.name);
+  return waitForHttp(`http://${localAddress(app.host ?? internalHost)}:${app.port}/health`, app.name, supervised);
+}
+
+/**
+ * Takes the data directory for this launcher, before any port is looked at: a second start
+ * on it is told where the first one runs instead of which of its ports is taken.
+ */
+function takeDataDir() {
+  const url = `http://localhost:${publicPort}`;
+  const lock = acquireLock(dataDir, { url, ports: { public: publicPort, registry: registryPort, gateway: gatewayPort } });
+  if (!lock.holder) {
+    releaseLock = lock.release;
+    return;
+  }
+  const { pid, url: theirUrl, startedAt } = lock.holder;
+  log(
+    'beacon',
+    `Beacon is already running on ${theirUrl ?? 'an unknown URL'} (launcher pid ${pid}, started ${startedAt ?? 'at an unknown time'}, data directory ${dataDir}). ` +
+      `Use that one, or stop it (Ctrl-C in its terminal, or kill ${pid}) first; a second Beacon needs its own BEACON_DATA_DIR and ports`,
+    31,
+    31,
+  );
+  // Nothing was started, so there is nothing to stop.
+  process.exit(1);
 }
 
 async function main() {
+  takeDataDir();
   if (nginxMode === '1' || nginxMode === 'on' || nginxMode === 'true') {
     if (!nginxBinary) return fail('BEACON_NGINX=1 but nginx is not installed: sudo apt-get install nginx (or unset BEACON_NGINX)');
   } else if (!nginxBinary && nginxMode === 'auto') {
@@ -307,34 +343,29 @@ async function main() {
       gatewayPort,
       accessLog: /^(1|true|yes|on)$/i.test(env.LOG_HTTP ?? ''),
     });
-    run('nginx', nginxBinary, ['-p', dir, '-c', path, '-e', 'stderr']);
-    await waitForHttp(`http://127.0.0.1:${publicPort}/health`, 'nginx');
+    const nginx = run('nginx', nginxBinary, ['-p', dir, '-c', path, '-e', 'stderr']);
+    await waitForHttp(`http://127.0.0.1:${publicPort}/health`, 'nginx', nginx);
     if (stopping) return;
     const base = `http://localhost:${publicPort}`;
     log(
       'beacon',
-      `\x1b[1mBeacon is up on ${base}: API ${base}/api/v1/services (docs ${base}/api/docs), dashboard ${base}/, events ws://localhost:${publicPort}/api/v1/ws and ${base}/api/v1/events  ·  Ctrl-C stops it\x1b[0m`,
+      `Beacon is up on ${base}: API ${base}/api/v1/services (docs ${base}/api/docs), dashboard ${base}/, events ws://localhost:${publicPort}/api/v1/ws and ${base}/api/v1/events  ·  Ctrl-C stops it`,
       32,
+      1,
     );
   } else {
     const base = `http://localhost:${registryPort}`;
     log(
       'beacon',
-      `\x1b[1mBeacon is up: API ${base}/api/v1/services (docs ${base}/api/docs), dashboard ${gateway}/, events ws://localhost:${gatewayPort}/api/v1/ws  ·  Ctrl-C stops it\x1b[0m`,
+      `Beacon is up: API ${base}/api/v1/services (docs ${base}/api/docs), dashboard ${gateway}/, events ws://localhost:${gatewayPort}/api/v1/ws  ·  Ctrl-C stops it`,
       32,
+      1,
     );
   }
 }
 
-function stop({ name, child }) {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-  return exited.then(() => {
-    clearTimeout(timer);
-    log('beacon', `${name} stopped`);
-  });
+async function stop(supervised) {
+  if (await supervised.stop()) log('beacon', `${supervised.name} stopped`);
 }
 
 async function shutdown(code = 0) {
@@ -354,6 +385,7 @@ process.on('SIGTERM', () => shutdown(0));
 process.on('SIGHUP', () => shutdown(0));
 // Last resort if the launcher dies abruptly: take the children with it.
 process.on('exit', () => {
-  for (const { child } of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  for (const supervised of children) supervised.killNow();
+  releaseLock();
 });
 main().catch((error) => fail(error?.stack ?? String(error)));

@@ -1,0 +1,253 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT, findBinary, freePort, waitFor } from '@beacon/testing';
+
+/**
+ * The launcher (scripts/start.mjs) as a supervisor: it restarts a process that dies, gives
+ * up on one that dies at once every time, refuses a second start on its data directory by
+ * naming the first, and writes no colour codes into a pipe. Without nginx, to stay light.
+ */
+
+const natsServer = findBinary('nats-server');
+
+interface Launcher {
+  child: ChildProcess;
+  output(): string;
+  exited: Promise<number | null>;
+}
+
+function launch(env: Record<string, string>): Launcher {
+  const child = spawn(process.execPath, [join(REPO_ROOT, 'scripts', 'start.mjs')], {
+    cwd: REPO_ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_FORMAT: 'json', BEACON_NGINX: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let text = '';
+  child.stdout?.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, output: () => text, exited };
+}
+
+/** Every port the launcher takes without nginx, free on loopback now. */
+async function ports(): Promise<Record<string, string>> {
+  const names = [
+    'BEACON_PORT',
+    'GATEWAY_HTTP_PORT',
+    'REAPER_HTTP_PORT',
+    'PROBER_HTTP_PORT',
+    'ANNOUNCER_HTTP_PORT',
+    'ELECTOR_PORT',
+    'BEACON_NATS_PORT',
+  ];
+  const entries: [string, string][] = [];
+  for (const name of names) entries.push([name, String(await freePort())]);
+  return Object.fromEntries(entries);
+}
+
+async function untilUp(stack: Launcher): Promise<void> {
+  await Promise.race([
+    waitFor('"Beacon is up" from the launcher', () => stack.output().includes('Beacon is up'), 90_000, 200),
+    stack.exited.then((code) => {
+      throw new Error(`the launcher exited (${code}) before the stack was up:\n${stack.output()}`);
+    }),
+  ]);
+}
+
+/** The pids the launcher logged for `name` ("<name> started (pid N)", then "restarted"), in order. */
+const pidsOf = (output: string, name: string): number[] =>
+  [...output.matchAll(new RegExp(`${name} (?:started|restarted) \\(pid (\\d+)\\)`, 'g'))].map((match) => Number(match[1]));
+
+const answers = async (url: string): Promise<boolean> => {
+  try {
+    return (await fetch(url)).ok;
+  } catch {
+    return false;
+  }
+};
+
+const lib = async <T>(name: string): Promise<T> => (await import(pathToFileURL(join(REPO_ROOT, 'scripts', 'lib', name)).href)) as T;
+
+interface RestartPolicy {
+  next(ranMs: number): { delayMs: number; quickFailures: number; giveUp: boolean };
+}
+
+describe('the restart policy', () => {
+  it('backs off 1, 2, 4, 8 s (capped at 30 s), starts over after a minute’s run, and gives up after 5 quick failures', async () => {
+    const { createRestartPolicy } = await lib<{ createRestartPolicy: () => RestartPolicy }>('supervisor.mjs');
+    const quick = createRestartPolicy();
+    const steps = [1, 2, 3, 4, 5].map(() => quick.next(500));
+    expect(steps.map((step) => step.delayMs)).toEqual([1000, 2000, 4000, 8000, 16_000]);
+    expect(steps.map((step) => step.giveUp)).toEqual([false, false, false, false, true]);
+
+    const slow = createRestartPolicy();
+    const delays = [1, 2, 3, 4, 5, 6, 7].map(() => slow.next(20_000).delayMs);
+    expect(delays).toEqual([1000, 2000, 4000, 8000, 16_000, 30_000, 30_000]);
+    // 20 s runs are not quick failures: it never gives up on them.
+    expect(slow.next(20_000).giveUp).toBe(false);
+    // A run of a minute or more was healthy: the next death starts from 1 s again.
+    expect(slow.next(61_000).delayMs).toBe(1000);
+    // A run past 10 s between quick ones resets the count of failures in a row.
+    const mixed = createRestartPolicy();
+    for (let i = 0; i < 4; i += 1) mixed.next(100);
+    mixed.next(15_000);
+    expect([1, 2, 3, 4].map(() => mixed.next(100).giveUp)).toEqual([false, false, false, false]);
+  });
+});
+
+describe('colour in the launcher’s log', () => {
+  it('is on for a terminal only, off with NO_COLOR, and FORCE_COLOR decides over both', async () => {
+    const { colorEnabled } = await lib<{ colorEnabled: (stream: { isTTY?: boolean }, env: Record<string, string>) => boolean }>(
+      'colors.mjs',
+    );
+    const tty = { isTTY: true };
+    const pipe = {};
+    expect(colorEnabled(tty, {})).toBe(true);
+    expect(colorEnabled(pipe, {})).toBe(false);
+    expect(colorEnabled(tty, { TERM: 'dumb' })).toBe(false);
+    expect(colorEnabled(tty, { NO_COLOR: '1' })).toBe(false);
+    expect(colorEnabled(tty, { NO_COLOR: '' })).toBe(true);
+    expect(colorEnabled(pipe, { FORCE_COLOR: '1' })).toBe(true);
+    expect(colorEnabled(pipe, { FORCE_COLOR: '' })).toBe(true);
+    expect(colorEnabled(tty, { FORCE_COLOR: '0' })).toBe(false);
+    expect(colorEnabled(pipe, { FORCE_COLOR: '1', NO_COLOR: '1' })).toBe(true);
+  });
+});
+
+interface Lock {
+  acquireLock(dataDir: string, info: Record<string, unknown>): { holder: { pid: number } | null; release(): void };
+  lockPath(dataDir: string): string;
+}
+
+describe('the launcher’s pid file', () => {
+  it('replaces one left by a launcher that is gone, or whose pid now belongs to another program', async () => {
+    const lock = await lib<Lock>('lock.mjs');
+    const dataDir = mkdtempSync(join(tmpdir(), 'beacon-lock-'));
+    try {
+      const gone = spawn('true');
+      await new Promise((resolve) => gone.once('exit', resolve));
+      // A pid that has exited, then a live one that is not a launcher (this test's own).
+      for (const pid of [gone.pid, process.pid === 1 ? 2 : process.ppid]) {
+        writeFileSync(lock.lockPath(dataDir), JSON.stringify({ pid, url: 'http://localhost:1' }));
+        const taken = lock.acquireLock(dataDir, { url: 'http://localhost:2' });
+        expect(taken.holder, `pid ${pid}`).toBeNull();
+        expect(JSON.parse(readFileSync(lock.lockPath(dataDir), 'utf8'))).toMatchObject({ pid: process.pid, url: 'http://localhost:2' });
+        taken.release();
+        expect(existsSync(lock.lockPath(dataDir))).toBe(false);
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe.skipIf(!natsServer)('the launcher supervises the stack', () => {
+  let dataDir: string;
+  let port: Record<string, string>;
+  let stack: Launcher;
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'beacon-supervise-'));
+    port = await ports();
+    stack = launch({ ...port, BEACON_DATA_DIR: dataDir });
+    await untilUp(stack);
+  }, 120_000);
+
+  afterAll(async () => {
+    if (stack && stack.child.exitCode === null) {
+      stack.child.kill('SIGKILL');
+      await stack.exited;
+    }
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('writes its log without colour codes when the output is not a terminal, keeping the prefixes', () => {
+    expect(stack.output()).not.toContain('\x1b[');
+    expect(stack.output()).toMatch(/^ttl-reaper {7}\| /m);
+    expect(stack.output()).toMatch(/^beacon {11}\| Beacon is up/m);
+  });
+
+  it('records itself in BEACON_DATA_DIR/beacon.pid', () => {
+    const recorded = JSON.parse(readFileSync(join(dataDir, 'beacon.pid'), 'utf8')) as Record<string, unknown>;
+    expect(recorded).toMatchObject({ pid: stack.child.pid, url: `http://localhost:${port.BEACON_PORT}` });
+  });
+
+  it('answers a second start on the same data directory with where the first runs, touching no port', async () => {
+    // The same ports: a launcher that looked at them first would blame one of them.
+    const second = launch({ ...port, BEACON_DATA_DIR: dataDir });
+    expect(await second.exited).toBe(1);
+    const output = second.output();
+    expect(output).toContain(`Beacon is already running on http://localhost:${port.BEACON_PORT} (launcher pid ${stack.child.pid},`);
+    expect(output).not.toContain('in use');
+    expect(output).not.toMatch(/started \(pid/);
+    // The first is untouched, and still owns the data directory.
+    expect(await answers(`http://127.0.0.1:${port.BEACON_PORT}/health`)).toBe(true);
+    expect(JSON.parse(readFileSync(join(dataDir, 'beacon.pid'), 'utf8'))).toMatchObject({ pid: stack.child.pid });
+  }, 30_000);
+
+  it('restarts an app killed with kill -9, saying why, and the app answers again', async () => {
+    const [first] = pidsOf(stack.output(), 'ttl-reaper');
+    expect(first).toBeGreaterThan(0);
+    process.kill(first as number, 'SIGKILL');
+    await waitFor('the launcher saying why ttl-reaper died', () =>
+      /ttl-reaper exited \(signal SIGKILL\) after [\d.]+ s; restarting it in 1\.0 s\. Its last lines:/.test(stack.output()),
+    );
+    const restarted = await waitFor('ttl-reaper restarted', () => pidsOf(stack.output(), 'ttl-reaper')[1], 10_000, 100);
+    expect(restarted).not.toBe(first);
+    await waitFor('ttl-reaper /health after the restart', () => answers(`http://127.0.0.1:${port.REAPER_HTTP_PORT}/health`), 30_000, 200);
+    expect(stack.child.exitCode).toBeNull();
+  }, 60_000);
+
+  it('restarts nats-server killed with kill -9, and the apps connect to it again', async () => {
+    const [first] = pidsOf(stack.output(), 'nats');
+    process.kill(first as number, 'SIGKILL');
+    await waitFor('nats restarted', () => pidsOf(stack.output(), 'nats')[1], 10_000, 100);
+    expect(stack.output()).toMatch(/nats exited \(signal SIGKILL\) after [\d.]+ s; restarting it in 1\.0 s/);
+    const connected = async (): Promise<boolean> => {
+      const metrics = await (await fetch(`http://127.0.0.1:${port.BEACON_PORT}/metrics`)).text();
+      return metrics.includes('beacon_nats_connected{app="registry-api"} 1');
+    };
+    await waitFor('registry-api connected to the new nats-server', connected, 30_000, 200);
+    expect(stack.child.exitCode).toBeNull();
+  }, 60_000);
+
+  it('never restarts during shutdown: Ctrl-C while a restart is pending stops everything and exits 0', async () => {
+    const pid = pidsOf(stack.output(), 'health-prober')[0] as number;
+    process.kill(pid, 'SIGKILL');
+    await waitFor('health-prober restart pending', () => stack.output().includes('health-prober exited (signal SIGKILL)'));
+    stack.child.kill('SIGINT');
+    expect(await stack.exited).toBe(0);
+    // Past its 1 s backoff: no restart came.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(pidsOf(stack.output(), 'health-prober')).toEqual([pid]);
+    expect(stack.output()).toContain('nats stopped');
+    expect(existsSync(join(dataDir, 'beacon.pid'))).toBe(false);
+  }, 60_000);
+});
+
+describe.skipIf(!natsServer)('the launcher gives up on an app that dies at once', () => {
+  it('after 5 quick failures in a row it stops the stack, exits 1 and shows that app’s last lines', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'beacon-giveup-'));
+    try {
+      // A value only ttl-reaper reads, and refuses at boot: it dies at once every time.
+      const stack = launch({ ...(await ports()), BEACON_DATA_DIR: dataDir, REAPER_CONCURRENCY: '0' });
+      expect(await stack.exited).toBe(1);
+      const output = stack.output();
+      expect(output.match(/ttl-reaper exited \(code 1\)/g)?.length).toBe(5);
+      expect(output).toMatch(/restarting it in 8\.0 s/);
+      const verdict = output.slice(output.indexOf('5 failures in a row'));
+      expect(verdict).toMatch(/^5 failures in a row, each within 10 s of its start; stopping Beacon\. Its last lines:/);
+      // The last run's lines only: each earlier run's were shown when it died.
+      expect(verdict.match(/REAPER_CONCURRENCY must be between 1 and 10000, got 0/g)?.length).toBe(1);
+      expect(output).not.toContain('Beacon is up');
+      expect(output).toContain('nats stopped');
+      expect(existsSync(join(dataDir, 'beacon.pid'))).toBe(false);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
