@@ -9,6 +9,9 @@ import { ServicesController } from './catalog/services.controller';
 import { REGISTRY_ENV, type RegistryEnv } from './config';
 import { DiscoveryController } from './discovery/discovery.controller';
 import { DiscoveryService } from './discovery/discovery.service';
+import { ExportController } from './export/export.controller';
+import { ExportService } from './export/export.service';
+import { ImportBodyLimit } from './export/import-body-limit';
 import { RegistryHealthController } from './health/registry-health.controller';
 import { StatsController } from './stats/stats.controller';
 import { StatsService } from './stats/stats.service';
@@ -37,7 +40,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [PlatformModule.forRoot({ appName: 'registry-api', version, env: config, eventStream: 'provision' })],
-      controllers: [ServicesController, DiscoveryController, StatsController, RegistryHealthController],
+      controllers: [ServicesController, DiscoveryController, StatsController, RegistryHealthController, ExportController],
       providers: [
         { provide: REGISTRY_ENV, useValue: config },
         { provide: AUTH_SETTINGS, useValue: auth },
@@ -51,6 +54,8 @@ export class AppModule {
         CatalogMetrics,
         DiscoveryService,
         StatsService,
+        ExportService,
+        ImportBodyLimit,
       ],
     };
   }

@@ -97,6 +97,11 @@ export const registryEnv = {
     default: 30,
     min: 0,
   }),
+  BEACON_IMPORT_MAX_BYTES: env.int({
+    doc: 'largest body POST /api/v1/import accepts (an export of the whole catalog; other routes keep 64 KiB)',
+    default: 256 * 1024 * 1024,
+    min: 64 * 1024,
+  }),
   BEACON_TRUST_PROXY: env.list({
     each: proxyEntryProblem,
     doc: 'reverse proxies whose X-Forwarded-For names the client (the rate limits count per client): addresses, CIDRs or loopback, linklocal, uniquelocal; none: trust no header',

@@ -4,6 +4,7 @@ import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swag
 import type { OperationObject, ResponseObject, SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import { getMetadataStorage } from 'class-validator';
 import { validationMetadatasToSchemas } from 'class-validator-jsonschema';
+import { NDJSON } from './export/export-lines';
 import { RESPONSE_SCHEMAS, ref } from './openapi-schemas';
 
 /** What an operation answers besides its success: the refusals its route can give. */
@@ -15,8 +16,10 @@ interface Operation {
   body?: string;
   /** Success status (default 200) and its schema; none for 204, `text` for Prometheus' exposition format. */
   status?: 200 | 201 | 204;
-  /** A schema name, or `text` for a plain-text body. */
+  /** A schema name, `text` for a plain-text body, or `ndjson` for JSON lines (the export). */
   response?: string;
+  /** The body is JSON lines (`application/x-ndjson`, the export) with its own size limit. */
+  ndjsonBody?: boolean;
   refusals?: Refusal[];
   /** Nothing to validate: no 400. */
   noInput?: boolean;
@@ -128,6 +131,21 @@ const OPERATIONS: Record<string, Operation> = {
     summary: 'Ready to serve (NATS and store)',
   },
   RegistryHealthController_live: { response: 'Alive', noInput: true, public: true, summary: 'The process is alive' },
+  ExportController_export: {
+    response: 'ndjson',
+    noInput: true,
+    summary:
+      'The whole catalog as JSON lines, streamed: a header (revision), every record as stored, check histories, an end line. ' +
+      'Guarded like a write whenever a token is set (it holds everything)',
+  },
+  ExportController_import: {
+    ndjsonBody: true,
+    response: 'ImportResult',
+    refusals: [409],
+    summary:
+      'Load an export, all or nothing (400 names the bad line). Into an empty store only (409), unless ?merge=true: ' +
+      'then records are upserted by service_id under new revisions. Publishes no events: consumers catch up at their next resync',
+  },
   HealthController_liveness: { response: 'Liveness', noInput: true, public: true, summary: 'Liveness' },
   HealthController_readiness: {
     response: 'Readiness',
@@ -141,6 +159,20 @@ const OPERATIONS: Record<string, Operation> = {
     noInput: true,
     summary: 'Prometheus metrics (text exposition format; a read: guarded with BEACON_AUTH_READS=true)',
   },
+};
+
+/** `POST /api/v1/import`'s answer (`ImportResult` in export/export.service.ts). */
+const IMPORT_RESULT: SchemaObject = {
+  type: 'object',
+  properties: {
+    services: { type: 'integer', description: 'service records in the file' },
+    checks: { type: 'integer', description: 'check history entries in the file' },
+    created: { type: 'integer', description: 'records that were not in the store' },
+    replaced: { type: 'integer', description: 'records that replaced one with the same service_id (merge)' },
+    revision: { type: 'integer', description: 'the catalog revision after the import' },
+    merge: { type: 'boolean' },
+  },
+  required: ['services', 'checks', 'created', 'replaced', 'revision', 'merge'],
 };
 
 const errorResponse = (description: string): ResponseObject => ({
@@ -161,6 +193,7 @@ function jsonResponse(description: string, schema: string): ResponseObject {
 
 function successResponse(described: Operation): ResponseObject {
   if (described.status === 204) return { description: 'Done; no body' };
+  if (described.response === 'ndjson') return { description: 'OK', content: { [NDJSON]: { schema: { type: 'string' } } } };
   if (described.response === 'text') return { description: 'OK', content: { 'text/plain': { schema: { type: 'string' } } } };
   return jsonResponse('OK', described.response as string);
 }
@@ -173,6 +206,14 @@ function describeOperation(operation: OperationObject, described: Operation): vo
   if (!described.public) {
     responses['401'] = errorResponse('A bearer token is required (BEACON_AUTH_TOKEN is set; reads too with BEACON_AUTH_READS=true)');
     operation.security = [{ bearer: [] }];
+  }
+  if (described.ndjsonBody) {
+    operation.requestBody = {
+      required: true,
+      content: { [NDJSON]: { schema: { type: 'string', description: 'the lines GET /api/v1/export wrote' } } },
+    };
+    responses['413'] = errorResponse('Request body is larger than BEACON_IMPORT_MAX_BYTES (default 256 MiB)');
+    responses['415'] = errorResponse(`Unsupported Content-Type: send ${NDJSON}`);
   }
   if (described.body) {
     responses['413'] = errorResponse(`Request body is larger than ${MAX_BODY_BYTES} bytes`);
@@ -224,7 +265,7 @@ export function openApiDocument(app: NestFastifyApplication, version: string): O
     refPointerPrefix: '#/components/schemas/',
     additionalConverters: VALIDATOR_SCHEMAS,
   }) as Record<string, SchemaObject>;
-  document.components = { ...document.components, schemas: { ...validationSchemas, ...RESPONSE_SCHEMAS } };
+  document.components = { ...document.components, schemas: { ...validationSchemas, ...RESPONSE_SCHEMAS, ImportResult: IMPORT_RESULT } };
   describeOperations(document);
   return document;
 }

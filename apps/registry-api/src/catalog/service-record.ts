@@ -1,7 +1,7 @@
 import { SERVICE_FIELDS, migrationDefaults, type FieldSpec, type Service, type ServiceStatus, type StoredRecord } from '@beacon/contracts';
 
 /** Fields the store keeps beside the wire's (the prober's streak, the critical-load latch); never on the wire. */
-const STORE_ONLY_FIELDS = {
+export const STORE_ONLY_FIELDS = {
   /** Consecutive passing checks, for `health_check_rise`. */
   consecutive_health_successes: { kind: 'integer' },
   /** A critical-load alert was sent and not yet re-armed by the load falling back. */

@@ -94,6 +94,46 @@ export class InvalidCursorError extends Error {
   }
 }
 
+/** An import into a store that already holds services, without `merge`. */
+export class StoreNotEmptyError extends Error {
+  constructor(readonly size: number) {
+    super(`the store already holds ${size} services`);
+    this.name = 'StoreNotEmptyError';
+  }
+}
+
+/** A whole catalog to load (`POST /api/v1/import`), validated and consistent within itself. */
+export interface CatalogImport {
+  /** The highest revision the file knows: its header's, or any record's if higher. */
+  revision: number;
+  records: ServiceRecord[];
+  /** Check history per service, oldest first, at most `HEALTH_HISTORY.perService` each. */
+  checks: Map<string, HealthCheckEntry[]>;
+}
+
+export interface ImportOutcome {
+  /** Records that were not in the store. */
+  created: number;
+  /** Records that replaced one with the same service_id (merge only). */
+  replaced: number;
+  /** The catalog revision after the import. */
+  revision: number;
+}
+
+/**
+ * The records an import writes and the catalog revision after it. Into an empty store
+ * records keep their revisions, so the copy is identical; merged ones take new revisions
+ * above both catalogs', so every consumer reads them as changes (a consumer compares
+ * revisions, and the two stores' numbers mean nothing to each other). The revision never
+ * goes back: it continues from the highest of the store's and the file's.
+ */
+export function importRevisions(data: CatalogImport, current: number, merge: boolean): { records: ServiceRecord[]; revision: number } {
+  const base = Math.max(current, data.revision);
+  if (!merge) return { records: data.records, revision: base };
+  const records = data.records.map((record, offset) => ({ ...record, revision: base + offset + 1 }));
+  return { records, revision: base + records.length };
+}
+
 export interface SnapshotPage {
   revision: number;
   records: ServiceRecord[];
@@ -181,6 +221,15 @@ export interface ServiceStore {
 
   /** A service's history, newest first: at most `limit` entries checked at or after `since`. */
   healthChecks(serviceId: string, limit: number, since: number): Promise<{ checks: HealthCheckEntry[]; total: number }>;
+
+  /**
+   * Loads a whole catalog (see `importRevisions` for the revisions). Without `merge` the
+   * store must hold no service (`StoreNotEmptyError`); with it, records are upserted by
+   * service_id, each replacing the stored record and its check history, and
+   * `IdentityConflictError` refuses a record whose identity another stored record holds.
+   * `CatalogFullError` when the result would pass the limit. Nothing is published.
+   */
+  importCatalog(data: CatalogImport, merge: boolean): Promise<ImportOutcome>;
 }
 
 export const SERVICE_STORE = Symbol('SERVICE_STORE');

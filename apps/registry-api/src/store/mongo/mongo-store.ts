@@ -6,10 +6,14 @@ import {
   CatalogFullError,
   catalogFull,
   IdentityConflictError,
+  importRevisions,
+  StoreNotEmptyError,
   purgeBound,
   STATS_WINDOW_SECONDS,
   type CatalogCounts,
+  type CatalogImport,
   type Identity,
+  type ImportOutcome,
   type ModifyOutcome,
   type Page,
   type RegisterOutcome,
@@ -34,6 +38,7 @@ import {
   type StatsFacets,
   type WriteConcernSettings,
 } from './mongo-query';
+import { batches, historyWrites, revisionReservation, serviceWrites, type HistoryDocument } from './mongo-import';
 
 type Collection<T extends mongoose.mongo.Document> = mongoose.mongo.Collection<T>;
 type Filter = mongoose.mongo.Filter<ServiceDocument>;
@@ -44,12 +49,7 @@ interface Counter {
 }
 
 /** A service's check history: one document, its array kept to the newest entries by `$slice`. */
-interface History {
-  _id: string;
-  checks: HealthCheckEntry[];
-  /** The newest `checked_at` (ISO), so recent checks are counted without opening idle histories. */
-  last_checked_at?: string;
-}
+type History = HistoryDocument;
 
 const REVISION = 'revision';
 
@@ -401,5 +401,49 @@ export class MongoStore implements ServiceStore {
     const history = await this.histories.findOne({ _id: serviceId });
     const recent = (history?.checks ?? []).filter((entry) => Date.parse(entry.checked_at) >= since).reverse();
     return { checks: recent.slice(0, limit), total: recent.length };
+  }
+
+  /**
+   * Checked first (emptiness, identities, the limit), then written in batches of upserts:
+   * see mongo-import.ts for why this is not one transaction and how a retry completes it.
+   */
+  async importCatalog(data: CatalogImport, merge: boolean): Promise<ImportOutcome> {
+    if (!merge) {
+      const size = await this.services.countDocuments({}, { limit: 1 });
+      if (size > 0) throw new StoreNotEmptyError(await this.services.estimatedDocumentCount());
+    }
+    const incoming = new Set(data.records.map((record) => record.service_id));
+    let existing = 0;
+    for (const chunk of batches(data.records)) {
+      if (merge) await this.assertIdentitiesFree(chunk, incoming);
+      existing += await this.services.countDocuments({ _id: { $in: chunk.map((record) => record.service_id) } });
+    }
+    const created = data.records.length - existing;
+    if (this.maxServices > 0 && (await this.services.estimatedDocumentCount()) + created > this.maxServices) {
+      throw new CatalogFullError(this.maxServices);
+    }
+    const count = merge ? data.records.length : 0;
+    const counter = await this.counters.findOneAndUpdate({ _id: REVISION }, revisionReservation(data.revision, count), {
+      upsert: true,
+      returnDocument: 'after',
+    });
+    if (!counter) throw new Error('revision counter update returned no document');
+    const { records, revision } = importRevisions(data, counter.seq - count, merge);
+    for (const chunk of batches(records)) {
+      await this.services.bulkWrite(serviceWrites(chunk), { ordered: false });
+      await this.histories.bulkWrite(historyWrites(chunk, data.checks), { ordered: false });
+    }
+    return { created, replaced: existing, revision: Math.max(revision, counter.seq) };
+  }
+
+  /** A stored record, not replaced by the import, that holds an identity an imported one claims. */
+  private async assertIdentitiesFree(chunk: readonly ServiceRecord[], incoming: ReadonlySet<string>): Promise<void> {
+    const claims: Filter[] = chunk.flatMap((record) => [
+      endpointOf(record),
+      ...(record.instance_id === null ? [] : [instanceOf(record.name, record.instance_id)]),
+    ]);
+    const holders = await this.services.find({ $or: claims }).toArray();
+    const holder = holders.find((doc) => !incoming.has(doc._id));
+    if (holder) throw new IdentityConflictError(fromDocument(holder));
   }
 }

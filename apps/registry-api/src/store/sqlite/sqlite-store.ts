@@ -12,7 +12,11 @@ import {
   IdentityConflictError,
   STATS_WINDOW_SECONDS,
   catalogFull,
+  importRevisions,
+  StoreNotEmptyError,
   type CatalogCounts,
+  type CatalogImport,
+  type ImportOutcome,
   type Identity,
   type ModifyOutcome,
   type Page,
@@ -352,6 +356,53 @@ export class SqliteStore implements ServiceStore {
     batch.checks.push({ serviceId, seq, checkedAt, doc: JSON.stringify(entry) });
     this.recentChecks.add(checkedAt);
     return new Promise((resolve, reject) => batch.waiters.push({ resolve, reject }));
+  }
+
+  /**
+   * One transaction, written before memory changes: if it fails, nothing was imported.
+   * Pending writes of this turn are committed first, so the import never shares their
+   * transaction and every check below sees them.
+   */
+  async importCatalog(data: CatalogImport, merge: boolean): Promise<ImportOutcome> {
+    this.flush();
+    if (!merge && this.index.size > 0) throw new StoreNotEmptyError(this.index.size);
+    const incoming = new Set(data.records.map((record) => record.service_id));
+    for (const record of data.records) {
+      // A holder that the import itself replaces lets go of its identity.
+      const endpoint = this.index.atEndpoint(record.name, record.host, record.port);
+      if (endpoint && !incoming.has(endpoint.service_id)) throw new IdentityConflictError(endpoint);
+      const instance = record.instance_id === null ? null : this.index.withInstance(record.name, record.instance_id);
+      if (instance && !incoming.has(instance.service_id)) throw new IdentityConflictError(instance);
+    }
+    const created = data.records.filter((record) => !this.index.get(record.service_id)).length;
+    if (this.maxServices > 0 && this.index.size + created > this.maxServices) throw new CatalogFullError(this.maxServices);
+    const { records, revision } = importRevisions(data, this.revision, merge);
+    const sequences = new Map<string, number>();
+    // New rows' ids are remembered only once the transaction has committed.
+    const newRows = new Map<string, number | bigint>();
+    this.db.transaction(() => {
+      for (const record of records) {
+        this.deleteChecks.run(record.service_id);
+        const history = data.checks.get(record.service_id) ?? [];
+        history.forEach((entry, seq) => {
+          this.putCheck.run(record.service_id, seq % HEALTH_HISTORY.perService, seq, Date.parse(entry.checked_at), JSON.stringify(entry));
+        });
+        sequences.set(record.service_id, history.length);
+        const rowid = this.rowids.get(record.service_id);
+        if (rowid !== undefined) this.update.run(JSON.stringify(record), rowid);
+        else newRows.set(record.service_id, this.insert.run(JSON.stringify(record)).lastInsertRowid);
+      }
+      this.saveRevision.run(revision);
+    })();
+    for (const [id, rowid] of newRows) this.rowids.set(id, rowid);
+    for (const record of records) this.index.put(record);
+    for (const [id, next] of sequences) {
+      if (next > 0) this.checkSeq.set(id, next);
+      else this.checkSeq.delete(id);
+    }
+    for (const history of data.checks.values()) for (const entry of history) this.recentChecks.add(Date.parse(entry.checked_at));
+    this.revision = revision;
+    return { created, replaced: records.length - created, revision };
   }
 
   async healthChecks(serviceId: string, limit: number, since: number): Promise<{ checks: HealthCheckEntry[]; total: number }> {
