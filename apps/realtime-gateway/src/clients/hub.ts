@@ -1,6 +1,6 @@
 import { Subjects } from '@beacon/contracts';
 import { CatalogView, NatsService, ROOT_LOGGER, type Logger } from '@beacon/platform';
-import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, type BeforeApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { GATEWAY_ENV, type GatewayEnv } from '../config';
 import { EventFeed } from '../feed/event-feed';
@@ -15,14 +15,24 @@ import type { Transport } from './transport';
 const VIEW_WAIT_MS = 10_000;
 
 /**
+ * How long shutdown waits for clients to take their close: the transports destroy a
+ * socket that does not read after the same grace, so waiting longer gains nothing.
+ */
+const DRAIN_MS = 5000;
+
+/** The WebSocket close code and reason every client gets when the gateway stops. */
+const GOING_AWAY = { code: 1001, reason: 'server shutting down' } as const;
+
+/**
  * Every connected client, WebSocket or SSE: opens sessions (greeting, then a snapshot or
  * a replay, then live events with no gap and no duplicate), fans each event out once
  * serialized, and keeps connections alive.
  */
 @Injectable()
-export class Hub implements OnModuleInit, OnApplicationShutdown {
+export class Hub implements OnModuleInit, BeforeApplicationShutdown {
   private readonly sessions = new Map<string, Session>();
   private readonly timers: NodeJS.Timeout[] = [];
+  private stopping = false;
 
   constructor(
     @Inject(EventFeed) private readonly feed: EventFeed,
@@ -45,9 +55,16 @@ export class Hub implements OnModuleInit, OnApplicationShutdown {
     this.every(this.config.SSE_KEEPALIVE_INTERVAL, 'sse');
   }
 
-  onApplicationShutdown(): void {
+  /**
+   * Before Nest closes the HTTP server, which would otherwise wait on the open SSE
+   * responses and then cut every socket: each client gets a 1001 close (SSE: the stream
+   * ends), and shutdown waits until they are gone, so clients reconnect elsewhere at once.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopping = true;
     for (const timer of this.timers) clearInterval(timer);
-    for (const session of this.sessions.values()) session.transport.close(1001, 'server shutting down');
+    for (const session of this.sessions.values()) session.transport.close(GOING_AWAY.code, GOING_AWAY.reason);
+    await waitUntil(() => this.sessions.size === 0, DRAIN_MS);
   }
 
   /** A new client: registered now (so nothing published meanwhile is missed), served as it asked. */
@@ -63,6 +80,11 @@ export class Hub implements OnModuleInit, OnApplicationShutdown {
     });
     this.sessions.set(session.id, session);
     this.metrics.clients.inc({ transport: transport.kind });
+    if (this.stopping) {
+      // Arrived between the signal and the server's close: sent on its way like the others.
+      transport.close(GOING_AWAY.code, GOING_AWAY.reason);
+      return session;
+    }
     session.control(
       'connection_established',
       control('connection_established', {

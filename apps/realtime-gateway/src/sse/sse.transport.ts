@@ -8,6 +8,7 @@ const CLOSE_GRACE_MS = 5000;
 /** A session's Server-Sent Events response: `id` is the stream position, so `Last-Event-ID` resumes. */
 export class SseTransport implements Transport {
   readonly kind = 'sse' as const;
+  private inMessage = false;
 
   constructor(private readonly response: ServerResponse) {}
 
@@ -27,6 +28,7 @@ export class SseTransport implements Transport {
 
   /** JSON has no line breaks, so a message written in parts is still one `data:` line. */
   beginMessage(type: string): void {
+    this.inMessage = true;
     this.write(`event: ${type}\ndata: `);
   }
 
@@ -35,12 +37,19 @@ export class SseTransport implements Transport {
   }
 
   endMessage(): void {
+    this.inMessage = false;
     this.write('\n\n');
   }
 
-  /** What the client has not read stays queued behind the end: a client that never reads is destroyed after a grace period. */
-  close(): void {
+  /**
+   * Ends the stream cleanly, after a comment naming the WebSocket close code and reason;
+   * in the middle of a message nothing more is written, so the client drops the unfinished
+   * message (an event without its blank line is never dispatched). What the client has not
+   * read stays queued behind the end: a client that never reads is destroyed after a grace period.
+   */
+  close(code: number, reason: string): void {
     if (this.response.destroyed) return;
+    if (!this.inMessage) this.write(`: close ${code} ${reason}\n\n`);
     this.response.end();
     setTimeout(() => {
       if (!this.response.writableFinished) this.response.destroy();
