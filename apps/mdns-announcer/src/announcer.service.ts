@@ -6,6 +6,7 @@ import {
   NatsService,
   HealthService,
   ROOT_LOGGER,
+  TimerQueue,
   type Counter,
   type Gauge,
   type Logger,
@@ -14,13 +15,18 @@ import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationB
 import { ANNOUNCER_ENV, type AnnouncerEnv } from './config';
 import { InterfaceWatcher } from './network/interface-watcher';
 import { TTL } from './records/dns';
-import { instanceNames, instanceRecords, recordsProblem, serviceRecords, type ServiceRecords } from './records/service-records';
+import { CatalogRecords, type RecordChanges } from './records/catalog-records';
+import { instanceRecords, type ServiceRecords } from './records/service-records';
 import { Responder } from './responder/responder';
 
 /** Beacon's own `_beacon._tcp` entry, under this key in every responder. */
 const SELF = 'beacon-itself';
-/** A recompute at least this often catches services whose expires_at passed without an event. */
-const RECHECK_MS = 5000;
+/**
+ * The safety net under the incremental updates: this often every service in the copy is
+ * checked against what is announced (a no-op for each one unchanged since). Expiries do
+ * not wait for it: each service's `expires_at` is a deadline in a timer queue.
+ */
+const RECONCILE_MS = 60_000;
 
 /**
  * Keeps the LAN's view of the catalog: every active service (unhealthy ones only with
@@ -32,15 +38,15 @@ const RECHECK_MS = 5000;
 export class AnnouncerService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private responders: Responder[] = [];
   private readonly watcher: InterfaceWatcher;
-  private announced = new Map<string, { signature: string; records: ServiceRecords }>();
-  private scheduled = false;
+  private readonly records: CatalogRecords;
+  private readonly expiries = new TimerQueue((due) => {
+    for (const { key } of due) this.refresh(key);
+  });
   private timer: NodeJS.Timeout | null = null;
   private readonly announcedGauge: Gauge;
   private readonly answered: Counter;
   private readonly goodbyes: Counter;
   private readonly skippedGauge: Gauge;
-  /** Services left out because their records cannot be encoded, with why (warned once each). */
-  private skipped = new Map<string, string>();
 
   constructor(
     @Inject(CatalogView) private readonly view: CatalogView,
@@ -50,6 +56,7 @@ export class AnnouncerService implements OnApplicationBootstrap, BeforeApplicati
     @Inject(MetricsService) metrics: MetricsService,
     @Inject(HealthService) health: HealthService,
   ) {
+    this.records = new CatalogRecords(this.config.MDNS_DOMAIN);
     this.watcher = new InterfaceWatcher(this.config.MDNS_INTERFACE, (changes, choice) => this.follow(changes, choice));
     health.addHealthDetail('mdns', () => this.status());
     this.announcedGauge = metrics.gauge('beacon_mdns_announced_services', 'Services answered for on the LAN (Beacon itself not counted)');
@@ -73,16 +80,17 @@ export class AnnouncerService implements OnApplicationBootstrap, BeforeApplicati
 
   async onApplicationBootstrap(): Promise<void> {
     await this.watcher.start();
-    this.view.onChange(() => this.schedule());
-    this.timer = setInterval(() => this.schedule(), RECHECK_MS);
+    this.view.onChange((change) => this.refresh(change.service.service_id));
+    this.timer = setInterval(() => this.reconcile(), RECONCILE_MS);
     this.timer.unref();
     this.nats.serve(Subjects.mdnsStatus, null, async () => ({ v: WIRE_VERSION, ...this.status() }));
-    this.schedule();
+    this.reconcile();
   }
 
   /** Goodbye for every record on every interface before NATS and the process go. */
   async beforeApplicationShutdown(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    this.expiries.stop();
     await this.watcher.stop();
     await Promise.all(this.responders.map((responder) => responder.stop()));
   }
@@ -90,7 +98,7 @@ export class AnnouncerService implements OnApplicationBootstrap, BeforeApplicati
   status(): MdnsStatus {
     return {
       running: this.running,
-      registered_services: this.announced.size,
+      registered_services: this.records.size,
       domain: this.config.MDNS_DOMAIN,
       interfaces: this.responders.map((responder) => `${responder.iface.name} ${responder.iface.address}`),
       problem: noInterfaceReason(this.watcher.choice),
@@ -129,7 +137,7 @@ export class AnnouncerService implements OnApplicationBootstrap, BeforeApplicati
       return;
     }
     responder.put(SELF, this.selfRecords(iface.address));
-    for (const [id, entry] of this.announced) responder.put(id, entry.records);
+    for (const records of this.records.served()) responder.put(records.serviceId, records);
     this.responders.push(responder);
     this.logger.info({ iface: describe(iface), domain: this.config.MDNS_DOMAIN }, 'answering mDNS');
   }
@@ -164,45 +172,31 @@ export class AnnouncerService implements OnApplicationBootstrap, BeforeApplicati
     return service.status === 'active' || (service.status === 'unhealthy' && this.config.MDNS_ANNOUNCE_UNHEALTHY);
   }
 
-  /** Changes come in bursts (a snapshot, a batch of registrations): one recompute per turn. */
-  private schedule(): void {
-    if (this.scheduled) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      this.recompute();
-    });
+  /** Brings one service's records on the LAN in line with the copy of the catalog. */
+  private refresh(serviceId: string): void {
+    const service = this.view.get(serviceId);
+    const now = Date.now();
+    const announce = service && this.eligible(service, now) ? service : undefined;
+    // Unchanged since the last look (the reconcile pass, mostly): its deadline is queued already.
+    if (announce && this.records.holds(announce)) return;
+    if (announce) this.expiries.schedule(serviceId, Date.parse(announce.expires_at));
+    else this.expiries.cancel(serviceId);
+    this.apply(this.records.set(serviceId, announce));
   }
 
-  private recompute(): void {
-    const now = Date.now();
-    const services = [...this.view.values()].filter((service) => this.eligible(service, now));
-    const names = instanceNames(services);
-    const next = new Map<string, { signature: string; records: ServiceRecords }>();
-    const previouslySkipped = this.skipped;
-    this.skipped = new Map();
-    for (const service of services) {
-      const records = serviceRecords(service, names.get(service.service_id) ?? service.name, this.config.MDNS_DOMAIN);
-      const problem = recordsProblem(records);
-      if (problem) {
-        this.skipped.set(service.service_id, problem);
-        continue;
-      }
-      const signature = JSON.stringify([records.instance, records.srv.data, records.txt.data, records.addresses.map((a) => a.data)]);
-      next.set(service.service_id, { signature, records });
-    }
-    for (const [id] of this.announced) if (!next.has(id)) for (const responder of this.responders) responder.remove(id);
-    for (const [id, entry] of next) {
-      if (this.announced.get(id)?.signature === entry.signature) continue;
-      for (const responder of this.responders) responder.put(id, entry.records);
-    }
-    this.announced = next;
-    this.announcedGauge.set(next.size);
-    this.skippedGauge.set(this.skipped.size);
-    for (const [id, problem] of this.skipped) {
-      if (previouslySkipped.get(id) !== problem)
-        this.logger.warn({ service_id: id, problem }, 'service left off mDNS: its records cannot be encoded');
-    }
+  /** Every service in the copy, and every one announced that the copy no longer holds. */
+  private reconcile(): void {
+    for (const service of this.view.values()) this.refresh(service.service_id);
+    for (const id of [...this.records.ids()]) if (!this.view.get(id)) this.refresh(id);
+  }
+
+  private apply(changes: RecordChanges): void {
+    for (const id of changes.removed) for (const responder of this.responders) responder.remove(id);
+    for (const records of changes.put) for (const responder of this.responders) responder.put(records.serviceId, records);
+    for (const { serviceId, problem } of changes.problems)
+      this.logger.warn({ service_id: serviceId, problem }, 'service left off mDNS: its records cannot be encoded');
+    this.announcedGauge.set(this.records.size);
+    this.skippedGauge.set(this.records.problemCount);
   }
 
   /** `_beacon._tcp`: where devices find the registry (seed 000's ESP32 looks for "beacon" over tcp). */

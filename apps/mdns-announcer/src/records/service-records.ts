@@ -82,6 +82,22 @@ export function txtStrings(service: Service): Buffer[] {
   return strings;
 }
 
+/** Services that must have distinct instance names: one DNS-SD type, one label (case-insensitive). */
+export function instanceGroup(service: Service): string {
+  return `${service.mdns_service_type || mdnsServiceTypeFor(service.type)}\u0000${instanceLabel(service.name).toLowerCase()}`;
+}
+
+/** Order of registration within a group, so a restart gives the same names. */
+export function registrationOrder(a: Service, b: Service): number {
+  return a.created_at.localeCompare(b.created_at) || a.service_id.localeCompare(b.service_id);
+}
+
+/** The first of a group keeps its name; the others get ` (2)`, ` (3)`, ... within the 63-byte label. */
+export function nameAt(service: Service, index: number): string {
+  const base = instanceLabel(service.name);
+  return index === 0 ? base : `${utf8Cut(base, LABEL_MAX - 6)} (${index + 1})`;
+}
+
 /**
  * Instance names that are unique per service type: services sharing a name get
  * `name (2)`, `name (3)`, ... in order of registration, so a restart keeps them.
@@ -89,19 +105,14 @@ export function txtStrings(service: Service): Buffer[] {
 export function instanceNames(services: readonly Service[]): Map<string, string> {
   const groups = new Map<string, Service[]>();
   for (const service of services) {
-    const key = `${service.mdns_service_type || mdnsServiceTypeFor(service.type)}\u0000${instanceLabel(service.name).toLowerCase()}`;
+    const key = instanceGroup(service);
     const group = groups.get(key) ?? [];
     group.push(service);
     groups.set(key, group);
   }
   const names = new Map<string, string>();
-  for (const group of groups.values()) {
-    group.sort((a, b) => a.created_at.localeCompare(b.created_at) || a.service_id.localeCompare(b.service_id));
-    group.forEach((service, index) => {
-      const base = instanceLabel(service.name);
-      names.set(service.service_id, index === 0 ? base : `${utf8Cut(base, LABEL_MAX - 6)} (${index + 1})`);
-    });
-  }
+  for (const group of groups.values())
+    group.sort(registrationOrder).forEach((service, index) => names.set(service.service_id, nameAt(service, index)));
   return names;
 }
 

@@ -12,6 +12,15 @@ const identity = (record: DnsRecord): string => `${record.name.toLowerCase()}/${
 const ANNOUNCE_AGAIN_MS = 1000;
 /** RFC 6762 §6.7: legacy unicast answers carry a TTL of at most 10 s. */
 const LEGACY_TTL = 10;
+/**
+ * Announcements leave at a bounded rate: every tick, at most this many groups, several to
+ * a packet (RFC 6762 §6 lets answers be aggregated). A burst of 10,000 registrations is then
+ * 100 packets a second for a few seconds, not 20,000 packets at once. Five groups with the
+ * largest TXT (1,300 bytes) stay under the 9,000-byte mDNS packet limit (§17).
+ */
+const ANNOUNCE_TICK_MS = 100;
+const GROUPS_PER_TICK = 50;
+const GROUPS_PER_PACKET = 5;
 
 export interface ResponderEvents {
   answered(): void;
@@ -41,7 +50,11 @@ export function questionClass(question: Pick<Question, 'class'>): { internet: bo
 export class Responder {
   readonly index: RecordIndex;
   private socket: MdnsSocket | null = null;
-  private readonly announceAgain = new Map<string, NodeJS.Timeout>();
+  /** Groups to announce for the first time, in order. */
+  private readonly fresh = new Set<string>();
+  /** Groups announced once, with when to repeat (in due order: each is now + 1 s). */
+  private readonly again = new Map<string, number>();
+  private ticker: NodeJS.Timeout | null = null;
 
   constructor(
     private address: MdnsInterface,
@@ -101,14 +114,17 @@ export class Responder {
   /** Stops serving a group and says goodbye for its records. */
   remove(key: string): void {
     const group = this.index.remove(key);
-    clearTimeout(this.announceAgain.get(key));
-    this.announceAgain.delete(key);
+    this.fresh.delete(key);
+    this.again.delete(key);
     if (group) this.goodbye(recordsOf(group));
   }
 
   /** Goodbye for everything, then the socket closes. */
   async stop(): Promise<void> {
-    for (const timer of this.announceAgain.values()) clearTimeout(timer);
+    if (this.ticker) clearInterval(this.ticker);
+    this.ticker = null;
+    this.fresh.clear();
+    this.again.clear();
     const all = this.index.groupsNow().flatMap(recordsOf);
     await this.send({ answers: all.map((record) => ({ ...record, ttl: 0 })) });
     if (all.length > 0) this.events.goodbye(all.length);
@@ -116,20 +132,36 @@ export class Responder {
     this.socket = null;
   }
 
+  /** Queued: the ticker sends it, then again a second later (a change before then starts over). */
   private announce(key: string): void {
-    const send = (): void => {
-      const group = this.index.get(key);
-      if (group) void this.send({ answers: recordsOf(group) });
-    };
-    send();
-    clearTimeout(this.announceAgain.get(key));
-    this.announceAgain.set(
-      key,
-      setTimeout(() => {
-        this.announceAgain.delete(key);
-        send();
-      }, ANNOUNCE_AGAIN_MS),
-    );
+    this.again.delete(key);
+    this.fresh.add(key);
+    this.ticker ??= setInterval(() => this.tick(), ANNOUNCE_TICK_MS);
+  }
+
+  /** Up to `GROUPS_PER_TICK` groups: repeats that are due first, then new ones. */
+  private tick(): void {
+    const now = Date.now();
+    const batch: string[] = [];
+    for (const [key, due] of this.again) {
+      if (due > now || batch.length >= GROUPS_PER_TICK) break;
+      this.again.delete(key);
+      batch.push(key);
+    }
+    for (const key of this.fresh) {
+      if (batch.length >= GROUPS_PER_TICK) break;
+      this.fresh.delete(key);
+      this.again.set(key, now + ANNOUNCE_AGAIN_MS);
+      batch.push(key);
+    }
+    for (let start = 0; start < batch.length; start += GROUPS_PER_PACKET) {
+      const groups = batch.slice(start, start + GROUPS_PER_PACKET).map((key) => this.index.get(key));
+      void this.send({ answers: groups.flatMap((group) => (group ? recordsOf(group) : [])) });
+    }
+    if (this.fresh.size === 0 && this.again.size === 0 && this.ticker) {
+      clearInterval(this.ticker);
+      this.ticker = null;
+    }
   }
 
   private goodbye(records: DnsRecord[]): void {
