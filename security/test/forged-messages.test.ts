@@ -342,6 +342,29 @@ describe('/ready', () => {
     watcher.close();
   }, 60_000);
 
+  it('after the stream is recreated at once, shorter than where it stood, closes its clients (1012) and serves new ones', async () => {
+    // nats.js's ordered consumer may follow the new stream from the old position, reporting
+    // no trouble: the gateway then waited for positions the new stream had not reached.
+    for (let i = 0; i < 5; i++) await registry.register({ name: uniqueName('before-recreate'), host: '10.20.0.7' });
+    const before = await WsClient.connect(`ws://127.0.0.1:${gateway.port}/api/v1/ws`);
+    const jsm = await raw.jetstreamManager();
+    const { config } = await jsm.streams.info(EVENTS_STREAM);
+    await jsm.streams.delete(EVENTS_STREAM);
+    await jsm.streams.add(config);
+    const early = await registry.register({ name: uniqueName('early-after-recreate'), host: '10.20.0.8' });
+    await waitFor('the client told to start over', () => before.closed ?? undefined, 20_000);
+    expect(before.closed).toMatchObject({ code: 1012 });
+    // A new client starts from the new stream: its replay holds what came after the recreation.
+    const again = await WsClient.connect(`ws://127.0.0.1:${gateway.port}/api/v1/ws?since=0`);
+    try {
+      await again.waitForEvents(1, (m) => m.data?.service_id === early.service_id, 15_000);
+      const later = await registry.register({ name: uniqueName('later-after-recreate'), host: '10.20.0.9' });
+      await again.waitForEvents(1, (m) => m.data?.service_id === later.service_id, 15_000);
+    } finally {
+      again.close();
+    }
+  }, 60_000);
+
   it('turns 503 while NATS is down, naming the check, and 200 again once it is back; the gateway then serves new events', async () => {
     const apps = [gateway, reaper, prober, elector, registry.api, ...(announcer ? [announcer] : [])];
     await registry.nats.stop();

@@ -22,6 +22,8 @@ const DRAIN_MS = 5000;
 
 /** The WebSocket close code and reason every client gets when the gateway stops. */
 const GOING_AWAY = { code: 1001, reason: 'server shutting down' } as const;
+/** The event stream was recreated: positions start over, so clients reconnect and take a snapshot. */
+const STREAM_RESET = { code: 1012, reason: 'event stream recreated: reconnect with snapshot=true' } as const;
 
 /**
  * Every connected client, WebSocket or SSE: opens sessions (greeting, then a snapshot or
@@ -49,6 +51,13 @@ export class Hub implements OnModuleInit, BeforeApplicationShutdown {
 
   onModuleInit(): void {
     this.feed.onEvent((event) => this.broadcast(event));
+    this.feed.onReset(() => {
+      this.logger.warn({ clients: this.sessions.size }, 'event stream recreated; closing every client so it starts over');
+      for (const session of [...this.sessions.values()]) {
+        session.transport.close(STREAM_RESET.code, STREAM_RESET.reason);
+        this.close(session);
+      }
+    });
     // Renewals are not stored in the stream: they come from core NATS, for clients that ask.
     this.nats.subscribe(Subjects.serviceRenewed, (event) => this.broadcast(fromRenewal(event)));
     this.every(this.config.WS_PING_INTERVAL, 'ws');

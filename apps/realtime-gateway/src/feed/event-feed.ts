@@ -21,6 +21,12 @@ const FANOUT_SLICE_MS = 20;
  * was deleted and recreated waits for positions the new stream may never reach.
  */
 const TROUBLE_MS = 5000;
+/**
+ * How often the feed checks that the stream has not been recreated (or purged) shorter than
+ * where it stands: nats.js's ordered consumer may recreate itself on the new stream at the
+ * old position and report no trouble, waiting for positions the new stream has not reached.
+ */
+const STREAM_CHECK_MS = 5000;
 
 /** Where a resume can start: the events to replay, or why it cannot. */
 export type Replay =
@@ -38,12 +44,14 @@ export type Replay =
 export class EventFeed implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly ring: ReplayRing;
   private readonly listeners = new Set<(event: Outgoing) => void>();
+  private readonly resetListeners = new Set<() => void>();
   private readonly ringBytes: Gauge;
   private reader: EventStreamReader | null = null;
   private position = 0;
   private stopped = false;
   private troubleSince: number | null = null;
   private readonly watchdog: NodeJS.Timeout;
+  private readonly streamCheck: NodeJS.Timeout;
 
   constructor(
     @Inject(NatsService) private readonly nats: NatsService,
@@ -58,6 +66,8 @@ export class EventFeed implements OnApplicationBootstrap, OnApplicationShutdown 
     );
     this.watchdog = setInterval(() => this.checkReader(), RETRY_MS);
     this.watchdog.unref();
+    this.streamCheck = setInterval(() => void this.checkStream(), STREAM_CHECK_MS);
+    this.streamCheck.unref();
   }
 
   /** The stream position of the last event seen. */
@@ -72,6 +82,14 @@ export class EventFeed implements OnApplicationBootstrap, OnApplicationShutdown 
 
   onEvent(listener: (event: Outgoing) => void): void {
     this.listeners.add(listener);
+  }
+
+  /**
+   * Hears that the stream was recreated (or purged) behind the feed: positions start over,
+   * so every client's position, and any `since=` it holds, means nothing now.
+   */
+  onReset(listener: () => void): void {
+    this.resetListeners.add(listener);
   }
 
   /** The ring's events after `seq`, in order (a copy). */
@@ -93,6 +111,7 @@ export class EventFeed implements OnApplicationBootstrap, OnApplicationShutdown 
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
     clearInterval(this.watchdog);
+    clearInterval(this.streamCheck);
     await this.reader?.close();
   }
 
@@ -110,18 +129,45 @@ export class EventFeed implements OnApplicationBootstrap, OnApplicationShutdown 
     void reader.close().catch(() => undefined);
   }
 
+  /** Follows again (from the stream's first event) when the stream now ends before the position the feed stands at. */
+  private async checkStream(): Promise<void> {
+    const reader = this.reader;
+    if (!reader || this.stopped) return;
+    try {
+      const state = await this.nats.eventStreamState();
+      if (this.reader !== reader || (state && state.lastSeq >= this.position)) return;
+      this.logger.warn(
+        { stream: EVENTS_STREAM, seq: this.position, stream_last_seq: state?.lastSeq ?? null },
+        'event stream recreated or purged behind the feed; following it again from its first event',
+      );
+      await reader.close();
+    } catch (error) {
+      this.logger.debug({ err: error }, 'could not read the event stream state');
+    }
+  }
+
   /**
    * Follows the stream from its end at start, or after the last event seen when following
-   * again (from its end if the stream was recreated shorter); false while it does not exist.
+   * again (from its first event if the stream was recreated shorter); false while it does not exist.
    */
   private async follow(): Promise<boolean> {
     const state = await this.nats.eventStreamState();
     if (!state) return false;
-    if (this.position === 0 || state.lastSeq < this.position) this.position = state.lastSeq;
+    // A stream that ends before where the feed stood was recreated (or purged): all it holds
+    // came after, so the feed takes it from its first event rather than from its end.
+    if (this.position === 0) this.position = state.lastSeq;
+    else if (state.lastSeq < this.position) this.restartAt(state.firstSeq - 1);
     const reader = await this.nats.followEventStream(this.position + 1);
     this.reader = reader;
     void this.pump(reader);
     return true;
+  }
+
+  private restartAt(position: number): void {
+    this.position = position;
+    this.ring.clear();
+    this.ringBytes.set(0);
+    for (const listener of this.resetListeners) listener();
   }
 
   private async followAgain(): Promise<void> {

@@ -34,6 +34,12 @@ export class ReplayRing {
     }
   }
 
+  /** Forgets every event (the stream they came from was recreated: their positions mean nothing now). */
+  clear(): void {
+    this.events.length = 0;
+    this.heldBytes = 0;
+  }
+
   /** The events after stream position `seq`, in order (a copy of the references). */
   after(seq: number): Outgoing[] {
     let start = 0;
