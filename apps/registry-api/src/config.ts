@@ -53,8 +53,8 @@ export const registryEnv = {
   BEACON_MONGODB_URL: env.optionalString({ doc: 'MongoDB connection string (production store, many replicas)' }),
   BEACON_SQLITE_PATH: env.string({ doc: 'file of the embedded store', default: './data/beacon.db' }),
   BEACON_SQLITE_SYNCHRONOUS: env.oneOf(['normal', 'full'], {
-    doc: 'normal: writes survive a crash of the process; full: also a power cut (slower)',
-    default: 'normal',
+    doc: 'full: an acknowledged write survives a crash of the process and a power cut or kernel crash (fsync of the WAL at each commit); normal: survives a crash of the process, but a power cut may lose the last acknowledged writes (never corrupts)',
+    default: 'full',
   }),
   BEACON_AUTH_TOKEN: authTokens('bearer token(s), comma-separated; when set, mutations need one'),
   BEACON_AUTH_READS: env.bool({ doc: 'require the token for reads too', default: false }),
