@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { SERVICE_STATUSES, type StatusCounts } from '@beacon/contracts';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ServiceRecord } from '../../catalog/service-record';
 import type { ServiceFilter } from '../service-store';
@@ -210,5 +212,104 @@ describe('CatalogIndex', () => {
         expected.filter((record) => record.name === 'web').map((record) => record.service_id),
       );
     }
+  });
+});
+
+/** The definitions the incremental counts must agree with: a scan of every record. */
+function scanCounts(records: ServiceRecord[], now: number): StatusCounts {
+  const counts = { total: records.length, active: 0, inactive: 0, expired: 0, unhealthy: 0 };
+  for (const record of records) counts[record.expires_at <= now ? 'expired' : record.status] += 1;
+  return counts;
+}
+
+function scanDue(records: ServiceRecord[], now: number): ServiceRecord[] {
+  return records.filter((record) => record.expires_at <= now && record.status !== 'expired');
+}
+
+/** One step against the catalog: ids come from a small pool, so puts renew, revive and replace. */
+const step = fc.oneof(
+  fc.record({
+    kind: fc.constant('put' as const),
+    id: fc.nat(24),
+    status: fc.constantFrom(...SERVICE_STATUSES),
+    // Relative to the clock: already past, due exactly now, or ahead.
+    expiresIn: fc.oneof(fc.integer({ min: -5_000, max: 5_000 }), fc.constant(0)),
+  }),
+  fc.record({ kind: fc.constant('delete' as const), id: fc.nat(24) }),
+  fc.record({ kind: fc.constant('tick' as const), by: fc.oneof(fc.nat(3_000), fc.integer({ min: -2_000, max: -1 })) }),
+  fc.record({ kind: fc.constant('ask' as const), limit: fc.integer({ min: 1, max: 30 }) }),
+);
+
+describe('CatalogIndex effective-status counts', () => {
+  it('agree with a scan through puts, renewals, revivals, removals and a clock that moves both ways', () => {
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 300 }), (steps) => {
+        const next = random(5);
+        const index = new CatalogIndex();
+        const live = new Map<string, ServiceRecord>();
+        let clock = NOW;
+        const check = (limit: number): void => {
+          const records = [...live.values()];
+          expect(index.countByStatus(clock)).toEqual(scanCounts(records, clock));
+          const due = scanDue(records, clock);
+          const found = index.dueForExpiry(clock, limit);
+          expect(found.length).toBe(Math.min(limit, due.length));
+          // Soonest first; with ties any of the tied records may fill the last places.
+          const deadlines = due.map((record) => record.expires_at).sort((a, b) => a - b);
+          expect(found.map((record) => record.expires_at)).toEqual(deadlines.slice(0, limit));
+          for (const record of found) expect(live.get(record.service_id)).toBe(record);
+        };
+        for (const action of steps) {
+          if (action.kind === 'put') {
+            const id = `svc-${action.id}`;
+            const existing = live.get(id);
+            const record = makeRecord(next, {
+              service_id: id,
+              status: action.status,
+              expires_at: clock + action.expiresIn,
+              ...(existing && { created_at: existing.created_at }),
+            });
+            index.put(record);
+            live.set(id, record);
+          } else if (action.kind === 'delete') {
+            index.delete(`svc-${action.id}`);
+            live.delete(`svc-${action.id}`);
+          } else if (action.kind === 'tick') {
+            clock += action.by;
+          } else {
+            check(action.limit);
+          }
+        }
+        check(1_000);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('stay right when renewals leave far more stale deadlines than records', () => {
+    const index = new CatalogIndex();
+    const next = random(9);
+    const records = Array.from({ length: 50 }, (_, n) => makeRecord(next, { service_id: `svc-${n}`, expires_at: NOW + 1_000 }));
+    let clock = NOW;
+    for (let round = 0; round < 200; round += 1) {
+      clock += 10;
+      for (const [n, record] of records.entries()) {
+        // Every record renews; a third of them renew into the past and are revived next round.
+        const renewed = { ...record, expires_at: n % 3 === round % 3 ? clock - 1 : clock + 1_000 };
+        records[n] = renewed;
+        index.put(renewed);
+      }
+      expect(index.countByStatus(clock)).toEqual(scanCounts(records, clock));
+    }
+    expect(
+      index
+        .dueForExpiry(clock, 100)
+        .map((record) => record.service_id)
+        .sort(),
+    ).toEqual(
+      scanDue(records, clock)
+        .map((record) => record.service_id)
+        .sort(),
+    );
   });
 });

@@ -1,7 +1,9 @@
-import { HEALTH_STATES, SERVICE_STATUSES, type StatusCounts } from '@beacon/contracts';
+import { HEALTH_STATES, type StatusCounts } from '@beacon/contracts';
 import type { ServiceRecord } from '../../catalog/service-record';
 import { InvalidCursorError, purgeBound, type CatalogCounts, type Page, type ServiceFilter, type SnapshotPage } from '../service-store';
 import { CodeBook } from './code-book';
+import { grow } from './columns';
+import { StatusTally } from './status-tally';
 
 /*
  * Compound keys are JSON arrays: each part is quoted and escaped, so no two different
@@ -42,14 +44,6 @@ interface Query {
   now: number;
 }
 
-/** A growable column of numbers indexed by slot. */
-function grow<T extends Int32Array | Float64Array>(column: T, size: number): T {
-  if (column.length >= size) return column;
-  const next = new (column.constructor as new (length: number) => T)(Math.max(size, column.length * 2));
-  next.set(column);
-  return next;
-}
-
 /**
  * The whole catalog in memory, for a store that is its only writer. Records sit in
  * numbered slots; what list queries test lives in typed-array columns by slot, tags and
@@ -80,6 +74,7 @@ export class CatalogIndex {
   private orderCount = 0;
   private readonly endpoints = new Map<string, string>();
   private readonly instanceIds = new Map<string, string>();
+  private readonly statuses = new StatusTally();
 
   get size(): number {
     return this.slots.size;
@@ -138,6 +133,7 @@ export class CatalogIndex {
     this.records[slot] = record;
     this.createdAt[slot] = record.created_at;
     this.expiresAt[slot] = record.expires_at;
+    this.statuses.add(slot, record.status, record.expires_at);
     for (const tag of record.tags) addTo(this.tagSlots, this.books.tags.acquire(tag), slot);
     for (const [key, value] of Object.entries(record.metadata)) {
       addTo(this.metadataSlots, this.books.metadata.acquire(metadataPair(key, value)), slot);
@@ -157,6 +153,7 @@ export class CatalogIndex {
     const position = this.insertionPoint(record.created_at, record.service_id);
     this.order.copyWithin(position, position + 1, this.orderCount);
     this.orderCount -= 1;
+    this.statuses.remove(slot);
     for (const field of CODED_FIELDS) {
       const value = record[field];
       if (value !== null) this.books[field].release(value);
@@ -260,16 +257,14 @@ export class CatalogIndex {
     for (const record of this.records) if (record) yield record;
   }
 
+  /** Counts by effective status, kept as records change: no scan (`StatusTally`). */
   countByStatus(now: number): StatusCounts {
-    const counts = Object.fromEntries(SERVICE_STATUSES.map((status) => [status, 0])) as StatusCounts;
-    for (const record of this.live()) counts[record.expires_at <= now ? 'expired' : record.status] += 1;
-    counts.total = this.size;
-    return counts;
+    return this.statuses.countsAt(now);
   }
 
   /**
    * Counts by effective status, health and type. Health and type come from the code
-   * books' reference counts (every record holds one of each); only status needs a scan.
+   * books' reference counts (every record holds one of each).
    */
   counts(now: number): Omit<CatalogCounts, 'revision' | 'checks'> {
     const { total, ...by_status } = this.countByStatus(now);
@@ -292,10 +287,7 @@ export class CatalogIndex {
 
   /** Records past `expires_at` not yet marked expired, soonest first. */
   dueForExpiry(now: number, limit: number): ServiceRecord[] {
-    return [...this.live()]
-      .filter((record) => record.expires_at <= now && record.status !== 'expired')
-      .sort((a, b) => a.expires_at - b.expires_at)
-      .slice(0, limit);
+    return this.statuses.dueAt(now, limit).map((slot) => this.records[slot] as ServiceRecord);
   }
 
   /**
