@@ -82,3 +82,16 @@ describe('limits (issue 13)', () => {
     }
   });
 });
+
+describe('BEACON_SQLITE_SYNCHRONOUS', () => {
+  it('defaults to full, so an acknowledged write survives a power cut; normal is still there for a box on a UPS', () => {
+    expect(loadEnv(registryEnv, {}).BEACON_SQLITE_SYNCHRONOUS).toBe('full');
+    expect(loadEnv(registryEnv, { BEACON_SQLITE_SYNCHRONOUS: 'normal' }).BEACON_SQLITE_SYNCHRONOUS).toBe('normal');
+  });
+
+  it('refuses any other value at boot, naming the variable', () => {
+    for (const bad of ['off', 'extra', 'FULLY']) {
+      expect(() => loadEnv(registryEnv, { BEACON_SQLITE_SYNCHRONOUS: bad })).toThrow(/BEACON_SQLITE_SYNCHRONOUS/);
+    }
+  });
+});
