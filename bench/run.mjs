@@ -10,6 +10,7 @@
  *   ws        issue 4 item 5: 1,000 WebSocket clients on realtime-gateway vs a bare ws broadcast server
  *   election  issue 6 item 4: failover after SIGKILL (10 trials) and a 3 s lease under load
  *   fairness  issue 13 item 4: 1,000 healthy targets keep their intervals while 300 black holes are registered
+ *   durability registrations/s under BEACON_SQLITE_SYNCHRONOUS=full vs normal (same run), and the disk's fsync latency
  *
  * Options: `pnpm bench --help` (USAGE below), plus each section's own variables
  * (see bench/README.md).
@@ -24,6 +25,7 @@ import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { killAll } from './lib/procs.mjs';
 import { gitInfo, log, REPO, RESULTS, textTable } from './lib/stack.mjs';
+import * as durability from './sections/durability.mjs';
 import * as election from './sections/election.mjs';
 import * as expiry from './sections/expiry.mjs';
 import * as fairness from './sections/fairness.mjs';
@@ -31,7 +33,7 @@ import * as probe from './sections/probe.mjs';
 import * as registry from './sections/registry.mjs';
 import * as ws from './sections/ws.mjs';
 
-const SECTIONS = [registry, expiry, probe, ws, election, fairness];
+const SECTIONS = [registry, expiry, probe, ws, election, fairness, durability];
 
 const SECTION_NAMES = SECTIONS.map((s) => s.name);
 
