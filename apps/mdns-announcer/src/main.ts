@@ -1,17 +1,4 @@
-import 'reflect-metadata';
-import { MAX_BODY_BYTES } from '@beacon/contracts';
-import { ROOT_LOGGER, createHttpApp, loadEnv, runMain, type Logger } from '@beacon/platform';
-import { AppModule } from './app.module';
-import { announcerEnv } from './config';
+import { runMain } from '@beacon/platform';
+import { appName, envSchema, start } from './start';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { version } = require('../package.json') as { version: string };
-
-runMain('mdns-announcer', announcerEnv, async () => {
-  const config = loadEnv(announcerEnv);
-  const app = await createHttpApp(AppModule.forRoot(config, version), { bodyLimit: MAX_BODY_BYTES });
-  const logger = app.get<Logger>(ROOT_LOGGER);
-  await app.listen({ port: config.HTTP_PORT, host: config.HTTP_HOST });
-  logger.info({ port: config.HTTP_PORT }, 'mdns-announcer running');
-  return { app, logger, shutdownTimeoutSeconds: config.SHUTDOWN_TIMEOUT };
-});
+runMain(appName, envSchema, () => start(process.env));

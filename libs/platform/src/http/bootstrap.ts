@@ -78,8 +78,25 @@ export async function createHttpApp(module: DynamicModule | Type<unknown>, optio
   if (options.corsOrigins && options.corsOrigins.length > 0) {
     app.enableCors({ origin: options.corsOrigins.includes('*') ? true : options.corsOrigins });
   }
-  app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
   return app;
+}
+
+/** One app, started and listening: what its process (runMain) or the single process (@beacon/single) stops it with. */
+export interface RunningApp {
+  app: NestFastifyApplication;
+  logger: Logger;
+  shutdownTimeoutSeconds: number;
+}
+
+/**
+ * An app's entry for running it: `start(env)` loads its configuration from `env` (never
+ * from process.env behind its back) and returns it listening. Each app's src/start.ts
+ * exports one; its main.ts runs it alone, @beacon/single runs several in one process.
+ */
+export interface AppEntry {
+  appName: string;
+  envSchema: EnvSchema;
+  start(env: NodeJS.ProcessEnv): Promise<RunningApp>;
 }
 
 /**
@@ -87,17 +104,16 @@ export async function createHttpApp(module: DynamicModule | Type<unknown>, optio
  * SIGTERM/SIGINT mark the app not-ready, finish in-flight work, and exit within
  * `shutdownTimeoutSeconds` even if something hangs.
  */
-export function runMain(
-  appName: string,
-  envSchema: EnvSchema,
-  main: () => Promise<{ app: NestFastifyApplication; logger: Logger; shutdownTimeoutSeconds: number }>,
-): void {
+export function runMain(appName: string, envSchema: EnvSchema, main: () => Promise<RunningApp>): void {
   if (process.argv.includes('--help') || process.argv.includes('-h')) {
     process.stdout.write(`${appName}: configured by environment variables\n\n${describeEnv(envSchema)}\n`);
     return;
   }
   main()
     .then(({ app, logger, shutdownTimeoutSeconds }) => {
+      // Its own process: a signal closes the app (Nest's shutdown hooks) and exits. Under
+      // @beacon/single the signal is the single process's, which closes its apps in order.
+      app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
       for (const signal of ['SIGTERM', 'SIGINT'] as const) {
         process.once(signal, () => {
           logger.info({ signal }, 'shutting down');
