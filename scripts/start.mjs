@@ -5,7 +5,9 @@
 //    the launcher writes their passwords (BEACON_DATA_DIR/nats/secrets, mode 0600) and the
 //    server's config with each one's permissions; later starts reuse them;
 // 2. the six apps, each connecting as its own identity, registry-api on the embedded store
-//    (BEACON_DATA_DIR/beacon.db);
+//    (BEACON_DATA_DIR/beacon.db): by default in one Node process (single/, BEACON_MODE=single),
+//    each still its own Nest app with its own port, metrics and NATS identity; with
+//    BEACON_MODE=split, one process each (as docker compose and Kubernetes run them);
 // 3. when nginx is installed, the gateway from deploy/nginx/beacon.conf on BEACON_PORT, so
 //    REST, WebSocket, SSE and the dashboard share one base URL (registry-api then listens on
 //    REGISTRY_PORT behind it). Without nginx, registry-api itself takes BEACON_PORT.
@@ -13,7 +15,8 @@
 // nginx, registry-api's and realtime-gateway's) and node-role-elector's (seed 001's nodes
 // read each other's /discovery). NATS and the other apps' ports stay on loopback unless
 // BEACON_LISTEN_HOST opens them.
-// Prefixed logs from every process (coloured only on a terminal). A process that dies is
+// Prefixed logs from every process, and in single mode from every app (coloured only on a
+// terminal). A process that dies is
 // restarted with backoff (scripts/lib/supervisor.mjs); one that keeps dying at once stops
 // the stack. One launcher per data directory (BEACON_DATA_DIR/beacon.pid, scripts/lib/lock.mjs).
 // Ctrl-C stops the gateway, then the apps, then NATS.
@@ -41,6 +44,10 @@ const env = process.env;
 const dataDir = resolve(root, env.BEACON_DATA_DIR ?? 'data');
 const publicPort = Number(env.BEACON_PORT ?? 8097);
 const nginxMode = (env.BEACON_NGINX ?? 'auto').toLowerCase();
+/** `single` (the default): the six apps in one process; `split`: one process per app. */
+const mode = (env.BEACON_MODE ?? 'single').trim().toLowerCase() || 'single';
+/** The single process's name in the launcher's log. */
+const SINGLE = 'apps';
 const nginxBinary = nginxMode === '0' || nginxMode === 'off' || nginxMode === 'false' ? null : findBinary('nginx');
 const registryPort = nginxBinary ? Number(env.REGISTRY_PORT ?? 8096) : publicPort;
 const gatewayPort = Number(env.GATEWAY_HTTP_PORT ?? 8098);
@@ -148,8 +155,11 @@ function natsGreeting(port, host = '127.0.0.1') {
 
 const speaksNats = async (port, host) => (await natsGreeting(port, host)) !== null;
 
-/** Starts `command` as `name`, restarted whenever it dies until the launcher stops. */
-function run(name, command, args, env) {
+/**
+ * Starts `command` as `name`, restarted whenever it dies until the launcher stops. Each line
+ * it writes is logged under `name`, or under the app `writer(line)` names (single mode).
+ */
+function run(name, command, args, env, writer = () => null) {
   const color = colors[children.length % colors.length];
   const supervised = new SupervisedProcess({
     name,
@@ -157,7 +167,10 @@ function run(name, command, args, env) {
     // the apps before NATS so they can drain.
     spawnChild: () =>
       spawn(command, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true }),
-    onLine: (line) => log(name, line, color),
+    onLine: (line) => {
+      const app = writer(line);
+      log(app ?? name, line, app ? appColor(app) : color);
+    },
     say: (line) => log('beacon', line),
     onGiveUp: fail,
     stopping: () => stopping,
@@ -269,16 +282,66 @@ function checkPorts() {
   return wanted;
 }
 
-function startApp(app, nats) {
-  const supervised = run(app.name, process.execPath, [join('apps', app.name, 'dist', 'main.js')], {
+/** An app's own variables: its NATS identity (a password file, never the password), port, address, and the rest. */
+function appVariables(app, nats) {
+  return {
     NATS_URL: nats.url,
     ...nats.auth(app.name),
     LOG_FORMAT: env.LOG_FORMAT ?? 'pretty',
     [app.listenVariable ?? 'HTTP_PORT']: String(app.port),
     [app.hostVariable ?? 'HTTP_HOST']: app.host ?? internalHost,
     ...app.env,
-  });
-  return waitForHttp(`http://${localAddress(app.host ?? internalHost)}:${app.port}/health`, app.name, supervised);
+  };
+}
+
+const healthUrl = (app) => `http://${localAddress(app.host ?? internalHost)}:${app.port}/health`;
+
+/** The colour of an app's lines, the same in both modes (nats has the first). */
+const appColor = (name) => colors[(apps.findIndex((app) => app.name === name) + 1) % colors.length];
+
+/** BEACON_MODE=split: one process per app, registry-api first, the others once it answers. */
+async function startSplit(nats) {
+  const startApp = (app) => {
+    const supervised = run(app.name, process.execPath, [join('apps', app.name, 'dist', 'main.js')], appVariables(app, nats));
+    return waitForHttp(healthUrl(app), app.name, supervised);
+  };
+  await startApp(apps[0]);
+  await Promise.all(apps.slice(1).map((app) => (stopping ? null : startApp(app))));
+}
+
+/**
+ * Which app wrote a line of the single process: a JSON line's `"app"`, a pretty line's
+ * `(name):`, the single process's own `name: ...`; an indented line continues the line
+ * before it (pino-pretty's fields). Null: the process's own (a Node warning, say).
+ */
+function singleLineWriter() {
+  const names = new Set(apps.map((app) => app.name));
+  let last = null;
+  return (line) => {
+    const named =
+      /"app":"([a-z-]+)"/.exec(line)?.[1] ?? /^\[[^\]]*\] +[A-Z]+ +\(([a-z-]+)\)/.exec(line)?.[1] ?? /^([a-z-]+): /.exec(line)?.[1];
+    if (named && names.has(named)) last = named;
+    else if (!/^\s/.test(line)) last = null;
+    return last;
+  };
+}
+
+/**
+ * BEACON_MODE=single: the six apps in one Node process (single/dist/main.js), each with the
+ * variables it has in split mode, passed in BEACON_APP_ENV. It is restarted whole, with
+ * the same backoff, when any app in it fails; each app is waited for on its own port.
+ */
+async function startSingle(nats) {
+  const perApp = Object.fromEntries(apps.map((app) => [app.name, appVariables(app, nats)]));
+  const supervised = run(
+    SINGLE,
+    process.execPath,
+    [join('single', 'dist', 'main.js')],
+    { BEACON_APPS: apps.map((app) => app.name).join(','), BEACON_APP_ENV: JSON.stringify(perApp) },
+    singleLineWriter(),
+  );
+  await waitForHttp(healthUrl(apps[0]), apps[0].name, supervised);
+  await Promise.all(apps.slice(1).map((app) => (stopping ? null : waitForHttp(healthUrl(app), app.name, supervised))));
 }
 
 /**
@@ -316,10 +379,17 @@ async function main() {
         ' itself and realtime-gateway its own port (sudo apt-get install nginx for one base URL)',
     );
   }
-  for (const app of apps) {
-    if (!existsSync(join(root, 'apps', app.name, 'dist', 'main.js'))) {
-      return fail(`apps/${app.name} is not built: run "pnpm build" (./beacon.sh start does it)`);
-    }
+  if (mode !== 'single' && mode !== 'split') {
+    return fail(
+      `BEACON_MODE=${env.BEACON_MODE} is not a mode: single (the default: the apps in one process) or split (one process per app)`,
+    );
+  }
+  const entries = [
+    ...apps.map((app) => join('apps', app.name, 'dist', 'main.js')),
+    ...(mode === 'single' ? [join('single', 'dist', 'main.js')] : []),
+  ];
+  for (const entry of entries) {
+    if (!existsSync(join(root, entry))) return fail(`${entry} is not built: run "pnpm build" (./beacon.sh start does it)`);
   }
   const ports = checkPorts();
   if (typeof ports === 'string') return fail(ports);
@@ -330,8 +400,13 @@ async function main() {
   }
   const nats = await startNats();
   if (!nats) return;
-  await startApp(apps[0], nats);
-  await Promise.all(apps.slice(1).map((app) => (stopping ? null : startApp(app, nats))));
+  log(
+    'beacon',
+    mode === 'single'
+      ? 'starting the six apps in one process (BEACON_MODE=split runs one process per app)'
+      : 'starting the six apps, one process each (BEACON_MODE=split)',
+  );
+  await (mode === 'single' ? startSingle(nats) : startSplit(nats));
   if (stopping) return;
   const gateway = `http://localhost:${gatewayPort}`;
   if (nginxBinary) {
@@ -371,11 +446,11 @@ async function stop(supervised) {
 async function shutdown(code = 0) {
   if (stopping) return;
   stopping = true;
-  // The gateway first (no new requests), then the apps together (each drains its NATS
-  // connection on the way out), NATS last.
+  // The gateway first (no new requests), then the apps (each drains its NATS connection on
+  // the way out; in one process, realtime-gateway first and registry-api last), NATS last.
   const byName = (names) => children.filter((c) => names.includes(c.name));
   await Promise.all(byName(['nginx']).map(stop));
-  await Promise.all(byName(apps.map((app) => app.name)).map(stop));
+  await Promise.all(byName([SINGLE, ...apps.map((app) => app.name)]).map(stop));
   await Promise.all(byName(['nats']).map(stop));
   process.exit(code);
 }
