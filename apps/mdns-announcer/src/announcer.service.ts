@@ -46,6 +46,7 @@ export class AnnouncerService implements OnApplicationBootstrap, BeforeApplicati
   private readonly announcedGauge: Gauge;
   private readonly answered: Counter;
   private readonly goodbyes: Counter;
+  private readonly goodbyesDropped: Counter;
   private readonly skippedGauge: Gauge;
 
   constructor(
@@ -62,6 +63,10 @@ export class AnnouncerService implements OnApplicationBootstrap, BeforeApplicati
     this.announcedGauge = metrics.gauge('beacon_mdns_announced_services', 'Services answered for on the LAN (Beacon itself not counted)');
     this.answered = metrics.counter('beacon_mdns_queries_answered_total', 'mDNS queries answered');
     this.goodbyes = metrics.counter('beacon_mdns_goodbyes_sent_total', 'Records withdrawn with a goodbye (TTL 0)');
+    this.goodbyesDropped = metrics.counter(
+      'beacon_mdns_goodbyes_dropped_total',
+      'Services whose goodbye was never sent (too many pending, or shutdown came first): their records leave caches by TTL',
+    );
     this.skippedGauge = metrics.gauge(
       'beacon_mdns_unannounceable_services',
       'Services left off the LAN because their records cannot be written into a DNS packet',
@@ -129,6 +134,7 @@ export class AnnouncerService implements OnApplicationBootstrap, BeforeApplicati
     const responder = new Responder(iface, this.config.MDNS_DOMAIN, this.logger.child({ component: 'mdns', iface: iface.name }), {
       answered: () => this.answered.inc(),
       goodbye: (count) => this.goodbyes.inc(count),
+      goodbyesDropped: (count) => this.goodbyesDropped.inc(count),
     });
     try {
       await responder.start();

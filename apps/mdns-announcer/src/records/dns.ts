@@ -28,3 +28,6 @@ export function dataKey(record: Pick<DnsRecord, 'type' | 'data'>): string {
   if (typeof data === 'object') return `${data.priority}/${data.weight}/${data.port}/${data.target.toLowerCase()}`;
   return data.toLowerCase();
 }
+
+/** What a goodbye withdraws: owner name, type and data (a goodbye names the exact data). */
+export const recordIdentity = (record: DnsRecord): string => `${record.name.toLowerCase()}/${record.type}/${dataKey(record)}`;

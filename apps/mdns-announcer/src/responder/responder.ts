@@ -2,11 +2,10 @@ import { MDNS_PORT, MdnsSocket, type MdnsInterface, type OutgoingResponse } from
 import type { QueryPacket } from 'multicast-dns';
 import type { RemoteInfo } from 'node:dgram';
 import type { Logger } from 'pino';
-import { dataKey, type DnsRecord } from '../records/dns';
+import { dataKey, recordIdentity, type DnsRecord } from '../records/dns';
 import { RecordIndex, recordsOf } from '../records/record-index';
 import type { ServiceRecords } from '../records/service-records';
-
-const identity = (record: DnsRecord): string => `${record.name.toLowerCase()}/${record.type}/${dataKey(record)}`;
+import { GoodbyeQueue } from './goodbye-queue';
 
 /** RFC 6762 §8.3: announce twice, one second apart. */
 const ANNOUNCE_AGAIN_MS = 1000;
@@ -21,10 +20,26 @@ const LEGACY_TTL = 10;
 const ANNOUNCE_TICK_MS = 100;
 const GROUPS_PER_TICK = 50;
 const GROUPS_PER_PACKET = 5;
+/**
+ * Goodbyes share that budget: 10,000 services leaving at once are withdrawn over 20 s, not
+ * in one burst. At most this many groups wait (about 2 KB each); past it the oldest
+ * goodbye is dropped and those records leave caches when their TTL runs out.
+ */
+const MAX_PENDING_GOODBYES = 10_000;
+/**
+ * How long `stop` goes on saying goodbye at that pace (1,000 groups) before it closes the
+ * socket anyway: shutdown and a vanished interface cannot wait minutes for 100,000.
+ */
+const STOP_GOODBYES_MS = 2_000;
+
+const withdrawn = (record: DnsRecord): DnsRecord => ({ ...record, ttl: 0 });
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface ResponderEvents {
   answered(): void;
   goodbye(count: number): void;
+  /** Goodbyes for `count` groups never sent: the queue was full, or `stop` ran out of time. */
+  goodbyesDropped(count: number): void;
 }
 
 type Question = QueryPacket['questions'][number];
@@ -45,7 +60,8 @@ export function questionClass(question: Pick<Question, 'class'>): { internet: bo
  * One interface's mDNS responder (RFC 6762) over `multicast-dns`: answers questions for
  * the records in its index (unicast when asked, RFC 6762 §5.4/§6.7), leaves out answers
  * the querier already knows (known-answer suppression, §7.1), announces new and changed
- * records twice (§8.3), and says goodbye with TTL 0 (§10.1).
+ * records twice (§8.3), and says goodbye with TTL 0 (§10.1); announcements and goodbyes
+ * leave at a bounded rate (§6).
  */
 export class Responder {
   readonly index: RecordIndex;
@@ -54,6 +70,7 @@ export class Responder {
   private readonly fresh = new Set<string>();
   /** Groups announced once, with when to repeat (in due order: each is now + 1 s). */
   private readonly again = new Map<string, number>();
+  private readonly goodbyes = new GoodbyeQueue(MAX_PENDING_GOODBYES);
   private ticker: NodeJS.Timeout | null = null;
 
   constructor(
@@ -102,11 +119,16 @@ export class Responder {
   put(key: string, group: ServiceRecords): void {
     const previous = this.index.get(key);
     this.index.put(key, group);
+    const records = recordsOf(group);
+    this.goodbyes.cancel(records);
     // Old records the new version does not repeat (another port, TXT, name or target) are
     // withdrawn exactly: a goodbye names the old data, so caches drop only that.
     if (previous) {
-      const current = new Set(recordsOf(group).map(identity));
-      this.goodbye(recordsOf(previous).filter((record) => !current.has(identity(record))));
+      const current = new Set(records.map(recordIdentity));
+      this.goodbye(
+        key,
+        recordsOf(previous).filter((record) => !current.has(recordIdentity(record))),
+      );
     }
     this.announce(key);
   }
@@ -116,18 +138,29 @@ export class Responder {
     const group = this.index.remove(key);
     this.fresh.delete(key);
     this.again.delete(key);
-    if (group) this.goodbye(recordsOf(group));
+    if (group) this.goodbye(key, recordsOf(group));
   }
 
-  /** Goodbye for everything, then the socket closes. */
+  /**
+   * Goodbye for everything (pending goodbyes first) at the announcement pace for up to
+   * `STOP_GOODBYES_MS`, or until a send fails (the interface is gone); then the socket closes.
+   */
   async stop(): Promise<void> {
     if (this.ticker) clearInterval(this.ticker);
     this.ticker = null;
     this.fresh.clear();
     this.again.clear();
-    const all = this.index.groupsNow().flatMap(recordsOf);
-    await this.send({ answers: all.map((record) => ({ ...record, ttl: 0 })) });
-    if (all.length > 0) this.events.goodbye(all.length);
+    const groups = [...this.goodbyes.take(Infinity), ...this.index.groupsNow().map(recordsOf)];
+    const deadline = Date.now() + STOP_GOODBYES_MS;
+    let sent = 0;
+    while (sent < groups.length) {
+      if (sent > 0) await sleep(ANNOUNCE_TICK_MS);
+      if (sent > 0 && Date.now() > deadline) break;
+      const batch = groups.slice(sent, sent + GROUPS_PER_TICK);
+      if (!(await this.sendGoodbyes(batch))) break;
+      sent += batch.length;
+    }
+    if (sent < groups.length) this.events.goodbyesDropped(groups.length - sent);
     await this.socket?.close();
     this.socket = null;
   }
@@ -139,7 +172,15 @@ export class Responder {
     this.ticker ??= setInterval(() => this.tick(), ANNOUNCE_TICK_MS);
   }
 
-  /** Up to `GROUPS_PER_TICK` groups: repeats that are due first, then new ones. */
+  /** Queued behind the goodbyes before it; sent by the ticker. */
+  private goodbye(key: string, records: DnsRecord[]): void {
+    if (records.length === 0) return;
+    const dropped = this.goodbyes.add(key, records);
+    if (dropped > 0) this.events.goodbyesDropped(dropped);
+    this.ticker ??= setInterval(() => this.tick(), ANNOUNCE_TICK_MS);
+  }
+
+  /** Up to `GROUPS_PER_TICK` groups: repeats that are due first, then goodbyes, then new ones. */
   private tick(): void {
     const now = Date.now();
     const batch: string[] = [];
@@ -148,8 +189,10 @@ export class Responder {
       this.again.delete(key);
       batch.push(key);
     }
+    const goodbyes = this.goodbyes.take(GROUPS_PER_TICK - batch.length);
+    void this.sendGoodbyes(goodbyes);
     for (const key of this.fresh) {
-      if (batch.length >= GROUPS_PER_TICK) break;
+      if (batch.length + goodbyes.length >= GROUPS_PER_TICK) break;
       this.fresh.delete(key);
       this.again.set(key, now + ANNOUNCE_AGAIN_MS);
       batch.push(key);
@@ -158,16 +201,25 @@ export class Responder {
       const groups = batch.slice(start, start + GROUPS_PER_PACKET).map((key) => this.index.get(key));
       void this.send({ answers: groups.flatMap((group) => (group ? recordsOf(group) : [])) });
     }
-    if (this.fresh.size === 0 && this.again.size === 0 && this.ticker) {
+    if (this.fresh.size === 0 && this.again.size === 0 && this.goodbyes.size === 0 && this.ticker) {
       clearInterval(this.ticker);
       this.ticker = null;
     }
   }
 
-  private goodbye(records: DnsRecord[]): void {
-    if (records.length === 0) return;
-    void this.send({ answers: records.map((record) => ({ ...record, ttl: 0 })) });
-    this.events.goodbye(records.length);
+  /** Goodbyes for `groups`, several to a packet; false when a send failed. */
+  private async sendGoodbyes(groups: DnsRecord[][]): Promise<boolean> {
+    const packets: Promise<boolean>[] = [];
+    for (let start = 0; start < groups.length; start += GROUPS_PER_PACKET) {
+      const records = groups.slice(start, start + GROUPS_PER_PACKET).flat();
+      packets.push(
+        this.send({ answers: records.map(withdrawn) }).then((sent) => {
+          if (sent) this.events.goodbye(records.length);
+          return sent;
+        }),
+      );
+    }
+    return (await Promise.all(packets)).every(Boolean);
   }
 
   /** A query that came in on this responder's interface (the socket keeps only those). */
@@ -206,12 +258,15 @@ export class Responder {
     }
   }
 
+  /** True when sent (or nothing to send); false without a socket or when sending failed (logged). */
   private async send(
     response: { id?: number; questions?: Question[]; answers: DnsRecord[]; additionals?: DnsRecord[] },
     to?: RemoteInfo,
-  ): Promise<void> {
-    if (!this.socket || response.answers.length === 0) return;
+  ): Promise<boolean> {
+    if (response.answers.length === 0) return true;
+    if (!this.socket) return false;
     const error = await this.socket.respond(response as unknown as OutgoingResponse, to && { address: to.address, port: to.port });
     if (error) this.logger.warn({ err: error }, 'mdns send failed');
+    return !error;
   }
 }
