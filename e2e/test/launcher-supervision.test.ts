@@ -4,12 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, findBinary, freePort, waitFor } from '@beacon/testing';
+import { REPO_ROOT, findBinary, freePort, startNatsServer, waitFor, type NatsServerHandle } from '@beacon/testing';
 
 /**
  * The launcher (scripts/start.mjs) as a supervisor: it restarts a process that dies, gives
  * up on one that dies at once every time, refuses a second start on its data directory by
  * naming the first, and writes no colour codes into a pipe. Without nginx, to stay light.
+ * Both modes: BEACON_MODE=split (a process per app) and single (the default: the six apps
+ * in one process, single/dist/main.js, restarted whole when any app in it fails).
  */
 
 const natsServer = findBinary('nats-server');
@@ -145,7 +147,7 @@ describe('the launcher’s pid file', () => {
   });
 });
 
-describe.skipIf(!natsServer)('the launcher supervises the stack', () => {
+describe.skipIf(!natsServer)('the launcher supervises the stack, one process per app (BEACON_MODE=split)', () => {
   let dataDir: string;
   let port: Record<string, string>;
   let stack: Launcher;
@@ -153,7 +155,7 @@ describe.skipIf(!natsServer)('the launcher supervises the stack', () => {
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'beacon-supervise-'));
     port = await ports();
-    stack = launch({ ...port, BEACON_DATA_DIR: dataDir });
+    stack = launch({ ...port, BEACON_DATA_DIR: dataDir, BEACON_MODE: 'split' });
     await untilUp(stack);
   }, 120_000);
 
@@ -178,7 +180,7 @@ describe.skipIf(!natsServer)('the launcher supervises the stack', () => {
 
   it('answers a second start on the same data directory with where the first runs, touching no port', async () => {
     // The same ports: a launcher that looked at them first would blame one of them.
-    const second = launch({ ...port, BEACON_DATA_DIR: dataDir });
+    const second = launch({ ...port, BEACON_DATA_DIR: dataDir, BEACON_MODE: 'split' });
     expect(await second.exited).toBe(1);
     const output = second.output();
     expect(output).toContain(`Beacon is already running on http://localhost:${port.BEACON_PORT} (launcher pid ${stack.child.pid},`);
@@ -234,7 +236,7 @@ describe.skipIf(!natsServer)('the launcher gives up on an app that dies at once'
     const dataDir = mkdtempSync(join(tmpdir(), 'beacon-giveup-'));
     try {
       // A value only ttl-reaper reads, and refuses at boot: it dies at once every time.
-      const stack = launch({ ...(await ports()), BEACON_DATA_DIR: dataDir, REAPER_CONCURRENCY: '0' });
+      const stack = launch({ ...(await ports()), BEACON_DATA_DIR: dataDir, REAPER_CONCURRENCY: '0', BEACON_MODE: 'split' });
       expect(await stack.exited).toBe(1);
       const output = stack.output();
       expect(output.match(/ttl-reaper exited \(code 1\)/g)?.length).toBe(5);
@@ -250,4 +252,253 @@ describe.skipIf(!natsServer)('the launcher gives up on an app that dies at once'
       rmSync(dataDir, { recursive: true, force: true });
     }
   }, 120_000);
+});
+
+/** Each app's port variable in the launcher's environment without nginx. */
+const APP_PORTS = {
+  'registry-api': 'BEACON_PORT',
+  'ttl-reaper': 'REAPER_HTTP_PORT',
+  'health-prober': 'PROBER_HTTP_PORT',
+  'mdns-announcer': 'ANNOUNCER_HTTP_PORT',
+  'realtime-gateway': 'GATEWAY_HTTP_PORT',
+  'node-role-elector': 'ELECTOR_PORT',
+} as const;
+
+const APP_NAMES = Object.keys(APP_PORTS);
+
+/** True once every app answers /ready on its own port. */
+const everyAppReady = (port: Record<string, string>) => async (): Promise<boolean> =>
+  (await Promise.all(Object.values(APP_PORTS).map((variable) => answers(`http://127.0.0.1:${port[variable]}/ready`)))).every(Boolean);
+
+/**
+ * Loaded into the single process only (NODE_OPTIONS reaches every node the launcher runs):
+ * on SIGUSR2 it throws from a timer, as a bug in an app would, and nothing catches it.
+ */
+const CRASH_ON_SIGUSR2 = `
+if ((process.argv[1] || '').endsWith(require('node:path').join('single', 'dist', 'main.js'))) {
+  process.on('SIGUSR2', () => setImmediate(() => { throw new Error('boom: thrown in the single process and never caught'); }));
+}
+`;
+
+describe.skipIf(!natsServer)('the launcher runs the six apps in one process (BEACON_MODE=single, the default)', () => {
+  let dataDir: string;
+  let port: Record<string, string>;
+  let stack: Launcher;
+  const singlePid = (): number => pidsOf(stack.output(), 'apps').at(-1) as number;
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'beacon-single-'));
+    const preload = join(dataDir, 'crash-on-sigusr2.cjs');
+    writeFileSync(preload, CRASH_ON_SIGUSR2);
+    port = await ports();
+    stack = launch({ ...port, BEACON_DATA_DIR: dataDir, NODE_OPTIONS: `--require ${preload}` });
+    await untilUp(stack);
+  }, 120_000);
+
+  afterAll(async () => {
+    if (stack && stack.child.exitCode === null) {
+      stack.child.kill('SIGKILL');
+      await stack.exited;
+    }
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('starts one process for the six apps, and logs each app’s lines under that app’s name, without colour codes', () => {
+    const output = stack.output();
+    expect(pidsOf(output, 'apps')).toHaveLength(1);
+    for (const app of APP_NAMES) expect(pidsOf(output, app), app).toEqual([]);
+    expect(output).not.toContain('\x1b[');
+    for (const app of APP_NAMES) {
+      const lines = output.split('\n').filter((line) => line.startsWith(`${app.padEnd(17)}| {`));
+      expect(lines.length, app).toBeGreaterThan(0);
+      for (const line of lines) expect((JSON.parse(line.slice(19)) as { app: string }).app, line).toBe(app);
+    }
+    expect(output).toMatch(/^beacon {11}\| Beacon is up/m);
+  });
+
+  it('serves each app’s /health, /ready and /metrics on its own port, the metrics from that app’s own registry', async () => {
+    for (const [app, variable] of Object.entries(APP_PORTS)) {
+      const base = `http://127.0.0.1:${port[variable]}`;
+      expect((await fetch(`${base}/health`)).status, app).toBe(200);
+      expect((await fetch(`${base}/ready`)).status, app).toBe(200);
+      const metrics = await (await fetch(`${base}/metrics`)).text();
+      expect(metrics, app).toContain(`beacon_nats_connected{app="${app}"} 1`);
+      // One registry per app: the same metric names, no other app's series in it.
+      expect(metrics, app).toMatch(/^beacon_http_requests_total\{/m);
+      for (const other of APP_NAMES.filter((name) => name !== app))
+        expect(metrics, `${app} has ${other}'s`).not.toContain(`app="${other}"`);
+    }
+  });
+
+  it('connects each app as its own NATS identity, with no password on its command line, in its environment or in the log', () => {
+    const pid = singlePid();
+    const environ = readFileSync(`/proc/${pid}/environ`, 'utf8');
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    const channel = environ.split('\0').find((entry) => entry.startsWith('BEACON_APP_ENV='));
+    const perApp = JSON.parse((channel as string).slice('BEACON_APP_ENV='.length)) as Record<string, Record<string, string>>;
+    expect(Object.keys(perApp).sort()).toEqual([...APP_NAMES].sort());
+    for (const app of APP_NAMES) {
+      expect(perApp[app]?.NATS_USER, app).toBe(app);
+      const file = perApp[app]?.NATS_PASSWORD_FILE as string;
+      expect(file, app).toBe(join(dataDir, 'nats', 'secrets', `${app}.password`));
+      const password = readFileSync(file, 'utf8').trim();
+      expect(password.length).toBeGreaterThanOrEqual(24);
+      for (const [where, text] of Object.entries({ environ, cmdline, log: stack.output() })) {
+        expect(text.includes(password), `${app}'s password in the ${where}`).toBe(false);
+      }
+    }
+  });
+
+  it('restarts the process killed with kill -9, saying why, and every app is ready again', async () => {
+    const first = singlePid();
+    process.kill(first, 'SIGKILL');
+    await waitFor('the launcher saying why the apps died', () =>
+      /apps exited \(signal SIGKILL\) after [\d.]+ s; restarting it in 1\.0 s\. Its last lines:/.test(stack.output()),
+    );
+    await waitFor('the apps restarted', () => pidsOf(stack.output(), 'apps')[1], 10_000, 100);
+    expect(singlePid()).not.toBe(first);
+    await waitFor('every app ready after the restart', everyAppReady(port), 30_000, 200);
+    expect(stack.child.exitCode).toBeNull();
+  }, 60_000);
+
+  it('an exception nothing catches ends the process with code 1, and the launcher starts every app again', async () => {
+    const before = singlePid();
+    process.kill(before, 'SIGUSR2');
+    await waitFor('the launcher saying the apps exited with code 1', () =>
+      /apps exited \(code 1\) after [\d.]+ s; restarting it in [\d.]+ s\. Its last lines:/.test(stack.output()),
+    );
+    expect(stack.output()).toMatch(/beacon-single: uncaught exception: Error: boom: thrown in the single process and never caught/);
+    await waitFor('the apps restarted', () => pidsOf(stack.output(), 'apps')[2], 15_000, 100);
+    await waitFor('every app ready after the restart', everyAppReady(port), 30_000, 200);
+    expect(stack.child.exitCode).toBeNull();
+  }, 60_000);
+
+  it('stops on Ctrl-C: realtime-gateway first, registry-api last, then NATS; exits 0', async () => {
+    stack.child.kill('SIGINT');
+    expect(await stack.exited).toBe(0);
+    const output = stack.output();
+    const order = ['realtime-gateway stopped', 'ttl-reaper stopped', 'registry-api stopped', 'apps stopped', 'nats stopped'].map((line) =>
+      output.lastIndexOf(line),
+    );
+    expect(
+      order.every((index) => index >= 0),
+      output.slice(-3000),
+    ).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    expect(existsSync(join(dataDir, 'beacon.pid'))).toBe(false);
+  }, 60_000);
+});
+
+describe.skipIf(!natsServer)('the launcher gives up on the single process when an app in it fails to start every time', () => {
+  it('restarts it with backoff, then after 5 quick failures stops, exits 1 and shows why, under the app’s name', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'beacon-single-giveup-'));
+    try {
+      const stack = launch({ ...(await ports()), BEACON_DATA_DIR: dataDir, REAPER_CONCURRENCY: '0' });
+      expect(await stack.exited).toBe(1);
+      const output = stack.output();
+      expect(output.match(/apps exited \(code 1\)/g)?.length).toBe(5);
+      expect(output).toMatch(/restarting it in 8\.0 s/);
+      // The failure is the app's, and logged under its name (its continuation lines too).
+      expect(output).toMatch(
+        /^ttl-reaper {7}\| ttl-reaper: Invalid configuration:\nttl-reaper {7}\| +- REAPER_CONCURRENCY must be between 1 and 10000, got 0/m,
+      );
+      const verdict = output.slice(output.indexOf('5 failures in a row'));
+      expect(verdict).toMatch(/^5 failures in a row, each within 10 s of its start; stopping Beacon\. Its last lines:/);
+      // The last run's reason only: each earlier run's was shown when it died.
+      expect(verdict.match(/- REAPER_CONCURRENCY must be between 1 and 10000, got 0/g)?.length).toBe(1);
+      expect(output).not.toContain('Beacon is up');
+      expect(output).toContain('nats stopped');
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
+
+/** single/dist/main.js on its own, as a container or a unit file could run it. */
+function runSingle(env: Record<string, string>): Launcher {
+  const child = spawn(process.execPath, [join(REPO_ROOT, 'single', 'dist', 'main.js')], {
+    cwd: REPO_ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_FORMAT: 'json', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let text = '';
+  child.stdout?.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, output: () => text, exited };
+}
+
+describe.skipIf(!natsServer)('the single process on its own (single/dist/main.js)', () => {
+  let nats: NatsServerHandle;
+
+  beforeAll(async () => {
+    nats = await startNatsServer({ auth: true });
+  });
+
+  afterAll(async () => {
+    await nats?.dispose();
+  });
+
+  it('runs only the apps BEACON_APPS names, each as its own NATS identity, and stops them on SIGTERM with code 0', async () => {
+    const reaperPort = await freePort();
+    const proberPort = await freePort();
+    const identity = (app: 'ttl-reaper' | 'health-prober') => {
+      const { NATS_USER, NATS_PASSWORD_FILE } = nats.identities?.[app] as { NATS_USER: string; NATS_PASSWORD_FILE: string };
+      return { NATS_USER, NATS_PASSWORD_FILE };
+    };
+    const single = runSingle({
+      NATS_URL: nats.url,
+      HTTP_HOST: '127.0.0.1',
+      BEACON_APPS: 'ttl-reaper, health-prober',
+      BEACON_APP_ENV: JSON.stringify({
+        'ttl-reaper': { HTTP_PORT: String(reaperPort), ...identity('ttl-reaper') },
+        'health-prober': { HTTP_PORT: String(proberPort), ...identity('health-prober') },
+      }),
+    });
+    try {
+      for (const each of [reaperPort, proberPort]) {
+        await waitFor(`/health on ${each}`, () => answers(`http://127.0.0.1:${each}/health`), 30_000, 100);
+        // Connected as itself; not ready, rightly: its catalog view waits for a registry-api.
+        const ready = (await (await fetch(`http://127.0.0.1:${each}/ready`)).json()) as { checks: Record<string, boolean> };
+        expect(ready.checks).toMatchObject({ nats: true, catalog_view: false });
+      }
+      const output = single.output();
+      expect(output).toContain(`beacon-single: ttl-reaper, health-prober running in one process (pid ${single.child.pid})`);
+      const apps = new Set(
+        output
+          .split('\n')
+          .filter((line) => line.startsWith('{'))
+          .map((line) => (JSON.parse(line) as { app: string }).app),
+      );
+      expect([...apps].sort()).toEqual(['health-prober', 'ttl-reaper']);
+      const reaperMetrics = await (await fetch(`http://127.0.0.1:${reaperPort}/metrics`)).text();
+      const proberMetrics = await (await fetch(`http://127.0.0.1:${proberPort}/metrics`)).text();
+      expect(reaperMetrics).toContain('beacon_nats_connected{app="ttl-reaper"} 1');
+      expect(reaperMetrics).not.toContain('app="health-prober"');
+      expect(proberMetrics).toContain('beacon_nats_connected{app="health-prober"} 1');
+      expect(proberMetrics).not.toContain('app="ttl-reaper"');
+      single.child.kill('SIGTERM');
+      expect(await single.exited).toBe(0);
+      expect(single.output()).toContain('"msg":"health-prober stopped"');
+      expect(single.output()).toContain('"msg":"ttl-reaper stopped"');
+    } finally {
+      if (single.child.exitCode === null) single.child.kill('SIGKILL');
+    }
+  }, 60_000);
+
+  it('refuses an app name it does not know, before starting anything', async () => {
+    const single = runSingle({ NATS_URL: nats.url, BEACON_APPS: 'ttl-reaper,registry' });
+    expect(await single.exited).toBe(1);
+    expect(single.output()).toContain(
+      'BEACON_APPS: unknown app "registry"; use "all" or a comma-separated list of registry-api, ttl-reaper',
+    );
+    expect(single.output()).not.toContain('running in one process');
+  });
+
+  it('refuses a BEACON_APP_ENV that is not JSON without echoing it (it may hold something private)', async () => {
+    const single = runSingle({ NATS_URL: nats.url, BEACON_APP_ENV: '{"ttl-reaper": secret-value' });
+    expect(await single.exited).toBe(1);
+    expect(single.output()).toContain('BEACON_APP_ENV is not valid JSON');
+    expect(single.output()).not.toContain('secret-value');
+  });
 });

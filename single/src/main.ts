@@ -70,8 +70,12 @@ async function startApp(name: AppName, common: NodeJS.ProcessEnv, overrides: App
   });
 }
 
-/** Stops the running apps stage by stage, each stage's apps together; exits `code`, or 1 past the timeout. */
-async function shutdown(code: number, reason: string): Promise<void> {
+/**
+ * Stops the running apps stage by stage, each stage's apps together; says `lastWords` (why
+ * it stops, kept last so a supervisor's tail of the log shows it) and exits `code`, or 1
+ * past the timeout.
+ */
+async function shutdown(code: number, reason: string, lastWords: string[] = []): Promise<void> {
   if (stopping) return;
   stopping = true;
   const timeoutSeconds = Math.max(10, ...[...running.values()].map((app) => app.shutdownTimeoutSeconds));
@@ -91,6 +95,7 @@ async function shutdown(code: number, reason: string): Promise<void> {
       }),
     );
   }
+  for (const line of lastWords) say(line);
   process.exit(code);
 }
 
@@ -124,8 +129,7 @@ async function main(): Promise<void> {
   if (first === 'registry-api') await attempt(first);
   if (failures.length === 0) await Promise.all((first === 'registry-api' ? rest : names).map(attempt));
   if (failures.length > 0) {
-    for (const failure of failures) say(failure);
-    await shutdown(1, 'an app failed to start');
+    await shutdown(1, 'an app failed to start', failures);
     return;
   }
   say(`${SELF}: ${names.join(', ')} running in one process (pid ${process.pid})`);
