@@ -10,8 +10,9 @@ import { REPO_ROOT, findBinary, SseClient, WsClient, freePort, register, waitFor
 
 /**
  * The README's start command end to end: `scripts/start.mjs` (what `./beacon.sh start` runs
- * after installing and building) brings up nats-server, the six apps and nginx with
- * deploy/nginx/beacon.conf; everything a client does goes through the gateway's one port.
+ * after installing and building) brings up nats-server, the six apps (in one process, the
+ * default BEACON_MODE=single) and nginx with deploy/nginx/beacon.conf; everything a client
+ * does goes through the gateway's one port, and each app keeps its own internal port.
  */
 
 const nginx = findBinary('nginx');
@@ -158,7 +159,12 @@ describe.skipIf(!nginx || !natsServer)(
       }
     }, 60_000);
 
-    it('serves every app’s /metrics on its own port, each connected to NATS', async () => {
+    it('runs the six apps in one process', () => {
+      expect(stack.output().match(/apps started \(pid \d+\)/g)).toHaveLength(1);
+      expect(stack.output()).not.toMatch(/(registry-api|ttl-reaper|realtime-gateway) started \(pid/);
+    });
+
+    it('serves every app’s /health, /ready and /metrics on its own port, each connected to NATS, no app’s series in another’s', async () => {
       const own = {
         'registry-api': port.REGISTRY_PORT,
         'ttl-reaper': port.REAPER_HTTP_PORT,
@@ -168,10 +174,14 @@ describe.skipIf(!nginx || !natsServer)(
         'node-role-elector': port.ELECTOR_PORT,
       };
       for (const [app, appPort] of Object.entries(own)) {
+        expect((await fetch(`http://127.0.0.1:${appPort}/health`)).status, app).toBe(200);
+        expect((await fetch(`http://127.0.0.1:${appPort}/ready`)).status, app).toBe(200);
         const response = await fetch(`http://127.0.0.1:${appPort}/metrics`);
         expect(response.status, app).toBe(200);
         const text = await response.text();
         expect(text, app).toContain(`beacon_nats_connected{app="${app}"} 1`);
+        for (const other of Object.keys(own).filter((name) => name !== app))
+          expect(text, `${other} in ${app}'s`).not.toContain(`app="${other}"`);
       }
       // The service registered above went through registry-api and out through the gateway.
       const registry = await (await fetch(`http://127.0.0.1:${port.REGISTRY_PORT}/metrics`)).text();
@@ -207,11 +217,13 @@ describe.skipIf(!nginx || !natsServer)(
       }
     });
 
-    it('stops everything on Ctrl-C (SIGINT): gateway, apps, then NATS, every port free again', async () => {
+    it('stops everything on Ctrl-C (SIGINT): gateway, apps (realtime-gateway first, registry-api last), then NATS, every port free again', async () => {
       stack.child.kill('SIGINT');
       expect(await stack.exited).toBe(0);
       const output = stack.output();
-      const order = ['nginx stopped', 'registry-api stopped', 'nats stopped'].map((line) => output.indexOf(line));
+      const order = ['nginx stopped', 'realtime-gateway stopped', 'registry-api stopped', 'apps stopped', 'nats stopped'].map((line) =>
+        output.indexOf(line),
+      );
       expect(
         order.every((index) => index >= 0),
         output.slice(-3000),
