@@ -11,6 +11,7 @@
  *   election  issue 6 item 4: failover after SIGKILL (10 trials) and a 3 s lease under load
  *   fairness  issue 13 item 4: 1,000 healthy targets keep their intervals while 300 black holes are registered
  *   durability registrations/s under BEACON_SQLITE_SYNCHRONOUS=full vs normal (same run), and the disk's fsync latency
+ *   footprint the stack's RSS (idle; 10,000 services + 1,000 WebSocket clients) and cold start, six apps in one process vs six
  *
  * Options: `pnpm bench --help` (USAGE below), plus each section's own variables
  * (see bench/README.md).
@@ -28,12 +29,13 @@ import { gitInfo, log, REPO, RESULTS, textTable } from './lib/stack.mjs';
 import * as durability from './sections/durability.mjs';
 import * as election from './sections/election.mjs';
 import * as expiry from './sections/expiry.mjs';
+import * as footprint from './sections/footprint.mjs';
 import * as fairness from './sections/fairness.mjs';
 import * as probe from './sections/probe.mjs';
 import * as registry from './sections/registry.mjs';
 import * as ws from './sections/ws.mjs';
 
-const SECTIONS = [registry, expiry, probe, ws, election, fairness, durability];
+const SECTIONS = [registry, expiry, probe, ws, election, fairness, durability, footprint];
 
 const SECTION_NAMES = SECTIONS.map((s) => s.name);
 
