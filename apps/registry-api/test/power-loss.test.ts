@@ -68,7 +68,7 @@ function run(command: string, args: string[]): void {
   if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed: ${result.stderr.trim()}`);
 }
 
-/** An ext4 filesystem in an image file under `dir`, mounted at `dir/mnt` through a loop device. */
+/** An ext4 filesystem in an image file under `dir`, mounted at `dir/<name>` through a loop device. */
 class DiskImage {
   readonly image: string;
   readonly mountPoint: string;
@@ -117,6 +117,7 @@ interface PowerCutOutcome {
   acknowledged: Service[];
   /** Of `acknowledged`, those a fresh registry-api finds on the disk after the cut. */
   survivors: Service[];
+  /** Of `synced`, those found after the cut. */
   syncedSurvivors: Service[];
 }
 
