@@ -13,6 +13,7 @@ import { ExportController } from './export/export.controller';
 import { ExportService } from './export/export.service';
 import { ImportBodyLimit } from './export/import-body-limit';
 import { RegistryHealthController } from './health/registry-health.controller';
+import { OutboxPublisher } from './outbox/outbox.publisher';
 import { StatsController } from './stats/stats.controller';
 import { StatsService } from './stats/stats.service';
 import { SERVICE_STORE, type ServiceStore } from './store/service-store';
@@ -48,6 +49,7 @@ export class AppModule {
         storeProvider,
         StoreLifecycle,
         StoreReadiness,
+        OutboxPublisher,
         CatalogService,
         RegistryHandlers,
         ProbeResultsConsumer,

@@ -75,6 +75,11 @@ export const registryEnv = {
     default: 20_000,
     min: 0,
   }),
+  BEACON_OUTBOX_MAX_EVENTS: env.int({
+    doc: 'events the embedded store keeps waiting for JetStream at most: past it the oldest are dropped, counted in beacon_outbox_dropped_total, and consumers catch up by their periodic resync; 0: no limit',
+    default: 500_000,
+    min: 0,
+  }),
   BEACON_MAX_TAGS: env.int({
     doc: `tags one service may have (at most ${LIMITS.tags.maxCount}, each up to ${LIMITS.tags.maxLength} characters)`,
     default: LIMITS.tags.maxCount,

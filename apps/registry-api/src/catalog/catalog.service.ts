@@ -15,6 +15,7 @@ import {
   type UpdateServiceDto,
 } from '@beacon/contracts';
 import { NatsRequestError, NatsService } from '@beacon/platform';
+import { OutboxPublisher } from '../outbox/outbox.publisher';
 import { Inject, Injectable } from '@nestjs/common';
 import { REGISTRY_ENV, type RegistryEnv } from '../config';
 import {
@@ -23,6 +24,7 @@ import {
   InvalidCursorError,
   SERVICE_STORE,
   type CatalogCounts,
+  type OutboxEvent,
   type Page,
   type ServiceFilter,
   type ServiceStore,
@@ -58,7 +60,8 @@ export interface SnapshotSlice {
 const SWEEP_BATCH = 1000;
 
 /**
- * The catalog's rules: every mutation is stored first, then its event is published
+ * The catalog's rules: every mutation is stored together with its events (the store's
+ * outbox, same transaction), and `OutboxPublisher` then sends them to `BEACON_EVENTS`
  * with the revision the store assigned. Controllers and NATS handlers call this and
  * nothing else for the catalog; refusals are domain errors (`catalog.errors.ts`).
  * The store itself is read elsewhere only for its own health (ping, backend, cache size:
@@ -74,6 +77,7 @@ export class CatalogService {
     @Inject(SERVICE_STORE) private readonly store: ServiceStore,
     @Inject(REGISTRY_ENV) private readonly config: RegistryEnv,
     @Inject(NatsService) private readonly nats: NatsService,
+    @Inject(OutboxPublisher) private readonly outbox: OutboxPublisher,
   ) {
     this.defaults = {
       ttl: config.BEACON_DEFAULT_TTL,
@@ -87,18 +91,22 @@ export class CatalogService {
     const identity = { name: input.name, host: input.host, port: input.port, instance_id: input.instance_id };
     let outcome;
     try {
-      outcome = await this.store.register(identity, (existing) => draftRegistration(input, existing, now, this.defaults));
+      outcome = await this.store.register(
+        identity,
+        (existing) => draftRegistration(input, existing, now, this.defaults),
+        ({ record, previous, superseded }) => {
+          // A record coming back from expiry is news to every consumer, as a new one is.
+          const reappeared = previous === null || effectiveStatus(previous, now) === 'expired';
+          const subject = reappeared ? Subjects.serviceRegistered : Subjects.serviceUpdated;
+          return [...(superseded ? [this.removalEvent(superseded, 'superseded', now)] : []), this.event(subject, record, now)];
+        },
+      );
     } catch (error) {
       if (error instanceof CatalogFullError) throw new CatalogFull(error.limit);
       throw error;
     }
-    if (outcome.superseded) this.publishRemoval(outcome.superseded, 'superseded', now);
-    const service = toWire(outcome.record, now);
-    // A record coming back from expiry is news to every consumer, as a new one is.
-    const reappeared = outcome.previous === null || effectiveStatus(outcome.previous, now) === 'expired';
-    const subject = reappeared ? Subjects.serviceRegistered : Subjects.serviceUpdated;
-    this.nats.publish(subject, this.serviceEvent(subject, service));
-    return service;
+    this.outbox.wake();
+    return toWire(outcome.record, now);
   }
 
   async get(serviceId: string): Promise<Service> {
@@ -109,14 +117,16 @@ export class CatalogService {
 
   async heartbeat(serviceId: string, ttl: number | undefined): Promise<Service> {
     const now = Date.now();
-    const outcome = await this.store.modify(serviceId, (current) => draftHeartbeat(current, ttl, now));
+    // A revival is a stored event; a renewal only moves the deadline (see `OutboxSubject`).
+    const outcome = await this.store.modify(
+      serviceId,
+      (current) => draftHeartbeat(current, ttl, now),
+      ({ record, previous }) => (effectiveStatus(previous, now) === 'expired' ? [this.event(Subjects.serviceUpdated, record, now)] : []),
+    );
     if (!outcome) throw new ServiceNotFound(serviceId);
     const service = toWire(outcome.record, now);
-    if (effectiveStatus(outcome.previous, now) === 'expired') {
-      this.nats.publish(Subjects.serviceUpdated, this.serviceEvent(Subjects.serviceUpdated, service));
-    } else {
-      this.nats.publish(Subjects.serviceRenewed, this.serviceEvent(Subjects.serviceRenewed, service));
-    }
+    if (effectiveStatus(outcome.previous, now) === 'expired') this.outbox.wake();
+    else this.nats.publish(Subjects.serviceRenewed, this.serviceEvent(Subjects.serviceRenewed, service));
     return service;
   }
 
@@ -126,25 +136,29 @@ export class CatalogService {
     const declined = { expired: false };
     let outcome;
     try {
-      outcome = await this.store.modify(serviceId, (current) => {
-        declined.expired = patch.status !== undefined && effectiveStatus(current, now) === 'expired';
-        return declined.expired ? null : draftUpdate(current, patch, now);
-      });
+      outcome = await this.store.modify(
+        serviceId,
+        (current) => {
+          declined.expired = patch.status !== undefined && effectiveStatus(current, now) === 'expired';
+          return declined.expired ? null : draftUpdate(current, patch, now);
+        },
+        ({ record }) => [this.event(Subjects.serviceUpdated, record, now)],
+      );
     } catch (error) {
       if (error instanceof IdentityConflictError) throw new IdentityTaken(error.message);
       throw error;
     }
     if (declined.expired) throw new ServiceExpired(serviceId);
     if (!outcome) return this.get(serviceId); // unknown (404) or nothing changed
-    const service = toWire(outcome.record, now);
-    this.nats.publish(Subjects.serviceUpdated, this.serviceEvent(Subjects.serviceUpdated, service));
-    return service;
+    this.outbox.wake();
+    return toWire(outcome.record, now);
   }
 
   async deregister(serviceId: string): Promise<void> {
-    const removed = await this.store.remove(serviceId);
+    const now = Date.now();
+    const removed = await this.store.remove(serviceId, (record) => [this.removalEvent(record, 'deregistered', now)]);
     if (!removed) throw new ServiceNotFound(serviceId);
-    this.publishRemoval(removed, 'deregistered', Date.now());
+    this.outbox.wake();
   }
 
   async list(filter: ServiceFilter, page: Page): Promise<Listing> {
@@ -219,17 +233,21 @@ export class CatalogService {
   async expire(serviceId: string, expiresAt: number): Promise<{ expired: boolean; expiresAt: number | null }> {
     const now = Date.now();
     const seen: { current: ServiceRecord | null } = { current: null };
-    const outcome = await this.store.modify(serviceId, (current) => {
-      seen.current = current;
-      return current.status !== 'expired' && current.expires_at === expiresAt && current.expires_at <= now
-        ? { ...current, status: 'expired', updated_at: now }
-        : null;
-    });
+    const outcome = await this.store.modify(
+      serviceId,
+      (current) => {
+        seen.current = current;
+        return current.status !== 'expired' && current.expires_at === expiresAt && current.expires_at <= now
+          ? { ...current, status: 'expired', updated_at: now }
+          : null;
+      },
+      ({ record }) => [this.event(Subjects.serviceExpired, record, now)],
+    );
     if (!outcome) {
       const current = seen.current;
       return { expired: false, expiresAt: current && current.status !== 'expired' ? current.expires_at : null };
     }
-    this.nats.publish(Subjects.serviceExpired, this.serviceEvent(Subjects.serviceExpired, toWire(outcome.record, now)));
+    this.outbox.wake();
     return { expired: true, expiresAt: null };
   }
 
@@ -251,8 +269,8 @@ export class CatalogService {
    */
   async purge(cutoff: number): Promise<number> {
     const now = Date.now();
-    const removed = await this.store.removeExpiredBefore(cutoff, now);
-    for (const record of removed) this.publishRemoval(record, 'purged', now);
+    const removed = await this.store.removeExpiredBefore(cutoff, now, (record) => [this.removalEvent(record, 'purged', now)]);
+    if (removed.length > 0) this.outbox.wake();
     return removed.length;
   }
 
@@ -264,32 +282,53 @@ export class CatalogService {
    */
   async applyProbeResult(result: ProbeResult): Promise<void> {
     const now = Date.now();
-    const applied: { outcome: ProbeOutcome | null } = { outcome: null };
-    const modified = await this.store.modify(result.service_id, (current) => {
-      applied.outcome = applyProbe(current, result, now, this.config.CRITICAL_LOAD_THRESHOLD);
-      return applied.outcome?.draft ?? null;
-    });
-    const outcome = applied.outcome;
-    if (!modified || !outcome) return;
+    const applied: { outcome: AppliedProbe | null } = { outcome: null };
+    const modified = await this.store.modify(
+      result.service_id,
+      (current) => {
+        const probe = applyProbe(current, result, now, this.config.CRITICAL_LOAD_THRESHOLD);
+        applied.outcome = probe && { ...probe, renewal: false };
+        return applied.outcome?.draft ?? null;
+      },
+      ({ record, previous }) => (applied.outcome ? this.probeEvents(applied.outcome, record, previous, now) : []),
+    );
+    if (!modified || !applied.outcome) return;
+    this.outbox.wake();
+    if (applied.outcome.renewal) {
+      this.nats.publish(Subjects.serviceRenewed, this.serviceEvent(Subjects.serviceRenewed, toWire(modified.record, now)));
+    }
     await this.store.appendHealthCheck(result.service_id, historyEntry(result));
-    const service = toWire(modified.record, now);
+  }
+
+  /**
+   * A check result's stored events: `health_changed` when health changed, otherwise
+   * `updated` when it brought the service back from expiry; and `critical_load` when load
+   * crossed the threshold. Otherwise it marks the outcome a `renewal` when the deadline
+   * moved far enough to announce (see `renewalWorthAnnouncing`), sent with core NATS.
+   */
+  private probeEvents(outcome: AppliedProbe, record: ServiceRecord, previous: ServiceRecord, now: number): OutboxEvent[] {
+    const events: OutboxEvent[] = [];
     if (outcome.healthChangedFrom !== null) {
-      this.nats.publish(Subjects.serviceHealthChanged, {
-        ...this.serviceEvent(Subjects.serviceHealthChanged, service),
-        previous_health: outcome.healthChangedFrom,
+      events.push({
+        subject: Subjects.serviceHealthChanged,
+        payload: { ...this.serviceEvent(Subjects.serviceHealthChanged, toWire(record, now)), previous_health: outcome.healthChangedFrom },
       });
-    } else if (effectiveStatus(modified.previous, now) === 'expired' && service.status !== 'expired') {
-      this.nats.publish(Subjects.serviceUpdated, this.serviceEvent(Subjects.serviceUpdated, service));
-    } else if (this.renewalWorthAnnouncing(modified.record)) {
-      this.nats.publish(Subjects.serviceRenewed, this.serviceEvent(Subjects.serviceRenewed, service));
+    } else if (effectiveStatus(previous, now) === 'expired' && effectiveStatus(record, now) !== 'expired') {
+      events.push(this.event(Subjects.serviceUpdated, record, now));
+    } else {
+      outcome.renewal = this.renewalWorthAnnouncing(record);
     }
     if (outcome.criticalLoad !== null) {
-      this.nats.publish(Subjects.serviceCriticalLoad, {
-        ...this.serviceEvent(Subjects.serviceCriticalLoad, service),
-        load: outcome.criticalLoad,
-        threshold: this.config.CRITICAL_LOAD_THRESHOLD,
+      events.push({
+        subject: Subjects.serviceCriticalLoad,
+        payload: {
+          ...this.serviceEvent(Subjects.serviceCriticalLoad, toWire(record, now)),
+          load: outcome.criticalLoad,
+          threshold: this.config.CRITICAL_LOAD_THRESHOLD,
+        },
       });
     }
+    return events;
   }
 
   /**
@@ -332,12 +371,19 @@ export class CatalogService {
     return announced === undefined || record.expires_at - announced >= (record.ttl * 1000) / 3;
   }
 
-  private publishRemoval(record: ServiceRecord, reason: RemovalReason, now: number): void {
+  private removalEvent(record: ServiceRecord, reason: RemovalReason, now: number): OutboxEvent {
+    const payload = { ...this.serviceEvent(Subjects.serviceDeregistered, toWire(record, now)), reason };
     this.announcedExpiry.delete(record.service_id);
-    this.nats.publish(Subjects.serviceDeregistered, {
-      ...this.serviceEvent(Subjects.serviceDeregistered, toWire(record, now)),
-      reason,
-    });
+    return { subject: Subjects.serviceDeregistered, payload };
+  }
+
+  /** The event of a subject whose payload is the service alone. */
+  private event(
+    subject: typeof Subjects.serviceRegistered | typeof Subjects.serviceUpdated | typeof Subjects.serviceExpired,
+    record: ServiceRecord,
+    now: number,
+  ): OutboxEvent {
+    return { subject, payload: this.serviceEvent(subject, toWire(record, now)) } as OutboxEvent;
   }
 
   /**
@@ -349,6 +395,9 @@ export class CatalogService {
     return { v: WIRE_VERSION, type: eventTypeOf(subject), timestamp: new Date().toISOString(), revision: service.revision, service };
   }
 }
+
+/** A check result applied, and whether its renewal is worth announcing (decided with its events). */
+type AppliedProbe = ProbeOutcome & { renewal: boolean };
 
 /** What a client should hear when the prober could not check the service. */
 function onDemandError(error: unknown, serviceId: string): Error {

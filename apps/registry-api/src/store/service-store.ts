@@ -1,4 +1,12 @@
-import type { HealthCheckEntry, HealthState, ServiceStatus, StatusCounts } from '@beacon/contracts';
+import type {
+  EventPayloads,
+  HealthCheckEntry,
+  HealthState,
+  ServiceEventSubject,
+  ServiceStatus,
+  StatusCounts,
+  StreamSubject,
+} from '@beacon/contracts';
 import type { ServiceDraft, ServiceRecord } from '../catalog/service-record';
 
 /** Catalog filters after validation (all given conditions must hold). */
@@ -134,6 +142,38 @@ export function importRevisions(data: CatalogImport, current: number, merge: boo
   return { records, revision: base + records.length };
 }
 
+/**
+ * The catalog events `BEACON_EVENTS` keeps: every one but `renewed`, which moves a deadline
+ * forward, is sent with core NATS, and whose loss costs a consumer one question answered
+ * with the current deadline.
+ */
+export type OutboxSubject = Extract<ServiceEventSubject, StreamSubject>;
+
+/** A catalog event, written to the outbox in the same transaction as the change it tells of. */
+export type OutboxEvent = { [S in OutboxSubject]: { subject: S; payload: EventPayloads[S] } }[OutboxSubject];
+
+/** The events a change produces, given what the store did; called once, after the change is decided. */
+export type EventsOf<T> = (outcome: T) => OutboxEvent[];
+
+/** An outbox entry waiting for its JetStream acknowledgement. */
+export interface PendingEvent {
+  /** Position in the outbox: entries are published in this order. */
+  seq: number;
+  /** Unique in this store for ever: the JetStream message id, so a resend is stored once. */
+  id: string;
+  subject: OutboxSubject;
+  /** The payload as JSON, exactly as it is sent. */
+  data: string;
+  /** When the change was written, epoch ms. */
+  created_at: number;
+}
+
+export interface OutboxState {
+  depth: number;
+  /** `created_at` of the oldest waiting entry, or null when the outbox is empty. */
+  oldest: number | null;
+}
+
 export interface SnapshotPage {
   revision: number;
   records: ServiceRecord[];
@@ -162,7 +202,11 @@ export interface ServiceStore {
    * last owns it. A registration that would add a record beyond the store's configured
    * limit throws `CatalogFullError`; one that replaces a record always goes through.
    */
-  register(identity: Identity, build: (existing: ServiceRecord | null) => ServiceDraft): Promise<RegisterOutcome>;
+  register(
+    identity: Identity,
+    build: (existing: ServiceRecord | null) => ServiceDraft,
+    events?: EventsOf<RegisterOutcome>,
+  ): Promise<RegisterOutcome>;
 
   get(serviceId: string): Promise<ServiceRecord | null>;
 
@@ -180,9 +224,14 @@ export interface ServiceStore {
    * nothing (the outcome is then null too). Throws `IdentityConflictError` when the new
    * identity is taken. Resolves null if the record does not exist.
    */
-  modify(serviceId: string, mutate: (current: ServiceRecord) => ServiceDraft | null): Promise<ModifyOutcome | null>;
+  modify(
+    serviceId: string,
+    mutate: (current: ServiceRecord) => ServiceDraft | null,
+    events?: EventsOf<ModifyOutcome>,
+  ): Promise<ModifyOutcome | null>;
 
-  remove(serviceId: string): Promise<ServiceRecord | null>;
+  /** Removes a record; resolves it with the revision of its removal, or null if there was none. */
+  remove(serviceId: string, events?: EventsOf<ServiceRecord>): Promise<ServiceRecord | null>;
 
   /** Matching records ordered by `created_at`, then `service_id`, and the total matching. */
   list(filter: ServiceFilter, page: Page, now: number): Promise<{ records: ServiceRecord[]; total: number }>;
@@ -201,7 +250,7 @@ export interface ServiceStore {
    * Deletes records whose `expires_at` is before `cutoff` and that are expired at `now`
    * (see `purgeBound`: a live record is never removed, whatever the cutoff); returns them.
    */
-  removeExpiredBefore(cutoff: number, now: number): Promise<ServiceRecord[]>;
+  removeExpiredBefore(cutoff: number, now: number, events?: EventsOf<ServiceRecord>): Promise<ServiceRecord[]>;
 
   /**
    * One page of the whole catalog, continuing after `after`: the previous page's `next`,
@@ -230,6 +279,21 @@ export interface ServiceStore {
    * `CatalogFullError` when the result would pass the limit. Nothing is published.
    */
   importCatalog(data: CatalogImport, merge: boolean): Promise<ImportOutcome>;
+
+  /*
+   * The transactional outbox. Every mutation above takes an `events` callback: the events
+   * it returns are stored with the change, atomically, so a change is never kept without
+   * its events nor an event without its change. `OutboxPublisher` sends them to
+   * `BEACON_EVENTS` in `seq` order and removes each only once JetStream acknowledged it.
+   */
+
+  /** The oldest waiting entries, in `seq` order, at most `limit`. */
+  outboxPage(limit: number): Promise<PendingEvent[]>;
+
+  /** Removes the entries up to and including `seq`: JetStream has stored them. */
+  outboxDone(seq: number): Promise<void>;
+
+  outboxState(): Promise<OutboxState>;
 }
 
 export const SERVICE_STORE = Symbol('SERVICE_STORE');

@@ -24,6 +24,7 @@ async function openStore(config: RegistryEnv, logger: Logger): Promise<ServiceSt
     path: config.BEACON_SQLITE_PATH,
     synchronous: config.BEACON_SQLITE_SYNCHRONOUS,
     maxServices: config.BEACON_MAX_SERVICES,
+    outboxMaxEvents: config.BEACON_OUTBOX_MAX_EVENTS,
   });
   logger.info({ path: config.BEACON_SQLITE_PATH }, 'catalog store: SQLite');
   return store;

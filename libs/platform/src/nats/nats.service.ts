@@ -210,6 +210,32 @@ export class NatsService {
     this.metrics.eventsPublished.inc({ subject });
   }
 
+  /**
+   * Sends events already encoded (`data`, JSON) into `BEACON_EVENTS`, all at once and in
+   * order on the one connection, and waits for every acknowledgement. Resolves, for each
+   * event in order, null when the stream stored it (or had it already: same id within its
+   * duplicate window) or the error that kept it out.
+   */
+  async publishStoredBatch(
+    events: readonly { subject: StreamSubject; data: string; messageId: string }[],
+    timeoutMs: number,
+  ): Promise<(Error | null)[]> {
+    const js = this.connection.jetstream({ timeout: timeoutMs });
+    const outcomes = await Promise.allSettled(
+      events.map((event) => js.publish(event.subject, new TextEncoder().encode(event.data), { msgID: event.messageId })),
+    );
+    return outcomes.map((outcome, index) => {
+      if (outcome.status === 'rejected') return outcome.reason instanceof Error ? outcome.reason : new Error(String(outcome.reason));
+      if (!outcome.value.duplicate) this.metrics.eventsPublished.inc({ subject: (events[index] as (typeof events)[number]).subject });
+      return null;
+    });
+  }
+
+  /** Creates `BEACON_EVENTS`, or brings it up to date, as registry-api does when it connects. */
+  async provisionEventStream(): Promise<void> {
+    await prepareEventStream(await this.jetstreamManager(), this.settings, 'provision', this.logger);
+  }
+
   /** Where `BEACON_EVENTS` stands, or null while it does not exist (registry-api creates it). */
   async eventStreamState(): Promise<{ firstSeq: number; lastSeq: number } | null> {
     const jsm = await this.jetstreamManager();

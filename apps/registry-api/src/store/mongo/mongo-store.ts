@@ -12,10 +12,14 @@ import {
   STATS_WINDOW_SECONDS,
   type CatalogCounts,
   type CatalogImport,
+  type EventsOf,
   type Identity,
   type ImportOutcome,
   type ModifyOutcome,
+  type OutboxEvent,
+  type OutboxState,
   type Page,
+  type PendingEvent,
   type RegisterOutcome,
   type ServiceFilter,
   type ServiceStore,
@@ -39,6 +43,7 @@ import {
   type WriteConcernSettings,
 } from './mongo-query';
 import { batches, historyWrites, revisionReservation, serviceWrites, type HistoryDocument } from './mongo-import';
+import { newEpoch, OUTBOX_COUNTER, OUTBOX_EPOCH, outboxDocuments, pendingFrom, type OutboxDocument } from './mongo-outbox';
 
 type Collection<T extends mongoose.mongo.Document> = mongoose.mongo.Collection<T>;
 type Filter = mongoose.mongo.Filter<ServiceDocument>;
@@ -74,6 +79,7 @@ interface Collections {
   services: Collection<ServiceDocument>;
   counters: Collection<Counter>;
   histories: Collection<History>;
+  outbox: Collection<OutboxDocument>;
 }
 
 /**
@@ -87,6 +93,7 @@ export function collectionsOf(db: mongoose.mongo.Db, writeConcern: WriteConcernS
     services: db.collection<ServiceDocument>(COLLECTION_NAMES.services, options),
     counters: db.collection<Counter>(COLLECTION_NAMES.counters, options),
     histories: db.collection<History>(COLLECTION_NAMES.histories, options),
+    outbox: db.collection<OutboxDocument>(COLLECTION_NAMES.outbox, options),
   };
 }
 
@@ -102,6 +109,12 @@ function instanceOf(name: string, instanceId: string): Filter {
  * The production store: MongoDB shared by many stateless registry-api replicas. There are
  * no multi-document transactions (they need a replica set): every write is a single
  * conditional document operation, retried when a concurrent writer got there first.
+ *
+ * The outbox is the `outbox` collection. Without transactions its entries are written
+ * right after the change they tell of, not with it: a registry-api that dies between the
+ * two writes loses those events (consumers still converge through their periodic resync).
+ * Every replica drains the whole outbox in seq order; JetStream's duplicate detection
+ * (message id = entry id) stores an entry once when two replicas send it.
  */
 export class MongoStore implements ServiceStore {
   readonly backend = 'mongodb' as const;
@@ -111,6 +124,8 @@ export class MongoStore implements ServiceStore {
   private readonly services: Collection<ServiceDocument>;
   private readonly counters: Collection<Counter>;
   private readonly histories: Collection<History>;
+  private readonly outbox: Collection<OutboxDocument>;
+  private epoch = 0;
 
   private constructor(
     private readonly connection: Connection,
@@ -118,7 +133,7 @@ export class MongoStore implements ServiceStore {
     collections: Collections,
     private readonly maxServices: number,
   ) {
-    ({ services: this.services, counters: this.counters, histories: this.histories } = collections);
+    ({ services: this.services, counters: this.counters, histories: this.histories, outbox: this.outbox } = collections);
   }
 
   static async connect(url: string, options: MongoStoreOptions = {}): Promise<MongoStore> {
@@ -141,12 +156,48 @@ export class MongoStore implements ServiceStore {
   private async prepare(): Promise<void> {
     await this.services.createIndexes([...SERVICE_INDEXES]);
     await this.histories.createIndex({ last_checked_at: 1 }, { name: 'last_checked_at' });
-    try {
-      await this.counters.updateOne({ _id: REVISION }, { $setOnInsert: { seq: 0 } }, { upsert: true });
-    } catch (error) {
-      // Two replicas booting together can both try the upsert; one inserted it, which is all we need.
-      if (!isDuplicateKey(error)) throw error;
+    for (const [id, seq] of [
+      [REVISION, 0],
+      [OUTBOX_COUNTER, 0],
+      [OUTBOX_EPOCH, newEpoch()],
+    ] as const) {
+      try {
+        await this.counters.updateOne({ _id: id }, { $setOnInsert: { seq } }, { upsert: true });
+      } catch (error) {
+        // Two replicas booting together can both try the upsert; one inserted it, which is all we need.
+        if (!isDuplicateKey(error)) throw error;
+      }
     }
+    this.epoch = (await this.counters.findOne({ _id: OUTBOX_EPOCH }))?.seq ?? 0;
+  }
+
+  /** Writes a change's events to the outbox, numbered in their order. */
+  private async stage(events: OutboxEvent[] | undefined): Promise<void> {
+    if (!events || events.length === 0) return;
+    const counter = await this.counters.findOneAndUpdate(
+      { _id: OUTBOX_COUNTER },
+      { $inc: { seq: events.length } },
+      { upsert: true, returnDocument: 'after' },
+    );
+    if (!counter) throw new Error('outbox counter upsert returned no document');
+    await this.outbox.insertMany(outboxDocuments(events, counter.seq - events.length + 1, Date.now()));
+  }
+
+  async outboxPage(limit: number): Promise<PendingEvent[]> {
+    const docs = await this.outbox.find({}).sort({ _id: 1 }).limit(limit).toArray();
+    return docs.map((doc) => pendingFrom(doc, this.epoch));
+  }
+
+  async outboxDone(seq: number): Promise<void> {
+    await this.outbox.deleteMany({ _id: { $lte: seq } });
+  }
+
+  async outboxState(): Promise<OutboxState> {
+    const [depth, oldest] = await Promise.all([
+      this.outbox.estimatedDocumentCount(),
+      this.outbox.find({}).sort({ _id: 1 }).limit(1).next(),
+    ]);
+    return { depth, oldest: oldest?.created_at ?? null };
   }
 
   private async nextRevision(): Promise<number> {
@@ -208,7 +259,11 @@ export class MongoStore implements ServiceStore {
     await this.connection.close();
   }
 
-  async register(identity: Identity, build: (existing: ServiceRecord | null) => ServiceDraft): Promise<RegisterOutcome> {
+  async register(
+    identity: Identity,
+    build: (existing: ServiceRecord | null) => ServiceDraft,
+    events?: EventsOf<RegisterOutcome>,
+  ): Promise<RegisterOutcome> {
     // A holder removed in a lost attempt stays removed, so it is still reported.
     let superseded: ServiceRecord | null = null;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
@@ -223,7 +278,11 @@ export class MongoStore implements ServiceStore {
         superseded = removed;
       }
       const record = await this.tryWrite(build(previous), previous);
-      if (record) return { record, previous, superseded };
+      if (record) {
+        const outcome = { record, previous, superseded };
+        await this.stage(events?.(outcome));
+        return outcome;
+      }
     }
     throw exhausted(`register ${identity.name} at ${identity.host}:${identity.port}`);
   }
@@ -253,7 +312,11 @@ export class MongoStore implements ServiceStore {
     return this.find({ _id: { $eq: serviceId } });
   }
 
-  async modify(serviceId: string, mutate: (current: ServiceRecord) => ServiceDraft | null): Promise<ModifyOutcome | null> {
+  async modify(
+    serviceId: string,
+    mutate: (current: ServiceRecord) => ServiceDraft | null,
+    events?: EventsOf<ModifyOutcome>,
+  ): Promise<ModifyOutcome | null> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const previous = await this.get(serviceId);
       if (!previous) return null;
@@ -262,7 +325,11 @@ export class MongoStore implements ServiceStore {
       const holder = await this.identityHolder(draft);
       if (holder) throw new IdentityConflictError(holder);
       const record = await this.writeChecked(draft, previous);
-      if (record) return { record, previous };
+      if (record) {
+        const outcome = { record, previous };
+        await this.stage(events?.(outcome));
+        return outcome;
+      }
     }
     throw exhausted(`modify ${serviceId}`);
   }
@@ -280,8 +347,10 @@ export class MongoStore implements ServiceStore {
     }
   }
 
-  async remove(serviceId: string): Promise<ServiceRecord | null> {
-    return this.deleteWhere({ _id: { $eq: serviceId } });
+  async remove(serviceId: string, events?: EventsOf<ServiceRecord>): Promise<ServiceRecord | null> {
+    const removed = await this.deleteWhere({ _id: { $eq: serviceId } });
+    if (removed) await this.stage(events?.(removed));
+    return removed;
   }
 
   async list(filter: ServiceFilter, page: Page, now: number): Promise<{ records: ServiceRecord[]; total: number }> {
@@ -347,7 +416,7 @@ export class MongoStore implements ServiceStore {
     return docs.map(fromDocument);
   }
 
-  async removeExpiredBefore(cutoff: number, now: number): Promise<ServiceRecord[]> {
+  async removeExpiredBefore(cutoff: number, now: number, events?: EventsOf<ServiceRecord>): Promise<ServiceRecord[]> {
     const expired: Filter = { expires_at: { $lt: purgeBound(cutoff, now) } };
     const candidates = await this.services
       .find(expired, { projection: { _id: 1 } })
@@ -357,7 +426,10 @@ export class MongoStore implements ServiceStore {
     for (const { _id } of candidates) {
       // Re-checked on delete: a heartbeat since the scan keeps the record.
       const record = await this.deleteWhere({ _id, ...expired });
-      if (record) removed.push(record);
+      if (record) {
+        await this.stage(events?.(record));
+        removed.push(record);
+      }
     }
     return removed;
   }

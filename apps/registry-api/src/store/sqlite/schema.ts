@@ -4,7 +4,7 @@
  * keeps id → rowid in memory), and the revision counter. A write touches its row and
  * the counter, a few pages of WAL, nothing else.
  */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 /** The oldest version this code opens (and brings up to date by running SCHEMA again). */
 export const OLDEST_SUPPORTED_VERSION = 3;
@@ -15,6 +15,8 @@ CREATE TABLE IF NOT EXISTS meta (
   value INTEGER NOT NULL
 ) WITHOUT ROWID;
 INSERT OR IGNORE INTO meta (key, value) VALUES ('revision', 0), ('schema_version', ${SCHEMA_VERSION});
+-- Names this store's outbox entries for JetStream's duplicate detection: a new file, a new epoch.
+INSERT OR IGNORE INTO meta (key, value) VALUES ('outbox_epoch', abs(random() % 281474976710656));
 
 CREATE TABLE IF NOT EXISTS service_docs (
   rowid INTEGER PRIMARY KEY,
@@ -31,4 +33,15 @@ CREATE TABLE IF NOT EXISTS health_checks (
   doc        TEXT NOT NULL,
   PRIMARY KEY (service_id, slot)
 ) WITHOUT ROWID;
+
+-- The transactional outbox: each change's events, written in the change's transaction and
+-- removed once JetStream has acknowledged them. AUTOINCREMENT: a seq is never reused, even
+-- after the outbox empties, since (epoch, seq) is the event's message id.
+CREATE TABLE IF NOT EXISTS outbox (
+  seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+  service_id TEXT NOT NULL,
+  subject    TEXT NOT NULL,
+  data       TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
 `;

@@ -16,7 +16,11 @@ import {
   StoreNotEmptyError,
   type CatalogCounts,
   type CatalogImport,
+  type EventsOf,
   type ImportOutcome,
+  type OutboxEvent,
+  type OutboxState,
+  type PendingEvent,
   type Identity,
   type ModifyOutcome,
   type Page,
@@ -38,6 +42,8 @@ export interface SqliteStoreOptions {
   lockTimeoutMs?: number;
   /** Records the catalog may hold (`BEACON_MAX_SERVICES`); 0 or absent: no limit. */
   maxServices?: number;
+  /** Most outbox entries kept while JetStream is away (`BEACON_OUTBOX_MAX_EVENTS`); 0 or absent: no limit. */
+  outboxMaxEvents?: number;
 }
 
 /** Another process holds the file: two stores on one file would each trust their own memory. */
@@ -57,11 +63,23 @@ interface Change {
   remove: string[];
 }
 
+/** An event on its way into the outbox. */
+interface StagedEvent {
+  serviceId: string;
+  subject: string;
+  data: string;
+  createdAt: number;
+}
+
 /** Changes waiting for the next commit, and who waits for it. */
 interface Batch {
   /** Last state per id; null deletes the row (and the service's history). */
   writes: Map<string, ServiceRecord | null>;
   checks: { serviceId: string; seq: number; checkedAt: number; doc: string }[];
+  /** Events of those changes, in the order the changes were made. */
+  events: StagedEvent[];
+  /** Outbox entries up to this seq are published: removed in this commit. */
+  published: number;
   revision: number;
   waiters: { resolve: () => void; reject: (error: unknown) => void }[];
 }
@@ -103,9 +121,21 @@ export class SqliteStore implements ServiceStore {
    */
   private readonly recentChecks = new RecentCount(STATS_WINDOW_SECONDS);
   private readonly maxServices: number;
+  private readonly outboxMax: number;
+  private readonly outboxEpoch: string;
+  private readonly insertEvent: Statement;
+  private readonly deleteEventsUpTo: Statement;
+  private readonly readEvents: Statement;
+  /** Entries in the outbox table (kept here: the table is only written by this process). */
+  private outboxDepth = 0;
+  /** The highest seq handed to the publisher: entries up to it may be on their way, never dropped. */
+  private outboxClaimed = 0;
+  /** Entries dropped, oldest first, because the outbox was full (`outboxMaxEvents`). */
+  outboxDropped = 0;
 
   constructor(options: SqliteStoreOptions) {
     this.maxServices = options.maxServices ?? 0;
+    this.outboxMax = options.outboxMaxEvents ?? 0;
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
     this.db = new Database(options.path);
     // Exclusive: this process alone may read or write the file while it runs (set before
@@ -136,6 +166,10 @@ export class SqliteStore implements ServiceStore {
     this.putCheck = this.db.prepare('INSERT OR REPLACE INTO health_checks (service_id, slot, seq, checked_at, doc) VALUES (?, ?, ?, ?, ?)');
     this.deleteChecks = this.db.prepare('DELETE FROM health_checks WHERE service_id = ?');
     this.readChecks = this.db.prepare('SELECT doc FROM health_checks WHERE service_id = ? AND checked_at >= ? ORDER BY seq DESC');
+    this.insertEvent = this.db.prepare('INSERT INTO outbox (service_id, subject, data, created_at) VALUES (?, ?, ?, ?)');
+    this.deleteEventsUpTo = this.db.prepare('DELETE FROM outbox WHERE seq <= ?');
+    this.readEvents = this.db.prepare('SELECT seq, subject, data, created_at FROM outbox ORDER BY seq LIMIT ?');
+    this.outboxEpoch = this.readMeta('outbox_epoch').toString(36);
     this.load();
   }
 
@@ -163,6 +197,8 @@ export class SqliteStore implements ServiceStore {
       .prepare('SELECT checked_at / 1000 AS second, COUNT(*) AS n FROM health_checks WHERE checked_at >= ? GROUP BY second')
       .all(since) as { second: number; n: number }[];
     for (const row of recent) this.recentChecks.add(row.second * 1000, row.n);
+    this.outboxDepth = (this.db.prepare('SELECT COUNT(*) AS n FROM outbox').get() as { n: number }).n;
+    this.outboxClaimed = 0;
   }
 
   private readMeta(key: string): number {
@@ -174,8 +210,8 @@ export class SqliteStore implements ServiceStore {
     return Array.from({ length: count }, (_, offset) => this.revision + offset + 1);
   }
 
-  /** Applies a change to memory now; resolves once it is on disk. */
-  private commit(change: Change, lastRevision: number): Promise<void> {
+  /** Applies a change to memory now; resolves once it and its events are on disk. */
+  private commit(change: Change, lastRevision: number, events: OutboxEvent[] = []): Promise<void> {
     this.revision = lastRevision;
     for (const id of change.remove) this.index.delete(id);
     for (const record of change.put) this.index.put(record);
@@ -185,6 +221,15 @@ export class SqliteStore implements ServiceStore {
       this.checkSeq.delete(id);
     }
     for (const record of change.put) batch.writes.set(record.service_id, record);
+    const createdAt = Date.now();
+    for (const event of events) {
+      batch.events.push({
+        serviceId: event.payload.service.service_id,
+        subject: event.subject,
+        data: JSON.stringify(event.payload),
+        createdAt,
+      });
+    }
     batch.revision = lastRevision;
     return new Promise((resolve, reject) => batch.waiters.push({ resolve, reject }));
   }
@@ -192,7 +237,7 @@ export class SqliteStore implements ServiceStore {
   /** The batch the next flush commits, opened (and its flush scheduled) on first use in a turn. */
   private pendingBatch(): Batch {
     if (!this.batch) {
-      this.batch = { writes: new Map(), checks: [], revision: this.revision, waiters: [] };
+      this.batch = { writes: new Map(), checks: [], events: [], published: 0, revision: this.revision, waiters: [] };
       setImmediate(() => this.flush());
     }
     return this.batch;
@@ -214,6 +259,7 @@ export class SqliteStore implements ServiceStore {
           this.putCheck.run(check.serviceId, check.seq % HEALTH_HISTORY.perService, check.seq, check.checkedAt, check.doc);
         }
         this.saveRevision.run(batch.revision);
+        this.stageEvents(batch);
       })();
     } catch (error) {
       this.load();
@@ -221,6 +267,27 @@ export class SqliteStore implements ServiceStore {
       return;
     }
     for (const waiter of batch.waiters) waiter.resolve();
+  }
+
+  /**
+   * The batch's outbox work, inside its transaction: published entries go, new ones come.
+   * Past `outboxMax` the oldest entries not handed out are dropped and counted.
+   */
+  private stageEvents(batch: Batch): void {
+    if (batch.published > 0) {
+      const removed = this.deleteEventsUpTo.run(batch.published).changes;
+      this.outboxDepth -= removed;
+    }
+    for (const event of batch.events) this.insertEvent.run(event.serviceId, event.subject, event.data, event.createdAt);
+    this.outboxDepth += batch.events.length;
+    if (this.outboxMax > 0 && this.outboxDepth > this.outboxMax) {
+      const excess = this.outboxDepth - this.outboxMax;
+      const dropped = this.db
+        .prepare('DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?)')
+        .run(this.outboxClaimed, excess).changes;
+      this.outboxDepth -= dropped;
+      this.outboxDropped += dropped;
+    }
   }
 
   /**
@@ -259,7 +326,11 @@ export class SqliteStore implements ServiceStore {
     if (this.db.open) this.db.close();
   }
 
-  async register(identity: Identity, build: (existing: ServiceRecord | null) => ServiceDraft): Promise<RegisterOutcome> {
+  async register(
+    identity: Identity,
+    build: (existing: ServiceRecord | null) => ServiceDraft,
+    events?: EventsOf<RegisterOutcome>,
+  ): Promise<RegisterOutcome> {
     const byInstance = identity.instance_id ? this.index.withInstance(identity.name, identity.instance_id) : null;
     const byEndpoint = this.index.atEndpoint(identity.name, identity.host, identity.port);
     const previous = byInstance ?? byEndpoint;
@@ -270,15 +341,20 @@ export class SqliteStore implements ServiceStore {
     const [first = 0, second = 0] = this.revisions(2);
     const superseded = displaced ? { ...displaced, revision: first } : null;
     const record: ServiceRecord = { ...draft, revision: superseded ? second : first };
-    await this.commit({ put: [record], remove: superseded ? [superseded.service_id] : [] }, record.revision);
-    return { record, previous, superseded };
+    const outcome = { record, previous, superseded };
+    await this.commit({ put: [record], remove: superseded ? [superseded.service_id] : [] }, record.revision, events?.(outcome));
+    return outcome;
   }
 
   async get(serviceId: string): Promise<ServiceRecord | null> {
     return this.index.get(serviceId);
   }
 
-  async modify(serviceId: string, mutate: (current: ServiceRecord) => ServiceDraft | null): Promise<ModifyOutcome | null> {
+  async modify(
+    serviceId: string,
+    mutate: (current: ServiceRecord) => ServiceDraft | null,
+    events?: EventsOf<ModifyOutcome>,
+  ): Promise<ModifyOutcome | null> {
     const previous = this.index.get(serviceId);
     if (!previous) return null;
     const draft = mutate(previous);
@@ -286,16 +362,18 @@ export class SqliteStore implements ServiceStore {
     this.assertIdentityFree(draft);
     const [revision = 0] = this.revisions(1);
     const record: ServiceRecord = { ...draft, revision };
-    await this.commit({ put: [record], remove: [] }, revision);
-    return { record, previous };
+    const outcome = { record, previous };
+    await this.commit({ put: [record], remove: [] }, revision, events?.(outcome));
+    return outcome;
   }
 
-  async remove(serviceId: string): Promise<ServiceRecord | null> {
+  async remove(serviceId: string, events?: EventsOf<ServiceRecord>): Promise<ServiceRecord | null> {
     const current = this.index.get(serviceId);
     if (!current) return null;
     const [revision = 0] = this.revisions(1);
-    await this.commit({ put: [], remove: [serviceId] }, revision);
-    return { ...current, revision };
+    const removed = { ...current, revision };
+    await this.commit({ put: [], remove: [serviceId] }, revision, events?.(removed));
+    return removed;
   }
 
   async list(filter: ServiceFilter, page: Page, now: number): Promise<{ records: ServiceRecord[]; total: number }> {
@@ -330,12 +408,16 @@ export class SqliteStore implements ServiceStore {
     return this.index.dueForExpiry(now, limit);
   }
 
-  async removeExpiredBefore(cutoff: number, now: number): Promise<ServiceRecord[]> {
+  async removeExpiredBefore(cutoff: number, now: number, events?: EventsOf<ServiceRecord>): Promise<ServiceRecord[]> {
     const expired = this.index.expiredBefore(cutoff, now);
     if (expired.length === 0) return [];
     const revisions = this.revisions(expired.length);
     const removed = expired.map((record, offset) => ({ ...record, revision: revisions[offset] ?? 0 }));
-    await this.commit({ put: [], remove: removed.map((record) => record.service_id) }, revisions.at(-1) ?? this.revision);
+    await this.commit(
+      { put: [], remove: removed.map((record) => record.service_id) },
+      revisions.at(-1) ?? this.revision,
+      events ? removed.flatMap(events) : [],
+    );
     return removed;
   }
 
@@ -408,5 +490,33 @@ export class SqliteStore implements ServiceStore {
   async healthChecks(serviceId: string, limit: number, since: number): Promise<{ checks: HealthCheckEntry[]; total: number }> {
     const rows = this.readChecks.all(serviceId, since) as { doc: string }[];
     return { checks: rows.slice(0, limit).map((row) => JSON.parse(row.doc) as HealthCheckEntry), total: rows.length };
+  }
+
+  async outboxPage(limit: number): Promise<PendingEvent[]> {
+    // Entries still in this turn's batch are not on disk yet: commit them first.
+    if (this.batch) this.flush();
+    const rows = this.readEvents.all(limit) as { seq: number; subject: PendingEvent['subject']; data: string; created_at: number }[];
+    const last = rows.at(-1);
+    if (last) this.outboxClaimed = Math.max(this.outboxClaimed, last.seq);
+    return rows.map((row) => ({
+      seq: row.seq,
+      id: `${this.outboxEpoch}-${row.seq}`,
+      subject: row.subject,
+      data: row.data,
+      created_at: row.created_at,
+    }));
+  }
+
+  /** The removal rides on the next group commit, with whatever else it holds. */
+  outboxDone(seq: number): Promise<void> {
+    const batch = this.pendingBatch();
+    batch.published = Math.max(batch.published, seq);
+    return new Promise((resolve, reject) => batch.waiters.push({ resolve, reject }));
+  }
+
+  async outboxState(): Promise<OutboxState> {
+    if (this.outboxDepth === 0) return { depth: 0, oldest: null };
+    const row = this.db.prepare('SELECT created_at FROM outbox ORDER BY seq LIMIT 1').get() as { created_at: number } | undefined;
+    return { depth: this.outboxDepth, oldest: row?.created_at ?? null };
   }
 }
