@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, findBinary, freePort, startNatsServer, waitFor, type NatsServerHandle } from '@beacon/testing';
+import { REPO_ROOT, WsClient, findBinary, freePort, startNatsServer, waitFor, type NatsServerHandle } from '@beacon/testing';
 
 /**
  * The launcher (scripts/start.mjs) as a supervisor: it restarts a process that dies, gives
@@ -373,9 +373,20 @@ describe.skipIf(!natsServer)('the launcher runs the six apps in one process (BEA
     expect(stack.child.exitCode).toBeNull();
   }, 60_000);
 
-  it('stops on Ctrl-C: realtime-gateway first, registry-api last, then NATS; exits 0', async () => {
+  it('stops on Ctrl-C: realtime-gateway first (WebSocket clients get 1001, SSE streams end), registry-api last, then NATS; exits 0', async () => {
+    const gateway = `127.0.0.1:${port.GATEWAY_HTTP_PORT}`;
+    const socket = await WsClient.connect(`ws://${gateway}/api/v1/ws`);
+    const sse = await fetch(`http://${gateway}/api/v1/events`);
+    expect(sse.status).toBe(200);
+    // Read to the end: resolves once the gateway ends the stream, rejects if it is cut instead.
+    const sseEnded = (async () => {
+      for await (const chunk of sse.body as unknown as AsyncIterable<Uint8Array>) void chunk;
+      return 'ended';
+    })().catch((error: unknown) => `cut: ${String(error)}`);
     stack.child.kill('SIGINT');
     expect(await stack.exited).toBe(0);
+    expect(await waitFor('the WebSocket closed', () => socket.closed, 5000, 50)).toEqual({ code: 1001, reason: 'server shutting down' });
+    expect(await sseEnded).toBe('ended');
     const output = stack.output();
     const order = ['realtime-gateway stopped', 'ttl-reaper stopped', 'registry-api stopped', 'apps stopped', 'nats stopped'].map((line) =>
       output.lastIndexOf(line),

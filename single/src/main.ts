@@ -78,7 +78,10 @@ async function startApp(name: AppName, common: NodeJS.ProcessEnv, overrides: App
 async function shutdown(code: number, reason: string, lastWords: string[] = []): Promise<void> {
   if (stopping) return;
   stopping = true;
-  const timeoutSeconds = Math.max(10, ...[...running.values()].map((app) => app.shutdownTimeoutSeconds));
+  // Each app's SHUTDOWN_TIMEOUT bounds its own stop; the longest bounds them all (10 s, the
+  // default, while none has started).
+  const timeouts = [...running.values()].map((app) => app.shutdownTimeoutSeconds);
+  const timeoutSeconds = timeouts.length > 0 ? Math.max(...timeouts) : 10;
   setTimeout(() => die(`stopping took longer than ${timeoutSeconds} s (SHUTDOWN_TIMEOUT)`), timeoutSeconds * 1000).unref();
   // Not ready, all at once, as each process would be on its own signal.
   for (const app of running.values()) {
@@ -119,6 +122,9 @@ async function main(): Promise<void> {
     throw error;
   }
   const common = { ...process.env };
+  // Not for what the apps start (a role hook): each app has its own variables, not every app's.
+  delete process.env[APP_ENV_VARIABLE];
+  delete process.env[APPS_VARIABLE];
   const failures: string[] = [];
   const attempt = (name: AppName): Promise<void> =>
     stopping
