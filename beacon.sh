@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Beacon's two entry points on a fresh Debian/Ubuntu machine with Node.js 20+:
-#   ./beacon.sh start   install what is missing, build, start NATS + the six apps + the nginx gateway on http://localhost:8097
+#   ./beacon.sh start   install what is missing, build, start NATS + the six apps (in one Node process;
+#                       BEACON_MODE=split: one each) + the nginx gateway on http://localhost:8097
 #   ./beacon.sh test    install what is missing, build, lint, run the whole test suite
 set -euo pipefail
 cd "$(dirname "$0")"
