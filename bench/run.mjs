@@ -33,9 +33,10 @@ import * as footprint from './sections/footprint.mjs';
 import * as fairness from './sections/fairness.mjs';
 import * as probe from './sections/probe.mjs';
 import * as registry from './sections/registry.mjs';
+import * as scale from './sections/scale.mjs';
 import * as ws from './sections/ws.mjs';
 
-const SECTIONS = [registry, expiry, probe, ws, election, fairness, durability, footprint];
+const SECTIONS = [registry, expiry, probe, ws, election, fairness, durability, footprint, scale];
 
 const SECTION_NAMES = SECTIONS.map((s) => s.name);
 

@@ -109,3 +109,33 @@ export function filterRecords(records, filter) {
   }
   return { services: page, total };
 }
+
+/**
+ * The `scale` section's catalog: 5 types, 20 tags (three per service), and metadata of a
+ * realistic size. Record n:
+ *   type     http, mqtt, database, cache, iot     (n % 5)
+ *   tags     tag-<floor(n/5)%20>, tag-<floor(n/100)%20>, tag-<floor(n/3)*7%20> (deduplicated)
+ *   metadata env, rack r<floor(n/2000)%8>, owner team-<n%12>, a description
+ * `SCALE_FILTER_QUERY` matches 386 of the first 100,000 (about 1/5 x 3/20 x 1/8).
+ */
+const SCALE_TYPES = ['http', 'mqtt', 'database', 'cache', 'iot'];
+
+export const SCALE_FILTER_QUERY = 'type=http&tags=tag-5&metadata.rack=r3&limit=50';
+
+export function scaleServiceInput(n) {
+  return {
+    name: `scale-${n}`,
+    type: SCALE_TYPES[n % SCALE_TYPES.length],
+    host: `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`,
+    port: 1024 + (n % 50_000),
+    tags: [...new Set([`tag-${Math.floor(n / 5) % 20}`, `tag-${Math.floor(n / 100) % 20}`, `tag-${(Math.floor(n / 3) * 7) % 20}`])],
+    metadata: {
+      env: 'bench',
+      rack: `r${Math.floor(n / 2000) % 8}`,
+      owner: `team-${n % 12}`,
+      description: `scale benchmark service number ${n}`,
+    },
+    version: `1.${n % 10}.0`,
+    ttl: 3600,
+  };
+}
