@@ -118,27 +118,30 @@ async function main(): Promise<void> {
     names = selectApps(process.env[APPS_VARIABLE]);
     overrides = parseOverrides(process.env[APP_ENV_VARIABLE]);
   } catch (error) {
-    if (error instanceof SelectionError) die(error.message);
-    throw error;
+    if (!(error instanceof SelectionError)) throw error;
+    say(`${SELF}: ${error.message}`);
+    process.exit(1);
   }
   const common = { ...process.env };
   // Not for what the apps start (a role hook): each app has its own variables, not every app's.
   delete process.env[APP_ENV_VARIABLE];
   delete process.env[APPS_VARIABLE];
   const failures: string[] = [];
-  const attempt = (name: AppName): Promise<void> =>
-    stopping
-      ? Promise.resolve()
-      : startApp(name, common, overrides).catch((error: unknown) => void failures.push(startFailure(name, error)));
+  // The first failure stops the others at once; one still starting is cut short by the exit.
+  const attempt = async (name: AppName): Promise<void> => {
+    if (stopping) return;
+    try {
+      await startApp(name, common, overrides);
+    } catch (error) {
+      failures.push(startFailure(name, error));
+      void shutdown(1, 'an app failed to start', failures);
+    }
+  };
   // registry-api first, as the launcher does in its own processes; the others together.
   const [first, ...rest] = names;
   if (first === 'registry-api') await attempt(first);
-  if (failures.length === 0) await Promise.all((first === 'registry-api' ? rest : names).map(attempt));
-  if (failures.length > 0) {
-    await shutdown(1, 'an app failed to start', failures);
-    return;
-  }
-  say(`${SELF}: ${names.join(', ')} running in one process (pid ${process.pid})`);
+  await Promise.all((first === 'registry-api' ? rest : names).map(attempt));
+  if (!stopping) say(`${SELF}: ${names.join(', ')} running in one process (pid ${process.pid})`);
 }
 
 process.on('uncaughtException', (error, origin) =>
