@@ -211,7 +211,7 @@ export class AnnouncerService implements OnApplicationBootstrap, BeforeApplicati
     const serviceType = `_beacon._tcp.${domain}`;
     const instance = `${instanceLabel(this.config.BEACON_ANNOUNCE_NAME)}.${serviceType}`;
     const target = `${this.config.MDNS_HOSTNAME}.${domain}`;
-    const txt = [`path=/api/v1`, `api=/api/v1/services`, `txtvers=1`].map((entry) => Buffer.from(entry));
+    const txt = [`path=/api/v1`, `api=/api/v1/services`, `txtvers=1`];
     return instanceRecords({
       serviceId: SELF,
       serviceType,

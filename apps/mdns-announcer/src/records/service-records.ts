@@ -50,7 +50,7 @@ const VALID_KEY = /^[\x20-\x3c\x3e-\x7e]+$/;
  * at a character boundary; a key that cannot fit, or is not printable ASCII without `=`, is
  * dropped. Past the seed's keys, entries stop once the record would pass 1300 bytes.
  */
-export function txtStrings(service: Service): Buffer[] {
+export function txtStrings(service: Service): string[] {
   const core = new Map<string, string>([
     ['service_id', service.service_id],
     ['name', service.name],
@@ -68,14 +68,15 @@ export function txtStrings(service: Service): Buffer[] {
     if (core.has(key)) core.set(key, value);
     else extra.set(key, value);
   }
-  const strings: Buffer[] = [];
+  const strings: string[] = [];
   let total = 0;
   const add = (key: string, value: string, budgeted: boolean): void => {
     if (!VALID_KEY.test(key) || key.length + 1 > TXT_STRING_MAX) return;
-    const entry = Buffer.from(`${key}=${utf8Cut(value, TXT_STRING_MAX - key.length - 1)}`, 'utf8');
-    if (budgeted && total + entry.length + 1 > TXT_TOTAL_MAX) return;
+    const entry = `${key}=${utf8Cut(value, TXT_STRING_MAX - key.length - 1)}`;
+    const bytes = Buffer.byteLength(entry, 'utf8');
+    if (budgeted && total + bytes + 1 > TXT_TOTAL_MAX) return;
     strings.push(entry);
-    total += entry.length + 1;
+    total += bytes + 1;
   };
   for (const [key, value] of core) add(key, value, false);
   for (const [key, value] of extra) add(key, value, true);
@@ -142,7 +143,7 @@ export function instanceRecords(parts: {
   instance: string;
   target: string;
   port: number;
-  txt: Buffer[];
+  txt: string[];
   addresses: DnsRecord[];
 }): ServiceRecords {
   const { serviceId, serviceType, instance, target, port, txt, addresses } = parts;

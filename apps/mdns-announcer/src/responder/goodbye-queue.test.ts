@@ -14,7 +14,7 @@ function group(n: number, port = 8080): DnsRecord[] {
       instance: `web-${n}._http._tcp.local`,
       target,
       port,
-      txt: [Buffer.from(`n=${n}`)],
+      txt: [`n=${n}`],
       addresses: [{ name: target, type: 'A', ttl: 120, class: 'IN', flush: true, data: `10.0.0.${n % 250}` }],
     }),
   );

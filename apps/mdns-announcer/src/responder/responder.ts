@@ -2,7 +2,7 @@ import { MDNS_PORT, MdnsSocket, type MdnsInterface, type OutgoingResponse } from
 import type { QueryPacket } from 'multicast-dns';
 import type { RemoteInfo } from 'node:dgram';
 import type { Logger } from 'pino';
-import { dataKey, recordIdentity, type DnsRecord } from '../records/dns';
+import { dataKey, recordIdentity, toWire, type DnsRecord } from '../records/dns';
 import { RecordIndex, recordsOf } from '../records/record-index';
 import type { ServiceRecords } from '../records/service-records';
 import { GoodbyeQueue } from './goodbye-queue';
@@ -241,7 +241,7 @@ export class Responder {
             String(k.name).toLowerCase() === record.name.toLowerCase() &&
             k.type === record.type &&
             (k.ttl ?? 0) >= record.ttl / 2 &&
-            dataKey({ type: record.type, data: k.data as DnsRecord['data'] }) === dataKey(record),
+            dataKey({ type: record.type, data: k.data as DnsRecord['data'] | Buffer[] }) === dataKey(record),
         ),
     );
     if (fresh.length === 0) return;
@@ -265,7 +265,12 @@ export class Responder {
   ): Promise<boolean> {
     if (response.answers.length === 0) return true;
     if (!this.socket) return false;
-    const error = await this.socket.respond(response as unknown as OutgoingResponse, to && { address: to.address, port: to.port });
+    const packet = {
+      ...response,
+      answers: response.answers.map(toWire),
+      ...(response.additionals && { additionals: response.additionals.map(toWire) }),
+    };
+    const error = await this.socket.respond(packet as unknown as OutgoingResponse, to && { address: to.address, port: to.port });
     if (error) this.logger.warn({ err: error }, 'mdns send failed');
     return !error;
   }
