@@ -16,6 +16,10 @@
  *   loaded RSS  the same, with 10,000 services registered through registry-api and 1,000
  *               WebSocket clients (bench/ws-clients.mjs, in their own processes) connected
  *               to realtime-gateway
+ *   PSS, heap   information beside RSS: PSS (smaps_rollup) splits pages shared between
+ *               processes (the node binary's code, mapped by all six in split mode) among
+ *               them, so it is what the processes really cost together; V8 heap used is the
+ *               apps' own `beacon_nodejs_heap_size_used_bytes` (one process's in single mode)
  *
  * Env: BENCH_FOOTPRINT_STARTS=3  BENCH_FOOTPRINT_SETTLE=5  BENCH_FOOTPRINT_SERVICES=10000
  *      BENCH_FOOTPRINT_CLIENTS=1000  BENCH_FOOTPRINT_CLIENT_PROCS=2
@@ -102,6 +106,15 @@ function rssKb(pid) {
   }
 }
 
+/** Proportional set size in kB (shared pages divided among their processes), 0 when unknown. */
+function pssKb(pid) {
+  try {
+    return Number(/^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
 /** What a process is, from its command line: nats-server, an app, the single process. */
 function labelOf(pid) {
   try {
@@ -129,7 +142,12 @@ function stackRss(launcherPid) {
   };
   walk(launcherPid);
   const processes = Object.fromEntries(below.map((pid) => [labelOf(pid), rssKb(pid)]));
-  return { total_kb: Object.values(processes).reduce((sum, kb) => sum + kb, 0), processes, launcher_kb: rssKb(launcherPid) };
+  return {
+    total_kb: Object.values(processes).reduce((sum, kb) => sum + kb, 0),
+    pss_kb: below.reduce((sum, pid) => sum + pssKb(pid), 0),
+    processes,
+    launcher_kb: rssKb(launcherPid),
+  };
 }
 
 /** Three readings 1 s apart; the one with the median total. */
@@ -141,6 +159,13 @@ async function settledRss(launcherPid) {
   }
   const middle = median(readings.map((reading) => reading.total_kb));
   return readings.find((reading) => reading.total_kb === middle);
+}
+
+/** V8 heap used by the apps, in kB: one process's in single mode (every app reports it), the six processes' sum in split mode. */
+async function heapUsedKb(urls, mode) {
+  const used = async (url) => metricSum(await scrapeMetrics(url), 'beacon_nodejs_heap_size_used_bytes') / 1024;
+  if (mode === 'single') return Math.round(await used(urls['registry-api']));
+  return Math.round((await Promise.all(Object.values(urls).map(used))).reduce((sum, kb) => sum + kb, 0));
 }
 
 /** Starts the launcher in `mode` on free ports and a fresh data directory; resolves once every app is ready. */
@@ -204,7 +229,7 @@ async function loaded(stack, clientProcs, mode) {
   );
   log(`footprint ${mode}: ${settings.services} services registered (${registered.rps}/s), ${open} WebSocket clients connected`);
   await sleep(settings.settle_s * 1000);
-  const rss = await settledRss(stack.proc.child.pid);
+  const rss = { ...(await settledRss(stack.proc.child.pid)), heap_used_kb: await heapUsedKb(stack.urls, mode) };
   await Promise.all(clientProcs.map((p) => p.ask({ cmd: 'disconnect', set: mode }, 'disconnected', 30_000)));
   return { ...rss, registrations_per_s: registered.rps, clients: open };
 }
@@ -225,7 +250,7 @@ export async function run() {
         const last = trial === settings.starts;
         if (last) {
           await sleep(settings.settle_s * 1000);
-          report.idle[mode] = await settledRss(stack.proc.child.pid);
+          report.idle[mode] = { ...(await settledRss(stack.proc.child.pid)), heap_used_kb: await heapUsedKb(stack.urls, mode) };
           log(`footprint ${mode}: idle ${mb(report.idle[mode].total_kb)} MB (apps and nats-server)`);
           report.loaded[mode] = await loaded(stack, clientProcs, mode);
           log(`footprint ${mode}: loaded ${mb(report.loaded[mode].total_kb)} MB`);
@@ -278,6 +303,24 @@ function finish(report) {
       info: true,
     },
     {
+      scenario: 'idle PSS, apps + nats-server (shared pages split among processes)',
+      value: `${mb(report.idle.single.pss_kb)} MB`,
+      baseline: `split ${mb(report.idle.split.pss_kb)} MB`,
+      ratio: `${(report.idle.single.pss_kb / report.idle.split.pss_kb).toFixed(2)} × split`,
+      target: '(info)',
+      verdict: '(info)',
+      info: true,
+    },
+    {
+      scenario: 'V8 heap used by the apps, idle / loaded',
+      value: `${mb(report.idle.single.heap_used_kb)} / ${mb(report.loaded.single.heap_used_kb)} MB`,
+      baseline: `split ${mb(report.idle.split.heap_used_kb)} / ${mb(report.loaded.split.heap_used_kb)} MB`,
+      ratio: '',
+      target: '(info)',
+      verdict: '(info)',
+      info: true,
+    },
+    {
       scenario: 'the launcher itself (not in the sums)',
       value: `${mb(report.idle.single.launcher_kb)} MB`,
       baseline: `split ${mb(report.idle.split.launcher_kb)} MB`,
@@ -301,7 +344,12 @@ function finish(report) {
               [report.idle[mode].processes[label], report.loaded[mode].processes[label]].map((kb) => (kb ? String(mb(kb)) : '')),
             ),
           ]),
-          ['total', ...MODES.flatMap((mode) => [String(idle[mode]), String(busy[mode])])],
+          ['total RSS', ...MODES.flatMap((mode) => [String(idle[mode]), String(busy[mode])])],
+          ['total PSS', ...MODES.flatMap((mode) => [String(mb(report.idle[mode].pss_kb)), String(mb(report.loaded[mode].pss_kb))])],
+          [
+            'V8 heap used',
+            ...MODES.flatMap((mode) => [String(mb(report.idle[mode].heap_used_kb)), String(mb(report.loaded[mode].heap_used_kb))]),
+          ],
         ],
         { markdown, left: [0] },
       ),
