@@ -400,6 +400,23 @@ describe.skipIf(!natsServer)('the launcher runs the six apps in one process (BEA
   }, 60_000);
 });
 
+describe('the launcher’s BEACON_MODE', () => {
+  it('refuses a mode it does not know, naming both, before starting anything', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'beacon-mode-'));
+    try {
+      const stack = launch({ ...(await ports()), BEACON_DATA_DIR: dataDir, BEACON_MODE: 'both' });
+      expect(await stack.exited).toBe(1);
+      expect(stack.output()).toContain(
+        'BEACON_MODE=both is not a mode: single (the default: the apps in one process) or split (one process per app)',
+      );
+      expect(stack.output()).not.toMatch(/started \(pid/);
+      expect(existsSync(join(dataDir, 'beacon.pid'))).toBe(false);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe.skipIf(!natsServer)('the launcher gives up on the single process when an app in it fails to start every time', () => {
   it('restarts it with backoff, then after 5 quick failures stops, exits 1 and shows why, under the app’s name', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'beacon-single-giveup-'));
