@@ -202,10 +202,18 @@ describe(`a three-node NATS cluster losing one node at a time (JetStream replica
     const late = new Set(pump.accepted.slice(after));
     await live
       .waitForEvents(late.size, (m) => m.type === 'service_registered' && late.has(m.data?.service_id ?? ''), 15_000)
-      .catch((e) => {
+      .catch(async (e) => {
+        // What registry-api's outbox and the gateway say, for whoever reads a failure.
+        const series = async (url: string, pattern: RegExp): Promise<string> =>
+          (await (await fetch(`${url}/metrics`)).text())
+            .split('\n')
+            .filter((line) => pattern.test(line) && !line.startsWith('#'))
+            .join(' | ');
+        const outbox = await series(registry.url, /outbox|events_published/);
+        const feed = await series(gateway.url, /beacon_gateway_(events|stream|feed)/);
         const got = live.messages.filter((m) => m.type === 'service_registered').map((m) => m.data?.service_id);
         throw new Error(
-          `${e}; ws got ${got.length} registered, of late ${late.size}: ${[...late].filter((id) => got.includes(id)).length}; types ${JSON.stringify(live.messages.slice(-5))}; closed ${JSON.stringify(live.closed)}`,
+          `${e}; ws got ${got.length} registered, of late ${late.size}: ${[...late].filter((id) => got.includes(id)).length}; types ${JSON.stringify(live.messages.slice(-5))}; closed ${JSON.stringify(live.closed)}; registry-api: ${outbox}; gateway: ${feed}; gateway log: ${gateway.output().slice(-2000)}`,
         );
       });
   });
@@ -235,6 +243,13 @@ describe(`a three-node NATS cluster losing one node at a time (JetStream replica
     await pump.stop();
 
     const accepted = new Set(RegistrationPump.everyAccepted);
+    // What registry-api accepted while the stream had no leader waits in its outbox until one acknowledges it.
+    await waitFor(
+      "registry-api's outbox drained",
+      async () => /^beacon_outbox_depth(?:\{[^}]*\})? 0$/m.test(await (await fetch(`${registry.url}/metrics`)).text()),
+      30_000,
+      250,
+    );
     const stored = await storedRegistrations();
     missing = [...accepted].filter((id) => !stored.has(id));
     console.log(`${accepted.size} registrations accepted, ${pump.failures} refused, missing ${missing.length}`);
@@ -246,12 +261,11 @@ describe(`a three-node NATS cluster losing one node at a time (JetStream replica
   });
 
   /**
-   * Fails today, so it is marked `fails`: registry-api publishes with core NATS, and what it
-   * publishes while BEACON_EVENTS has no leader (4–10 s here) is dropped. Issue 14 item 2's
-   * outbox (acked JetStream publishes, retried) closes that: this then fails, and `.fails`
-   * comes off.
+   * registry-api writes each event to its outbox with the change, and sends it with an acked
+   * JetStream publish, again until a leader stores it: what it accepted while BEACON_EVENTS
+   * had no leader is stored once one is elected.
    */
-  it.fails('loses no registered event across both kills (needs the acked outbox of item 2)', () => {
+  it('loses no registered event across both kills', () => {
     expect(missing).toEqual([]);
   });
 });
