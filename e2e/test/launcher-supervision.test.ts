@@ -373,6 +373,24 @@ describe.skipIf(!natsServer)('the launcher runs the six apps in one process (BEA
     expect(stack.child.exitCode).toBeNull();
   }, 60_000);
 
+  it('restarts nats-server killed with kill -9, and every app in the process connects to it again', async () => {
+    const [first] = pidsOf(stack.output(), 'nats');
+    const apps = singlePid();
+    process.kill(first as number, 'SIGKILL');
+    await waitFor('nats restarted', () => pidsOf(stack.output(), 'nats')[1], 10_000, 100);
+    const connected = async (): Promise<boolean> => {
+      for (const [app, variable] of Object.entries(APP_PORTS)) {
+        const metrics = await (await fetch(`http://127.0.0.1:${port[variable]}/metrics`)).text();
+        if (!metrics.includes(`beacon_nats_connected{app="${app}"} 1`)) return false;
+      }
+      return true;
+    };
+    await waitFor('every app connected to the new nats-server', connected, 30_000, 200);
+    await waitFor('every app ready', everyAppReady(port), 30_000, 200);
+    // NATS going away is not an app failing: the process rode it out.
+    expect(singlePid()).toBe(apps);
+  }, 60_000);
+
   it('stops on Ctrl-C: realtime-gateway first (WebSocket clients get 1001, SSE streams end), registry-api last, then NATS; exits 0', async () => {
     const gateway = `127.0.0.1:${port.GATEWAY_HTTP_PORT}`;
     const socket = await WsClient.connect(`ws://${gateway}/api/v1/ws`);
