@@ -495,6 +495,8 @@ describe.skipIf(!natsServer)('the single process on its own (single/dist/main.js
     const single = runSingle({
       NATS_URL: nats.url,
       HTTP_HOST: '127.0.0.1',
+      // Nest's own route listing is at debug: each app's must carry that app's name.
+      LOG_LEVEL: 'debug',
       BEACON_APPS: 'ttl-reaper, health-prober',
       BEACON_APP_ENV: JSON.stringify({
         'ttl-reaper': { HTTP_PORT: String(reaperPort), ...identity('ttl-reaper') },
@@ -510,13 +512,14 @@ describe.skipIf(!natsServer)('the single process on its own (single/dist/main.js
       }
       const output = single.output();
       expect(output).toContain(`beacon-single: ttl-reaper, health-prober running in one process (pid ${single.child.pid})`);
-      const apps = new Set(
-        output
-          .split('\n')
-          .filter((line) => line.startsWith('{'))
-          .map((line) => (JSON.parse(line) as { app: string }).app),
-      );
-      expect([...apps].sort()).toEqual(['health-prober', 'ttl-reaper']);
+      const lines = output
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as { app: string; context?: string; msg: string });
+      expect([...new Set(lines.map((line) => line.app))].sort()).toEqual(['health-prober', 'ttl-reaper']);
+      // Nest keeps one logger per process; each line of its still names the app it is about.
+      const mapped = lines.filter((line) => line.context === 'RouterExplorer' && line.msg === 'Mapped {/ready, GET} route');
+      expect(mapped.map((line) => line.app).sort()).toEqual(['health-prober', 'ttl-reaper']);
       const reaperMetrics = await (await fetch(`http://127.0.0.1:${reaperPort}/metrics`)).text();
       const proberMetrics = await (await fetch(`http://127.0.0.1:${proberPort}/metrics`)).text();
       expect(reaperMetrics).toContain('beacon_nats_connected{app="ttl-reaper"} 1');

@@ -12,7 +12,7 @@
  * again. SIGTERM/SIGINT stop them in STOP_STAGES order within SHUTDOWN_TIMEOUT.
  */
 import { writeSync } from 'node:fs';
-import { ConfigError, HealthService, StartupError, type AppEntry, type RunningApp } from '@beacon/platform';
+import { ConfigError, HealthService, StartupError, appLogScope, type AppEntry, type RunningApp } from '@beacon/platform';
 import {
   APP_ENV_VARIABLE,
   APP_NAMES,
@@ -62,7 +62,8 @@ function die(message: string): never {
 }
 
 async function startApp(name: AppName, common: NodeJS.ProcessEnv, overrides: AppOverrides): Promise<void> {
-  const app = await entryOf(name).start(appEnv(common, overrides, name));
+  // Its own log scope: what Nest logs for it, now or from work it starts later, names it.
+  const app = await appLogScope.run({}, () => entryOf(name).start(appEnv(common, overrides, name)));
   running.set(name, app);
   // An app whose server closes while nobody is stopping it has died inside a live process.
   app.app.getHttpServer().once('close', () => {

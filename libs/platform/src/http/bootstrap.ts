@@ -5,7 +5,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import type { Logger } from 'pino';
 import { ConfigError, StartupError, describeEnv, type EnvSchema } from '../config/env';
 import { HealthService } from '../health/health.service';
-import { NestLogBridge } from '../logging/nest-log-bridge';
+import { NestLogBridge, appLogScope } from '../logging/nest-log-bridge';
 import { MetricsService } from '../metrics/metrics.service';
 import { ROOT_LOGGER } from '../platform.options';
 import { AllExceptionsFilter } from './exception.filter';
@@ -67,6 +67,8 @@ export async function createHttpApp(module: DynamicModule | Type<unknown>, optio
   });
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, { logger: false, abortOnError: false, bodyParser: false });
   const logger = app.get<Logger>(ROOT_LOGGER);
+  const scope = appLogScope.getStore();
+  if (scope) scope.logger = logger;
   app.useLogger(new NestLogBridge(logger));
   const fastify = app.getHttpAdapter().getInstance();
   installBodyReader(fastify, options.bodyLimit);
