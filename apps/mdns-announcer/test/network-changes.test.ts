@@ -169,6 +169,8 @@ describe.skipIf(skip !== null)(`mdns-announcer as the network comes and goes${sk
     const self = await waitFor('Beacon resolved', () => latest(SELF), 10_000);
     expect(self).toMatchObject({ port: API_PORT, addresses: [`${subnet}.1`] });
     expect(announcerHealth()).toMatchObject({ running: true, problem: null, interfaces: [`${cable.names[0]} ${subnet}.1`] });
+    // registry-api shows one answer from the announcer for up to a second.
+    await waitFor('registry-api showing the interface', () => registryHealth()?.running === true, 5_000, 300);
     expect(registryHealth()).toMatchObject({ running: true, problem: null, interfaces: [`${cable.names[0]} ${subnet}.1`] });
   });
 

@@ -4,9 +4,12 @@ import { Controller, Get, Inject, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { CatalogService } from '../catalog/catalog.service';
 import { SERVICE_STORE, type ServiceStore } from '../store/service-store';
+import { SharedAnswer } from './shared-answer';
 
 /** How long `/api/v1/health` waits for mdns-announcer before showing "unknown". */
 const MDNS_STATUS_TIMEOUT_MS = 250;
+/** How long one answer from mdns-announcer serves every health request (`SharedAnswer`). */
+const MDNS_STATUS_FRESH_MS = 1_000;
 
 const MIB = 1024 * 1024;
 
@@ -20,6 +23,8 @@ const UNKNOWN_MDNS = { running: 'unknown', registered_services: null, domain: nu
 @Controller('api/v1')
 @Access('public')
 export class RegistryHealthController {
+  private readonly mdnsStatus = new SharedAnswer(() => this.askMdns(), MDNS_STATUS_FRESH_MS);
+
   constructor(
     @Inject(SERVICE_STORE) private readonly store: ServiceStore,
     @Inject(CatalogService) private readonly catalog: CatalogService,
@@ -29,7 +34,7 @@ export class RegistryHealthController {
 
   @Get('health')
   async healthReport(@Res({ passthrough: true }) reply: FastifyReply): Promise<RegistryHealthResponse> {
-    const [database, mdns] = await Promise.all([this.database(), this.mdns()]);
+    const [database, mdns] = await Promise.all([this.database(), this.mdnsStatus.get()]);
     const services = database.connected ? await this.catalog.countByStatus() : emptyCounts();
     const natsConnected = this.nats.connected;
     const status = !database.connected ? 'unhealthy' : natsConnected ? 'healthy' : 'degraded';
@@ -69,7 +74,7 @@ export class RegistryHealthController {
     }
   }
 
-  private async mdns(): Promise<MdnsStatus | typeof UNKNOWN_MDNS> {
+  private async askMdns(): Promise<MdnsStatus | typeof UNKNOWN_MDNS> {
     try {
       const reply = await this.nats.request(Subjects.mdnsStatus, {}, MDNS_STATUS_TIMEOUT_MS);
       const { running, registered_services, domain, interfaces, problem } = reply;
