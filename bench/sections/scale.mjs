@@ -22,8 +22,11 @@
  * the machine's LAN, and into every socket on port 5353 of the root namespace (other test runs), is
  * not a side effect a benchmark should have. Elsewhere it announces on the default interfaces.
  *
+ *   at rest     CPU per process over BENCH_SCALE_REST_S with nothing registered, and how long
+ *               mdns-announcer takes to answer beacon.mdns.status meanwhile (info)
+ *
  * Env: BENCH_SCALE_SERVICES=100000  BENCH_SCALE_CONCURRENCY=48  BENCH_SCALE_LATENCY_S=5
- *      BENCH_SCALE_REGISTER_S=8  BENCH_SCALE_SETTLE_S=5  BENCH_SCALE_SINGLE=1  BENCH_CONNECTIONS=32
+ *      BENCH_SCALE_REGISTER_S=8  BENCH_SCALE_SETTLE_S=5  BENCH_SCALE_REST_S=30  BENCH_SCALE_SINGLE=1  BENCH_CONNECTIONS=32
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync } from 'node:fs';
@@ -41,6 +44,8 @@ import {
   makeTmp,
   metricSum,
   missingStack,
+  natsBenchClient,
+  percentile,
   recordRows,
   registerAll,
   removeTmp,
@@ -62,6 +67,7 @@ export const settings = {
   register_s: envNumber('BENCH_SCALE_REGISTER_S', 8),
   register_connections: envNumber('BENCH_CONNECTIONS', 32),
   settle_s: envNumber('BENCH_SCALE_SETTLE_S', 5),
+  rest_s: envNumber('BENCH_SCALE_REST_S', 30),
   single: process.env.BENCH_SCALE_SINGLE !== '0',
   filter_query: SCALE_FILTER_QUERY,
 };
@@ -270,6 +276,35 @@ async function converged(registryUrl, reaperUrl, total) {
   return last;
 }
 
+/**
+ * `rest_s` with nothing registered: what keeping 100,000 services costs each process (the
+ * consumers' periodic resyncs, reconciles, expiry timers), and how long mdns-announcer
+ * takes to answer `beacon.mdns.status` meanwhile (what /api/v1/health asks it).
+ */
+async function atRest(ctx, pids) {
+  const client = await natsBenchClient(ctx.nats.url);
+  const window = cpuByProcess(pids);
+  const replies = [];
+  let unanswered = 0;
+  const until = Date.now() + settings.rest_s * 1000;
+  try {
+    while (Date.now() < until) {
+      const started = performance.now();
+      try {
+        await client.nc.request('beacon.mdns.status', new TextEncoder().encode('{}'), { timeout: 1000 });
+        replies.push(performance.now() - started);
+      } catch {
+        unanswered += 1;
+      }
+      await sleep(200);
+    }
+  } finally {
+    await client.close();
+  }
+  const cpu = window.end();
+  return { cpu, mdns_status_ms: { p50: percentile(replies, 50), p99: percentile(replies, 99), max: percentile(replies, 100), unanswered } };
+}
+
 async function latency(url) {
   const common = { url, mode: 'get', threads: 1, connections: settings.latency_connections };
   await runWrk({ ...common, seconds: 1 });
@@ -374,6 +409,23 @@ function buildRows(r, checks) {
     target: `<= ${TARGETS.health_p50_ms} ms`,
     pass: r.health.p50_ms <= TARGETS.health_p50_ms,
   });
+  const restCores = Object.entries(r.rest.cpu.cores)
+    .filter(([label]) => label !== 'bench')
+    .reduce((total, [, cores]) => total + cores, 0);
+  rows.push({
+    scenario: `CPU at rest @${r.loaded}, whole stack (${settings.rest_s} s)`,
+    value: `${restCores.toFixed(2)} cores`,
+    baseline: `registry-api ${r.rest.cpu.cores['registry-api']}`,
+    target: '(info)',
+    info: true,
+  });
+  rows.push({
+    scenario: 'beacon.mdns.status round trip at rest (what health asks)',
+    value: fmtMs(r.rest.mdns_status_ms.p50),
+    baseline: `p99 ${fmtMs(r.rest.mdns_status_ms.p99)}`,
+    target: '(info)',
+    info: true,
+  });
   rows.push({
     scenario: `filtered list p50 @${r.loaded} (${checks.filter_total} match)`,
     value: fmtMs(r.filter.p50_ms),
@@ -422,6 +474,7 @@ function details(report, rows, markdown) {
       .map(([app, memory]) => `${app} ${memory.peak_mb} MB`)
       .join(', ')}.`,
     `Counts when measured: ${JSON.stringify(report.checks.converged)}; restart: registry-api answered ${r.restart.total} services.`,
+    `CPU (cores) at rest for ${settings.rest_s} s: ${JSON.stringify(r.rest.cpu.cores)} (other processes on the machine ${r.rest.cpu.other}); beacon.mdns.status max ${fmtMs(r.rest.mdns_status_ms.max)}, ${r.rest.mdns_status_ms.unanswered} unanswered within 1 s.`,
     `CPU (cores) while registering, every app: ${JSON.stringify(r.register.all.cpu.cores)}; alone: ${JSON.stringify(r.register.alone.cpu.cores)}.`,
   ];
   if (r.memory.restarted)
@@ -494,6 +547,12 @@ export async function run({ stamp, profileMode = 'on-miss' }) {
         .join(', ')}; whole stack ${r.memory.stack_rss_mb} MB`,
     );
 
+    const pids = Object.fromEntries(Object.entries(stack.apps).map(([app, proc]) => [app, proc.proc.child.pid]));
+    r.rest = await atRest(ctx, { ...pids, 'nats-server': natsPid });
+    log(
+      `at rest for ${settings.rest_s} s: CPU ${JSON.stringify(r.rest.cpu.cores)}; beacon.mdns.status p50 ${fmtMs(r.rest.mdns_status_ms.p50)}, ` +
+        `p99 ${fmtMs(r.rest.mdns_status_ms.p99)}, max ${fmtMs(r.rest.mdns_status_ms.max)}`,
+    );
     r.health = await latency(`${stack.registry.url}/api/v1/health`);
     const filterBody = await (await fetch(`${stack.registry.url}/api/v1/services?${SCALE_FILTER_QUERY}`)).json();
     report.checks.filter_total = filterBody.total;
