@@ -9,6 +9,7 @@ export * from './nats/nats.service';
 export { NatsRequestError, RequestError } from './nats/request-errors';
 export { EventStreamReader, type EventStreamDuty } from './nats/event-stream';
 export * from './nats/lease-bucket';
+export { StoredPublishError } from './nats/stored-publisher';
 export * from './health/health.service';
 export * from './http/errors';
 export * from './http/bootstrap';

@@ -1,4 +1,4 @@
-import { MetricsService, NatsService, ROOT_LOGGER, type Logger } from '@beacon/platform';
+import { MetricsService, NatsService, ROOT_LOGGER, StoredPublishError, type Logger } from '@beacon/platform';
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { SERVICE_STORE, type PendingEvent, type ServiceStore } from '../store/service-store';
 import { SqliteStore } from '../store/sqlite/sqlite-store';
@@ -207,9 +207,5 @@ export class OutboxPublisher implements OnApplicationBootstrap, BeforeApplicatio
 
 /** A short, bounded label for why a publish failed. */
 function describe(error: Error): string {
-  const code = 'code' in error ? String((error as { code: unknown }).code) : '';
-  if (code === '503' || /no responders/i.test(error.message)) return 'no_stream';
-  if (code === 'TIMEOUT' || /timeout/i.test(error.message)) return 'timeout';
-  if (/closed|disconnect|connection/i.test(error.message)) return 'disconnected';
-  return 'other';
+  return error instanceof StoredPublishError ? error.reason : 'other';
 }

@@ -37,6 +37,7 @@ import { Inbound } from './inbound';
 import { LeaseBucket } from './lease-bucket';
 import { NatsRequestError, errorReply, isErrorReply, refusalCode } from './request-errors';
 import { replySubjectProblem } from './reply-subject';
+import { StoredPublisher, type StoredMessage } from './stored-publisher';
 
 export type NatsSettings = Pick<
   PlatformEnv,
@@ -80,14 +81,17 @@ export class NatsService {
   private outbox: [string, Uint8Array][] = [];
   private isConnected = true;
   private readonly inbound: Inbound;
+  private readonly stored: StoredPublisher;
 
   private constructor(
     private readonly connection: NatsConnection,
     private readonly settings: NatsSettings,
     private readonly logger: Logger,
     private readonly metrics: MetricsService,
+    inboxPrefix: string,
   ) {
     this.inbound = new Inbound(metrics, logger);
+    this.stored = new StoredPublisher(connection, inboxPrefix);
   }
 
   /**
@@ -113,7 +117,7 @@ export class NatsService {
       })
       .finally(() => clearTimeout(waiting));
     watchAuthorization(connection, settings, logger);
-    const service = new NatsService(connection, settings, logger, metrics);
+    const service = new NatsService(connection, settings, logger, metrics, options.inboxPrefix ?? '_INBOX');
     logger.info({ nats: connection.getServer() }, 'connected to NATS');
     service.watchStatus();
     if (eventStream !== 'none') await prepareEventStream(await service.jetstreamManager(), settings, eventStream, logger);
@@ -216,17 +220,11 @@ export class NatsService {
    * event in order, null when the stream stored it (or had it already: same id within its
    * duplicate window) or the error that kept it out.
    */
-  async publishStoredBatch(
-    events: readonly { subject: StreamSubject; data: string; messageId: string }[],
-    timeoutMs: number,
-  ): Promise<(Error | null)[]> {
-    const js = this.connection.jetstream({ timeout: timeoutMs });
-    const outcomes = await Promise.allSettled(
-      events.map((event) => js.publish(event.subject, new TextEncoder().encode(event.data), { msgID: event.messageId })),
-    );
+  async publishStoredBatch(events: readonly (StoredMessage & { subject: StreamSubject })[], timeoutMs: number): Promise<(Error | null)[]> {
+    const outcomes = await this.stored.publish(events, timeoutMs);
     return outcomes.map((outcome, index) => {
-      if (outcome.status === 'rejected') return outcome.reason instanceof Error ? outcome.reason : new Error(String(outcome.reason));
-      if (!outcome.value.duplicate) this.metrics.eventsPublished.inc({ subject: (events[index] as (typeof events)[number]).subject });
+      if (outcome instanceof Error) return outcome;
+      if (!outcome.duplicate) this.metrics.eventsPublished.inc({ subject: (events[index] as StoredMessage).subject });
       return null;
     });
   }
