@@ -198,4 +198,30 @@ describe.skipIf(skip !== null)(`mdns-announcer goodbyes${skip ? ` (skipped: ${sk
     for (const service of returning)
       expect([...oldTargets].some((target) => target.includes(service.service_id.replaceAll('-', '').slice(0, 8)))).toBe(true);
   }, 240_000);
+
+  it('says goodbye on SIGTERM at the same pace for up to 2 s, then exits', async () => {
+    const more = Array.from({ length: 3_000 }, (_, index) => SERVICES + index);
+    await eachConcurrently(more, 16, async (n) => {
+      await register(n);
+    });
+    const held = RETURNING + more.length;
+    await waitFor(
+      'every service held by the announcer',
+      async () => {
+        const { body } = await fetchJson<{ mdns?: { registered_services?: number } }>('GET', `${announcer.url}/health`);
+        return (body.mdns?.registered_services ?? 0) >= held;
+      },
+      60_000,
+      250,
+    );
+    const from = heard.length;
+    expect(await announcer.stop('SIGTERM')).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const farewell = new Set(heard.slice(from).flatMap((packet) => packet.withdrawn.map((record) => record.name)));
+    // A first tick's worth at once, then one every 100 ms for 2 s: at most 21 ticks of 50,
+    // however slow the machine (a slow one sends fewer), never the 3,050 in one burst.
+    expect(farewell.size).toBeGreaterThanOrEqual(GROUPS_PER_TICK);
+    expect(farewell.size).toBeLessThanOrEqual(21 * GROUPS_PER_TICK);
+    for (const packet of heard.slice(from)) expect(packet.withdrawn.length).toBeLessThanOrEqual(GROUPS_PER_PACKET);
+  }, 180_000);
 });
