@@ -90,6 +90,7 @@ export class CatalogService {
     const now = Date.now();
     const identity = { name: input.name, host: input.host, port: input.port, instance_id: input.instance_id };
     let outcome;
+    let answer: Service | null = null;
     try {
       outcome = await this.store.register(
         identity,
@@ -98,7 +99,9 @@ export class CatalogService {
           // A record coming back from expiry is news to every consumer, as a new one is.
           const reappeared = previous === null || effectiveStatus(previous, now) === 'expired';
           const subject = reappeared ? Subjects.serviceRegistered : Subjects.serviceUpdated;
-          return [...(superseded ? [this.removalEvent(superseded, 'superseded', now)] : []), this.event(subject, record, now)];
+          const event = this.event(subject, record, now);
+          answer = event.payload.service;
+          return [...(superseded ? [this.removalEvent(superseded, 'superseded', now)] : []), event];
         },
       );
     } catch (error) {
@@ -106,7 +109,8 @@ export class CatalogService {
       throw error;
     }
     this.outbox.wake();
-    return toWire(outcome.record, now);
+    // The event's copy of the record is the answer: the same instant, built once.
+    return answer ?? toWire(outcome.record, now);
   }
 
   async get(serviceId: string): Promise<Service> {

@@ -24,7 +24,8 @@ export class StatsService implements OnApplicationBootstrap {
   ) {}
 
   onApplicationBootstrap(): void {
-    this.nats.subscribe(SERVICE_EVENTS_WILDCARD, () => this.events.add(Date.now()));
+    // Counted, not read: only registry-api's identity may publish there (NATS permissions).
+    this.nats.tally(SERVICE_EVENTS_WILDCARD, () => this.events.add(Date.now()));
   }
 
   /** Shared by requests within `REUSE_MS` of each other (and while one is being read). */

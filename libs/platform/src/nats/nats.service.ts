@@ -445,6 +445,15 @@ export class NatsService {
     });
   }
 
+  /**
+   * Counts messages on `subject` without reading them (`onMessage` gets nothing of the
+   * message): for tallies such as events per minute, where decoding and checking each
+   * payload would cost far more than the count is worth.
+   */
+  tally(subject: SubscribeSubject, onMessage: () => void): Subscription {
+    return this.listen(subject, undefined, () => onMessage());
+  }
+
   /** Stops taking requests, flushes what is pending and closes. */
   async drain(): Promise<void> {
     this.flushOutbox();
