@@ -94,11 +94,16 @@ export class CatalogRecords {
   }
 
   private join(group: string, service: Service): void {
-    const members = this.groups.get(group) ?? [];
+    const members = this.groups.get(group);
+    // Most groups hold one service: an array of exactly one (an empty array grown by one
+    // reserves room for 17, ~100 bytes a service more at 100,000).
+    if (!members) {
+      this.groups.set(group, [service]);
+      return;
+    }
     let index = members.length;
     while (index > 0 && registrationOrder(members[index - 1] as Service, service) > 0) index -= 1;
     members.splice(index, 0, service);
-    this.groups.set(group, members);
   }
 
   /** Rebuilds the changed service, and every member of `group` whose name moved. */

@@ -118,8 +118,20 @@ export function instanceNames(services: readonly Service[]): Map<string, string>
 }
 
 /** All records of one service under the instance name it was given. */
+/** One string per service type, not one per service (100,000 services share a handful); bounded. */
+const serviceTypes = new Map<string, string>();
+const SERVICE_TYPES_KEPT = 1_000;
+
+function serviceTypeName(type: string, domain: string): string {
+  const key = `${type}.${domain}`;
+  const kept = serviceTypes.get(key);
+  if (kept !== undefined) return kept;
+  if (serviceTypes.size < SERVICE_TYPES_KEPT) serviceTypes.set(key, key);
+  return key;
+}
+
 export function serviceRecords(service: Service, instanceName: string, domain: string): ServiceRecords {
-  const serviceType = `${service.mdns_service_type || mdnsServiceTypeFor(service.type)}.${domain}`;
+  const serviceType = serviceTypeName(service.mdns_service_type || mdnsServiceTypeFor(service.type), domain);
   const instance = `${instanceName}.${serviceType}`;
   const family = isIP(service.host);
   const target = family === 0 ? service.host.replace(/\.$/, '') : synthesizedHost(service, domain);
