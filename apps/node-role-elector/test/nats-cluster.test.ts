@@ -146,7 +146,8 @@ beforeAll(async () => {
     },
     portVariable: 'BEACON_PORT',
   });
-  gateway = await startApp('realtime-gateway', { env: common, portVariable: 'HTTP_PORT', readyPath: '/ready' });
+  // At info, so a failure below can show what its feed did.
+  gateway = await startApp('realtime-gateway', { env: { ...common, LOG_LEVEL: 'info' }, portVariable: 'HTTP_PORT', readyPath: '/ready' });
   live = await WsClient.connect(`ws://127.0.0.1:${gateway.port}/api/v1/ws`);
   for (const nodeId of ['e1', 'e2']) {
     if (nodeId === 'e2') lease = await admin.jetstream({ timeout: 5000 }).views.kv(ELECTION_BUCKET, { bindOnly: true });
@@ -210,10 +211,10 @@ describe(`a three-node NATS cluster losing one node at a time (JetStream replica
             .filter((line) => pattern.test(line) && !line.startsWith('#'))
             .join(' | ');
         const outbox = await series(registry.url, /outbox|events_published/);
-        const feed = await series(gateway.url, /beacon_gateway_(events|stream|feed)/);
+        const feed = await series(gateway.url, /^beacon_(gateway|nats)/);
         const got = live.messages.filter((m) => m.type === 'service_registered').map((m) => m.data?.service_id);
         throw new Error(
-          `${e}; ws got ${got.length} registered, of late ${late.size}: ${[...late].filter((id) => got.includes(id)).length}; types ${JSON.stringify(live.messages.slice(-5))}; closed ${JSON.stringify(live.closed)}; registry-api: ${outbox}; gateway: ${feed}; gateway log: ${gateway.output().slice(-2000)}`,
+          `${e}; ws got ${got.length} registered, of late ${late.size}: ${[...late].filter((id) => got.includes(id)).length}; types ${JSON.stringify(live.messages.slice(-5))}; closed ${JSON.stringify(live.closed)}; registry-api: ${outbox}; gateway: ${feed}; gateway log: ${gateway.output().slice(-6000)}`,
         );
       });
   });

@@ -50,6 +50,8 @@ export class EventFeed implements OnApplicationBootstrap, OnApplicationShutdown 
   private position = 0;
   private stopped = false;
   private troubleSince: number | null = null;
+  /** What the reader had received at the last stream check that found the stream ahead of it (null: it was not). */
+  private behindAt: number | null = null;
   private readonly watchdog: NodeJS.Timeout;
   private readonly streamCheck: NodeJS.Timeout;
 
@@ -129,13 +131,35 @@ export class EventFeed implements OnApplicationBootstrap, OnApplicationShutdown 
     void reader.close().catch(() => undefined);
   }
 
-  /** Follows again (from the stream's first event) when the stream now ends before the position the feed stands at. */
+  /**
+   * Follows again when the consumer has stopped delivering: from the stream's first event
+   * when the stream now ends before the position the feed stands at (recreated or purged),
+   * or from where it stands when the stream was ahead of it at two checks in a row and the
+   * feed did not move in between (a consumer stalled without reporting trouble, seen when a
+   * NATS cluster node is killed under load).
+   */
   private async checkStream(): Promise<void> {
     const reader = this.reader;
     if (!reader || this.stopped) return;
     try {
       const state = await this.nats.eventStreamState();
-      if (this.reader !== reader || (state && state.lastSeq >= this.position)) return;
+      if (this.reader !== reader || !state) return;
+      // The reader's position counts every message it received, the malformed ones it dropped too.
+      const received = reader.lastSeq;
+      if (state.lastSeq > received) {
+        const stalled = this.behindAt === received;
+        this.behindAt = received;
+        if (!stalled) return;
+        this.behindAt = null;
+        this.logger.warn(
+          { stream: EVENTS_STREAM, seq: received, stream_last_seq: state.lastSeq },
+          'event stream consumer delivers nothing while the stream is ahead; following the stream again',
+        );
+        await reader.close();
+        return;
+      }
+      this.behindAt = null;
+      if (state.lastSeq >= this.position) return;
       this.logger.warn(
         { stream: EVENTS_STREAM, seq: this.position, stream_last_seq: state?.lastSeq ?? null },
         'event stream recreated or purged behind the feed; following it again from its first event',
