@@ -35,6 +35,19 @@ function launch(env: Record<string, string>): Launcher {
   return { child, output: () => text, exited };
 }
 
+/**
+ * Stops a launcher still running after its tests: Ctrl-C first, so it stops what it started
+ * (a SIGKILL alone would leave its apps and nats-server running, orphaned, after a failed
+ * test), and SIGKILL only if it has not exited within 20 s.
+ */
+async function stopLauncher(stack: Launcher | undefined): Promise<void> {
+  if (!stack || stack.child.exitCode !== null || stack.child.signalCode !== null) return;
+  stack.child.kill('SIGINT');
+  const timer = setTimeout(() => stack.child.kill('SIGKILL'), 20_000);
+  await stack.exited;
+  clearTimeout(timer);
+}
+
 /** Every port the launcher takes without nginx, free on loopback now. */
 async function ports(): Promise<Record<string, string>> {
   const names = [
@@ -160,10 +173,7 @@ describe.skipIf(!natsServer)('the launcher supervises the stack, one process per
   }, 120_000);
 
   afterAll(async () => {
-    if (stack && stack.child.exitCode === null) {
-      stack.child.kill('SIGKILL');
-      await stack.exited;
-    }
+    await stopLauncher(stack);
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -296,10 +306,7 @@ describe.skipIf(!natsServer)('the launcher runs the six apps in one process (BEA
   }, 120_000);
 
   afterAll(async () => {
-    if (stack && stack.child.exitCode === null) {
-      stack.child.kill('SIGKILL');
-      await stack.exited;
-    }
+    await stopLauncher(stack);
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
