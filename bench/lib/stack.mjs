@@ -76,7 +76,8 @@ function baseEnv(extra) {
   return { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'warn', ...extra };
 }
 
-export async function startRegistryApi(natsUrl, dbPath, cwd, { cpuProfDir, name = 'registry-api' } = {}) {
+/** `env`: more of registry-api's variables; BENCH_SQLITE_SYNCHRONOUS sets BEACON_SQLITE_SYNCHRONOUS for every section (default: registry-api's own, full). */
+export async function startRegistryApi(natsUrl, dbPath, cwd, { cpuProfDir, name = 'registry-api', env = {} } = {}) {
   const port = await freePort();
   const nodeArgs = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [];
   const proc = startProcess(name, process.execPath, [...nodeArgs, appEntry('registry-api')], {
@@ -89,6 +90,8 @@ export async function startRegistryApi(natsUrl, dbPath, cwd, { cpuProfDir, name 
       // The loaders are one client at thousands of registrations a second, into catalogs past any sensible cap.
       BEACON_REGISTRATIONS_PER_SECOND: '0',
       BEACON_MAX_SERVICES: '0',
+      ...(process.env.BENCH_SQLITE_SYNCHRONOUS ? { BEACON_SQLITE_SYNCHRONOUS: process.env.BENCH_SQLITE_SYNCHRONOUS } : {}),
+      ...env,
     }),
   });
   const url = `http://127.0.0.1:${port}`;

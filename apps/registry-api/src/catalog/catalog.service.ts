@@ -130,7 +130,7 @@ export class CatalogService {
     if (!outcome) throw new ServiceNotFound(serviceId);
     const service = toWire(outcome.record, now);
     if (effectiveStatus(outcome.previous, now) === 'expired') this.outbox.wake();
-    else this.nats.publish(Subjects.serviceRenewed, this.serviceEvent(Subjects.serviceRenewed, service));
+    else this.nats.publish(Subjects.serviceRenewed, this.serviceEvent(Subjects.serviceRenewed, outcome.record, now, service));
     return service;
   }
 
@@ -299,7 +299,7 @@ export class CatalogService {
     if (!modified || !applied.outcome) return;
     this.outbox.wake();
     if (applied.outcome.renewal) {
-      this.nats.publish(Subjects.serviceRenewed, this.serviceEvent(Subjects.serviceRenewed, toWire(modified.record, now)));
+      this.nats.publish(Subjects.serviceRenewed, this.serviceEvent(Subjects.serviceRenewed, modified.record, now));
     }
     await this.store.appendHealthCheck(result.service_id, historyEntry(result));
   }
@@ -315,7 +315,7 @@ export class CatalogService {
     if (outcome.healthChangedFrom !== null) {
       events.push({
         subject: Subjects.serviceHealthChanged,
-        payload: { ...this.serviceEvent(Subjects.serviceHealthChanged, toWire(record, now)), previous_health: outcome.healthChangedFrom },
+        payload: { ...this.serviceEvent(Subjects.serviceHealthChanged, record, now), previous_health: outcome.healthChangedFrom },
       });
     } else if (effectiveStatus(previous, now) === 'expired' && effectiveStatus(record, now) !== 'expired') {
       events.push(this.event(Subjects.serviceUpdated, record, now));
@@ -326,7 +326,7 @@ export class CatalogService {
       events.push({
         subject: Subjects.serviceCriticalLoad,
         payload: {
-          ...this.serviceEvent(Subjects.serviceCriticalLoad, toWire(record, now)),
+          ...this.serviceEvent(Subjects.serviceCriticalLoad, record, now),
           load: outcome.criticalLoad,
           threshold: this.config.CRITICAL_LOAD_THRESHOLD,
         },
@@ -376,7 +376,7 @@ export class CatalogService {
   }
 
   private removalEvent(record: ServiceRecord, reason: RemovalReason, now: number): OutboxEvent {
-    const payload = { ...this.serviceEvent(Subjects.serviceDeregistered, toWire(record, now)), reason };
+    const payload = { ...this.serviceEvent(Subjects.serviceDeregistered, record, now), reason };
     this.announcedExpiry.delete(record.service_id);
     return { subject: Subjects.serviceDeregistered, payload };
   }
@@ -387,15 +387,20 @@ export class CatalogService {
     record: ServiceRecord,
     now: number,
   ): OutboxEvent {
-    return { subject, payload: this.serviceEvent(subject, toWire(record, now)) } as OutboxEvent;
+    return { subject, payload: this.serviceEvent(subject, record, now) } as OutboxEvent;
   }
 
   /**
    * Every service event is built here, so the deadline it announces is remembered; its
    * `type` is derived from the subject it goes out on, never written twice.
    */
-  private serviceEvent<S extends ServiceEventSubject>(subject: S, service: Service) {
-    this.announcedExpiry.set(service.service_id, Date.parse(service.expires_at));
+  private serviceEvent<S extends ServiceEventSubject>(
+    subject: S,
+    record: ServiceRecord,
+    now: number,
+    service: Service = toWire(record, now),
+  ) {
+    this.announcedExpiry.set(record.service_id, record.expires_at);
     return { v: WIRE_VERSION, type: eventTypeOf(subject), timestamp: new Date().toISOString(), revision: service.revision, service };
   }
 }
