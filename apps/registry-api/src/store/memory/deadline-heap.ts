@@ -18,7 +18,7 @@ export class DeadlineHeap {
 
   /** The top entry's deadline, or undefined when empty. */
   peekDeadline(): number | undefined {
-    return this.count > 0 ? (this.deadlines[0]) : undefined;
+    return this.count > 0 ? this.deadlines[0] : undefined;
   }
 
   peekSlot(): number {
