@@ -40,16 +40,17 @@ const SECTIONS = [registry, expiry, probe, ws, election, fairness, durability, f
 
 const SECTION_NAMES = SECTIONS.map((s) => s.name);
 
-const USAGE = `Usage: pnpm bench [--only SECTIONS] [--profile | --no-profile]
+const USAGE = `Usage: pnpm bench [SECTION ...] [--only SECTIONS] [--profile | --no-profile]
 
 Measures Beacon against a ceiling or a peer in the same run and writes a report
 (bench/results/latest.md and one JSON per section). Exits non-zero only when it cannot
-run, never because a target was missed. The whole run takes about 8 minutes on 2 cores.
+run, never because a target was missed. The whole run takes about 15-20 minutes on 2 cores.
 
 Sections (in order):
-${SECTIONS.map((s) => `  ${s.name.padEnd(9)} ${s.title}`).join('\n')}
+${SECTIONS.map((s) => `  ${s.name.padEnd(10)} ${s.title}`).join('\n')}
 
 Options:
+  SECTION ...     run only these sections: pnpm bench footprint (the same as --only footprint)
   --only a,b      run only these sections (or BENCH_ONLY=a,b)
   --profile       also CPU-profile under load (or BENCH_PROFILE=1; default: only when a target is missed)
   --no-profile    never profile (or BENCH_PROFILE=0)
@@ -70,20 +71,20 @@ function parseCommandLine() {
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
-      allowPositionals: false,
-    }).values;
+      allowPositionals: true,
+    });
   } catch (error) {
     process.stderr.write(`bench: ${error.message}\n\n${USAGE}`);
     process.exit(2);
   }
 }
 
-const options = parseCommandLine();
+const { values: options, positionals } = parseCommandLine();
 if (options.help) {
   process.stdout.write(USAGE);
   process.exit(0);
 }
-const onlyValue = options.only ?? process.env.BENCH_ONLY;
+const onlyValue = options.only ?? (positionals.length > 0 ? positionals.join(',') : process.env.BENCH_ONLY);
 const profileMode =
   options['no-profile'] || process.env.BENCH_PROFILE === '0'
     ? 'never'
