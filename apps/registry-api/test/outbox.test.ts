@@ -328,3 +328,38 @@ describe('transactional outbox', () => {
     }
   }, 180_000);
 });
+
+describe('the event stream deleted behind registry-api', () => {
+  it('is created again and gets the events waiting, while other apps still listen to the subjects', async () => {
+    const open = await startNatsServer();
+    const registry = await startRegistry({ nats: open });
+    const listener = await connect({ servers: open.url });
+    try {
+      // A subscriber, as every Beacon app is: with one, a publish to a subject no stream
+      // takes gets no 503 back, only silence.
+      const heard: string[] = [];
+      listener.subscribe('beacon.events.service.>', { callback: (_error, message) => heard.push(message.subject) });
+      await listener.flush();
+      const jsm = await listener.jetstreamManager();
+      await jsm.streams.delete(EVENTS_STREAM);
+      const service = await registry.register({ name: uniqueName('restream'), host: '10.8.0.2', port: 80 });
+      const stored = await waitFor(
+        `${EVENTS_STREAM} again, with the registration`,
+        async () => {
+          const info = await jsm.streams.info(EVENTS_STREAM).catch(() => null);
+          if (!info || info.state.messages === 0) return undefined;
+          const message = await jsm.streams.getMessage(EVENTS_STREAM, { seq: info.state.last_seq });
+          return message.json<{ service: Service }>();
+        },
+        30_000,
+        250,
+      );
+      expect(stored.service.service_id).toBe(service.service_id);
+      expect(heard.length).toBeGreaterThan(0);
+    } finally {
+      await listener.close();
+      await registry.dispose();
+      await open.dispose();
+    }
+  }, 60_000);
+});

@@ -1,3 +1,4 @@
+import { EVENTS_STREAM } from '@beacon/contracts';
 import { MetricsService, NatsService, ROOT_LOGGER, StoredPublishError, type Logger } from '@beacon/platform';
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { SERVICE_STORE, type PendingEvent, type ServiceStore } from '../store/service-store';
@@ -14,8 +15,8 @@ const RETRY_FIRST_MS = 250;
 const RETRY_MAX_MS = 5000;
 /** A look at the outbox even when nothing woke the publisher (another replica's entries, a missed wake). */
 const SAFETY_POLL_MS = 5000;
-/** The longest shutdown waits for a batch in flight before leaving the rest for the next start. */
-const SHUTDOWN_WAIT_MS = 3000;
+/** The longest shutdown waits for a batch in flight (its acknowledgements, then its removal) before leaving the rest for the next start. */
+const SHUTDOWN_WAIT_MS = ACK_TIMEOUT_MS + 1000;
 
 /** The position of the first entry that did not make it into the stream, or -1. */
 export function firstFailure(outcomes: readonly (Error | null)[]): number {
@@ -121,7 +122,7 @@ export class OutboxPublisher implements OnApplicationBootstrap, BeforeApplicatio
         if (page.length === 0) return;
         const sent = await this.send(page);
         if (sent > 0) {
-          await this.store.outboxDone((page[sent - 1] as PendingEvent).seq);
+          await this.store.outboxDone(page.slice(0, sent));
           this.published.inc(sent);
         }
         if (sent < page.length) {
@@ -153,7 +154,9 @@ export class OutboxPublisher implements OnApplicationBootstrap, BeforeApplicatio
       { reason, error: error.message, waiting_from_seq: (page[failed] as PendingEvent).seq },
       'outbox: JetStream did not acknowledge every event; they stay in the outbox and are sent again',
     );
-    if (reason === 'no_stream') await this.reprovision();
+    // A 503 says no stream takes the subject only while nothing else listens to it; with
+    // subscribers (Beacon's own apps), a deleted stream shows as acknowledgements timing out.
+    if (reason === 'no_stream' || (reason === 'timeout' && failed === 0)) await this.reprovision();
     return failed;
   }
 
@@ -162,6 +165,8 @@ export class OutboxPublisher implements OnApplicationBootstrap, BeforeApplicatio
     if (Date.now() - this.lastProvision < RETRY_MAX_MS) return;
     this.lastProvision = Date.now();
     try {
+      if ((await this.nats.eventStreamState()) !== null) return;
+      this.logger.warn({ stream: EVENTS_STREAM }, 'outbox: the event stream is gone; creating it again');
       await this.nats.provisionEventStream();
     } catch (error) {
       this.logger.warn({ err: error }, 'outbox: could not create the event stream');

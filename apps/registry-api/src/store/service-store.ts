@@ -290,8 +290,8 @@ export interface ServiceStore {
   /** The oldest waiting entries, in `seq` order, at most `limit`. */
   outboxPage(limit: number): Promise<PendingEvent[]>;
 
-  /** Removes the entries up to and including `seq`: JetStream has stored them. */
-  outboxDone(seq: number): Promise<void>;
+  /** Removes these entries (a page's first ones, in order): JetStream has stored them. */
+  outboxDone(entries: readonly PendingEvent[]): Promise<void>;
 
   outboxState(): Promise<OutboxState>;
 }

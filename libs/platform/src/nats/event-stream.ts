@@ -35,6 +35,18 @@ export function isStreamNotFound(error: unknown): boolean {
   return error instanceof NatsError && error.api_error?.err_code === STREAM_NOT_FOUND;
 }
 
+/**
+ * How long JetStream remembers message ids: registry-api's outbox resends an event whose
+ * acknowledgement it did not get (NATS away, a crash between the acknowledgement and its
+ * removal), and a resend within this window is stored once. 10 minutes instead of
+ * JetStream's 2 covers a restart and a short NATS outage; never longer than the stream keeps
+ * messages (JetStream refuses that).
+ */
+export function duplicateWindowMs(maxAgeSeconds: number): number {
+  const tenMinutes = 10 * 60 * 1000;
+  return maxAgeSeconds > 0 ? Math.min(tenMinutes, maxAgeSeconds * 1000) : tenMinutes;
+}
+
 function streamConfig(settings: NatsSettings): Partial<StreamConfig> & { name: string } {
   return {
     name: EVENTS_STREAM,
@@ -43,6 +55,7 @@ function streamConfig(settings: NatsSettings): Partial<StreamConfig> & { name: s
     storage: StorageType.File,
     discard: DiscardPolicy.Old,
     max_age: nanos(settings.BEACON_EVENTS_MAX_AGE * 1000),
+    duplicate_window: nanos(duplicateWindowMs(settings.BEACON_EVENTS_MAX_AGE)),
     max_bytes: settings.BEACON_EVENTS_MAX_BYTES,
     num_replicas: settings.BEACON_JETSTREAM_REPLICAS,
   };

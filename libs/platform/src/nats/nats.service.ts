@@ -91,7 +91,7 @@ export class NatsService {
     inboxPrefix: string,
   ) {
     this.inbound = new Inbound(metrics, logger);
-    this.stored = new StoredPublisher(connection, inboxPrefix);
+    this.stored = new StoredPublisher(connection, inboxPrefix, EVENTS_STREAM);
   }
 
   /**

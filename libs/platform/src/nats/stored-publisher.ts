@@ -26,9 +26,20 @@ export class StoredPublishError extends Error {
   }
 }
 
-/** What a publish's reply says: stored (and whether it was a duplicate), or why not. */
-export function readAck(message: Pick<Msg, 'data' | 'headers'>): { duplicate: boolean } | StoredPublishError {
-  if (message.headers?.hasError && message.headers.code === 503) {
+/**
+ * What a publish's reply says: stored in `stream` (and whether it was a duplicate), or why
+ * not. Anything else on the reply subject (a forged or malformed reply) is a refusal, never
+ * an exception: the message is sent again, and JetStream stores it once.
+ */
+export function readAck(message: Pick<Msg, 'data' | 'headers'>, stream: string): { duplicate: boolean } | StoredPublishError {
+  let status: { error: boolean; code: number };
+  try {
+    // nats.js decodes headers lazily and throws on malformed ones.
+    status = { error: message.headers?.hasError ?? false, code: message.headers?.code ?? 0 };
+  } catch {
+    return new StoredPublishError('refused', 'the reply has malformed headers');
+  }
+  if (status.error && status.code === 503) {
     return new StoredPublishError('no_stream', 'no stream stores this subject (503 no responders)');
   }
   let ack: PubAck;
@@ -46,6 +57,7 @@ export function readAck(message: Pick<Msg, 'data' | 'headers'>): { duplicate: bo
     );
   }
   if (typeof ack.seq !== 'number') return new StoredPublishError('refused', 'the acknowledgement has no sequence');
+  if (ack.stream !== stream) return new StoredPublishError('refused', `the acknowledgement is not from ${stream}`);
   return { duplicate: ack.duplicate === true };
 }
 
@@ -65,11 +77,12 @@ export class StoredPublisher {
   constructor(
     private readonly connection: NatsConnection,
     private readonly inboxPrefix: string,
+    private readonly stream: string,
   ) {}
 
   /** Per message, in order: null once stored (`duplicate` counted by the caller) or the error that kept it out. */
   async publish(messages: readonly StoredMessage[], timeoutMs: number): Promise<({ duplicate: boolean } | StoredPublishError)[]> {
-    if (this.connection.isClosed()) {
+    if (this.connection.isClosed() || this.connection.isDraining()) {
       return messages.map(() => new StoredPublishError('disconnected', 'the NATS connection is closed'));
     }
     this.subscribe();
@@ -116,9 +129,11 @@ export class StoredPublisher {
     if (this.subscription && !this.subscription.isClosed()) return;
     this.prefix = createInbox(this.inboxPrefix);
     this.subscription = this.connection.subscribe(`${this.prefix}.*`, {
-      callback: (_error, message) => {
-        const token = message.subject.slice(this.prefix.length + 1);
-        this.waiting.get(token)?.(readAck(message));
+      // Whatever arrives here must not throw into nats.js's read loop, which would stop
+      // reading the connection: a permission error comes with no message at all.
+      callback: (error, message) => {
+        if (error || typeof message?.subject !== 'string') return;
+        this.waiting.get(message.subject.slice(this.prefix.length + 1))?.(readAck(message, this.stream));
       },
     });
   }

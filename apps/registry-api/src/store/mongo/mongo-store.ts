@@ -188,8 +188,13 @@ export class MongoStore implements ServiceStore {
     return docs.map((doc) => pendingFrom(doc, this.epoch));
   }
 
-  async outboxDone(seq: number): Promise<void> {
-    await this.outbox.deleteMany({ _id: { $lte: seq } });
+  /**
+   * Exactly these entries: another writer's entry with a lower seq may land after this page
+   * was read (seqs are taken before the insert), and must not be removed unsent.
+   */
+  async outboxDone(entries: readonly PendingEvent[]): Promise<void> {
+    if (entries.length === 0) return;
+    await this.outbox.deleteMany({ _id: { $in: entries.map((entry) => entry.seq) } });
   }
 
   async outboxState(): Promise<OutboxState> {

@@ -39,6 +39,7 @@ CREATE TABLE IF NOT EXISTS health_checks (
 -- after the outbox empties, since (epoch, seq) is the event's message id.
 CREATE TABLE IF NOT EXISTS outbox (
   seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+  boot       INTEGER NOT NULL,
   service_id TEXT NOT NULL,
   subject    TEXT NOT NULL,
   data       TEXT NOT NULL,

@@ -64,7 +64,7 @@ describe('SqliteStore outbox', () => {
     expect(new Set(page.map((entry) => entry.id)).size).toBe(5);
     expect(await store.outboxState()).toMatchObject({ depth: 5 });
 
-    await store.outboxDone((page[2] as { seq: number }).seq);
+    await store.outboxDone(page.slice(0, 3));
     expect((await store.outboxPage(10)).map((entry) => entry.seq)).toEqual(page.slice(3).map((entry) => entry.seq));
     await store.close();
     store = open();
@@ -74,7 +74,7 @@ describe('SqliteStore outbox', () => {
   it('never gives two entries the same id, even after the outbox emptied and the store reopened', async () => {
     await register('a', 1);
     const [first] = await store.outboxPage(10);
-    await store.outboxDone(first?.seq ?? 0);
+    await store.outboxDone(first ? [first] : []);
     expect(await store.outboxState()).toEqual({ depth: 0, oldest: null });
     await store.close();
     store = open();

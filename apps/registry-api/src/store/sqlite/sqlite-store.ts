@@ -123,6 +123,13 @@ export class SqliteStore implements ServiceStore {
   private readonly maxServices: number;
   private readonly outboxMax: number;
   private readonly outboxEpoch: string;
+  /**
+   * Names the entries this process writes, beside the file's epoch and the seq: after a
+   * power cut under `synchronous=normal` the file (and its seqs) may go back a little, and a
+   * new entry must not take the id of one already published (JetStream would drop it as a
+   * duplicate). An entry keeps its writer's number, so its resends keep their id.
+   */
+  private readonly boot = Math.floor(Math.random() * 2 ** 32);
   private readonly insertEvent: Statement;
   private readonly deleteEventsUpTo: Statement;
   private readonly readEvents: Statement;
@@ -157,6 +164,10 @@ export class SqliteStore implements ServiceStore {
         `${options.path} has schema version ${version}; this registry-api reads versions ${OLDEST_SUPPORTED_VERSION}–${SCHEMA_VERSION}`,
       );
     }
+    // An outbox made before entries named their writer (`boot`) gains the column.
+    const outboxColumns = this.db.prepare('PRAGMA table_info(outbox)').all() as { name: string }[];
+    if (!outboxColumns.some((column) => column.name === 'boot'))
+      this.db.exec('ALTER TABLE outbox ADD COLUMN boot INTEGER NOT NULL DEFAULT 0');
     // Newer versions only add tables, which SCHEMA has just created.
     this.db.prepare(`UPDATE meta SET value = ? WHERE key = 'schema_version'`).run(SCHEMA_VERSION);
     this.insert = this.db.prepare('INSERT INTO service_docs (doc) VALUES (?)');
@@ -166,9 +177,9 @@ export class SqliteStore implements ServiceStore {
     this.putCheck = this.db.prepare('INSERT OR REPLACE INTO health_checks (service_id, slot, seq, checked_at, doc) VALUES (?, ?, ?, ?, ?)');
     this.deleteChecks = this.db.prepare('DELETE FROM health_checks WHERE service_id = ?');
     this.readChecks = this.db.prepare('SELECT doc FROM health_checks WHERE service_id = ? AND checked_at >= ? ORDER BY seq DESC');
-    this.insertEvent = this.db.prepare('INSERT INTO outbox (service_id, subject, data, created_at) VALUES (?, ?, ?, ?)');
+    this.insertEvent = this.db.prepare('INSERT INTO outbox (boot, service_id, subject, data, created_at) VALUES (?, ?, ?, ?, ?)');
     this.deleteEventsUpTo = this.db.prepare('DELETE FROM outbox WHERE seq <= ?');
-    this.readEvents = this.db.prepare('SELECT seq, subject, data, created_at FROM outbox ORDER BY seq LIMIT ?');
+    this.readEvents = this.db.prepare('SELECT seq, boot, subject, data, created_at FROM outbox ORDER BY seq LIMIT ?');
     this.outboxEpoch = this.readMeta('outbox_epoch').toString(36);
     this.load();
   }
@@ -262,8 +273,16 @@ export class SqliteStore implements ServiceStore {
         this.stageEvents(batch);
       })();
     } catch (error) {
-      this.load();
       for (const waiter of batch.waiters) waiter.reject(error);
+      // Memory goes back to what is durable. When even that cannot be read (the file gone,
+      // the store closed at shutdown), every later write fails on the file the same way.
+      if (this.db.open) {
+        try {
+          this.load();
+        } catch {
+          // Nothing more to do here: the next commit reports the failure to its callers.
+        }
+      }
       return;
     }
     for (const waiter of batch.waiters) waiter.resolve();
@@ -278,7 +297,7 @@ export class SqliteStore implements ServiceStore {
       const removed = this.deleteEventsUpTo.run(batch.published).changes;
       this.outboxDepth -= removed;
     }
-    for (const event of batch.events) this.insertEvent.run(event.serviceId, event.subject, event.data, event.createdAt);
+    for (const event of batch.events) this.insertEvent.run(this.boot, event.serviceId, event.subject, event.data, event.createdAt);
     this.outboxDepth += batch.events.length;
     if (this.outboxMax > 0 && this.outboxDepth > this.outboxMax) {
       const excess = this.outboxDepth - this.outboxMax;
@@ -492,25 +511,40 @@ export class SqliteStore implements ServiceStore {
     return { checks: rows.slice(0, limit).map((row) => JSON.parse(row.doc) as HealthCheckEntry), total: rows.length };
   }
 
+  /**
+   * What is committed: a change's caller hears of it only after its commit, and wakes the
+   * publisher then, so nothing waits in an open batch that this should flush (which would
+   * split group commits, and cost an fsync each under `full`).
+   */
   async outboxPage(limit: number): Promise<PendingEvent[]> {
-    // Entries still in this turn's batch are not on disk yet: commit them first.
-    if (this.batch) this.flush();
-    const rows = this.readEvents.all(limit) as { seq: number; subject: PendingEvent['subject']; data: string; created_at: number }[];
+    const rows = this.readEvents.all(limit) as {
+      seq: number;
+      boot: number;
+      subject: PendingEvent['subject'];
+      data: string;
+      created_at: number;
+    }[];
     const last = rows.at(-1);
     if (last) this.outboxClaimed = Math.max(this.outboxClaimed, last.seq);
     return rows.map((row) => ({
       seq: row.seq,
-      id: `${this.outboxEpoch}-${row.seq}`,
+      id: `${this.outboxEpoch}-${row.boot.toString(36)}-${row.seq}`,
       subject: row.subject,
       data: row.data,
       created_at: row.created_at,
     }));
   }
 
-  /** The removal rides on the next group commit, with whatever else it holds. */
-  outboxDone(seq: number): Promise<void> {
+  /**
+   * Seqs are taken in commit order by this store, the only writer, so a page is a prefix of
+   * the outbox and "up to its last" is exactly these entries. The removal rides on the next
+   * group commit, with whatever else it holds.
+   */
+  outboxDone(entries: readonly PendingEvent[]): Promise<void> {
+    const last = entries.at(-1);
+    if (!last) return Promise.resolve();
     const batch = this.pendingBatch();
-    batch.published = Math.max(batch.published, seq);
+    batch.published = Math.max(batch.published, last.seq);
     return new Promise((resolve, reject) => batch.waiters.push({ resolve, reject }));
   }
 
