@@ -1,6 +1,5 @@
 import { EVENTS_STREAM, type NatsIdentity, type Service } from '@beacon/contracts';
 import {
-  REPO_ROOT,
   WsClient,
   fetchJson,
   freePort,
@@ -9,14 +8,15 @@ import {
   startApp,
   startNatsServer,
   startRegistry,
+  startSingleProcess,
   uniqueName,
   waitFor,
   type AppProcess,
   type NatsServerHandle,
   type RegistryFixture,
+  type SingleProcess,
 } from '@beacon/testing';
 import { connect, type NatsConnection } from 'nats';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -105,49 +105,21 @@ async function singleStack(): Promise<Stack> {
     'realtime-gateway': { ...identity('realtime-gateway'), HTTP_PORT: String(gatewayPort) },
     'mdns-announcer': { ...identity('mdns-announcer'), HTTP_PORT: String(announcerPort), ...NO_LAN },
   };
-  let child: ChildProcess | null = null;
-  let output = '';
+  let single: SingleProcess | null = null;
   const start = async (): Promise<void> => {
-    output = '';
-    const started = spawn(process.execPath, [join(REPO_ROOT, 'single', 'dist', 'main.js')], {
-      cwd: REPO_ROOT,
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: process.env.HOME ?? '/tmp',
-        LOG_LEVEL: 'warn',
-        HTTP_HOST: '127.0.0.1',
-        BEACON_APPS: Object.keys(perApp).join(','),
-        BEACON_APP_ENV: JSON.stringify(perApp),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    single = await startSingleProcess({
+      apps: perApp,
+      readyUrls: [registryPort, reaperPort, gatewayPort].map((port) => `http://127.0.0.1:${port}/ready`),
     });
-    started.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    started.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child = started;
-    for (const port of [registryPort, reaperPort, gatewayPort]) {
-      await waitFor(
-        `port ${port} ready in the single process`,
-        async () => {
-          if (started.exitCode !== null) throw new Error(`the single process exited with ${started.exitCode}:\n${output}`);
-          return (await fetch(`http://127.0.0.1:${port}/ready`).catch(() => null))?.ok === true;
-        },
-        30_000,
-        50,
-      );
-    }
   };
   const kill = async (): Promise<void> => {
-    const running = child;
-    child = null;
-    if (!running || running.exitCode !== null || running.signalCode !== null) return;
-    const exited = new Promise((resolve) => running.once('exit', resolve));
-    running.kill('SIGKILL');
-    await exited;
+    const running = single;
+    single = null;
+    await running?.kill();
   };
   try {
     await start();
   } catch (error) {
-    await kill();
     rmSync(dir, { recursive: true, force: true });
     throw error;
   }

@@ -1,9 +1,18 @@
 import type { Service } from '@beacon/contracts';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT, freePort, register, sleep, startNatsServer, uniqueName, waitFor, type NatsServerHandle } from '@beacon/testing';
+import {
+  freePort,
+  register,
+  sleep,
+  startNatsServer,
+  startSingleProcess,
+  uniqueName,
+  waitFor,
+  type NatsServerHandle,
+  type SingleProcess,
+} from '@beacon/testing';
 import { connect, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -25,61 +34,28 @@ let listener: NatsConnection;
 let dataDir: string;
 let registryPort: number;
 let reaperPort: number;
-let single: ChildProcess | null = null;
-let output = '';
+let single: SingleProcess | null = null;
 const arrivals = new Map<string, number[]>();
-
-const answers = async (url: string): Promise<boolean> => {
-  try {
-    return (await fetch(url)).ok;
-  } catch {
-    return false;
-  }
-};
 
 /** Starts both apps in one process; resolves at the reaper's first ready answer (polled every 50 ms). */
 async function startSingle(): Promise<number> {
-  output = '';
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'single', 'dist', 'main.js')], {
-    cwd: REPO_ROOT,
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '/tmp',
-      LOG_LEVEL: 'warn',
-      NATS_URL: nats.url,
-      HTTP_HOST: '127.0.0.1',
-      BEACON_APPS: 'registry-api,ttl-reaper',
-      BEACON_APP_ENV: JSON.stringify({
-        'registry-api': { BEACON_PORT: String(registryPort), BEACON_HOST: '127.0.0.1', BEACON_SQLITE_PATH: join(dataDir, 'beacon.db') },
-        // The periodic sweep would catch these up after its interval: out of the way, so
-        // what is measured is what happens at start.
-        'ttl-reaper': { HTTP_PORT: String(reaperPort), BEACON_TTL_CLEANUP_INTERVAL: '3600' },
-      }),
+  single = await startSingleProcess({
+    env: { NATS_URL: nats.url },
+    apps: {
+      'registry-api': { BEACON_PORT: String(registryPort), BEACON_HOST: '127.0.0.1', BEACON_SQLITE_PATH: join(dataDir, 'beacon.db') },
+      // The periodic sweep would catch these up after its interval: out of the way, so
+      // what is measured is what happens at start.
+      'ttl-reaper': { HTTP_PORT: String(reaperPort), BEACON_TTL_CLEANUP_INTERVAL: '3600' },
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    readyUrls: [`http://127.0.0.1:${reaperPort}/ready`],
   });
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  single = child;
-  await waitFor(
-    'the reaper ready in the single process',
-    async () => {
-      if (child.exitCode !== null) throw new Error(`the single process exited with ${child.exitCode}:\n${output}`);
-      return answers(`http://127.0.0.1:${reaperPort}/ready`);
-    },
-    30_000,
-    50,
-  );
   return Date.now();
 }
 
 async function killSingle(): Promise<void> {
-  const child = single;
+  const running = single;
   single = null;
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGKILL');
-  await exited;
+  await running?.kill();
 }
 
 beforeAll(async () => {

@@ -10,3 +10,4 @@ export * from './http';
 export * from './registry';
 export * from './nats-json';
 export * from './probe-results';
+export * from './single-process';
