@@ -2,7 +2,6 @@ import { EVENTS_STREAM } from '@beacon/contracts';
 import { MetricsService, NatsService, ROOT_LOGGER, StoredPublishError, type Logger } from '@beacon/platform';
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { SERVICE_STORE, type PendingEvent, type ServiceStore } from '../store/service-store';
-import { SqliteStore } from '../store/sqlite/sqlite-store';
 
 type Counter = ReturnType<MetricsService['counter']>;
 
@@ -183,7 +182,6 @@ export class OutboxPublisher implements OnApplicationBootstrap, BeforeApplicatio
   }
 
   private countDropped(): void {
-    if (!(this.store instanceof SqliteStore)) return;
     const total = this.store.outboxDropped;
     if (total > this.droppedSeen) {
       this.dropped.inc(total - this.droppedSeen);

@@ -294,6 +294,9 @@ export interface ServiceStore {
   outboxDone(entries: readonly PendingEvent[]): Promise<void>;
 
   outboxState(): Promise<OutboxState>;
+
+  /** Entries dropped unsent since start because the outbox was full (0 where it has no cap). */
+  readonly outboxDropped: number;
 }
 
 export const SERVICE_STORE = Symbol('SERVICE_STORE');

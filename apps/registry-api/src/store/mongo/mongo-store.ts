@@ -120,6 +120,8 @@ export class MongoStore implements ServiceStore {
   readonly backend = 'mongodb' as const;
   /** Reads go to MongoDB every time: nothing is cached. */
   readonly cachedRecords = 0;
+  /** The outbox collection has no cap, so nothing is ever dropped. */
+  readonly outboxDropped = 0;
 
   private readonly services: Collection<ServiceDocument>;
   private readonly counters: Collection<Counter>;

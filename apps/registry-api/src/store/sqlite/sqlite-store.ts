@@ -133,6 +133,8 @@ export class SqliteStore implements ServiceStore {
   private readonly insertEvent: Statement;
   private readonly deleteEventsUpTo: Statement;
   private readonly readEvents: Statement;
+  private readonly dropOldestEvents: Statement;
+  private readonly oldestEvent: Statement;
   /** Entries in the outbox table (kept here: the table is only written by this process). */
   private outboxDepth = 0;
   /** The highest seq handed to the publisher: entries up to it may be on their way, never dropped. */
@@ -180,6 +182,8 @@ export class SqliteStore implements ServiceStore {
     this.insertEvent = this.db.prepare('INSERT INTO outbox (boot, service_id, subject, data, created_at) VALUES (?, ?, ?, ?, ?)');
     this.deleteEventsUpTo = this.db.prepare('DELETE FROM outbox WHERE seq <= ?');
     this.readEvents = this.db.prepare('SELECT seq, boot, subject, data, created_at FROM outbox ORDER BY seq LIMIT ?');
+    this.dropOldestEvents = this.db.prepare('DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?)');
+    this.oldestEvent = this.db.prepare('SELECT created_at FROM outbox ORDER BY seq LIMIT 1');
     this.outboxEpoch = this.readMeta('outbox_epoch').toString(36);
     this.load();
   }
@@ -301,9 +305,7 @@ export class SqliteStore implements ServiceStore {
     this.outboxDepth += batch.events.length;
     if (this.outboxMax > 0 && this.outboxDepth > this.outboxMax) {
       const excess = this.outboxDepth - this.outboxMax;
-      const dropped = this.db
-        .prepare('DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?)')
-        .run(this.outboxClaimed, excess).changes;
+      const dropped = this.dropOldestEvents.run(this.outboxClaimed, excess).changes;
       this.outboxDepth -= dropped;
       this.outboxDropped += dropped;
     }
@@ -550,7 +552,7 @@ export class SqliteStore implements ServiceStore {
 
   async outboxState(): Promise<OutboxState> {
     if (this.outboxDepth === 0) return { depth: 0, oldest: null };
-    const row = this.db.prepare('SELECT created_at FROM outbox ORDER BY seq LIMIT 1').get() as { created_at: number } | undefined;
+    const row = this.oldestEvent.get() as { created_at: number } | undefined;
     return { depth: this.outboxDepth, oldest: row?.created_at ?? null };
   }
 }
