@@ -153,8 +153,9 @@ export class AnnouncerService implements OnApplicationBootstrap, BeforeApplicati
     const responder = this.responderOn(iface);
     if (!responder) return;
     this.responders = this.responders.filter((other) => other !== responder);
-    await responder.stop();
+    // Said when /health stops listing it: its goodbyes then leave at the announcement pace (up to 2 s).
     this.logger.info({ iface: describe(iface) }, 'interface gone: no longer answering mDNS on it');
+    await responder.stop();
   }
 
   /** Beacon's own A record follows the address: `put` says goodbye to the old one and announces the new. */
