@@ -1,5 +1,6 @@
 import { HEALTH_STATES } from './enums';
-import { PROBE_OUTCOMES, WIRE_VERSION, type EventPayloadSubject, type SubscribeSubject } from './events';
+import { PROBE_OUTCOMES, WIRE_VERSION, type EventPayloadSubject, type MessageSubject, type SubscribeSubject } from './events';
+import { DELIVERY_STATUSES, INCIDENT_KINDS, INCIDENT_STATUSES, WEBHOOK_FORMATS } from './monitoring';
 import { LIMITS } from './limits';
 import type { FieldSpec, FieldTable } from './record-fields';
 import { SERVICE_FIELDS } from './service';
@@ -198,6 +199,90 @@ export const checkMemberAnnouncement: PayloadCheck = (document) => {
   return null;
 };
 
+const INCIDENT_KIND_SET = new Set<unknown>(INCIDENT_KINDS);
+const INCIDENT_STATUS_SET = new Set<unknown>(INCIDENT_STATUSES);
+const DELIVERY_STATUS_SET = new Set<unknown>(DELIVERY_STATUSES);
+const WEBHOOK_FORMAT_SET = new Set<unknown>(WEBHOOK_FORMATS);
+
+const isNullOr = (value: unknown, test: (value: unknown) => boolean): boolean => value === null || test(value);
+const isString = (value: unknown): boolean => typeof value === 'string';
+
+/** An incident as registry-api sends it: every field a consumer (the webhook formatter) reads. */
+export function incidentProblem(incident: unknown): string | null {
+  if (!isObject(incident)) return 'incident is not an object';
+  for (const field of ['incident_id', 'service_id', 'service_name', 'service_type'] as const) {
+    if (typeof incident[field] !== 'string') return `incident.${field} is not a string`;
+  }
+  if (!INCIDENT_KIND_SET.has(incident.kind)) return 'incident.kind is not a known kind';
+  if (!INCIDENT_STATUS_SET.has(incident.status)) return 'incident.status is not open or resolved';
+  if (!isInstant(incident.started_at)) return 'incident.started_at is not an ISO 8601 instant';
+  if (!isNullOr(incident.resolved_at, isInstant)) return 'incident.resolved_at is not null or an instant';
+  if (!isNullOr(incident.acknowledged_at, isInstant)) return 'incident.acknowledged_at is not null or an instant';
+  if (!isFiniteNumber(incident.duration_seconds)) return 'incident.duration_seconds is not a number';
+  if (!isFiniteNumber(incident.failed_checks)) return 'incident.failed_checks is not a number';
+  if (!isFiniteNumber(incident.reminders)) return 'incident.reminders is not a number';
+  if (!isNullOr(incident.status_code, isFiniteNumber)) return 'incident.status_code is not null or a number';
+  for (const field of ['cause', 'note', 'resolved_by'] as const) {
+    if (!isNullOr(incident[field], isString)) return `incident.${field} is not null or a string`;
+  }
+  return null;
+}
+
+/** `beacon.events.incident.*`: the envelope, the incident, and the service when there is one. */
+export const checkIncidentEvent: PayloadCheck = (document, subject) => {
+  if (!isObject(document)) return 'not a JSON object';
+  const problem = envelopeProblem(document, subject) ?? incidentProblem(document.incident);
+  if (problem) return problem;
+  if (document.service === null) return null;
+  if (!isObject(document.service)) return 'service is not null or an object';
+  return recordProblem(SERVICE_FIELDS, document.service, 'service');
+};
+
+function deliveryProblem(delivery: unknown): string | null {
+  if (!isObject(delivery)) return 'delivery is not an object';
+  for (const field of ['delivery_id', 'webhook_id', 'event_type'] as const) {
+    if (typeof delivery[field] !== 'string') return `delivery.${field} is not a string`;
+  }
+  if (!DELIVERY_STATUS_SET.has(delivery.status)) return 'delivery.status is not a known status';
+  if (!isFiniteNumber(delivery.attempts)) return 'delivery.attempts is not a number';
+  if (!isNullOr(delivery.status_code, isFiniteNumber)) return 'delivery.status_code is not null or a number';
+  if (!isNullOr(delivery.latency_ms, isFiniteNumber)) return 'delivery.latency_ms is not null or a number';
+  if (!isNullOr(delivery.last_error, isString)) return 'delivery.last_error is not null or a string';
+  if (!isInstant(delivery.event_at) || !isInstant(delivery.updated_at)) return 'delivery.event_at or updated_at is not an instant';
+  return null;
+}
+
+/** A webhook with its URL and secret, as `beacon.registry.webhooks` answers. */
+function webhookTargetProblem(webhook: unknown, at: string): string | null {
+  if (!isObject(webhook)) return `${at} is not an object`;
+  for (const field of ['webhook_id', 'url'] as const) if (typeof webhook[field] !== 'string') return `${at}.${field} is not a string`;
+  if (!Array.isArray(webhook.events) || !webhook.events.every(isString)) return `${at}.events is not a list of strings`;
+  if (!Array.isArray(webhook.tags) || !webhook.tags.every(isString)) return `${at}.tags is not a list of strings`;
+  if (!WEBHOOK_FORMAT_SET.has(webhook.format)) return `${at}.format is not a known format`;
+  for (const field of ['service_id', 'type', 'secret', 'description'] as const) {
+    if (!isNullOr(webhook[field], isString)) return `${at}.${field} is not null or a string`;
+  }
+  if (typeof webhook.enabled !== 'boolean') return `${at}.enabled is not a boolean`;
+  return null;
+}
+
+const MESSAGE_CHECKS: Record<MessageSubject, PayloadCheck> = {
+  [Subjects.webhooksChanged]: (document) => {
+    if (!isObject(document)) return 'not a JSON object';
+    return typeof document.webhook_id === 'string' ? null : 'webhook_id is not a string';
+  },
+  [Subjects.webhookDelivery]: (document) => (isObject(document) ? deliveryProblem(document.delivery) : 'not a JSON object'),
+  [Subjects.webhookJobs]: (document) => {
+    if (!isObject(document)) return 'not a JSON object';
+    if (document.v !== WIRE_VERSION) return `v is not ${WIRE_VERSION}`;
+    for (const field of ['webhook_id', 'event_id', 'event_type'] as const) {
+      if (typeof document[field] !== 'string') return `${field} is not a string`;
+    }
+    if (!isInstant(document.event_at)) return 'event_at is not an ISO 8601 instant';
+    return isObject(document.message) ? null : 'message is not an object';
+  },
+};
+
 const CHECKS: Record<EventPayloadSubject, PayloadCheck> = {
   [Subjects.serviceRegistered]: checkServiceEvent,
   [Subjects.serviceUpdated]: checkServiceEvent,
@@ -208,6 +293,10 @@ const CHECKS: Record<EventPayloadSubject, PayloadCheck> = {
   [Subjects.serviceCriticalLoad]: checkServiceEvent,
   [Subjects.probeResult]: checkProbeResultEvent,
   [Subjects.nodeRoleChanged]: checkNodeRoleChangedEvent,
+  [Subjects.incidentOpened]: checkIncidentEvent,
+  [Subjects.incidentResolved]: checkIncidentEvent,
+  [Subjects.incidentAcknowledged]: checkIncidentEvent,
+  [Subjects.incidentReminder]: checkIncidentEvent,
 };
 
 /**
@@ -227,6 +316,7 @@ export function storedPayloadCheck(subject: string): PayloadCheck {
 export function payloadCheckFor(subject: SubscribeSubject): PayloadCheck {
   if (subject === SERVICE_EVENTS_WILDCARD) return checkServiceEvent;
   if (subject.startsWith(EVENT_SUBJECT_PREFIX)) return CHECKS[subject as EventPayloadSubject];
+  if (subject in MESSAGE_CHECKS) return MESSAGE_CHECKS[subject as MessageSubject];
   return checkMemberAnnouncement;
 }
 
@@ -275,6 +365,16 @@ const REPLY_CHECKS: Record<RequestSubject, PayloadCheck> = {
   },
   [Subjects.mdnsStatus]: checkFields({ running: 'boolean', registered_services: 'number', domain: 'string' }),
   [Subjects.electorStatus]: checkFields({ node_id: 'string', mode: 'string', backend: 'string' }),
+  [Subjects.registryWebhooks]: (document) => {
+    if (!isObject(document)) return 'not a JSON object';
+    if (!Array.isArray(document.webhooks)) return 'webhooks is not a list';
+    for (const [index, webhook] of (document.webhooks as unknown[]).entries()) {
+      const problem = webhookTargetProblem(webhook, `webhooks[${index}]`);
+      if (problem) return problem;
+    }
+    return null;
+  },
+  [Subjects.webhookTest]: (document) => (isObject(document) ? deliveryProblem(document.delivery) : 'not a JSON object'),
 };
 
 /**

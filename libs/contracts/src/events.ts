@@ -1,4 +1,5 @@
 import type { HealthState } from './enums';
+import type { Incident, WebhookDelivery } from './monitoring';
 import type { Service } from './service';
 import { EVENT_SUBJECT_PREFIX, SERVICE_EVENTS_WILDCARD, Subjects, type MembersSubject, type StreamSubject } from './subjects';
 
@@ -79,6 +80,45 @@ export interface NodeRoleChangedEvent extends Omit<EventBase<'node.role_changed'
   };
 }
 
+export type IncidentEventType = 'incident.opened' | 'incident.resolved' | 'incident.acknowledged' | 'incident.reminder';
+
+/**
+ * An incident opened, resolved, acknowledged, or still open (a reminder). `revision` is the
+ * catalog's when it happened; `service` is the record then, or null once it is gone.
+ */
+export interface IncidentEvent<T extends IncidentEventType = IncidentEventType> extends EventBase<T> {
+  incident: Incident;
+  service: Service | null;
+}
+
+/** `beacon.webhooks.changed`: deliverers read the webhooks again. */
+export interface WebhooksChangedMessage {
+  v: typeof WIRE_VERSION;
+  webhook_id: string;
+  timestamp: string;
+}
+
+/** `beacon.webhooks.delivery`: one delivery's latest outcome. */
+export interface WebhookDeliveryMessage {
+  v: typeof WIRE_VERSION;
+  delivery: WebhookDelivery;
+}
+
+/**
+ * `beacon.webhooks.jobs`: one event to deliver to one webhook. `message` is the event as
+ * live clients get it (`type`, `data`, `timestamp`, `seq`, `revision`).
+ */
+export interface WebhookJob {
+  v: typeof WIRE_VERSION;
+  webhook_id: string;
+  /** Unique per event: its stream id (`BEACON_EVENTS` sequence) or the incident event's id. */
+  event_id: string;
+  event_type: string;
+  /** When the event happened; past the retry horizon it is recorded as failed. */
+  event_at: string;
+  message: unknown;
+}
+
 /** A replica's announcement on `membersSubject(app)`: alive, or leaving now. */
 export interface MemberAnnouncement {
   v: typeof WIRE_VERSION;
@@ -101,13 +141,29 @@ export interface EventPayloads {
   [Subjects.serviceCriticalLoad]: CriticalLoadEvent;
   [Subjects.probeResult]: ProbeResultEvent;
   [Subjects.nodeRoleChanged]: NodeRoleChangedEvent;
+  [Subjects.incidentOpened]: IncidentEvent<'incident.opened'>;
+  [Subjects.incidentResolved]: IncidentEvent<'incident.resolved'>;
+  [Subjects.incidentAcknowledged]: IncidentEvent<'incident.acknowledged'>;
+  [Subjects.incidentReminder]: IncidentEvent<'incident.reminder'>;
 }
 
-/** Every subject `publish` takes: the events above and the members subjects. */
-export type EventSubject = keyof EventPayloads | MembersSubject;
+/** Subject → payload of the messages that are not events (no `type`): webhook delivery's. */
+export interface MessagePayloads {
+  [Subjects.webhooksChanged]: WebhooksChangedMessage;
+  [Subjects.webhookDelivery]: WebhookDeliveryMessage;
+  [Subjects.webhookJobs]: WebhookJob;
+}
+export type MessageSubject = keyof MessagePayloads;
+
+/** Every subject `publish` takes: the events and messages above and the members subjects. */
+export type EventSubject = keyof EventPayloads | MessageSubject | MembersSubject;
 
 /** The payload a subject carries. */
-export type PayloadOf<S extends EventSubject> = S extends keyof EventPayloads ? EventPayloads[S] : MemberAnnouncement;
+export type PayloadOf<S extends EventSubject> = S extends keyof EventPayloads
+  ? EventPayloads[S]
+  : S extends MessageSubject
+    ? MessagePayloads[S]
+    : MemberAnnouncement;
 
 /** Any event on `beacon.events.service.*`. */
 export type AnyServiceEvent =
@@ -138,14 +194,16 @@ export function eventTypeOf<S extends EventPayloadSubject>(subject: S): EventTyp
 export type ServiceEventSubject = Extract<EventPayloadSubject, `${typeof EVENT_SUBJECT_PREFIX}service.${string}`>;
 
 /** Every subject or subject family a consumer may subscribe to, and what it receives. */
-export type SubscribeSubject = EventPayloadSubject | MembersSubject | typeof SERVICE_EVENTS_WILDCARD;
+export type SubscribeSubject = EventPayloadSubject | MessageSubject | MembersSubject | typeof SERVICE_EVENTS_WILDCARD;
 
 /** The payload a subscription to `S` receives (a family: any of its events). */
 export type PayloadOn<S extends SubscribeSubject> = S extends typeof SERVICE_EVENTS_WILDCARD
   ? AnyServiceEvent
   : S extends EventPayloadSubject
     ? EventPayloads[S]
-    : MemberAnnouncement;
+    : S extends MessageSubject
+      ? MessagePayloads[S]
+      : MemberAnnouncement;
 
 /** One event read from `BEACON_EVENTS`, with its stream position; `subject` tells the payload. */
 export type StoredEvent = {

@@ -18,3 +18,4 @@ export * from './stats';
 export * from './live';
 export * from './nats-permissions';
 export * from './nats-server-config';
+export * from './monitoring';

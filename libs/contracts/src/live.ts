@@ -14,6 +14,10 @@ export const LIVE_EVENT_TYPES = [
   'health_status_changed',
   'critical_load',
   'node_role_changed',
+  'incident_opened',
+  'incident_resolved',
+  'incident_acknowledged',
+  'incident_reminder',
   'service_heartbeat',
 ] as const;
 export type LiveEventType = (typeof LIVE_EVENT_TYPES)[number];

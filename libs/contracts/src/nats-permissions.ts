@@ -1,5 +1,5 @@
 import { ELECTION_BUCKET } from './elector';
-import { EVENTS_STREAM, SERVICE_EVENTS_WILDCARD, Subjects, membersSubject } from './subjects';
+import { EVENTS_STREAM, INCIDENT_EVENTS_WILDCARD, SERVICE_EVENTS_WILDCARD, Subjects, WEBHOOKS_STREAM, membersSubject } from './subjects';
 
 /**
  * Who may do what on NATS: one identity per app, each allowed exactly what its job needs,
@@ -70,6 +70,27 @@ const EVENT_STREAM_CONSUMER = [
  */
 const EVENT_STREAM_MESSAGES = [streamApi('INFO', EVENTS_STREAM), streamApi('MSG.GET', EVENTS_STREAM)];
 
+/**
+ * Delivering webhooks (realtime-gateway): a durable consumer of `BEACON_EVENTS` that fans
+ * events out, and the `BEACON_WEBHOOKS` work queue it fills and drains, with acks.
+ */
+const WEBHOOK_DELIVERY = [
+  `${JS_API}.CONSUMER.DURABLE.CREATE.${EVENTS_STREAM}.*`,
+  `$JS.ACK.${EVENTS_STREAM}.>`,
+  streamApi('INFO', WEBHOOKS_STREAM),
+  streamApi('CREATE', WEBHOOKS_STREAM),
+  streamApi('UPDATE', WEBHOOKS_STREAM),
+  `${JS_API}.CONSUMER.CREATE.${WEBHOOKS_STREAM}`,
+  `${JS_API}.CONSUMER.CREATE.${WEBHOOKS_STREAM}.>`,
+  `${JS_API}.CONSUMER.DURABLE.CREATE.${WEBHOOKS_STREAM}.*`,
+  `${JS_API}.CONSUMER.INFO.${WEBHOOKS_STREAM}.*`,
+  `${JS_API}.CONSUMER.MSG.NEXT.${WEBHOOKS_STREAM}.*`,
+  `$JS.ACK.${WEBHOOKS_STREAM}.>`,
+  Subjects.webhookJobs,
+  Subjects.registryWebhooks,
+  Subjects.webhookDelivery,
+];
+
 /** The elector's lease: its KV bucket's stream (made on first start), its keys, reads of them. */
 const ELECTION_KV = [
   streamApi('INFO', ELECTION_STREAM),
@@ -90,15 +111,18 @@ const DECLARED: Record<NatsIdentity, NatsPermissions> = {
   'registry-api': {
     publish: [
       SERVICE_EVENTS_WILDCARD,
+      INCIDENT_EVENTS_WILDCARD,
       Subjects.proberCheck,
       Subjects.mdnsStatus,
+      Subjects.webhooksChanged,
+      Subjects.webhookTest,
       // It owns BEACON_EVENTS: creates it and keeps its limits up to date.
       JS_ACCOUNT_INFO,
       streamApi('INFO', EVENTS_STREAM),
       streamApi('CREATE', EVENTS_STREAM),
       streamApi('UPDATE', EVENTS_STREAM),
     ],
-    subscribe: ['beacon.registry.*', SERVICE_EVENTS_WILDCARD, Subjects.probeResult],
+    subscribe: ['beacon.registry.*', SERVICE_EVENTS_WILDCARD, Subjects.probeResult, Subjects.webhookDelivery],
     answersRequests: true,
   },
   'ttl-reaper': {
@@ -136,9 +160,10 @@ const DECLARED: Record<NatsIdentity, NatsPermissions> = {
   },
   'realtime-gateway': {
     // Its identity also replays for `pnpm events --replay` on the box (stream reads only).
-    publish: [...CATALOG_VIEW.publish, JS_ACCOUNT_INFO, ...EVENT_STREAM_CONSUMER, ...EVENT_STREAM_MESSAGES],
-    subscribe: [...CATALOG_VIEW.subscribe],
-    answersRequests: false,
+    publish: [...CATALOG_VIEW.publish, JS_ACCOUNT_INFO, ...EVENT_STREAM_CONSUMER, ...EVENT_STREAM_MESSAGES, ...WEBHOOK_DELIVERY],
+    subscribe: [...CATALOG_VIEW.subscribe, Subjects.webhooksChanged, Subjects.webhookTest],
+    // It answers `beacon.webhooks.test`.
+    answersRequests: true,
   },
   [READER_IDENTITY]: {
     // Subscribe only: no request of any kind (see EVENT_STREAM_MESSAGES).

@@ -3,6 +3,7 @@ import type { ElectorStatus } from './elector';
 import type { ProberCheckRequest } from './health-checks';
 import type { ProbeResult } from './events';
 import type { MdnsStatus } from './responses';
+import type { WebhookDelivery, WebhookTarget } from './monitoring';
 import type { Service } from './service';
 import { Subjects } from './subjects';
 import { ToInt } from './validators';
@@ -79,6 +80,22 @@ export interface PurgeReply {
   removed: number;
 }
 
+/** `beacon.registry.webhooks` (realtime-gateway): every webhook, URL and secret in full. */
+export interface WebhooksReply {
+  v: 1;
+  webhooks: WebhookTarget[];
+}
+
+/** `beacon.webhooks.test`: send this webhook a sample now. */
+export interface WebhookTestRequest {
+  webhook_id: string;
+}
+
+export interface WebhookTestReply {
+  v: 1;
+  delivery: WebhookDelivery;
+}
+
 /** Every request/reply error: the request was refused and changed nothing. */
 export interface RequestErrorReply {
   v: 1;
@@ -94,6 +111,8 @@ export interface RequestReplies {
   [Subjects.mdnsStatus]: { request: Record<string, never>; reply: MdnsStatus & { v: 1 } };
   [Subjects.proberCheck]: { request: ProberCheckRequest; reply: ProbeResult & { v: 1 } };
   [Subjects.electorStatus]: { request: Record<string, never>; reply: ElectorStatus };
+  [Subjects.registryWebhooks]: { request: Record<string, never>; reply: WebhooksReply };
+  [Subjects.webhookTest]: { request: WebhookTestRequest; reply: WebhookTestReply };
 }
 
 export type RequestSubject = keyof RequestReplies;

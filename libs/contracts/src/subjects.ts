@@ -13,6 +13,11 @@ export const Subjects = {
   serviceCriticalLoad: 'beacon.events.service.critical_load',
   probeResult: 'beacon.events.probe.result',
   nodeRoleChanged: 'beacon.events.node.role_changed',
+  incidentOpened: 'beacon.events.incident.opened',
+  incidentResolved: 'beacon.events.incident.resolved',
+  incidentAcknowledged: 'beacon.events.incident.acknowledged',
+  /** An open, unacknowledged incident still open after the repeat interval (webhooks on `incident_opened` get it). */
+  incidentReminder: 'beacon.events.incident.reminder',
 
   registrySnapshot: 'beacon.registry.snapshot',
   registryExpire: 'beacon.registry.expire',
@@ -21,6 +26,17 @@ export const Subjects = {
   proberCheck: 'beacon.prober.check',
   mdnsStatus: 'beacon.mdns.status',
   electorStatus: 'beacon.elector.status',
+
+  /** realtime-gateway asks registry-api for every webhook, URL and secret in full. */
+  registryWebhooks: 'beacon.registry.webhooks',
+  /** registry-api tells deliverers a webhook was created, changed or deleted. */
+  webhooksChanged: 'beacon.webhooks.changed',
+  /** A deliverer reports one delivery's latest outcome; registry-api keeps the log. */
+  webhookDelivery: 'beacon.webhooks.delivery',
+  /** registry-api asks a deliverer to send a webhook a sample now (`POST /webhooks/{id}/test`). */
+  webhookTest: 'beacon.webhooks.test',
+  /** Deliveries waiting or retrying: the subject of the `BEACON_WEBHOOKS` work queue. */
+  webhookJobs: 'beacon.webhooks.jobs',
 } as const;
 
 export type Subject = (typeof Subjects)[keyof typeof Subjects];
@@ -34,6 +50,9 @@ export function membersSubject<A extends string>(app: A): MembersSubject<A> {
 }
 
 export type MembersSubject<A extends string = string> = `beacon.members.${A}`;
+
+/** Wildcard for every incident event. */
+export const INCIDENT_EVENTS_WILDCARD = 'beacon.events.incident.*';
 
 /** Wildcard for every catalog event about a service. */
 export const SERVICE_EVENTS_WILDCARD = 'beacon.events.service.*';
@@ -56,13 +75,21 @@ export const STREAM_SUBJECTS = [
   Subjects.serviceHealthChanged,
   Subjects.serviceCriticalLoad,
   Subjects.nodeRoleChanged,
+  Subjects.incidentOpened,
+  Subjects.incidentResolved,
+  Subjects.incidentAcknowledged,
+  Subjects.incidentReminder,
 ] as const satisfies readonly Subject[];
 
 /** A subject whose events `BEACON_EVENTS` keeps. */
 export type StreamSubject = (typeof STREAM_SUBJECTS)[number];
 
+/** The JetStream work queue of webhook deliveries (one message per event and webhook). */
+export const WEBHOOKS_STREAM = 'BEACON_WEBHOOKS';
+
 /** Queue groups: replicas of one app share request subjects. */
 export const QueueGroups = {
   registryApi: 'beacon.registry-api',
   healthProber: 'beacon.health-prober',
+  realtimeGateway: 'beacon.realtime-gateway',
 } as const;

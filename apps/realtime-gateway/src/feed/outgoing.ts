@@ -1,4 +1,12 @@
-import type { LiveControlType, LiveEventMessage, LiveEventType, Service, ServiceEvent, StoredEvent } from '@beacon/contracts';
+import type {
+  IncidentEventType,
+  LiveControlType,
+  LiveEventMessage,
+  LiveEventType,
+  Service,
+  ServiceEvent,
+  StoredEvent,
+} from '@beacon/contracts';
 
 /**
  * One event as clients receive it, serialized once for every client. `seq` is its
@@ -38,6 +46,13 @@ function outgoing(
   };
 }
 
+const INCIDENT_LIVE_TYPES = {
+  'incident.opened': 'incident_opened',
+  'incident.resolved': 'incident_resolved',
+  'incident.acknowledged': 'incident_acknowledged',
+  'incident.reminder': 'incident_reminder',
+} as const satisfies Record<IncidentEventType, LiveEventType>;
+
 /** A stored catalog or role event (stream position `seq`) in the original's message shape. */
 export function fromStoredEvent({ seq, event }: StoredEvent): Outgoing {
   switch (event.type) {
@@ -70,6 +85,13 @@ export function fromStoredEvent({ seq, event }: StoredEvent): Outgoing {
         seq,
         service,
       );
+    }
+    case 'incident.opened':
+    case 'incident.resolved':
+    case 'incident.acknowledged':
+    case 'incident.reminder': {
+      const type = INCIDENT_LIVE_TYPES[event.type];
+      return outgoing(type, { ...event.incident, service: event.service }, event, seq, event.service);
     }
   }
 }
