@@ -7,7 +7,16 @@ import type {
   StatusCounts,
   StreamSubject,
 } from '@beacon/contracts';
+import type { Database } from 'better-sqlite3';
+import type { mongo } from 'mongoose';
 import type { ServiceDraft, ServiceRecord } from '../catalog/service-record';
+
+/**
+ * The database behind the catalog, for the tables that live beside it (incidents, uptime
+ * windows, webhooks): same file or same MongoDB database, so one backup holds everything.
+ * SQLite's handle is the store's one connection (the file is opened exclusively).
+ */
+export type StoreHandle = { backend: 'sqlite'; db: Database } | { backend: 'mongodb'; db: mongo.Db };
 
 /** Catalog filters after validation (all given conditions must hold). */
 export interface ServiceFilter {
@@ -187,6 +196,8 @@ export interface SnapshotPage {
  */
 export interface ServiceStore {
   readonly backend: 'sqlite' | 'mongodb';
+  /** The database itself, for monitoring's own tables or collections. */
+  readonly handle: StoreHandle;
   /** Service records this process holds in memory (seed 000's `memory.cache_size`): all of them with SQLite, none with MongoDB. */
   readonly cachedRecords: number;
 

@@ -23,6 +23,7 @@ import {
   type RegisterOutcome,
   type ServiceFilter,
   type ServiceStore,
+  type StoreHandle,
   type SnapshotPage,
 } from '../service-store';
 import {
@@ -117,6 +118,10 @@ function instanceOf(name: string, instanceId: string): Filter {
  * (message id = entry id) stores an entry once when two replicas send it.
  */
 export class MongoStore implements ServiceStore {
+  get handle(): StoreHandle {
+    return { backend: 'mongodb', db: this.db };
+  }
+
   readonly backend = 'mongodb' as const;
   /** Reads go to MongoDB every time: nothing is cached. */
   readonly cachedRecords = 0;

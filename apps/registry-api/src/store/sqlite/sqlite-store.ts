@@ -27,6 +27,7 @@ import {
   type RegisterOutcome,
   type ServiceFilter,
   type ServiceStore,
+  type StoreHandle,
   type SnapshotPage,
 } from '../service-store';
 import { OLDEST_SUPPORTED_VERSION, SCHEMA, SCHEMA_VERSION } from './schema';
@@ -95,6 +96,10 @@ interface Batch {
  */
 export class SqliteStore implements ServiceStore {
   readonly backend = 'sqlite' as const;
+
+  get handle(): StoreHandle {
+    return { backend: 'sqlite', db: this.db };
+  }
 
   get cachedRecords(): number {
     return this.index.size;
