@@ -153,3 +153,47 @@ export interface WebhookDelivery {
   event_at: string;
   updated_at: string;
 }
+
+/** One service's recent history for a dashboard row. */
+export interface UptimeBar {
+  service_id: string;
+  /** Percent over the last 24 h, null when nothing is known. */
+  uptime_24h: number | null;
+  /** The last windows, oldest first: availability 0..1, or null where there was no data. */
+  availability: (number | null)[];
+  /** p50 response time per window in ms, null where there was none: the latency sparkline. */
+  latency_p50: (number | null)[];
+}
+
+/** `GET /api/v1/uptime?windows=90`: every service's bar in one request (the dashboard's rows). */
+export interface UptimeOverview {
+  /** Seconds per window (300). */
+  window_seconds: number;
+  /** Start of the first window of every bar. */
+  from: string;
+  services: UptimeBar[];
+}
+
+/** One service on the status page. */
+export interface StatusPageService {
+  service_id: string;
+  name: string;
+  type: string;
+  status: string;
+  health: string;
+  /** Percent over the days shown, null when nothing is known. */
+  uptime: number | null;
+  /** One entry per day of `StatusPage.days`: availability 0..1, or null with no data. */
+  days: (number | null)[];
+}
+
+/** `GET /api/v1/status-page`: what the read-only status page at `/status` shows. */
+export interface StatusPage {
+  title: string;
+  generated_at: string;
+  /** The days shown, `YYYY-MM-DD` (UTC), oldest first (90 of them). */
+  days: string[];
+  services: StatusPageService[];
+  /** Open incidents of the services shown. */
+  incidents: Incident[];
+}
