@@ -1,4 +1,4 @@
-import { PlatformModule, catalogViewProviders, membershipProviders } from '@beacon/platform';
+import { PlatformModule, SsrfGuard, catalogViewProviders, membershipProviders } from '@beacon/platform';
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { CheckHandler } from './check.handler';
 import { HttpCheck } from './checks/http-check';
@@ -7,7 +7,6 @@ import { PROBER_ENV, type ProberEnv } from './config';
 import { ProbeRunner } from './probe-runner';
 import { ProberMetrics } from './prober.metrics';
 import { ProberService } from './prober.service';
-import { SsrfGuard } from './ssrf/ssrf-guard';
 
 /** The checks and the one SSRF guard both of them go through. */
 function checkProviders(config: ProberEnv, version: string): Provider[] {

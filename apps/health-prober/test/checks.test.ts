@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpCheck } from '../src/checks/http-check';
 import { TcpCheck } from '../src/checks/tcp-check';
 import { DEFAULT_DENY_CIDRS } from '../src/config';
-import { SsrfGuard } from '../src/ssrf/ssrf-guard';
+import { SsrfGuard } from '@beacon/platform';
 import { BIG_BODY_BYTES, startBlackhole, startTargetServer, startTcpListener, type TargetServer } from './target-server';
 
 /**

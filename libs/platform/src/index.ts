@@ -27,3 +27,4 @@ export * from './cluster/membership';
 export * from './catalog/catalog-state';
 export * from './catalog/catalog-view';
 export * from './cluster/cluster.providers';
+export * from './ssrf';

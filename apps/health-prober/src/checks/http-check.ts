@@ -2,7 +2,7 @@ import type { OnApplicationShutdown } from '@nestjs/common';
 import got, { type Got, type PlainResponse } from 'got';
 import http from 'node:http';
 import https from 'node:https';
-import { TARGET_REFUSED, type SsrfGuard } from '../ssrf/ssrf-guard';
+import { TARGET_REFUSED, type SsrfGuard } from '@beacon/platform';
 import { describeError, failed, timedOut, type CheckOutcome } from './check-outcome';
 import { httpVerdict } from './http-verdict';
 

@@ -1,5 +1,5 @@
 import { connect } from 'node:net';
-import { TARGET_REFUSED, type SsrfGuard } from '../ssrf/ssrf-guard';
+import { TARGET_REFUSED, type SsrfGuard } from '@beacon/platform';
 import { describeError, failed, timedOut, type CheckOutcome } from './check-outcome';
 
 /** `host:port` or `[v6]:port` (the shape `health_check_tcp` is validated to), or null. */

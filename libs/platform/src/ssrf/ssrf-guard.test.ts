@@ -1,6 +1,6 @@
 import type { LookupAddress } from 'node:dns';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_DENY_CIDRS } from '../config';
+import { DEFAULT_DENY_CIDRS } from './ssrf-env';
 import { SsrfGuard, TARGET_REFUSED, TargetRefusedError } from './ssrf-guard';
 
 const defaults = new SsrfGuard({ deny: DEFAULT_DENY_CIDRS, allow: [] });
