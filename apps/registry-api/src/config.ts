@@ -1,5 +1,5 @@
 import { DEFAULTS, LIMITS } from '@beacon/contracts';
-import { authTokens, env, platformEnv, type EnvValues } from '@beacon/platform';
+import { authTokens, env, platformEnv, ssrfEnv, type EnvValues } from '@beacon/platform';
 import { isIP } from 'node:net';
 
 /** proxy-addr's names for address ranges, besides addresses and CIDRs (and `none`). */
@@ -121,6 +121,19 @@ export const registryEnv = {
   BEACON_MONGODB_JOURNAL: env.bool({
     doc: 'MongoDB acknowledges a write only once it is in the on-disk journal (j: true), as SQLite does',
     default: true,
+  }),
+  // Webhooks: their URLs are vetted by the same SSRF policy as health-prober's checks.
+  ...ssrfEnv,
+  BEACON_MAX_WEBHOOKS: env.int({
+    doc: 'webhooks registry-api holds at most: creating one beyond it gets 429; 0: no limit',
+    default: 1000,
+    min: 0,
+  }),
+  BEACON_WEBHOOK_LOG_PER_WEBHOOK: env.int({
+    doc: "deliveries kept in each webhook's log (GET /api/v1/webhooks/{id}/deliveries), the newest; older ones are removed",
+    default: 200,
+    min: 1,
+    max: 100_000,
   }),
 };
 
