@@ -37,6 +37,7 @@ import { Inbound } from './inbound';
 import { LeaseBucket } from './lease-bucket';
 import { NatsRequestError, errorReply, isErrorReply, refusalCode } from './request-errors';
 import { replySubjectProblem } from './reply-subject';
+import { DurableWork } from './durable-work';
 import { StoredPublisher, type StoredMessage } from './stored-publisher';
 
 export type NatsSettings = Pick<
@@ -82,6 +83,7 @@ export class NatsService {
   private isConnected = true;
   private readonly inbound: Inbound;
   private readonly stored: StoredPublisher;
+  private readonly work: DurableWork;
 
   private constructor(
     private readonly connection: NatsConnection,
@@ -92,6 +94,12 @@ export class NatsService {
   ) {
     this.inbound = new Inbound(metrics, logger);
     this.stored = new StoredPublisher(connection, inboxPrefix, EVENTS_STREAM);
+    this.work = new DurableWork(connection, this.inbound, inboxPrefix, logger);
+  }
+
+  /** Work queues and durable consumers shared by replicas (webhook delivery), read through the same checks. */
+  durableWork(): DurableWork {
+    return this.work;
   }
 
   /**
