@@ -11,6 +11,12 @@ const config = window.BEACON_CONFIG ?? {};
 export const apiBase = typeof config.apiBase === 'string' ? config.apiBase.replace(/\/+$/, '') : '';
 export const authRequired = config.authRequired === true;
 export const token = takeTokenFromUrl();
+/**
+ * Whether the page may offer write actions (check now, deregister, acknowledge, resolve):
+ * with the token it was opened with, or when this deployment needs none. registry-api
+ * still decides; a 401/403 is shown, never hidden.
+ */
+export const canAct = token !== '' || !authRequired;
 
 function takeTokenFromUrl() {
   const url = new URL(location.href);
@@ -49,10 +55,25 @@ export class ApiError extends Error {
 }
 
 /** GET `${apiBase}/api/v1${path}` as JSON; throws ApiError with the body's `detail` on a non-2xx. */
-export async function getJson(path, { signal } = {}) {
+export function getJson(path, { signal } = {}) {
+  return request('GET', path, { signal });
+}
+
+/** A write to registry-api: JSON in and out (null for 204). Throws ApiError like getJson. */
+export function sendJson(method, path, body) {
+  return request(method, path, { body });
+}
+
+async function request(method, path, { signal, body } = {}) {
   const headers = { accept: 'application/json' };
   if (token) headers.authorization = `Bearer ${token}`;
-  const response = await fetch(`${apiBase}/api/v1${path}`, { headers, signal });
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const response = await fetch(`${apiBase}/api/v1${path}`, {
+    method,
+    headers,
+    signal,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   if (!response.ok) {
     let detail = '';
     try {
@@ -62,5 +83,14 @@ export async function getJson(path, { signal } = {}) {
     }
     throw new ApiError(response.status, typeof detail === 'string' ? detail : '');
   }
-  return response.json();
+  return response.status === 204 ? null : response.json();
+}
+
+/** A short reason for a failed call, for the page's status lines. */
+export function failure(error) {
+  if (error instanceof ApiError) {
+    if (error.status === 401 || error.status === 403) return `${error.message} (a token is needed: open the page with ?token=<token>)`;
+    return error.message;
+  }
+  return error instanceof Error ? error.message : 'network error';
 }

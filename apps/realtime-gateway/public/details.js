@@ -1,9 +1,11 @@
-// The side panel for one service: its fields (kept live from the feed), its recent
-// health checks from registry-api and a response-time sparkline.
+// The side panel for one service: its fields (kept live from the feed), its uptime over
+// 1 h/24 h/7 d/30 d with its recent windows, its recent health checks from registry-api
+// and a response-time sparkline; and, where the page may act, check now and deregister.
 
-import { ApiError, getJson } from './api.js';
+import { ApiError, canAct, failure, getJson, sendJson } from './api.js';
+import { latencyLabel, latencyLine, percent, uptimeBar } from './bars.js';
 import { effectiveStatus } from './catalog.js';
-import { clockTime, duration, endpointUrl, localTime } from './format.js';
+import { ago, clockTime, duration, endpointUrl, localTime } from './format.js';
 import { sparkline } from './sparkline.js';
 
 const CHECK_LIMIT = 30;
@@ -25,6 +27,8 @@ export class DetailsPanel {
   #checksFor = undefined;
   #statusDd = null;
   #expiresDd = null;
+  #lastCheckDd = null;
+  #uptimeAbort = null;
 
   /**
    * @param {{ onClose(id: string, hadFocus: boolean): void, onCopy(button: HTMLButtonElement, url: string): void }} handlers
@@ -49,6 +53,23 @@ export class DetailsPanel {
     this.copy.addEventListener('click', () => {
       if (this.#service) handlers.onCopy(this.copy, endpointUrl(this.#service));
     });
+    this.periods = document.getElementById('uptime-periods');
+    this.uptimeBar = document.getElementById('uptime-bar');
+    this.uptimeLatency = document.getElementById('uptime-latency');
+    this.uptimeState = document.getElementById('uptime-state');
+    this.actions = document.getElementById('details-actions');
+    this.checkButton = document.getElementById('action-check');
+    this.deregisterButton = document.getElementById('action-deregister');
+    this.confirm = document.getElementById('action-confirm');
+    this.actionState = document.getElementById('action-state');
+    this.checkButton.addEventListener('click', () => void this.#checkNow());
+    this.deregisterButton.addEventListener('click', () => {
+      this.confirm.hidden = false;
+      this.deregisterButton.hidden = true;
+      document.getElementById('action-confirm-no').focus();
+    });
+    document.getElementById('action-confirm-no').addEventListener('click', () => this.#resetActions());
+    document.getElementById('action-confirm-yes').addEventListener('click', () => void this.#deregister());
   }
 
   get openId() {
@@ -60,7 +81,12 @@ export class DetailsPanel {
     this.#id = service.service_id;
     this.root.hidden = false;
     this.update(service, now);
-    if (switched) this.#loadChecks();
+    if (switched) {
+      this.#resetActions();
+      this.actionState.textContent = '';
+      this.#loadChecks();
+      this.#loadUptime();
+    }
     this.title.focus();
   }
 
@@ -69,6 +95,9 @@ export class DetailsPanel {
     if (service.service_id !== this.#id) return;
     this.#service = service;
     this.gone.hidden = true;
+    // Only where the page may write; registry-api still checks the token.
+    this.actions.hidden = !canAct;
+    this.checkButton.hidden = !(service.health_check_url || service.health_check_tcp);
     this.title.textContent = service.name;
     const url = endpointUrl(service);
     this.endpoint.textContent = url;
@@ -81,6 +110,7 @@ export class DetailsPanel {
   removed(id) {
     if (id !== this.#id) return;
     this.gone.hidden = false;
+    this.actions.hidden = true;
   }
 
   /** Once a second, for the status and countdown that time changes without an event. */
@@ -94,6 +124,7 @@ export class DetailsPanel {
     const hadFocus = this.root.contains(document.activeElement);
     this.root.hidden = true;
     this.#abort?.abort();
+    this.#uptimeAbort?.abort();
     this.#id = null;
     this.#service = null;
     this.#checksFor = undefined;
@@ -117,7 +148,7 @@ export class DetailsPanel {
       ['Expires', '', 'expires'],
       ['Last heartbeat', service.last_heartbeat ? localTime(service.last_heartbeat) : 'none yet'],
       ['Health check', check ? `${check} every ${service.health_check_interval}s` : 'none (kept alive by heartbeats)'],
-      ['Last check', service.last_health_check ? localTime(service.last_health_check) : '—'],
+      ['Last check', '', 'last-check'],
       ['Load', typeof service.load === 'number' ? `${Math.round(service.load * 100)}%` : '—'],
       ['Registered', localTime(service.created_at)],
       ['Revision', orDash(service.revision)],
@@ -135,6 +166,9 @@ export class DetailsPanel {
         for (const [key, metaValue] of entries) dd.append(el('div', 'mono', `${key} = ${metaValue}`));
       } else if (kind === 'expires') {
         this.#expiresDd = dd;
+      } else if (kind === 'last-check') {
+        this.#lastCheckDd = dd;
+        dd.className = 'last-check';
       } else {
         dd.textContent = value;
         if (kind) dd.className = kind;
@@ -158,6 +192,105 @@ export class DetailsPanel {
         ? `expired (${localTime(service.expires_at)})`
         : `in ${duration(left)} (${localTime(service.expires_at)})`;
     if (this.#expiresDd.textContent !== text) this.#expiresDd.textContent = text;
+    const checked = Date.parse(service.last_health_check ?? '');
+    const last = Number.isFinite(checked) ? `${ago(checked, now)} (${localTime(service.last_health_check)})` : '—';
+    if (this.#lastCheckDd.textContent !== last) this.#lastCheckDd.textContent = last;
+  }
+
+  async #loadUptime() {
+    const id = this.#id;
+    if (!id) return;
+    this.#uptimeAbort?.abort();
+    const abort = new AbortController();
+    this.#uptimeAbort = abort;
+    this.uptimeState.textContent = 'Loading uptime…';
+    this.uptimeState.dataset.state = 'loading';
+    try {
+      const body = await getJson(`/services/${encodeURIComponent(id)}/uptime`, { signal: abort.signal });
+      if (abort.signal.aborted || id !== this.#id) return;
+      this.#renderUptime(body);
+    } catch (error) {
+      if (abort.signal.aborted) return;
+      this.periods.replaceChildren();
+      this.uptimeBar.replaceChildren();
+      this.uptimeLatency.replaceChildren();
+      this.uptimeState.dataset.state = 'error';
+      this.uptimeState.textContent = `No uptime data (${failure(error)}).`;
+    }
+  }
+
+  #renderUptime(body) {
+    const uptime = body?.uptime ?? {};
+    const items = [];
+    for (const [period, label] of [
+      ['1h', '1 hour'],
+      ['24h', '24 hours'],
+      ['7d', '7 days'],
+      ['30d', '30 days'],
+    ]) {
+      const dd = el('dd', '', percent(uptime[period]));
+      dd.dataset.period = period;
+      items.push(el('dt', '', label), dd);
+    }
+    this.periods.replaceChildren(...items);
+    const windows = Array.isArray(body?.windows) ? body.windows.slice(-90) : [];
+    const availability = windows.map((window) => window?.availability ?? null);
+    const latency = windows.map((window) => window?.response_time_ms?.p50 ?? null);
+    this.uptimeBar.replaceChildren(
+      ...(windows.length ? [uptimeBar(availability, { label: `Last ${windows.length} five-minute windows`, width: 320, height: 24 })] : []),
+    );
+    const line = latencyLine(latency, { label: latencyLabel(latency), width: 320, height: 40 });
+    this.uptimeLatency.replaceChildren(...(line ? [line] : []));
+    this.uptimeState.dataset.state = windows.length ? 'loaded' : 'empty';
+    this.uptimeState.textContent = windows.length
+      ? `From ${body.source === 'heartbeats' ? 'heartbeats' : 'health checks'}; bar: last ${windows.length} five-minute windows, oldest left.`
+      : 'No windows recorded yet.';
+  }
+
+  #resetActions() {
+    this.confirm.hidden = true;
+    this.deregisterButton.hidden = false;
+  }
+
+  #say(text, state) {
+    this.actionState.textContent = text;
+    this.actionState.dataset.state = state;
+  }
+
+  async #checkNow() {
+    const id = this.#id;
+    if (!id) return;
+    this.checkButton.disabled = true;
+    this.#say('Checking…', 'busy');
+    try {
+      const body = await sendJson('POST', `/services/${encodeURIComponent(id)}/health-check`);
+      if (id !== this.#id) return;
+      const result = body?.result ?? {};
+      const parts = [result.outcome ?? result.health ?? 'done'];
+      if (Number.isFinite(result.status_code)) parts.push(`HTTP ${result.status_code}`);
+      if (Number.isFinite(result.response_time_ms)) parts.push(`${Math.round(result.response_time_ms)} ms`);
+      if (result.error) parts.push(result.error);
+      this.#say(`Checked: ${parts.join(', ')}`, 'ok');
+      this.#loadChecks();
+    } catch (error) {
+      if (id === this.#id) this.#say(`Check failed: ${failure(error)}`, 'error');
+    } finally {
+      this.checkButton.disabled = false;
+    }
+  }
+
+  async #deregister() {
+    const id = this.#id;
+    if (!id) return;
+    this.#resetActions();
+    this.#say('Deregistering…', 'busy');
+    try {
+      await sendJson('DELETE', `/services/${encodeURIComponent(id)}`);
+      // The feed's service_deregistered removes the row and marks this panel.
+      if (id === this.#id) this.#say('Deregistered.', 'ok');
+    } catch (error) {
+      if (id === this.#id) this.#say(`Could not deregister: ${failure(error)}`, 'error');
+    }
   }
 
   async #loadChecks() {

@@ -7,6 +7,18 @@ export function endpointUrl(service) {
   return `${service.protocol || 'http'}://${host}:${service.port}`;
 }
 
+/** The endpoint as a link target, only for http and https (anything else is not for a browser to open); '' otherwise. */
+export function linkUrl(service) {
+  const scheme = service.protocol || 'http';
+  if (scheme !== 'http' && scheme !== 'https') return '';
+  try {
+    const url = new URL(endpointUrl(service));
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url.href : '';
+  } catch {
+    return '';
+  }
+}
+
 /** 75 → "1m 15s"; 3 days and more drop the seconds. */
 export function duration(seconds) {
   const s = Math.max(0, Math.floor(seconds));

@@ -67,8 +67,9 @@ export function dashboardPolicy(apiBase: string): string {
 const EVENT_TYPES_MODULE = `export const EVENT_TYPES = ${JSON.stringify(LIVE_EVENT_TYPES)};\n`;
 
 /**
- * The live dashboard at `/`: a few static files held in memory, `/config.js` telling
- * the page where registry-api is and whether it needs a token, and `/event-types.js`.
+ * The live dashboard at `/` and the read-only status page at `/status`: a few static
+ * files held in memory, `/config.js` telling the pages where registry-api is and whether
+ * it needs a token, and `/event-types.js`. Both pages get the same policy.
  */
 @Controller()
 @Access('public')
@@ -86,6 +87,11 @@ export class DashboardController {
   @Get()
   index(@Res() reply: FastifyReply): void {
     this.send(reply, 'index.html');
+  }
+
+  @Get('status')
+  statusPage(@Res() reply: FastifyReply): void {
+    this.send(reply, 'status.html');
   }
 
   @Get('config.js')

@@ -1,0 +1,52 @@
+// Every row's uptime bar and latency line come from one request (GET
+// /api/v1/uptime?windows=90), polled once a minute (windows are 5 minutes long) and paused
+// while the tab is hidden. A missing route (404) or a registry-api without data (503)
+// leaves the rows' bars empty; the page goes on.
+
+import { failure, getJson } from './api.js';
+
+const POLL_MS = 60_000;
+export const WINDOWS = 90;
+
+export class UptimePoller {
+  #timer = 0;
+  #running = false;
+
+  /** @param {(bars: Map<string, object>, error?: string) => void} onBars */
+  constructor(onBars) {
+    this.onBars = onBars;
+    document.addEventListener('visibilitychange', () => (document.hidden ? this.stop() : this.start()));
+  }
+
+  start() {
+    if (this.#running) return;
+    this.#running = true;
+    void this.#poll();
+  }
+
+  stop() {
+    this.#running = false;
+    clearTimeout(this.#timer);
+  }
+
+  /** Fetch now (a service registered, a check ran on demand), not at the next minute. */
+  refresh() {
+    if (!this.#running) return;
+    clearTimeout(this.#timer);
+    void this.#poll();
+  }
+
+  async #poll() {
+    try {
+      const body = await getJson(`/uptime?windows=${WINDOWS}`);
+      const services = Array.isArray(body?.services) ? body.services : [];
+      this.onBars(new Map(services.filter((bar) => typeof bar?.service_id === 'string').map((bar) => [bar.service_id, bar])));
+    } catch (error) {
+      this.onBars(new Map(), failure(error));
+    }
+    if (this.#running) {
+      clearTimeout(this.#timer);
+      this.#timer = setTimeout(() => void this.#poll(), POLL_MS);
+    }
+  }
+}
