@@ -136,36 +136,39 @@ export class DurableWork {
   }
 
   /**
-   * Up to `max` messages from `consumer`, waiting at most `expiresMs` for the first;
-   * each a stored event checked against its subject.
+   * Up to `max` messages from `consumer`, each handed on as it arrives (not when the pull
+   * ends), for at most `expiresMs`; each is a stored event checked against its subject.
    */
-  async takeEvents(consumer: Consumer, max: number, expiresMs: number): Promise<WorkItem<StoredEvent>[]> {
-    return this.take(consumer, max, expiresMs, (message) => {
+  pullEvents(consumer: Consumer, max: number, expiresMs: number): AsyncIterable<WorkItem<StoredEvent>> {
+    return this.pull(consumer, max, expiresMs, (message) => {
       const subject = message.subject as StreamSubject;
       const event = this.inbound.accept(message.subject, message.data, message.subject, storedPayloadCheck(subject));
       return event === undefined ? null : ({ seq: message.seq, subject, event } as StoredEvent);
     });
   }
 
-  /** Up to `max` messages on `subject`'s work queue, each checked against `subject`'s contract. */
-  async takeMessages<S extends MessageSubject>(
+  /** Up to `max` messages on `subject`'s work queue, as they arrive, each checked against `subject`'s contract. */
+  pullMessages<S extends MessageSubject>(
     consumer: Consumer,
     subject: S,
     max: number,
     expiresMs: number,
-  ): Promise<WorkItem<MessagePayloads[S]>[]> {
+  ): AsyncIterable<WorkItem<MessagePayloads[S]>> {
     const check = payloadCheckFor(subject);
-    return this.take(consumer, max, expiresMs, (message) => {
+    return this.pull(consumer, max, expiresMs, (message) => {
       const document = this.inbound.accept(subject, message.data, message.subject, check);
       return document === undefined ? null : (document as MessagePayloads[S]);
     });
   }
 
-  private async take<T>(consumer: Consumer, max: number, expiresMs: number, read: (message: JsMsg) => T | null): Promise<WorkItem<T>[]> {
-    const items: WorkItem<T>[] = [];
+  private async *pull<T>(
+    consumer: Consumer,
+    max: number,
+    expiresMs: number,
+    read: (message: JsMsg) => T | null,
+  ): AsyncIterable<WorkItem<T>> {
     const batch = await consumer.fetch({ max_messages: max, expires: Math.max(1000, expiresMs) });
-    for await (const message of batch) items.push({ message, document: read(message) });
-    return items;
+    for await (const message of batch) yield { message, document: read(message) };
   }
 
   /** Pending (not yet delivered) and in-flight (delivered, not acknowledged) messages of a durable consumer. */
