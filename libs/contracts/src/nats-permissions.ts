@@ -71,18 +71,18 @@ const EVENT_STREAM_CONSUMER = [
 const EVENT_STREAM_MESSAGES = [streamApi('INFO', EVENTS_STREAM), streamApi('MSG.GET', EVENTS_STREAM)];
 
 /**
- * Delivering webhooks (realtime-gateway): a durable consumer of `BEACON_EVENTS` that fans
- * events out, and the `BEACON_WEBHOOKS` work queue it fills and drains, with acks.
+ * Delivering webhooks (realtime-gateway): a durable pull consumer of `BEACON_EVENTS` that
+ * fans events out (created and read with EVENT_STREAM_CONSUMER's subjects; nats-server 2.9+
+ * creates named consumers on `CONSUMER.CREATE.<stream>.<name>`), its acks and naks, and the
+ * `BEACON_WEBHOOKS` work queue it fills (acked publishes) and drains through another durable
+ * consumer. Checked against a permissioned nats-server by the webhook tests.
  */
 const WEBHOOK_DELIVERY = [
-  `${JS_API}.CONSUMER.DURABLE.CREATE.${EVENTS_STREAM}.*`,
   `$JS.ACK.${EVENTS_STREAM}.>`,
   streamApi('INFO', WEBHOOKS_STREAM),
   streamApi('CREATE', WEBHOOKS_STREAM),
   streamApi('UPDATE', WEBHOOKS_STREAM),
-  `${JS_API}.CONSUMER.CREATE.${WEBHOOKS_STREAM}`,
   `${JS_API}.CONSUMER.CREATE.${WEBHOOKS_STREAM}.>`,
-  `${JS_API}.CONSUMER.DURABLE.CREATE.${WEBHOOKS_STREAM}.*`,
   `${JS_API}.CONSUMER.INFO.${WEBHOOKS_STREAM}.*`,
   `${JS_API}.CONSUMER.MSG.NEXT.${WEBHOOKS_STREAM}.*`,
   `$JS.ACK.${WEBHOOKS_STREAM}.>`,
