@@ -8,6 +8,9 @@ import { DashboardController } from './dashboard/dashboard.controller';
 import { SessionController } from './dashboard/session.controller';
 import { EventFeed } from './feed/event-feed';
 import { EventsController } from './sse/events.controller';
+import { WebhookDirectory } from './webhooks/webhook-directory';
+import { WebhookMetrics } from './webhooks/webhooks.metrics';
+import { WebhooksService } from './webhooks/webhooks.service';
 import { EventsGateway } from './ws/events.gateway';
 
 /** Readiness includes the event feed (JetStream). */
@@ -46,6 +49,9 @@ export class AppModule {
         Hub,
         EventsGateway,
         FeedReadiness,
+        WebhookMetrics,
+        WebhookDirectory,
+        WebhooksService,
       ],
     };
   }

@@ -1,4 +1,4 @@
-import { authTokens, catalogViewEnv, env, platformEnv, type EnvValues } from '@beacon/platform';
+import { authTokens, catalogViewEnv, env, platformEnv, ssrfEnv, type EnvValues } from '@beacon/platform';
 
 /** realtime-gateway's variables, validated at boot. */
 export const gatewayEnv = {
@@ -51,6 +51,35 @@ export const gatewayEnv = {
     doc: 'events one resume may replay; a client further behind is told to resync',
     default: 100_000,
     min: 100,
+  }),
+  // Webhooks: the gateway delivers them (see src/webhooks), under the same address policy as health checks.
+  ...ssrfEnv,
+  BEACON_WEBHOOK_CONCURRENCY: env.int({
+    doc: 'webhook POSTs in flight at once in this gateway; further deliveries wait in the BEACON_WEBHOOKS queue',
+    default: 16,
+    min: 1,
+    max: 1024,
+  }),
+  BEACON_WEBHOOK_TIMEOUT: env.int({
+    doc: 'seconds one webhook POST may take before it counts as failed (and is retried)',
+    default: 10,
+    min: 1,
+    max: 120,
+  }),
+  BEACON_WEBHOOK_RETRY_MAX_DELAY: env.int({
+    doc: 'longest wait in seconds between two tries of one delivery (the wait starts at 1 s and doubles)',
+    default: 3600,
+    min: 1,
+  }),
+  BEACON_WEBHOOK_RETRY_FOR: env.int({
+    doc: 'seconds after its event that a delivery is still retried; past it the delivery is recorded failed (also the age limit of the queue)',
+    default: 86_400,
+    min: 10,
+  }),
+  BEACON_WEBHOOK_QUEUE_MAX_BYTES: env.int({
+    doc: 'size limit of the BEACON_WEBHOOKS work queue (JetStream file storage); when full, events wait in BEACON_EVENTS until there is room',
+    default: 64 * 1024 * 1024,
+    min: 1024 * 1024,
   }),
 };
 

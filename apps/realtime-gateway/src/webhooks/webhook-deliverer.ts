@@ -1,0 +1,184 @@
+import { Subjects, type DeliveryStatus, type WebhookDelivery, type WebhookJob, type WebhookTarget } from '@beacon/contracts';
+import type { DurableWork, Logger, NatsService, WorkItem } from '@beacon/platform';
+import type { Consumer, JsMsg } from 'nats';
+import { deliveryId } from './webhook-fanout';
+import { renderDelivery } from './webhook-formats';
+import type { WebhookDirectory } from './webhook-directory';
+import type { SendOutcome, WebhookSender } from './webhook-sender';
+import type { WebhookMetrics } from './webhooks.metrics';
+import { nextRetry, type RetryPolicy } from './retry-policy';
+
+/** The durable consumer of BEACON_WEBHOOKS every gateway replica shares. */
+export const DELIVERY_CONSUMER = 'beacon-webhooks-delivery';
+/** A job whose webhook this gateway has not read yet waits this long. */
+const NOT_LOADED_DELAY_MS = 5000;
+const PULL_WAIT_MS = 5000;
+const RETRY_MS = 2000;
+
+export interface DelivererOptions extends RetryPolicy {
+  concurrency: number;
+  /** The consumer's ack wait: a POST in flight tells JetStream it is still working at a third of it. */
+  ackWaitMs: number;
+}
+
+/**
+ * Delivers jobs from BEACON_WEBHOOKS, at most `concurrency` POSTs at once (the pull asks
+ * for no more than the free slots, so memory is bounded too). A 2xx acknowledges the job;
+ * a busy or absent receiver gets it again later (`nak` with a delay, see `nextRetry`); a
+ * refusal (other 4xx, a redirect, an address the guard denies) or a job past the retry
+ * horizon is recorded failed and acknowledged. Every outcome goes to registry-api's
+ * delivery log on `beacon.webhooks.delivery`.
+ */
+export class WebhookDeliverer {
+  private stopped = false;
+  private readonly inFlight = new Set<Promise<void>>();
+  private slotFreed: (() => void) | null = null;
+
+  constructor(
+    private readonly nats: NatsService,
+    private readonly work: DurableWork,
+    private readonly directory: WebhookDirectory,
+    private readonly sender: WebhookSender,
+    private readonly metrics: WebhookMetrics,
+    private readonly logger: Logger,
+    private readonly options: DelivererOptions,
+  ) {}
+
+  /** Stops taking jobs; resolves once the POSTs in flight have ended. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.slotFreed?.();
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  async run(consumer: Consumer): Promise<void> {
+    while (!this.stopped) {
+      const free = this.options.concurrency - this.inFlight.size;
+      if (free <= 0) {
+        await new Promise<void>((resolve) => (this.slotFreed = resolve));
+        continue;
+      }
+      try {
+        for await (const item of this.work.pullMessages(consumer, Subjects.webhookJobs, free, PULL_WAIT_MS)) this.start(item);
+      } catch (error) {
+        if (this.stopped) return;
+        this.logger.warn({ err: error }, 'webhook delivery could not read BEACON_WEBHOOKS; trying again');
+        await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+      }
+    }
+  }
+
+  /** Handles one job in the background; its slot frees when it ends. */
+  private start(item: WorkItem<WebhookJob>): void {
+    const task = this.handle(item)
+      .catch((error: unknown) => {
+        this.logger.error({ err: error, seq: item.message.seq }, 'webhook job failed unexpectedly; it comes again');
+        item.message.nak(RETRY_MS);
+      })
+      .finally(() => {
+        this.inFlight.delete(task);
+        const wake = this.slotFreed;
+        this.slotFreed = null;
+        wake?.();
+      });
+    this.inFlight.add(task);
+  }
+
+  private async handle({ message, document: job }: WorkItem<WebhookJob>): Promise<void> {
+    if (!job) {
+      // Malformed (counted and warned about by the NATS door): nothing could ever deliver it.
+      message.ack();
+      return;
+    }
+    if (!this.directory.loaded) {
+      message.nak(NOT_LOADED_DELAY_MS);
+      return;
+    }
+    const webhook = this.directory.get(job.webhook_id);
+    if (!webhook || !webhook.enabled) {
+      message.ack();
+      this.metrics.attempt('dropped', null);
+      this.logger.info({ webhook_id: job.webhook_id, event_id: job.event_id }, 'webhook job dropped: its webhook is gone or disabled');
+      return;
+    }
+    const attempts = message.info.redeliveryCount;
+    const eventAt = Date.parse(job.event_at);
+    const now = Date.now();
+    if (now >= eventAt + this.options.retryForMs) {
+      message.ack();
+      this.metrics.attempt('failed', null);
+      this.report(job, webhook, 'failed', attempts, null, `gave up: the event is older than the retry horizon`, null);
+      return;
+    }
+    const outcome = await this.post(webhook, job, message);
+    if (outcome.delivered) {
+      message.ack();
+      this.metrics.attempt('delivered', outcome.latencyMs);
+      this.metrics.delivered(eventAt);
+      this.report(job, webhook, 'delivered', attempts, outcome.statusCode, null, outcome.latencyMs);
+      return;
+    }
+    const decision = outcome.retryable
+      ? nextRetry(this.options, attempts, eventAt, Date.now(), outcome.retryAfterMs)
+      : { retry: false as const, reason: '' };
+    if (decision.retry) {
+      message.nak(decision.delayMs);
+      this.metrics.attempt('retried', outcome.latencyMs);
+      this.report(job, webhook, 'retrying', attempts, outcome.statusCode, outcome.error, outcome.latencyMs);
+      return;
+    }
+    message.ack();
+    this.metrics.attempt('failed', outcome.latencyMs);
+    const error = decision.reason ? `${decision.reason}; last: ${outcome.error ?? 'unknown error'}` : outcome.error;
+    this.report(job, webhook, 'failed', attempts, outcome.statusCode, error, outcome.latencyMs);
+    this.logger.warn({ webhook_id: webhook.webhook_id, event_id: job.event_id, error }, 'webhook delivery failed for good');
+  }
+
+  /** POSTs the job, telling JetStream the job is still being worked on while the POST runs. */
+  private async post(webhook: WebhookTarget, job: WebhookJob, message: JsMsg): Promise<SendOutcome> {
+    const live = job.message as { data?: unknown };
+    const request = renderDelivery(
+      {
+        format: webhook.format,
+        secret: webhook.secret,
+        webhookId: webhook.webhook_id,
+        eventId: job.event_id,
+        deliveryId: deliveryId(job.event_id, webhook.webhook_id),
+        type: job.event_type,
+        data: live.data ?? null,
+        timestamp: job.event_at,
+      },
+      Date.now(),
+    );
+    const keepAlive = setInterval(() => message.working(), Math.max(1000, Math.floor(this.options.ackWaitMs / 3)));
+    try {
+      return await this.sender.send(webhook.url, request);
+    } finally {
+      clearInterval(keepAlive);
+    }
+  }
+
+  private report(
+    job: WebhookJob,
+    webhook: WebhookTarget,
+    status: DeliveryStatus,
+    attempts: number,
+    statusCode: number | null,
+    lastError: string | null,
+    latencyMs: number | null,
+  ): void {
+    const delivery: WebhookDelivery = {
+      delivery_id: deliveryId(job.event_id, webhook.webhook_id),
+      webhook_id: webhook.webhook_id,
+      event_type: job.event_type as WebhookDelivery['event_type'],
+      status,
+      attempts,
+      status_code: statusCode,
+      last_error: lastError,
+      latency_ms: latencyMs,
+      event_at: job.event_at,
+      updated_at: new Date().toISOString(),
+    };
+    this.nats.publish(Subjects.webhookDelivery, { v: 1, delivery });
+  }
+}

@@ -1,0 +1,109 @@
+import { Subjects, WEBHOOKS_STREAM, type StoredEvent } from '@beacon/contracts';
+import type { DurableWork, Logger, StoredMessage, WorkItem } from '@beacon/platform';
+import type { Consumer } from 'nats';
+import { fromStoredEvent } from '../feed/outgoing';
+import type { WebhookDirectory } from './webhook-directory';
+import { wants } from './webhook-matching';
+
+/** The durable consumer of BEACON_EVENTS every gateway replica shares for webhooks. */
+export const FANOUT_CONSUMER = 'beacon-webhooks-fanout';
+/** Events being fanned out at once (each waits for its jobs' acknowledgements). */
+const MAX_IN_FLIGHT = 256;
+const PULL_WAIT_MS = 5000;
+const PUBLISH_TIMEOUT_MS = 5000;
+/** An event whose jobs could not all be stored comes again after this long. */
+const RETRY_MS = 2000;
+
+/** The delivery id of one event to one webhook, stable across attempts and replicas (and the job's JetStream message id). */
+export const deliveryId = (eventId: string, webhookId: string): string => `${eventId}:${webhookId}`;
+
+/**
+ * The webhook jobs of one stored event: one per webhook that wants it, encoded for the
+ * BEACON_WEBHOOKS work queue. The job's `message` is the live message verbatim.
+ */
+export function jobsFor(stored: StoredEvent, webhooks: Iterable<Parameters<typeof wants>[0]>): StoredMessage[] {
+  const outgoing = fromStoredEvent(stored);
+  const eventId = String(stored.seq);
+  const jobs: StoredMessage[] = [];
+  for (const webhook of webhooks) {
+    if (!wants(webhook, outgoing.type, outgoing.service)) continue;
+    // The live message is already JSON: spliced in, not decoded and encoded again.
+    const head = JSON.stringify({
+      v: 1,
+      webhook_id: webhook.webhook_id,
+      event_id: eventId,
+      event_type: outgoing.type,
+      event_at: stored.event.timestamp,
+    });
+    jobs.push({
+      subject: Subjects.webhookJobs,
+      data: `${head.slice(0, -1)},"message":${outgoing.json}}`,
+      messageId: deliveryId(eventId, webhook.webhook_id),
+    });
+  }
+  return jobs;
+}
+
+/**
+ * Turns stored events into webhook jobs: a durable pull consumer on BEACON_EVENTS (shared
+ * by replicas, explicit acks) and, per event, one job per matching webhook published into
+ * BEACON_WEBHOOKS with the message id `<event id>:<webhook id>`. The event is acknowledged
+ * only once all its jobs are stored, so a crash in between runs it again, and JetStream's
+ * duplicate window keeps the jobs it already had from being stored twice.
+ */
+export class WebhookFanout {
+  private stopped = false;
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(
+    private readonly work: DurableWork,
+    private readonly directory: WebhookDirectory,
+    private readonly logger: Logger,
+  ) {}
+
+  stop(): void {
+    this.stopped = true;
+  }
+
+  /** Runs until `stop()`; `consumer` is the shared durable consumer. */
+  async run(consumer: Consumer): Promise<void> {
+    while (!this.stopped) {
+      const free = MAX_IN_FLIGHT - this.inFlight.size;
+      if (free <= 0) {
+        await Promise.race(this.inFlight);
+        continue;
+      }
+      try {
+        for await (const item of this.work.pullEvents(consumer, free, PULL_WAIT_MS)) {
+          const task = this.fanOut(item).finally(() => this.inFlight.delete(task));
+          this.inFlight.add(task);
+        }
+      } catch (error) {
+        if (this.stopped) return;
+        this.logger.warn({ err: error }, 'webhook fan-out could not read BEACON_EVENTS; trying again');
+        await sleep(RETRY_MS);
+      }
+    }
+  }
+
+  /** Queues one event's jobs; acknowledges the event once every one is stored, or has it come again. */
+  private async fanOut(item: WorkItem<StoredEvent>): Promise<void> {
+    // A malformed event (counted by the NATS door) has no jobs: acknowledged, so it never blocks the ones after it.
+    const jobs = item.document ? jobsFor(item.document, this.directory.all()) : [];
+    const outcomes = jobs.length > 0 ? await this.work.publishStored(WEBHOOKS_STREAM, jobs, PUBLISH_TIMEOUT_MS) : [];
+    const failures = outcomes.filter((outcome) => outcome !== null);
+    if (failures.length === 0) {
+      item.message.ack();
+      return;
+    }
+    item.message.nak(RETRY_MS);
+    this.logger.warn(
+      { seq: item.message.seq, failed: failures.length, jobs: jobs.length, reason: failures[0]?.message },
+      'could not queue every webhook job of an event; it comes again',
+    );
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
