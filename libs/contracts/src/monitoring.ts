@@ -197,3 +197,16 @@ export interface StatusPage {
   /** Open incidents of the services shown. */
   incidents: Incident[];
 }
+
+/** `GET /api/v1/webhooks`: a page of webhooks, oldest first, as the API shows them. */
+export interface WebhookList {
+  webhooks: Webhook[];
+  total: number;
+  limit: number;
+  skip: number;
+}
+
+/** `GET /api/v1/webhooks/{id}/deliveries`: the delivery log, newest first. */
+export interface WebhookDeliveryList {
+  deliveries: WebhookDelivery[];
+}
