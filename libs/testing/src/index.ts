@@ -11,3 +11,4 @@ export * from './registry';
 export * from './nats-json';
 export * from './probe-results';
 export * from './single-process';
+export * from './webhook-receiver';
