@@ -78,7 +78,7 @@ describe('webhook bodies', () => {
   });
 
   it('slack: JSON with a non-empty text, control characters escaped', () => {
-    const body = JSON.parse(
+    const body = parse(
       renderDelivery(input({ format: 'slack', data: { ...service, name: '<b>&co' }, type: 'service_registered' }), 0).body,
     );
     expect(typeof body.text).toBe('string');
