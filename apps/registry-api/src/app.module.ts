@@ -12,6 +12,8 @@ import { DiscoveryService } from './discovery/discovery.service';
 import { ExportController } from './export/export.controller';
 import { ExportService } from './export/export.service';
 import { ImportBodyLimit } from './export/import-body-limit';
+import { IncidentsController } from './incidents/incidents.controller';
+import { IncidentsService } from './incidents/incidents.service';
 import { RegistryHealthController } from './health/registry-health.controller';
 import { OutboxPublisher } from './outbox/outbox.publisher';
 import { StatsController } from './stats/stats.controller';
@@ -41,7 +43,14 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [PlatformModule.forRoot({ appName: 'registry-api', version, env: config, eventStream: 'provision' })],
-      controllers: [ServicesController, DiscoveryController, StatsController, RegistryHealthController, ExportController],
+      controllers: [
+        ServicesController,
+        DiscoveryController,
+        StatsController,
+        RegistryHealthController,
+        ExportController,
+        IncidentsController,
+      ],
       providers: [
         { provide: REGISTRY_ENV, useValue: config },
         { provide: AUTH_SETTINGS, useValue: auth },
@@ -50,6 +59,7 @@ export class AppModule {
         StoreLifecycle,
         StoreReadiness,
         OutboxPublisher,
+        IncidentsService,
         CatalogService,
         RegistryHandlers,
         ProbeResultsConsumer,

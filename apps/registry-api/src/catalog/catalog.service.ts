@@ -18,6 +18,7 @@ import { NatsRequestError, NatsService } from '@beacon/platform';
 import { OutboxPublisher } from '../outbox/outbox.publisher';
 import { Inject, Injectable } from '@nestjs/common';
 import { REGISTRY_ENV, type RegistryEnv } from '../config';
+import { IncidentsService } from '../incidents/incidents.service';
 import {
   CatalogFullError,
   IdentityConflictError,
@@ -78,6 +79,7 @@ export class CatalogService {
     @Inject(REGISTRY_ENV) private readonly config: RegistryEnv,
     @Inject(NatsService) private readonly nats: NatsService,
     @Inject(OutboxPublisher) private readonly outbox: OutboxPublisher,
+    @Inject(IncidentsService) private readonly incidents: IncidentsService,
   ) {
     this.defaults = {
       ttl: config.BEACON_DEFAULT_TTL,
@@ -101,7 +103,12 @@ export class CatalogService {
           const subject = reappeared ? Subjects.serviceRegistered : Subjects.serviceUpdated;
           const event = this.event(subject, record, now);
           answer = event.payload.service;
-          return [...(superseded ? [this.removalEvent(superseded, 'superseded', now)] : []), event];
+          return [
+            ...(superseded ? [this.removalEvent(superseded, 'superseded', now)] : []),
+            ...(superseded ? this.incidents.follow(superseded.service_id, null, superseded.revision, now, { removal: 'superseded' }) : []),
+            event,
+            ...this.incidents.follow(record.service_id, record, record.revision, now),
+          ];
         },
       );
     } catch (error) {
@@ -122,14 +129,22 @@ export class CatalogService {
   async heartbeat(serviceId: string, ttl: number | undefined): Promise<Service> {
     const now = Date.now();
     // A revival is a stored event; a renewal only moves the deadline (see `OutboxSubject`).
+    let stored = 0;
     const outcome = await this.store.modify(
       serviceId,
       (current) => draftHeartbeat(current, ttl, now),
-      ({ record, previous }) => (effectiveStatus(previous, now) === 'expired' ? [this.event(Subjects.serviceUpdated, record, now)] : []),
+      ({ record, previous }) => {
+        const events = [
+          ...(effectiveStatus(previous, now) === 'expired' ? [this.event(Subjects.serviceUpdated, record, now)] : []),
+          ...this.incidents.follow(record.service_id, record, record.revision, now),
+        ];
+        stored = events.length;
+        return events;
+      },
     );
     if (!outcome) throw new ServiceNotFound(serviceId);
     const service = toWire(outcome.record, now);
-    if (effectiveStatus(outcome.previous, now) === 'expired') this.outbox.wake();
+    if (stored > 0) this.outbox.wake();
     else this.nats.publish(Subjects.serviceRenewed, this.serviceEvent(Subjects.serviceRenewed, outcome.record, now, service));
     return service;
   }
@@ -146,7 +161,10 @@ export class CatalogService {
           declined.expired = patch.status !== undefined && effectiveStatus(current, now) === 'expired';
           return declined.expired ? null : draftUpdate(current, patch, now);
         },
-        ({ record }) => [this.event(Subjects.serviceUpdated, record, now)],
+        ({ record }) => [
+          this.event(Subjects.serviceUpdated, record, now),
+          ...this.incidents.follow(record.service_id, record, record.revision, now),
+        ],
       );
     } catch (error) {
       if (error instanceof IdentityConflictError) throw new IdentityTaken(error.message);
@@ -160,7 +178,10 @@ export class CatalogService {
 
   async deregister(serviceId: string): Promise<void> {
     const now = Date.now();
-    const removed = await this.store.remove(serviceId, (record) => [this.removalEvent(record, 'deregistered', now)]);
+    const removed = await this.store.remove(serviceId, (record) => [
+      this.removalEvent(record, 'deregistered', now),
+      ...this.incidents.follow(record.service_id, null, record.revision, now, { removal: 'deregistered' }),
+    ]);
     if (!removed) throw new ServiceNotFound(serviceId);
     this.outbox.wake();
   }
@@ -245,7 +266,10 @@ export class CatalogService {
           ? { ...current, status: 'expired', updated_at: now }
           : null;
       },
-      ({ record }) => [this.event(Subjects.serviceExpired, record, now)],
+      ({ record }) => [
+        this.event(Subjects.serviceExpired, record, now),
+        ...this.incidents.follow(record.service_id, record, record.revision, now),
+      ],
     );
     if (!outcome) {
       const current = seen.current;
@@ -273,7 +297,10 @@ export class CatalogService {
    */
   async purge(cutoff: number): Promise<number> {
     const now = Date.now();
-    const removed = await this.store.removeExpiredBefore(cutoff, now, (record) => [this.removalEvent(record, 'purged', now)]);
+    const removed = await this.store.removeExpiredBefore(cutoff, now, (record) => [
+      this.removalEvent(record, 'purged', now),
+      ...this.incidents.follow(record.service_id, null, record.revision, now, { removal: 'purged' }),
+    ]);
     if (removed.length > 0) this.outbox.wake();
     return removed.length;
   }
@@ -294,7 +321,13 @@ export class CatalogService {
         applied.outcome = probe && { ...probe, renewal: false };
         return applied.outcome?.draft ?? null;
       },
-      ({ record, previous }) => (applied.outcome ? this.probeEvents(applied.outcome, record, previous, now) : []),
+      ({ record, previous }) =>
+        applied.outcome
+          ? [
+              ...this.probeEvents(applied.outcome, record, previous, now),
+              ...this.incidents.follow(record.service_id, record, record.revision, now, { check: result }),
+            ]
+          : [],
     );
     if (!modified || !applied.outcome) return;
     this.outbox.wake();

@@ -2,10 +2,14 @@ import type {
   EventPayloads,
   HealthCheckEntry,
   HealthState,
+  Incident,
+  IncidentKind,
+  IncidentStatus,
   ServiceEventSubject,
   ServiceStatus,
   StatusCounts,
   StreamSubject,
+  Subjects,
 } from '@beacon/contracts';
 import type { Database } from 'better-sqlite3';
 import type { mongo } from 'mongoose';
@@ -156,10 +160,61 @@ export function importRevisions(data: CatalogImport, current: number, merge: boo
  * forward, is sent with core NATS, and whose loss costs a consumer one question answered
  * with the current deadline.
  */
-export type OutboxSubject = Extract<ServiceEventSubject, StreamSubject>;
+export type OutboxSubject = Extract<ServiceEventSubject, StreamSubject> | IncidentSubject;
 
-/** A catalog event, written to the outbox in the same transaction as the change it tells of. */
+/** The incident events, all kept by `BEACON_EVENTS`. */
+export type IncidentSubject =
+  | typeof Subjects.incidentOpened
+  | typeof Subjects.incidentResolved
+  | typeof Subjects.incidentAcknowledged
+  | typeof Subjects.incidentReminder;
+
+/**
+ * A catalog or incident event, written to the outbox in the same transaction as the change
+ * it tells of. An incident event also writes its incident: the store keeps each incident
+ * as its latest event carried it (`incident.opened` inserts it, and is dropped with its
+ * row when the service and kind already have an open one; the others update it).
+ */
 export type OutboxEvent = { [S in OutboxSubject]: { subject: S; payload: EventPayloads[S] } }[OutboxSubject];
+
+export type IncidentOutboxEvent = Extract<OutboxEvent, { subject: IncidentSubject }>;
+
+/** Whether an outbox event is an incident's (and so also writes the incident). */
+export const isIncidentEvent = (event: OutboxEvent): event is IncidentOutboxEvent => 'incident' in event.payload;
+
+/** The service an outbox event is about. */
+export const eventServiceId = (event: OutboxEvent): string =>
+  'incident' in event.payload ? event.payload.incident.service_id : event.payload.service.service_id;
+
+/** `GET /api/v1/incidents` after validation. */
+export interface IncidentFilter {
+  status?: IncidentStatus;
+  service_id?: string;
+  kind?: IncidentKind;
+  /** Started at or after, epoch ms. */
+  since?: number;
+}
+
+/**
+ * Incidents beside the catalog, in the same database. Writes go through the catalog's
+ * mutations (their incident events) or `commitIncidents`, so an incident is stored with
+ * its event and, where a catalog change caused it, with that change.
+ */
+export interface IncidentStore {
+  /**
+   * Stores incident events with no catalog change (an operator's resolve, a reminder, a
+   * reconcile), and `progress`: open incidents whose counts or cause changed, written
+   * without an event.
+   */
+  commitIncidents(events: IncidentOutboxEvent[], progress?: Incident[]): Promise<void>;
+  /** Every open incident (there is at most one per service and kind). */
+  openIncidents(): Promise<Incident[]>;
+  getIncident(incidentId: string): Promise<Incident | null>;
+  /** Newest first (by `started_at`, then id), and the total matching. */
+  listIncidents(filter: IncidentFilter, page: Page): Promise<{ incidents: Incident[]; total: number }>;
+  /** Removes at most `limit` incidents resolved before `before`; returns how many. */
+  trimIncidents(before: number, limit: number): Promise<number>;
+}
 
 /** The events a change produces, given what the store did; called once, after the change is decided. */
 export type EventsOf<T> = (outcome: T) => OutboxEvent[];
@@ -194,7 +249,7 @@ export interface SnapshotPage {
  * catalog-wide revision. Callbacks (`build`, `mutate`) are pure and synchronous: an
  * adapter may call them more than once when it retries an optimistic write.
  */
-export interface ServiceStore {
+export interface ServiceStore extends IncidentStore {
   readonly backend: 'sqlite' | 'mongodb';
   /** The database itself, for monitoring's own tables or collections. */
   readonly handle: StoreHandle;

@@ -1,4 +1,4 @@
-import type { OutboxEvent, PendingEvent } from '../service-store';
+import { eventServiceId, type OutboxEvent, type PendingEvent } from '../service-store';
 
 /** One outbox entry in MongoDB: `_id` is its seq, from the `outbox` counter. */
 export interface OutboxDocument {
@@ -23,7 +23,7 @@ export const eventId = (epoch: number, seq: number): string => `${epoch.toString
 export function outboxDocuments(events: OutboxEvent[], firstSeq: number, createdAt: number): OutboxDocument[] {
   return events.map((event, offset) => ({
     _id: firstSeq + offset,
-    service_id: event.payload.service.service_id,
+    service_id: eventServiceId(event),
     subject: event.subject,
     data: JSON.stringify(event.payload),
     created_at: createdAt,

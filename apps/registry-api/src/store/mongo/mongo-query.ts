@@ -42,7 +42,13 @@ export function writeConcernOf(w: string, journal: boolean): WriteConcernSetting
 }
 
 /** Every collection the store writes, by role. */
-export const COLLECTION_NAMES = { services: 'services', counters: 'counters', histories: 'health_checks', outbox: 'outbox' } as const;
+export const COLLECTION_NAMES = {
+  services: 'services',
+  counters: 'counters',
+  histories: 'health_checks',
+  outbox: 'outbox',
+  incidents: 'incidents',
+} as const;
 
 export interface ServiceIndex {
   key: Record<string, 1>;

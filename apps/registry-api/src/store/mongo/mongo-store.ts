@@ -1,4 +1,11 @@
-import { HEALTH_HISTORY, SERVICE_STATUSES, type HealthCheckEntry, type ServiceStatus, type StatusCounts } from '@beacon/contracts';
+import {
+  HEALTH_HISTORY,
+  SERVICE_STATUSES,
+  type HealthCheckEntry,
+  type Incident,
+  type ServiceStatus,
+  type StatusCounts,
+} from '@beacon/contracts';
 import mongoose, { type Connection } from 'mongoose';
 import { performance } from 'node:perf_hooks';
 import type { ServiceDraft, ServiceRecord } from '../../catalog/service-record';
@@ -7,6 +14,9 @@ import {
   catalogFull,
   IdentityConflictError,
   importRevisions,
+  isIncidentEvent,
+  type IncidentFilter,
+  type IncidentOutboxEvent,
   StoreNotEmptyError,
   purgeBound,
   STATS_WINDOW_SECONDS,
@@ -44,6 +54,7 @@ import {
   type WriteConcernSettings,
 } from './mongo-query';
 import { batches, historyWrites, revisionReservation, serviceWrites, type HistoryDocument } from './mongo-import';
+import { MongoIncidents, type IncidentDocument } from './mongo-incidents';
 import { newEpoch, OUTBOX_COUNTER, OUTBOX_EPOCH, outboxDocuments, pendingFrom, type OutboxDocument } from './mongo-outbox';
 
 type Collection<T extends mongoose.mongo.Document> = mongoose.mongo.Collection<T>;
@@ -81,6 +92,7 @@ interface Collections {
   counters: Collection<Counter>;
   histories: Collection<History>;
   outbox: Collection<OutboxDocument>;
+  incidents: Collection<IncidentDocument>;
 }
 
 /**
@@ -95,6 +107,7 @@ export function collectionsOf(db: mongoose.mongo.Db, writeConcern: WriteConcernS
     counters: db.collection<Counter>(COLLECTION_NAMES.counters, options),
     histories: db.collection<History>(COLLECTION_NAMES.histories, options),
     outbox: db.collection<OutboxDocument>(COLLECTION_NAMES.outbox, options),
+    incidents: db.collection<IncidentDocument>(COLLECTION_NAMES.incidents, options),
   };
 }
 
@@ -133,6 +146,7 @@ export class MongoStore implements ServiceStore {
   private readonly histories: Collection<History>;
   private readonly outbox: Collection<OutboxDocument>;
   private epoch = 0;
+  private readonly incidentCollection: MongoIncidents;
 
   private constructor(
     private readonly connection: Connection,
@@ -141,6 +155,7 @@ export class MongoStore implements ServiceStore {
     private readonly maxServices: number,
   ) {
     ({ services: this.services, counters: this.counters, histories: this.histories, outbox: this.outbox } = collections);
+    this.incidentCollection = new MongoIncidents(collections.incidents);
   }
 
   static async connect(url: string, options: MongoStoreOptions = {}): Promise<MongoStore> {
@@ -163,6 +178,7 @@ export class MongoStore implements ServiceStore {
   private async prepare(): Promise<void> {
     await this.services.createIndexes([...SERVICE_INDEXES]);
     await this.histories.createIndex({ last_checked_at: 1 }, { name: 'last_checked_at' });
+    await this.incidentCollection.prepare();
     for (const [id, seq] of [
       [REVISION, 0],
       [OUTBOX_COUNTER, 0],
@@ -179,8 +195,14 @@ export class MongoStore implements ServiceStore {
   }
 
   /** Writes a change's events to the outbox, numbered in their order. */
-  private async stage(events: OutboxEvent[] | undefined): Promise<void> {
-    if (!events || events.length === 0) return;
+  private async stage(given: OutboxEvent[] | undefined): Promise<void> {
+    if (!given || given.length === 0) return;
+    const events: OutboxEvent[] = [];
+    for (const event of given) {
+      // An opening refused by the one-open-per-kind index is not news: no event.
+      if (!isIncidentEvent(event) || (await this.incidentCollection.apply(event))) events.push(event);
+    }
+    if (events.length === 0) return;
     const counter = await this.counters.findOneAndUpdate(
       { _id: OUTBOX_COUNTER },
       { $inc: { seq: events.length } },
@@ -529,5 +551,26 @@ export class MongoStore implements ServiceStore {
     const holders = await this.services.find({ $or: claims }).toArray();
     const holder = holders.find((doc) => !incoming.has(doc._id));
     if (holder) throw new IdentityConflictError(fromDocument(holder));
+  }
+
+  async commitIncidents(events: IncidentOutboxEvent[], progress: Incident[] = []): Promise<void> {
+    for (const incident of progress) await this.incidentCollection.save(incident);
+    await this.stage(events);
+  }
+
+  openIncidents(): Promise<Incident[]> {
+    return this.incidentCollection.open(Date.now());
+  }
+
+  getIncident(incidentId: string): Promise<Incident | null> {
+    return this.incidentCollection.get(incidentId, Date.now());
+  }
+
+  listIncidents(filter: IncidentFilter, page: Page): Promise<{ incidents: Incident[]; total: number }> {
+    return this.incidentCollection.list(filter, page, Date.now());
+  }
+
+  trimIncidents(before: number, limit: number): Promise<number> {
+    return this.incidentCollection.trimResolved(before, limit);
   }
 }

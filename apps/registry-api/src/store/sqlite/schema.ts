@@ -4,7 +4,7 @@
  * keeps id → rowid in memory), and the revision counter. A write touches its row and
  * the counter, a few pages of WAL, nothing else.
  */
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 /** The oldest version this code opens (and brings up to date by running SCHEMA again). */
 export const OLDEST_SUPPORTED_VERSION = 3;
@@ -45,4 +45,38 @@ CREATE TABLE IF NOT EXISTS outbox (
   data       TEXT NOT NULL,
   created_at INTEGER NOT NULL
 );
+
+-- Incidents (version 6): each the latest state its events carried, as the wire document.
+-- At most one open incident per service and kind, whatever writes it.
+CREATE TABLE IF NOT EXISTS incidents (
+  incident_id TEXT PRIMARY KEY,
+  service_id  TEXT NOT NULL,
+  kind        TEXT NOT NULL,
+  started_at  INTEGER NOT NULL,
+  resolved_at INTEGER,
+  doc         TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX IF NOT EXISTS incidents_one_open ON incidents (service_id, kind) WHERE resolved_at IS NULL;
+CREATE INDEX IF NOT EXISTS incidents_by_start ON incidents (started_at);
+CREATE INDEX IF NOT EXISTS incidents_by_resolution ON incidents (resolved_at) WHERE resolved_at IS NOT NULL;
+
+-- Check results by time (version 6): the uptime aggregator reads each closed window's.
+CREATE INDEX IF NOT EXISTS health_checks_by_time ON health_checks (checked_at);
+
+-- 5-minute uptime windows (version 6), aggregated from the stored checks once closed.
+-- start: epoch seconds; latencies in ms, null without a timed check.
+CREATE TABLE IF NOT EXISTS uptime_windows (
+  service_id   TEXT NOT NULL,
+  start        INTEGER NOT NULL,
+  checks       INTEGER NOT NULL,
+  failures     INTEGER NOT NULL,
+  availability REAL,
+  p50          REAL,
+  p95          REAL,
+  p99          REAL,
+  max          REAL,
+  PRIMARY KEY (service_id, start)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS uptime_windows_by_start ON uptime_windows (start);
+INSERT OR IGNORE INTO meta (key, value) VALUES ('uptime_aggregated_until', 0);
 `;

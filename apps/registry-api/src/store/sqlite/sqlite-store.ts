@@ -1,4 +1,4 @@
-import { HEALTH_HISTORY, type HealthCheckEntry, type StatusCounts } from '@beacon/contracts';
+import { HEALTH_HISTORY, type HealthCheckEntry, type Incident, type StatusCounts } from '@beacon/contracts';
 import { StartupError } from '@beacon/platform';
 import Database, { type Database as Db, type Statement } from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
@@ -16,8 +16,12 @@ import {
   StoreNotEmptyError,
   type CatalogCounts,
   type CatalogImport,
+  eventServiceId,
+  isIncidentEvent,
   type EventsOf,
   type ImportOutcome,
+  type IncidentFilter,
+  type IncidentOutboxEvent,
   type OutboxEvent,
   type OutboxState,
   type PendingEvent,
@@ -31,6 +35,7 @@ import {
   type SnapshotPage,
 } from '../service-store';
 import { OLDEST_SUPPORTED_VERSION, SCHEMA, SCHEMA_VERSION } from './schema';
+import { SqliteIncidents } from './sqlite-incidents';
 
 export interface SqliteStoreOptions {
   path: string;
@@ -70,6 +75,8 @@ interface StagedEvent {
   subject: string;
   data: string;
   createdAt: number;
+  /** An incident event's incident is written with it. */
+  incident: IncidentOutboxEvent | null;
 }
 
 /** Changes waiting for the next commit, and who waits for it. */
@@ -79,6 +86,8 @@ interface Batch {
   checks: { serviceId: string; seq: number; checkedAt: number; doc: string }[];
   /** Events of those changes, in the order the changes were made. */
   events: StagedEvent[];
+  /** Open incidents whose counts or cause changed, written without an event. */
+  progress: Incident[];
   /** Outbox entries up to this seq are published: removed in this commit. */
   published: number;
   revision: number;
@@ -140,6 +149,8 @@ export class SqliteStore implements ServiceStore {
   private readonly readEvents: Statement;
   private readonly dropOldestEvents: Statement;
   private readonly oldestEvent: Statement;
+  private readonly incidentTable: SqliteIncidents;
+  private readonly deleteWindows: Statement;
   /** Entries in the outbox table (kept here: the table is only written by this process). */
   private outboxDepth = 0;
   /** The highest seq handed to the publisher: entries up to it may be on their way, never dropped. */
@@ -190,6 +201,8 @@ export class SqliteStore implements ServiceStore {
     this.dropOldestEvents = this.db.prepare('DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?)');
     this.oldestEvent = this.db.prepare('SELECT created_at FROM outbox ORDER BY seq LIMIT 1');
     this.outboxEpoch = this.readMeta('outbox_epoch').toString(36);
+    this.incidentTable = new SqliteIncidents(this.db);
+    this.deleteWindows = this.db.prepare('DELETE FROM uptime_windows WHERE service_id = ?');
     this.load();
   }
 
@@ -242,22 +255,27 @@ export class SqliteStore implements ServiceStore {
     }
     for (const record of change.put) batch.writes.set(record.service_id, record);
     const createdAt = Date.now();
+    this.stage(batch, events, createdAt);
+    batch.revision = lastRevision;
+    return new Promise((resolve, reject) => batch.waiters.push({ resolve, reject }));
+  }
+
+  private stage(batch: Batch, events: readonly OutboxEvent[], createdAt: number): void {
     for (const event of events) {
       batch.events.push({
-        serviceId: event.payload.service.service_id,
+        serviceId: eventServiceId(event),
         subject: event.subject,
         data: JSON.stringify(event.payload),
         createdAt,
+        incident: isIncidentEvent(event) ? event : null,
       });
     }
-    batch.revision = lastRevision;
-    return new Promise((resolve, reject) => batch.waiters.push({ resolve, reject }));
   }
 
   /** The batch the next flush commits, opened (and its flush scheduled) on first use in a turn. */
   private pendingBatch(): Batch {
     if (!this.batch) {
-      this.batch = { writes: new Map(), checks: [], events: [], published: 0, revision: this.revision, waiters: [] };
+      this.batch = { writes: new Map(), checks: [], events: [], progress: [], published: 0, revision: this.revision, waiters: [] };
       setImmediate(() => this.flush());
     }
     return this.batch;
@@ -306,8 +324,13 @@ export class SqliteStore implements ServiceStore {
       const removed = this.deleteEventsUpTo.run(batch.published).changes;
       this.outboxDepth -= removed;
     }
-    for (const event of batch.events) this.insertEvent.run(this.boot, event.serviceId, event.subject, event.data, event.createdAt);
-    this.outboxDepth += batch.events.length;
+    for (const incident of batch.progress) this.incidentTable.save(incident);
+    for (const event of batch.events) {
+      // An opening refused by the one-open-per-kind index is not news: no event.
+      if (event.incident && !this.incidentTable.apply(event.incident)) continue;
+      this.insertEvent.run(this.boot, event.serviceId, event.subject, event.data, event.createdAt);
+      this.outboxDepth += 1;
+    }
     if (this.outboxMax > 0 && this.outboxDepth > this.outboxMax) {
       const excess = this.outboxDepth - this.outboxMax;
       const dropped = this.dropOldestEvents.run(this.outboxClaimed, excess).changes;
@@ -326,6 +349,7 @@ export class SqliteStore implements ServiceStore {
     if (record === null) {
       if (rowid !== undefined) this.deleteRow.run(rowid);
       this.deleteChecks.run(id);
+      this.deleteWindows.run(id);
       this.rowids.delete(id);
     } else if (rowid !== undefined) {
       this.update.run(JSON.stringify(record), rowid);
@@ -559,5 +583,29 @@ export class SqliteStore implements ServiceStore {
     if (this.outboxDepth === 0) return { depth: 0, oldest: null };
     const row = this.oldestEvent.get() as { created_at: number } | undefined;
     return { depth: this.outboxDepth, oldest: row?.created_at ?? null };
+  }
+
+  commitIncidents(events: IncidentOutboxEvent[], progress: Incident[] = []): Promise<void> {
+    if (events.length === 0 && progress.length === 0) return Promise.resolve();
+    const batch = this.pendingBatch();
+    this.stage(batch, events, Date.now());
+    batch.progress.push(...progress);
+    return new Promise((resolve, reject) => batch.waiters.push({ resolve, reject }));
+  }
+
+  async openIncidents(): Promise<Incident[]> {
+    return this.incidentTable.open(Date.now());
+  }
+
+  async getIncident(incidentId: string): Promise<Incident | null> {
+    return this.incidentTable.get(incidentId, Date.now());
+  }
+
+  async listIncidents(filter: IncidentFilter, page: Page): Promise<{ incidents: Incident[]; total: number }> {
+    return this.incidentTable.list(filter, page, Date.now());
+  }
+
+  async trimIncidents(before: number, limit: number): Promise<number> {
+    return this.incidentTable.trimResolved(before, limit);
   }
 }

@@ -1,0 +1,94 @@
+import type { Incident } from '@beacon/contracts';
+import type { Database, Statement } from 'better-sqlite3';
+import type { IncidentFilter, IncidentOutboxEvent, Page } from '../service-store';
+
+/** An incident's open duration as of `now`: stored documents hold it as of their last write. */
+export function withDuration(incident: Incident, now: number): Incident {
+  if (incident.resolved_at !== null) return incident;
+  return { ...incident, duration_seconds: Math.max(0, Math.round((now - Date.parse(incident.started_at)) / 1000)) };
+}
+
+/** The WHERE clause and parameters of an incident filter (fixed text, values bound). */
+export function incidentWhere(filter: IncidentFilter): { sql: string; params: (string | number)[] } {
+  const conditions: string[] = [];
+  const params: (string | number)[] = [];
+  if (filter.status === 'open') conditions.push('resolved_at IS NULL');
+  if (filter.status === 'resolved') conditions.push('resolved_at IS NOT NULL');
+  if (filter.service_id !== undefined) {
+    conditions.push('service_id = ?');
+    params.push(filter.service_id);
+  }
+  if (filter.kind !== undefined) {
+    conditions.push('kind = ?');
+    params.push(filter.kind);
+  }
+  if (filter.since !== undefined) {
+    conditions.push('started_at >= ?');
+    params.push(filter.since);
+  }
+  return { sql: conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '', params };
+}
+
+/** The `incidents` table's statements, run on the store's one connection. */
+export class SqliteIncidents {
+  private readonly insertOpen: Statement;
+  private readonly updateDoc: Statement;
+  private readonly readOpen: Statement;
+  private readonly readOne: Statement;
+  private readonly trim: Statement;
+
+  constructor(private readonly db: Database) {
+    this.insertOpen = db.prepare(
+      'INSERT OR IGNORE INTO incidents (incident_id, service_id, kind, started_at, resolved_at, doc) VALUES (?, ?, ?, ?, NULL, ?)',
+    );
+    this.updateDoc = db.prepare('UPDATE incidents SET resolved_at = ?, doc = ? WHERE incident_id = ?');
+    this.readOpen = db.prepare('SELECT doc FROM incidents WHERE resolved_at IS NULL');
+    this.readOne = db.prepare('SELECT doc FROM incidents WHERE incident_id = ?');
+    this.trim = db.prepare(
+      'DELETE FROM incidents WHERE incident_id IN (SELECT incident_id FROM incidents WHERE resolved_at IS NOT NULL AND resolved_at < ? LIMIT ?)',
+    );
+  }
+
+  /**
+   * Writes an event's incident (inside the caller's transaction). False for an
+   * `incident.opened` whose service and kind already have an open incident: nothing was
+   * written, and its event must not be sent.
+   */
+  apply(event: IncidentOutboxEvent): boolean {
+    const { incident } = event.payload;
+    if (event.payload.type === 'incident.opened') {
+      const started = Date.parse(incident.started_at);
+      return this.insertOpen.run(incident.incident_id, incident.service_id, incident.kind, started, JSON.stringify(incident)).changes > 0;
+    }
+    this.save(incident);
+    return true;
+  }
+
+  /** Writes an incident's current state over its row (inside the caller's transaction). */
+  save(incident: Incident): void {
+    const resolved = incident.resolved_at === null ? null : Date.parse(incident.resolved_at);
+    this.updateDoc.run(resolved, JSON.stringify(incident), incident.incident_id);
+  }
+
+  open(now: number): Incident[] {
+    return (this.readOpen.all() as { doc: string }[]).map((row) => withDuration(JSON.parse(row.doc) as Incident, now));
+  }
+
+  get(incidentId: string, now: number): Incident | null {
+    const row = this.readOne.get(incidentId) as { doc: string } | undefined;
+    return row ? withDuration(JSON.parse(row.doc) as Incident, now) : null;
+  }
+
+  list(filter: IncidentFilter, page: Page, now: number): { incidents: Incident[]; total: number } {
+    const { sql, params } = incidentWhere(filter);
+    const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM incidents ${sql}`).get(...params) as { n: number }).n;
+    const rows = this.db
+      .prepare(`SELECT doc FROM incidents ${sql} ORDER BY started_at DESC, incident_id DESC LIMIT ? OFFSET ?`)
+      .all(...params, page.limit, page.skip) as { doc: string }[];
+    return { incidents: rows.map((row) => withDuration(JSON.parse(row.doc) as Incident, now)), total };
+  }
+
+  trimResolved(before: number, limit: number): number {
+    return this.trim.run(before, limit).changes;
+  }
+}
