@@ -92,5 +92,8 @@ export function failure(error) {
     if (error.status === 401 || error.status === 403) return `${error.message} (a token is needed: open the page with ?token=<token>)`;
     return error.message;
   }
+  // fetch() rejects with a TypeError when nothing answered or the browser refused the
+  // cross-origin request (CORS); the page cannot tell which, the console can.
+  if (error instanceof TypeError) return `registry-api did not answer, or refused this cross-origin request (${error.message})`;
   return error instanceof Error ? error.message : 'network error';
 }

@@ -112,13 +112,15 @@ export class DashboardController {
   private send(reply: FastifyReply, name: string): void {
     const asset = this.assets.get(name);
     if (!asset) throw new NotFoundException({ detail: `No such file: ${name}` });
+    // The page's policy; the other files get the API's (nothing of theirs runs as a document).
+    // On a 304 too: the browser takes a 304's headers over the cached ones, so a reload would
+    // otherwise run the page under the API's `default-src 'none'` (no script, no style).
+    if (asset.type.startsWith('text/html')) void reply.header('content-security-policy', this.policy);
     const ifNoneMatch = reply.request.headers['if-none-match'];
     if (ifNoneMatch === asset.etag) {
       void reply.code(304).send();
       return;
     }
-    // The page's policy; the other files get the API's (nothing of theirs runs as a document).
-    if (asset.type.startsWith('text/html')) void reply.header('content-security-policy', this.policy);
     void reply.header('content-type', asset.type).header('etag', asset.etag).header('cache-control', 'no-cache').send(asset.body);
   }
 }
