@@ -20,6 +20,7 @@ import { StatsController } from './stats/stats.controller';
 import { StatsService } from './stats/stats.service';
 import { SERVICE_STORE, type ServiceStore } from './store/service-store';
 import { StoreLifecycle, storeProvider } from './store/store.provider';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 /** Makes readiness include the store. */
 class StoreReadiness implements OnModuleInit {
@@ -42,7 +43,10 @@ export class AppModule {
     const auth: AuthSettings = { tokens: config.BEACON_AUTH_TOKEN, guardReads: config.BEACON_AUTH_READS };
     return {
       module: AppModule,
-      imports: [PlatformModule.forRoot({ appName: 'registry-api', version, env: config, eventStream: 'provision' })],
+      imports: [
+        PlatformModule.forRoot({ appName: 'registry-api', version, env: config, eventStream: 'provision' }),
+        WebhooksModule.forRoot(config),
+      ],
       controllers: [
         ServicesController,
         DiscoveryController,

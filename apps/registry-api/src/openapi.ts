@@ -6,9 +6,10 @@ import { getMetadataStorage } from 'class-validator';
 import { validationMetadatasToSchemas } from 'class-validator-jsonschema';
 import { NDJSON } from './export/export-lines';
 import { RESPONSE_SCHEMAS, ref } from './openapi-schemas';
+import { WEBHOOK_OPERATIONS, WEBHOOK_SCHEMAS } from './webhooks/webhooks.openapi';
 
 /** What an operation answers besides its success: the refusals its route can give. */
-type Refusal = 404 | 409 | 503 | 504;
+type Refusal = 404 | 409 | 429 | 503 | 504;
 
 interface Operation {
   summary: string;
@@ -20,7 +21,11 @@ interface Operation {
   response?: string;
   /** The body is JSON lines (`application/x-ndjson`, the export) with its own size limit. */
   ndjsonBody?: boolean;
-  refusals?: Refusal[];
+  refusals?: readonly Refusal[];
+  /** The refusals' descriptions where the defaults (about services) do not fit. */
+  refusalTexts?: Partial<Record<Refusal, string>>;
+  /** The 413's description where the route has its own body limit. */
+  bodyLimit?: string;
   /** Nothing to validate: no 400. */
   noInput?: boolean;
   /** Open without a token (`@Access('public')`): no 401. */
@@ -159,6 +164,7 @@ const OPERATIONS: Record<string, Operation> = {
     noInput: true,
     summary: 'Prometheus metrics (text exposition format; a read: guarded with BEACON_AUTH_READS=true)',
   },
+  ...WEBHOOK_OPERATIONS,
 };
 
 /** `POST /api/v1/import`'s answer (`ImportResult` in export/export.service.ts). */
@@ -183,6 +189,7 @@ const errorResponse = (description: string): ResponseObject => ({
 const REFUSALS: Record<Refusal, string> = {
   404: 'No such service (or instance)',
   409: 'Conflicts with the catalog as it is',
+  429: 'A configured limit is reached',
   503: 'A dependency (health-prober) is not available',
   504: 'A dependency (health-prober) did not answer in time',
 };
@@ -216,10 +223,10 @@ function describeOperation(operation: OperationObject, described: Operation): vo
     responses['415'] = errorResponse(`Unsupported Content-Type: send ${NDJSON}`);
   }
   if (described.body) {
-    responses['413'] = errorResponse(`Request body is larger than ${MAX_BODY_BYTES} bytes`);
+    responses['413'] = errorResponse(described.bodyLimit ?? `Request body is larger than ${MAX_BODY_BYTES} bytes`);
     responses['415'] = errorResponse('Unsupported Content-Type: send JSON');
   }
-  for (const status of described.refusals ?? []) responses[status] = errorResponse(REFUSALS[status]);
+  for (const status of described.refusals ?? []) responses[status] = errorResponse(described.refusalTexts?.[status] ?? REFUSALS[status]);
   if (described.unavailableToo) responses['503'] = jsonResponse('Not ready: a dependency is down', described.response as string);
   operation.responses = responses;
 }
@@ -265,7 +272,10 @@ export function openApiDocument(app: NestFastifyApplication, version: string): O
     refPointerPrefix: '#/components/schemas/',
     additionalConverters: VALIDATOR_SCHEMAS,
   }) as Record<string, SchemaObject>;
-  document.components = { ...document.components, schemas: { ...validationSchemas, ...RESPONSE_SCHEMAS, ImportResult: IMPORT_RESULT } };
+  document.components = {
+    ...document.components,
+    schemas: { ...validationSchemas, ...RESPONSE_SCHEMAS, ...WEBHOOK_SCHEMAS, ImportResult: IMPORT_RESULT },
+  };
   describeOperations(document);
   return document;
 }
