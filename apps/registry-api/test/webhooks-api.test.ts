@@ -376,6 +376,14 @@ describe('a restart', () => {
       [2, 1].map((n) => `event-${n}:${kept.webhook_id}`),
     );
     expect((await api('GET', `/${dropped.webhook_id}`)).status).toBe(404);
+    // BEACON_MAX_WEBHOOKS: at the cap, a new webhook gets 429 and nothing is stored.
+    const total = (await api<WebhookList>('GET', '')).body.total;
+    await registry.api.stop('SIGTERM');
+    await registry.restart({ BEACON_MAX_WEBHOOKS: String(total) });
+    const full = await api('POST', '', { url: 'https://hooks.example.com/one-too-many', events: ['*'] });
+    expect(full.status).toBe(429);
+    expect(full.body.detail).toBe(`There are ${total} webhooks already (BEACON_MAX_WEBHOOKS): delete one before creating another`);
+    expect((await api<WebhookList>('GET', '')).body.total).toBe(total);
     await waitFor('the restarted process to answer on NATS', async () =>
       (await targets().catch(() => [])).some((entry) => entry.webhook_id === kept.webhook_id && entry.secret === SECRET),
     );
