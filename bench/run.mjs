@@ -12,6 +12,7 @@
  *   fairness  issue 13 item 4: 1,000 healthy targets keep their intervals while 300 black holes are registered
  *   durability registrations/s under BEACON_SQLITE_SYNCHRONOUS=full vs normal (same run), and the disk's fsync latency
  *   footprint the stack's RSS (idle; 10,000 services + 1,000 WebSocket clients) and cold start, six apps in one process vs six
+ *   webhooks  webhook delivery: event → webhook received with 100 webhooks, vs a bare got loop
  *
  * Options: `pnpm bench --help` (USAGE below), plus each section's own variables
  * (see bench/README.md).
@@ -34,9 +35,10 @@ import * as fairness from './sections/fairness.mjs';
 import * as probe from './sections/probe.mjs';
 import * as registry from './sections/registry.mjs';
 import * as scale from './sections/scale.mjs';
+import * as webhooks from './sections/webhooks.mjs';
 import * as ws from './sections/ws.mjs';
 
-const SECTIONS = [registry, expiry, probe, ws, election, fairness, durability, footprint, scale];
+const SECTIONS = [registry, expiry, probe, ws, election, fairness, durability, footprint, scale, webhooks];
 
 const SECTION_NAMES = SECTIONS.map((s) => s.name);
 
