@@ -24,8 +24,8 @@ const TEST_TIMEOUT_MS = 15_000;
 
 /** A webhook as the API shows it: URL masked, secret replaced by whether there is one. */
 export function publicView(webhook: WebhookTarget): Webhook {
-  const { secret, url, ...rest } = webhook;
-  return { ...rest, url: maskUrl(url, webhook.format), has_secret: secret !== null };
+  const { webhook_id, secret, url, ...rest } = webhook;
+  return { webhook_id, url: maskUrl(url, webhook.format), ...rest, has_secret: secret !== null };
 }
 
 /**
