@@ -78,10 +78,19 @@ export function latencyLine(values, { label, width = 90, height = 16 }) {
     d += `${pen ? 'L' : 'M'}${(i * step).toFixed(1)} ${y(value)}`;
     pen = true;
   });
-  const root = svg('svg', { class: 'latency-line', viewBox: `0 0 ${width} ${height}`, width, height, role: 'img', 'aria-label': label });
+  // Stretched to its box (a phone's card is wider than a table cell); the stroke keeps its width.
+  const root = svg('svg', {
+    class: 'latency-line',
+    viewBox: `0 0 ${width} ${height}`,
+    width,
+    height,
+    preserveAspectRatio: 'none',
+    role: 'img',
+    'aria-label': label,
+  });
   const title = svg('title', {});
   title.textContent = label;
-  root.append(title, svg('path', { class: 'spark-line', fill: 'none', d }));
+  root.append(title, svg('path', { class: 'spark-line', fill: 'none', d, 'vector-effect': 'non-scaling-stroke' }));
   // A lone point between gaps draws no line: a dot shows it.
   if (known.length === 1) {
     const i = values.findIndex((value) => value === known[0]);

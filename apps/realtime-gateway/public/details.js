@@ -214,8 +214,10 @@ export class DetailsPanel {
       this.periods.replaceChildren();
       this.uptimeBar.replaceChildren();
       this.uptimeLatency.replaceChildren();
-      this.uptimeState.dataset.state = 'error';
-      this.uptimeState.textContent = `No uptime data (${failure(error)}).`;
+      // 404/503: no history kept (yet) for it, which is no error of the page's.
+      const none = error instanceof ApiError && (error.status === 404 || error.status === 503);
+      this.uptimeState.dataset.state = none ? 'empty' : 'error';
+      this.uptimeState.textContent = none ? 'No uptime data.' : `No uptime data (${failure(error)}).`;
     }
   }
 

@@ -90,7 +90,6 @@ export class IncidentsPanel {
       this.#available = true;
       this.#total = typeof body.total === 'number' ? body.total : incidents.length;
       this.#replace(incidents);
-      this.#setState('', 'ok');
     } catch (error) {
       this.#available = false;
       this.#replace([]);

@@ -43,7 +43,15 @@ function renderService(service, days) {
   badge.dataset.status = down ? 'unhealthy' : service.status === 'inactive' ? 'inactive' : 'active';
   state.className = 'badge';
   badge.append(state);
-  head.append(el('span', 'service-name', String(service.name)), el('span', 'service-uptime', `${percent(service.uptime)} uptime`), badge);
+  head.append(
+    el('span', 'service-name', String(service.name)),
+    el(
+      'span',
+      'service-uptime',
+      service.uptime === null || service.uptime === undefined ? 'no data yet' : `${percent(service.uptime)} uptime`,
+    ),
+    badge,
+  );
   li.append(head);
   const values = Array.isArray(service.days) ? service.days : [];
   const bar = el('div', 'service-bar');
