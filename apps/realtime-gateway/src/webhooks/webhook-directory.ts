@@ -7,6 +7,8 @@ const REFRESH_MS = 30_000;
 /** After a failed read, the next try comes this soon. */
 const RETRY_MS = 2000;
 const REQUEST_TIMEOUT_MS = 5000;
+/** While registry-api does not answer, this often at most a warning says so (tries are every 2 s). */
+const WARN_EVERY_MS = 60_000;
 
 /**
  * This gateway's copy of every webhook (URL and secret included), as registry-api answers
@@ -22,6 +24,8 @@ export class WebhookDirectory implements OnApplicationBootstrap, OnApplicationSh
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
   private readonly waiters = new Set<() => void>();
+  private lastWarning = 0;
+  private failedSince = 0;
 
   constructor(
     @Inject(NatsService) private readonly nats: NatsService,
@@ -91,9 +95,17 @@ export class WebhookDirectory implements OnApplicationBootstrap, OnApplicationSh
         for (const wake of this.waiters) wake();
         this.waiters.clear();
       }
+      this.failedSince = 0;
     } catch (error) {
       next = RETRY_MS;
-      this.logger.warn({ err: error }, 'could not read the webhooks from registry-api; trying again');
+      this.failedSince += 1;
+      if (Date.now() - this.lastWarning >= WARN_EVERY_MS) {
+        this.lastWarning = Date.now();
+        this.logger.warn(
+          { err: error, failures: this.failedSince },
+          'could not read the webhooks from registry-api; webhook delivery waits for them, trying again',
+        );
+      }
     }
     if (!this.stopped) this.timer = setTimeout(() => void this.refresh(), this.loadedOnce ? next : RETRY_MS);
   }
