@@ -9,6 +9,12 @@ import { wants } from './webhook-matching';
 export const FANOUT_CONSUMER = 'beacon-webhooks-fanout';
 /** Events being fanned out at once (each waits for its jobs' acknowledgements). */
 const MAX_IN_FLIGHT = 256;
+/**
+ * Encoded jobs waiting for their acknowledgements, in bytes: with a thousand webhooks an
+ * event is a thousand jobs, so the count of events alone does not bound memory. One event's
+ * jobs may go past it (they are built at once); the next event then waits.
+ */
+const MAX_IN_FLIGHT_BYTES = 8 * 1024 * 1024;
 const PULL_WAIT_MS = 5000;
 const PUBLISH_TIMEOUT_MS = 5000;
 /** An event whose jobs could not all be stored comes again after this long. */
@@ -54,6 +60,7 @@ export function jobsFor(stored: StoredEvent, webhooks: Iterable<Parameters<typeo
 export class WebhookFanout {
   private stopped = false;
   private readonly inFlight = new Set<Promise<void>>();
+  private inFlightBytes = 0;
 
   constructor(
     private readonly work: DurableWork,
@@ -75,7 +82,13 @@ export class WebhookFanout {
       }
       try {
         for await (const item of this.work.pullEvents(consumer, free, PULL_WAIT_MS)) {
-          const task = this.fanOut(item).finally(() => this.inFlight.delete(task));
+          while (this.inFlightBytes >= MAX_IN_FLIGHT_BYTES && this.inFlight.size > 0) await Promise.race(this.inFlight);
+          const task = this.fanOut(item)
+            .catch((error: unknown) => {
+              this.logger.error({ err: error, seq: item.message.seq }, 'webhook fan-out of an event failed; it comes again');
+              item.message.nak(RETRY_MS);
+            })
+            .finally(() => this.inFlight.delete(task));
           this.inFlight.add(task);
         }
       } catch (error) {
@@ -90,7 +103,14 @@ export class WebhookFanout {
   private async fanOut(item: WorkItem<StoredEvent>): Promise<void> {
     // A malformed event (counted by the NATS door) has no jobs: acknowledged, so it never blocks the ones after it.
     const jobs = item.document ? jobsFor(item.document, this.directory.all()) : [];
-    const outcomes = jobs.length > 0 ? await this.work.publishStored(WEBHOOKS_STREAM, jobs, PUBLISH_TIMEOUT_MS) : [];
+    const bytes = jobs.reduce((sum, job) => sum + job.data.length, 0);
+    this.inFlightBytes += bytes;
+    let outcomes: Awaited<ReturnType<DurableWork['publishStored']>>;
+    try {
+      outcomes = jobs.length > 0 ? await this.work.publishStored(WEBHOOKS_STREAM, jobs, PUBLISH_TIMEOUT_MS) : [];
+    } finally {
+      this.inFlightBytes -= bytes;
+    }
     const failures = outcomes.filter((outcome) => outcome !== null);
     if (failures.length === 0) {
       item.message.ack();
