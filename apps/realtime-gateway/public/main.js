@@ -60,7 +60,7 @@ const incidents = new IncidentsPanel({
   },
 });
 
-const uptime = new UptimePoller((bars) => table.setUptime(bars));
+const uptime = new UptimePoller((bars, windowSeconds) => table.setUptime(bars, windowSeconds));
 
 // ---- each service's own URL: #/services/<id> opens its details, after a reload too ----
 

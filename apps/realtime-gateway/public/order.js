@@ -59,8 +59,13 @@ export function groupOf(row, group) {
   return '';
 }
 
+/** Groups in reading order; names equal but for case stay apart, so each group is one run of rows. */
+function byGroup(a, b) {
+  return text(a, b) || (a < b ? -1 : a > b ? 1 : 0);
+}
+
 /** A compare function for rows: group first, then the key, then the name. `dir` 1 ascending, -1 descending. */
 export function comparator({ key, dir, group }) {
   const byKey = KEYS[key] ?? KEYS.name;
-  return (a, b) => (group ? text(groupOf(a, group), groupOf(b, group)) : 0) || byKey(a, b, dir) || byName(a, b);
+  return (a, b) => (group ? byGroup(groupOf(a, group), groupOf(b, group)) : 0) || byKey(a, b, dir) || byName(a, b);
 }

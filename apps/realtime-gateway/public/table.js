@@ -42,6 +42,8 @@ export class ServiceTable {
   #groupRows = new Map();
   #groupsKey = '';
   #selectedId = null;
+  /** "5-minute": the uptime windows' length, for the bars' labels. */
+  #windowText = '5-minute';
   /** Rows in or near the viewport: the only ones whose time texts the tick rewrites. */
   #onScreen = new Set();
   #observer = new IntersectionObserver((entries) => this.#visibility(entries), { rootMargin: '200px 0px' });
@@ -158,7 +160,8 @@ export class ServiceTable {
    * Each service's recent uptime (GET /uptime's bars, by service_id): its row's bar and
    * latency line, redrawn only when the numbers changed.
    */
-  setUptime(bars) {
+  setUptime(bars, windowSeconds = 300) {
+    this.#windowText = windowSeconds % 60 === 0 ? `${windowSeconds / 60}-minute` : `${windowSeconds}-second`;
     for (const row of this.#order) this.#fillUptime(row, bars.get(row.id));
     if (this.#orderBy.key === 'uptime') this.setOrder();
   }
@@ -452,7 +455,7 @@ export class ServiceTable {
       return;
     }
     const down = availability.filter((value) => typeof value === 'number' && value < 0.999).length;
-    const label = `Last ${availability.length} five-minute windows: ${down} with failures; 24 h uptime ${percent(row.uptime)}`;
+    const label = `Last ${availability.length} ${this.#windowText} windows: ${down} with failures; 24 h uptime ${percent(row.uptime)}`;
     const line = latencyLine(latency, { label: latencyLabel(latency) });
     row.uptimeBox.replaceChildren(uptimeBar(availability, { label, width: 90, height: 14 }), ...(line ? [line] : []));
   }

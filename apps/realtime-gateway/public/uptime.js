@@ -12,7 +12,7 @@ export class UptimePoller {
   #timer = 0;
   #running = false;
 
-  /** @param {(bars: Map<string, object>, error?: string) => void} onBars */
+  /** @param {(bars: Map<string, object>, windowSeconds: number) => void} onBars */
   constructor(onBars) {
     this.onBars = onBars;
     document.addEventListener('visibilitychange', () => (document.hidden ? this.stop() : this.start()));
@@ -40,9 +40,15 @@ export class UptimePoller {
     try {
       const body = await getJson(`/uptime?windows=${WINDOWS}`);
       const services = Array.isArray(body?.services) ? body.services : [];
-      this.onBars(new Map(services.filter((bar) => typeof bar?.service_id === 'string').map((bar) => [bar.service_id, bar])));
+      const windowSeconds = Number.isFinite(body?.window_seconds) && body.window_seconds > 0 ? body.window_seconds : 300;
+      this.onBars(
+        new Map(services.filter((bar) => typeof bar?.service_id === 'string').map((bar) => [bar.service_id, bar])),
+        windowSeconds,
+      );
     } catch (error) {
-      this.onBars(new Map(), failure(error));
+      // Bars stay empty; the rows say "—". Logged once per poll for whoever looks.
+      console.info(`beacon: no uptime bars (${failure(error)})`);
+      this.onBars(new Map(), 300);
     }
     if (this.#running) {
       clearTimeout(this.#timer);
