@@ -14,6 +14,8 @@ import { ExportService } from './export/export.service';
 import { ImportBodyLimit } from './export/import-body-limit';
 import { IncidentsController } from './incidents/incidents.controller';
 import { IncidentsService } from './incidents/incidents.service';
+import { UptimeController } from './uptime/uptime.controller';
+import { UptimeService } from './uptime/uptime.service';
 import { RegistryHealthController } from './health/registry-health.controller';
 import { OutboxPublisher } from './outbox/outbox.publisher';
 import { StatsController } from './stats/stats.controller';
@@ -54,6 +56,7 @@ export class AppModule {
         RegistryHealthController,
         ExportController,
         IncidentsController,
+        UptimeController,
       ],
       providers: [
         { provide: REGISTRY_ENV, useValue: config },
@@ -65,6 +68,7 @@ export class AppModule {
         OutboxPublisher,
         IncidentsService,
         CatalogService,
+        UptimeService,
         RegistryHandlers,
         ProbeResultsConsumer,
         CatalogMetrics,

@@ -393,7 +393,8 @@ export class CatalogService {
     await this.get(serviceId); // 404 for an unknown service
     const since = Date.now() - HEALTH_HISTORY.maxAgeSeconds * 1000;
     const { checks, total } = await this.store.healthChecks(serviceId, limit, since);
-    return { service_id: serviceId, checks, total };
+    // The store keeps more results (the pings); this route shows the last HEALTH_HISTORY.perService, as before.
+    return { service_id: serviceId, checks, total: Math.min(total, HEALTH_HISTORY.perService) };
   }
 
   /**

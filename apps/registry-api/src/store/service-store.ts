@@ -14,6 +14,7 @@ import type {
 import type { Database } from 'better-sqlite3';
 import type { mongo } from 'mongoose';
 import type { ServiceDraft, ServiceRecord } from '../catalog/service-record';
+import type { CheckPoint, ExpiredSpan, StoredWindow, WindowTotals } from '../uptime/uptime-math';
 
 /**
  * The database behind the catalog, for the tables that live beside it (incidents, uptime
@@ -249,7 +250,32 @@ export interface SnapshotPage {
  * catalog-wide revision. Callbacks (`build`, `mutate`) are pure and synchronous: an
  * adapter may call them more than once when it retries an optimistic write.
  */
+/**
+ * Uptime history beside the catalog: closed windows aggregated from the stored check
+ * results (the pings, which are the check history `appendHealthCheck` keeps, up to the
+ * store's per-service count), and the mark up to which that was done.
+ */
+export interface UptimeStore {
+  /** Every window before this instant (epoch ms) has been aggregated; 0 before the first. */
+  aggregatedUntil(): Promise<number>;
+  /** Stored check results with `checked_at` in `[from, to)`. */
+  checksBetween(from: number, to: number): Promise<CheckPoint[]>;
+  /** `expired` incidents overlapping `[from, to)`, by service. */
+  expiredSpans(from: number, to: number): Promise<Map<string, ExpiredSpan[]>>;
+  /** Writes windows (replacing any with the same service and start) and moves the mark to `until`, atomically. */
+  saveWindows(windows: readonly StoredWindow[], until: number): Promise<void>;
+  /** One service's windows starting in `[from, to)`, oldest first. */
+  windows(serviceId: string, from: number, to: number): Promise<StoredWindow[]>;
+  /** Every service's windows starting at or after `from`, by service then start. */
+  windowsSince(from: number): Promise<StoredWindow[]>;
+  /** Every service's totals over the windows starting in `[from, to)` (summed in the database). */
+  totals(from: number, to: number): Promise<Map<string, WindowTotals>>;
+  /** Removes at most `limit` windows that start before `windowsBefore`, and pings checked before `pingsBefore`; returns how many rows went. */
+  trim(windowsBefore: number, pingsBefore: number, limit: number): Promise<number>;
+}
+
 export interface ServiceStore extends IncidentStore {
+  readonly uptime: UptimeStore;
   readonly backend: 'sqlite' | 'mongodb';
   /** The database itself, for monitoring's own tables or collections. */
   readonly handle: StoreHandle;

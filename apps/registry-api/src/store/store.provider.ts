@@ -16,7 +16,11 @@ async function openStore(config: RegistryEnv, logger: Logger): Promise<ServiceSt
     const { MongoStore } = await import('./mongo/mongo-store');
     const { writeConcernOf } = await import('./mongo/mongo-query');
     const writeConcern = writeConcernOf(config.BEACON_MONGODB_WRITE_CONCERN, config.BEACON_MONGODB_JOURNAL);
-    const store = await MongoStore.connect(config.BEACON_MONGODB_URL, { writeConcern, maxServices: config.BEACON_MAX_SERVICES });
+    const store = await MongoStore.connect(config.BEACON_MONGODB_URL, {
+      writeConcern,
+      maxServices: config.BEACON_MAX_SERVICES,
+      pingsPerService: config.BEACON_PINGS_PER_SERVICE,
+    });
     logger.info({ write_concern: writeConcern }, 'catalog store: MongoDB');
     return store;
   }
@@ -25,6 +29,7 @@ async function openStore(config: RegistryEnv, logger: Logger): Promise<ServiceSt
     synchronous: config.BEACON_SQLITE_SYNCHRONOUS,
     maxServices: config.BEACON_MAX_SERVICES,
     outboxMaxEvents: config.BEACON_OUTBOX_MAX_EVENTS,
+    pingsPerService: config.BEACON_PINGS_PER_SERVICE,
   });
   logger.info({ path: config.BEACON_SQLITE_PATH }, 'catalog store: SQLite');
   return store;

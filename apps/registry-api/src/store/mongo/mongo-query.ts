@@ -48,6 +48,7 @@ export const COLLECTION_NAMES = {
   histories: 'health_checks',
   outbox: 'outbox',
   incidents: 'incidents',
+  windows: 'uptime_windows',
 } as const;
 
 export interface ServiceIndex {

@@ -54,6 +54,7 @@ import {
   type WriteConcernSettings,
 } from './mongo-query';
 import { batches, historyWrites, revisionReservation, serviceWrites, type HistoryDocument } from './mongo-import';
+import { MongoUptime, type WindowDocument } from './mongo-uptime';
 import { MongoIncidents, type IncidentDocument } from './mongo-incidents';
 import { newEpoch, OUTBOX_COUNTER, OUTBOX_EPOCH, outboxDocuments, pendingFrom, type OutboxDocument } from './mongo-outbox';
 
@@ -85,6 +86,8 @@ export interface MongoStoreOptions {
   writeConcern?: WriteConcernSettings;
   /** Records the catalog may hold (`BEACON_MAX_SERVICES`); 0 or absent: no limit. */
   maxServices?: number;
+  /** Check results (pings) kept per service (`BEACON_PINGS_PER_SERVICE`). */
+  pingsPerService?: number;
 }
 
 interface Collections {
@@ -93,6 +96,7 @@ interface Collections {
   histories: Collection<History>;
   outbox: Collection<OutboxDocument>;
   incidents: Collection<IncidentDocument>;
+  windows: Collection<WindowDocument>;
 }
 
 /**
@@ -108,6 +112,7 @@ export function collectionsOf(db: mongoose.mongo.Db, writeConcern: WriteConcernS
     histories: db.collection<History>(COLLECTION_NAMES.histories, options),
     outbox: db.collection<OutboxDocument>(COLLECTION_NAMES.outbox, options),
     incidents: db.collection<IncidentDocument>(COLLECTION_NAMES.incidents, options),
+    windows: db.collection<WindowDocument>(COLLECTION_NAMES.windows, options),
   };
 }
 
@@ -147,15 +152,20 @@ export class MongoStore implements ServiceStore {
   private readonly outbox: Collection<OutboxDocument>;
   private epoch = 0;
   private readonly incidentCollection: MongoIncidents;
+  readonly uptime: MongoUptime;
+  private readonly windowCollection: Collection<WindowDocument>;
 
   private constructor(
     private readonly connection: Connection,
     private readonly db: mongoose.mongo.Db,
     collections: Collections,
     private readonly maxServices: number,
+    private readonly pingsPerService: number,
   ) {
     ({ services: this.services, counters: this.counters, histories: this.histories, outbox: this.outbox } = collections);
     this.incidentCollection = new MongoIncidents(collections.incidents);
+    this.windowCollection = collections.windows;
+    this.uptime = new MongoUptime(collections.windows, collections.histories, collections.incidents, collections.counters);
   }
 
   static async connect(url: string, options: MongoStoreOptions = {}): Promise<MongoStore> {
@@ -166,7 +176,13 @@ export class MongoStore implements ServiceStore {
       const db = connection.db;
       if (!db) throw new Error('MongoDB connection opened without a database');
       const collections = collectionsOf(db, options.writeConcern ?? DEFAULT_WRITE_CONCERN);
-      const store = new MongoStore(connection, db, collections, options.maxServices ?? 0);
+      const store = new MongoStore(
+        connection,
+        db,
+        collections,
+        options.maxServices ?? 0,
+        options.pingsPerService ?? HEALTH_HISTORY.perService,
+      );
       await store.prepare();
       return store;
     } catch (error) {
@@ -179,6 +195,7 @@ export class MongoStore implements ServiceStore {
     await this.services.createIndexes([...SERVICE_INDEXES]);
     await this.histories.createIndex({ last_checked_at: 1 }, { name: 'last_checked_at' });
     await this.incidentCollection.prepare();
+    await this.uptime.prepare();
     for (const [id, seq] of [
       [REVISION, 0],
       [OUTBOX_COUNTER, 0],
@@ -258,6 +275,7 @@ export class MongoStore implements ServiceStore {
     const doc = await this.services.findOneAndDelete(filter);
     if (!doc) return null;
     await this.histories.deleteOne({ _id: doc._id });
+    await this.windowCollection.deleteMany({ service_id: { $eq: doc._id } });
     return { ...fromDocument(doc), revision: await this.nextRevision() };
   }
 
@@ -496,7 +514,7 @@ export class MongoStore implements ServiceStore {
     await this.histories.updateOne(
       { _id: serviceId },
       {
-        $push: { checks: { $each: [entry], $slice: -HEALTH_HISTORY.perService } },
+        $push: { checks: { $each: [entry], $slice: -this.pingsPerService } },
         $max: { last_checked_at: entry.checked_at },
       },
       { upsert: true },

@@ -36,6 +36,7 @@ import {
 } from '../service-store';
 import { OLDEST_SUPPORTED_VERSION, SCHEMA, SCHEMA_VERSION } from './schema';
 import { SqliteIncidents } from './sqlite-incidents';
+import { SqliteUptime } from './sqlite-uptime';
 
 export interface SqliteStoreOptions {
   path: string;
@@ -50,6 +51,8 @@ export interface SqliteStoreOptions {
   maxServices?: number;
   /** Most outbox entries kept while JetStream is away (`BEACON_OUTBOX_MAX_EVENTS`); 0 or absent: no limit. */
   outboxMaxEvents?: number;
+  /** Check results (pings) kept per service (`BEACON_PINGS_PER_SERVICE`); default `HEALTH_HISTORY.perService`. */
+  pingsPerService?: number;
 }
 
 /** Another process holds the file: two stores on one file would each trust their own memory. */
@@ -150,6 +153,9 @@ export class SqliteStore implements ServiceStore {
   private readonly dropOldestEvents: Statement;
   private readonly oldestEvent: Statement;
   private readonly incidentTable: SqliteIncidents;
+  readonly uptime: SqliteUptime;
+  /** Slots of each service's check ring: its newest this many results are kept. */
+  private readonly ringSize: number;
   private readonly deleteWindows: Statement;
   /** Entries in the outbox table (kept here: the table is only written by this process). */
   private outboxDepth = 0;
@@ -161,6 +167,7 @@ export class SqliteStore implements ServiceStore {
   constructor(options: SqliteStoreOptions) {
     this.maxServices = options.maxServices ?? 0;
     this.outboxMax = options.outboxMaxEvents ?? 0;
+    this.ringSize = options.pingsPerService ?? HEALTH_HISTORY.perService;
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
     this.db = new Database(options.path);
     // Exclusive: this process alone may read or write the file while it runs (set before
@@ -202,6 +209,7 @@ export class SqliteStore implements ServiceStore {
     this.oldestEvent = this.db.prepare('SELECT created_at FROM outbox ORDER BY seq LIMIT 1');
     this.outboxEpoch = this.readMeta('outbox_epoch').toString(36);
     this.incidentTable = new SqliteIncidents(this.db);
+    this.uptime = new SqliteUptime(this.db);
     this.deleteWindows = this.db.prepare('DELETE FROM uptime_windows WHERE service_id = ?');
     this.load();
   }
@@ -294,7 +302,7 @@ export class SqliteStore implements ServiceStore {
       this.db.transaction(() => {
         for (const [id, record] of batch.writes) this.write(id, record);
         for (const check of batch.checks) {
-          this.putCheck.run(check.serviceId, check.seq % HEALTH_HISTORY.perService, check.seq, check.checkedAt, check.doc);
+          this.putCheck.run(check.serviceId, check.seq % this.ringSize, check.seq, check.checkedAt, check.doc);
         }
         this.saveRevision.run(batch.revision);
         this.stageEvents(batch);
@@ -517,7 +525,7 @@ export class SqliteStore implements ServiceStore {
         this.deleteChecks.run(record.service_id);
         const history = data.checks.get(record.service_id) ?? [];
         history.forEach((entry, seq) => {
-          this.putCheck.run(record.service_id, seq % HEALTH_HISTORY.perService, seq, Date.parse(entry.checked_at), JSON.stringify(entry));
+          this.putCheck.run(record.service_id, seq % this.ringSize, seq, Date.parse(entry.checked_at), JSON.stringify(entry));
         });
         sequences.set(record.service_id, history.length);
         const rowid = this.rowids.get(record.service_id);

@@ -1,0 +1,77 @@
+import type { HealthCheckEntry } from '@beacon/contracts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { BUILT_IN_DEFAULTS, draftRegistration } from '../../catalog/registration';
+import { summarize } from '../../uptime/uptime-math';
+import { SqliteStore } from './sqlite-store';
+
+const NOW = Date.UTC(2030, 0, 1);
+let dir: string;
+let path: string;
+let store: SqliteStore;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'beacon-uptime-'));
+  path = join(dir, 'beacon.db');
+  store = new SqliteStore({ path, synchronous: 'normal', pingsPerService: 120 });
+});
+
+afterEach(async () => {
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const entry = (at: number, ok: boolean, ms: number): HealthCheckEntry => ({
+  checked_at: new Date(at).toISOString(),
+  kind: 'http',
+  health: ok ? 'healthy' : 'unhealthy',
+  outcome: ok ? 'healthy' : 'error',
+  status_code: ok ? 200 : 500,
+  response_time_ms: ms,
+  load: null,
+  error: ok ? null : 'boom',
+});
+
+async function service(): Promise<string> {
+  const { record } = await store.register({ name: 'svc', host: '10.0.0.1', port: 80 }, (existing) =>
+    draftRegistration({ name: 'svc', host: '10.0.0.1', port: 80, health_check_url: 'http://10.0.0.1/h' }, existing, NOW, BUILT_IN_DEFAULTS),
+  );
+  return record.service_id;
+}
+
+describe('SQLite uptime store', () => {
+  it('keeps the newest pingsPerService results, reads a window back, and stores windows with the mark in one step', async () => {
+    const id = await service();
+    for (let index = 0; index < 150; index += 1) await store.appendHealthCheck(id, entry(NOW + index * 1000, index % 10 !== 0, index));
+    const { total } = await store.healthChecks(id, 1000, 0);
+    expect(total).toBe(120);
+    const points = await store.uptime.checksBetween(NOW + 60_000, NOW + 120_000);
+    expect(points).toHaveLength(60);
+    const windows = summarize(points, NOW + 60_000);
+    expect(windows[0]).toMatchObject({ checks: 60, failures: 6 });
+    await store.uptime.saveWindows(windows, NOW + 120_000);
+    await store.uptime.saveWindows(windows, NOW + 120_000); // again, as after a crash before the mark was read: replaced, not added
+    expect(await store.uptime.aggregatedUntil()).toBe(NOW + 120_000);
+    const stored = await store.uptime.windows(id, NOW, NOW + 180_000);
+    expect(stored).toHaveLength(1);
+    expect(stored[0]).toMatchObject({ start: NOW + 60_000, checks: 60, failures: 6, availability: 0.9 });
+    expect((await store.uptime.totals(NOW, NOW + 180_000)).get(id)).toEqual({ checks: 60, failures: 6, availabilitySum: 0.9, known: 1 });
+  });
+
+  it('trims windows and pings past retention, and removes a service history with it', async () => {
+    const id = await service();
+    for (let index = 0; index < 10; index += 1) await store.appendHealthCheck(id, entry(NOW + index * 1000, true, 1));
+    await store.uptime.saveWindows(summarize(await store.uptime.checksBetween(NOW, NOW + 300_000), NOW), NOW + 300_000);
+    expect(await store.uptime.trim(NOW + 1, NOW + 5000, 1000)).toBe(1 + 5);
+    expect((await store.healthChecks(id, 100, 0)).total).toBe(5);
+    await store.uptime.saveWindows(
+      [{ service_id: id, start: NOW + 300_000, checks: 1, failures: 0, availability: 1, latency: null }],
+      NOW + 600_000,
+    );
+    await store.remove(id);
+    expect(await store.uptime.windowsSince(0)).toEqual([]);
+    expect((await store.healthChecks(id, 100, 0)).total).toBe(0);
+  });
+});
