@@ -5,7 +5,8 @@ import { MongoWebhookStore } from './mongo-webhook-store';
 import { SqliteWebhookStore } from './sqlite-webhook-store';
 import type { WebhookStore } from './webhook-store';
 
-function adapterFor(handle: StoreHandle): WebhookStore {
+/** The webhook store for the catalog store's database. */
+export function adapterFor(handle: StoreHandle): WebhookStore {
   return handle.backend === 'sqlite' ? new SqliteWebhookStore(handle.db) : new MongoWebhookStore(handle.db);
 }
 
