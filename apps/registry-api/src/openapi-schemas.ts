@@ -1,4 +1,4 @@
-import { HEALTH_STATES, PROBE_OUTCOMES, SERVICE_SCHEMA, SERVICE_STATUSES } from '@beacon/contracts';
+import { HEALTH_STATES, INCIDENT_KINDS, INCIDENT_STATUSES, PROBE_OUTCOMES, SERVICE_SCHEMA, SERVICE_STATUSES } from '@beacon/contracts';
 import type { ReferenceObject, SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 
 /**
@@ -53,7 +53,80 @@ const HEALTH_CHECK_ENTRY = {
   error: orNull(text()),
 };
 
+const INCIDENT = object({
+  incident_id: uuid,
+  service_id: uuid,
+  service_name: text({ description: 'the service name when the incident opened' }),
+  service_type: text(),
+  kind: oneOf(
+    INCIDENT_KINDS,
+    'down: checks failing past the fall threshold; expired: TTL lapsed; critical_load: load at or over the threshold',
+  ),
+  status: oneOf(INCIDENT_STATUSES),
+  started_at: timestamp,
+  resolved_at: orNull(timestamp),
+  duration_seconds: integer('to resolution, or to now while open'),
+  cause: orNull(text({ description: 'the last error, status code or load, in words' })),
+  status_code: orNull(integer()),
+  failed_checks: integer('failed checks while open'),
+  acknowledged_at: orNull(timestamp),
+  resolved_by: { ...orNull(oneOf(['auto', 'manual'])) },
+  note: orNull(text()),
+  reminders: integer('incident.reminder events sent while open and unacknowledged'),
+});
+
+const LATENCY = object({ p50: number, p95: number, p99: number, max: number }, { description: 'response time in ms' });
+const availability: SchemaObject = { ...orNull(number), description: '0..1, null with no data' };
+const percent: SchemaObject = { ...orNull(number), description: 'percent 0..100, null when nothing is known' };
+
+/** Monitoring's bodies: incidents, uptime, pings, the dashboard overview and the status page. */
+const MONITORING_SCHEMAS: Record<string, Schema> = {
+  Incident: INCIDENT,
+  IncidentList: object({ incidents: listOf(ref('Incident')), total: integer(), limit: integer(), skip: integer() }),
+  LatencySummary: LATENCY,
+  UptimeWindow: object({
+    start: timestamp,
+    checks: integer(),
+    failures: integer(),
+    availability,
+    response_time_ms: { ...ref('LatencySummary'), nullable: true },
+  }),
+  Uptime: object({
+    service_id: uuid,
+    source: oneOf(['checks', 'heartbeats']),
+    uptime: object({ '1h': percent, '24h': percent, '7d': percent, '30d': percent }),
+    from: timestamp,
+    to: timestamp,
+    windows: { ...listOf(ref('UptimeWindow')), description: 'stored windows of [from, to), oldest first' },
+  }),
+  Pings: object({ service_id: uuid, pings: { ...listOf(ref('HealthCheckEntry')), description: 'newest first' }, total: integer() }),
+  UptimeBar: object({
+    service_id: uuid,
+    uptime_24h: percent,
+    availability: listOf(availability),
+    latency_p50: listOf(orNull(number)),
+  }),
+  UptimeOverview: object({ window_seconds: integer(), from: timestamp, services: listOf(ref('UptimeBar')) }),
+  StatusPageService: object({
+    service_id: uuid,
+    name: text(),
+    type: text(),
+    status: text(),
+    health: text(),
+    uptime: percent,
+    days: listOf(availability),
+  }),
+  StatusPage: object({
+    title: text(),
+    generated_at: timestamp,
+    days: listOf(text({ description: 'YYYY-MM-DD (UTC)' })),
+    services: listOf(ref('StatusPageService')),
+    incidents: listOf(ref('Incident')),
+  }),
+};
+
 export const RESPONSE_SCHEMAS: Record<string, Schema> = {
+  ...MONITORING_SCHEMAS,
   Service: SERVICE_SCHEMA,
   ServiceList: object({ services: listOf(ref('Service')), total: integer(), page: integer('skip / limit + 1'), page_size: integer() }),
   Discover: object({

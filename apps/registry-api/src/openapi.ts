@@ -165,6 +165,52 @@ const OPERATIONS: Record<string, Operation> = {
     summary: 'Prometheus metrics (text exposition format; a read: guarded with BEACON_AUTH_READS=true)',
   },
   ...WEBHOOK_OPERATIONS,
+  IncidentsController_list: {
+    response: 'IncidentList',
+    summary: 'Incidents, newest first; filters: status=open|resolved, service_id, kind, since (ISO); limit (default 50, max 500), skip',
+  },
+  IncidentsController_get: {
+    response: 'Incident',
+    refusals: [404],
+    noInput: true,
+    refusalTexts: { 404: 'No such incident' },
+    summary: 'One incident',
+  },
+  IncidentsController_resolve: {
+    body: 'IncidentNoteDto',
+    response: 'Incident',
+    refusals: [404, 409],
+    refusalTexts: { 404: 'No such incident', 409: 'The incident is already resolved' },
+    summary: 'Resolve an open incident by hand (optional note, up to 500 characters)',
+  },
+  IncidentsController_acknowledge: {
+    body: 'IncidentNoteDto',
+    response: 'Incident',
+    refusals: [404, 409],
+    refusalTexts: { 404: 'No such incident', 409: 'The incident is resolved or already acknowledged' },
+    summary: 'Acknowledge an open incident: it stays open, its reminders stop (optional note)',
+  },
+  UptimeController_service: {
+    response: 'Uptime',
+    refusals: [404],
+    summary: 'Uptime % over 1h/24h/7d/30d and the windows of ?from=&to= (ISO; default the last 24 h, at most BEACON_UPTIME_RETENTION)',
+  },
+  UptimeController_pings: {
+    response: 'Pings',
+    refusals: [404],
+    summary: 'Raw check results, newest first (?limit= default 100, up to BEACON_PINGS_PER_SERVICE; ?since= ISO)',
+  },
+  UptimeController_overview: {
+    response: 'UptimeOverview',
+    summary: "Every service's last ?windows= (default 90, max 288) windows' availability and p50, and its 24 h uptime",
+  },
+  UptimeController_statusPage: {
+    response: 'StatusPage',
+    refusals: [404],
+    noInput: true,
+    refusalTexts: { 404: 'The status page is off (BEACON_STATUS_PAGE=off)' },
+    summary: 'The status page: services tagged public (or all, BEACON_STATUS_PAGE), 90 daily availabilities each, their open incidents',
+  },
 };
 
 /** `POST /api/v1/import`'s answer (`ImportResult` in export/export.service.ts). */
