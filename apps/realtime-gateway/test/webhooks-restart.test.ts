@@ -1,4 +1,6 @@
 import { startWebhookReceiver, uniqueName, waitFor, type ReceivedWebhook, type WebhookReceiver } from '@beacon/testing';
+import { EVENTS_STREAM } from '@beacon/contracts';
+import { connect } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWebhookStack, type WebhookStack } from './webhooks-stack';
 
@@ -84,5 +86,28 @@ describe('webhook delivery across restarts and replicas', () => {
     const delivered = (await deliveredPerGateway()).map((total, index) => total - (before[index] ?? 0));
     console.log(`two replicas: ${count} events, ${ids.length} POSTs, delivered per replica ${delivered.join(' / ')}`);
     expect(delivered.filter((n) => n > 0)).toHaveLength(2);
+  });
+
+  it('a fan-out consumer deleted under the gateways is created again, and deliveries go on', async () => {
+    const type = uniqueName('again');
+    const webhook = await stack.createWebhook({ url: `${receiver.url}/again`, events: ['service_registered'], type });
+    await stack.testWebhook(webhook.webhook_id);
+    const admin = await connect({ servers: stack.nats.url, ...stack.nats.credentials('realtime-gateway') });
+    try {
+      const jsm = await admin.jetstreamManager();
+      expect(await jsm.consumers.delete(EVENTS_STREAM, 'beacon-webhooks-fanout')).toBe(true);
+      // Created again at the next pull (at new events: what happened while it was gone is not delivered).
+      await waitFor(
+        'the fan-out consumer back',
+        () => jsm.consumers.info(EVENTS_STREAM, 'beacon-webhooks-fanout').catch(() => undefined),
+        20_000,
+        200,
+      );
+    } finally {
+      await admin.close();
+    }
+    const service = await stack.register(type);
+    const [request] = await receiver.waitFor(1, 20_000, (r) => r.path === '/again' && r.headers['x-beacon-event'] !== 'test');
+    expect((JSON.parse(request?.body ?? '{}') as { data?: { service_id?: string } }).data?.service_id).toBe(service.service_id);
   });
 });

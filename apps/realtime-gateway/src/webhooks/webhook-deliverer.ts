@@ -51,7 +51,9 @@ export class WebhookDeliverer {
     await Promise.allSettled([...this.inFlight]);
   }
 
-  async run(consumer: Consumer): Promise<void> {
+  /** Runs until `stop()`; `open` gives the shared durable consumer, again after a failed pull (it may be gone). */
+  async run(open: () => Promise<Consumer>): Promise<void> {
+    let consumer: Consumer | null = null;
     while (!this.stopped) {
       const free = this.options.concurrency - this.inFlight.size;
       if (free <= 0) {
@@ -59,10 +61,12 @@ export class WebhookDeliverer {
         continue;
       }
       try {
+        consumer ??= await open();
         for await (const item of this.work.pullMessages(consumer, Subjects.webhookJobs, free, PULL_WAIT_MS)) this.start(item);
       } catch (error) {
         if (this.stopped) return;
-        this.logger.warn({ err: error }, 'webhook delivery could not read BEACON_WEBHOOKS; trying again');
+        consumer = null;
+        this.logger.warn({ err: error }, 'webhook delivery could not read BEACON_WEBHOOKS; opening its consumer again');
         await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
       }
     }

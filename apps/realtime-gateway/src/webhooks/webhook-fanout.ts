@@ -72,8 +72,9 @@ export class WebhookFanout {
     this.stopped = true;
   }
 
-  /** Runs until `stop()`; `consumer` is the shared durable consumer. */
-  async run(consumer: Consumer): Promise<void> {
+  /** Runs until `stop()`; `open` gives the shared durable consumer, again after a failed pull (it may be gone). */
+  async run(open: () => Promise<Consumer>): Promise<void> {
+    let consumer: Consumer | null = null;
     while (!this.stopped) {
       const free = MAX_IN_FLIGHT - this.inFlight.size;
       if (free <= 0) {
@@ -81,6 +82,7 @@ export class WebhookFanout {
         continue;
       }
       try {
+        consumer ??= await open();
         for await (const item of this.work.pullEvents(consumer, free, PULL_WAIT_MS)) {
           while (this.inFlightBytes >= MAX_IN_FLIGHT_BYTES && this.inFlight.size > 0) await Promise.race(this.inFlight);
           const task = this.fanOut(item)
@@ -93,7 +95,8 @@ export class WebhookFanout {
         }
       } catch (error) {
         if (this.stopped) return;
-        this.logger.warn({ err: error }, 'webhook fan-out could not read BEACON_EVENTS; trying again');
+        consumer = null;
+        this.logger.warn({ err: error }, 'webhook fan-out could not read BEACON_EVENTS; opening its consumer again');
         await sleep(RETRY_MS);
       }
     }

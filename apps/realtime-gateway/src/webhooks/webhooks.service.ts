@@ -9,6 +9,7 @@ import {
 } from '@beacon/contracts';
 import { NatsService, RequestError, ROOT_LOGGER, SsrfGuard, type DurableWork, type Logger } from '@beacon/platform';
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import type { Consumer } from 'nats';
 import { randomUUID } from 'node:crypto';
 import { GATEWAY_ENV, type GatewayEnv } from '../config';
 import { DELIVERY_CONSUMER, WebhookDeliverer } from './webhook-deliverer';
@@ -86,53 +87,63 @@ export class WebhooksService implements OnApplicationBootstrap, BeforeApplicatio
 
   /** Sets up the queue and consumers (retrying until NATS and BEACON_EVENTS are there), then runs both loops. */
   private async start(): Promise<void> {
-    const setUp = await this.setUp();
-    if (!setUp) return;
+    const ready = await this.until(async () => {
+      await this.openJobs();
+      await this.openEvents();
+    });
+    if (!ready) return;
     this.depthTimer = setInterval(() => void this.refreshDepth(), DEPTH_REFRESH_MS);
     void this.refreshDepth();
     // Events are judged against the webhooks: none is fanned out before they are read.
     await this.directory.whenLoaded();
     if (this.stopped) return;
     this.logger.info({ concurrency: this.config.BEACON_WEBHOOK_CONCURRENCY }, 'delivering webhooks');
-    await Promise.all([this.fanout.run(setUp.events), this.deliverer.run(setUp.jobs)]);
+    // After a failed pull each loop opens its consumer again: a stream deleted and created anew loses its consumers.
+    await Promise.all([this.fanout.run(() => this.openEvents()), this.deliverer.run(() => this.openJobs())]);
   }
 
-  private async setUp(): Promise<{
-    events: Awaited<ReturnType<DurableWork['durable']>>;
-    jobs: Awaited<ReturnType<DurableWork['durable']>>;
-  } | null> {
+  /** Runs `step` until it succeeds (true) or the gateway stops (false), saying why it waits. */
+  private async until(step: () => Promise<void>): Promise<boolean> {
     while (!this.stopped) {
       try {
-        await this.work.provisionWorkQueue({
-          name: WEBHOOKS_STREAM,
-          subjects: [Subjects.webhookJobs],
-          maxBytes: this.config.BEACON_WEBHOOK_QUEUE_MAX_BYTES,
-          maxAgeMs: this.config.BEACON_WEBHOOK_RETRY_FOR * 1000,
-          duplicateWindowMs: 10 * 60 * 1000,
-          replicas: this.config.BEACON_JETSTREAM_REPLICAS,
-        });
-        const jobs = await this.work.durable({
-          stream: WEBHOOKS_STREAM,
-          name: DELIVERY_CONSUMER,
-          startAt: 'all',
-          ackWaitMs: ACK_WAIT_MS,
-          maxAckPending: MAX_JOBS_PENDING,
-        });
-        // On first creation it starts at new events: webhooks are about what happens from now on.
-        const events = await this.work.durable({
-          stream: EVENTS_STREAM,
-          name: FANOUT_CONSUMER,
-          startAt: 'new',
-          ackWaitMs: ACK_WAIT_MS,
-          maxAckPending: MAX_EVENTS_PENDING,
-        });
-        return { events, jobs };
+        await step();
+        return true;
       } catch (error) {
         this.logger.warn({ err: error }, 'webhook delivery is not set up yet (NATS or BEACON_EVENTS missing?); trying again');
         await new Promise((resolve) => setTimeout(resolve, SETUP_RETRY_MS));
       }
     }
-    return null;
+    return false;
+  }
+
+  /** The BEACON_WEBHOOKS work queue and its shared consumer, created or brought up to date. */
+  private async openJobs(): Promise<Consumer> {
+    await this.work.provisionWorkQueue({
+      name: WEBHOOKS_STREAM,
+      subjects: [Subjects.webhookJobs],
+      maxBytes: this.config.BEACON_WEBHOOK_QUEUE_MAX_BYTES,
+      maxAgeMs: this.config.BEACON_WEBHOOK_RETRY_FOR * 1000,
+      duplicateWindowMs: 10 * 60 * 1000,
+      replicas: this.config.BEACON_JETSTREAM_REPLICAS,
+    });
+    return this.work.durable({
+      stream: WEBHOOKS_STREAM,
+      name: DELIVERY_CONSUMER,
+      startAt: 'all',
+      ackWaitMs: ACK_WAIT_MS,
+      maxAckPending: MAX_JOBS_PENDING,
+    });
+  }
+
+  /** The fan-out's consumer of BEACON_EVENTS; created now, it starts at new events (webhooks are about what happens from now on). */
+  private openEvents(): Promise<Consumer> {
+    return this.work.durable({
+      stream: EVENTS_STREAM,
+      name: FANOUT_CONSUMER,
+      startAt: 'new',
+      ackWaitMs: ACK_WAIT_MS,
+      maxAckPending: MAX_EVENTS_PENDING,
+    });
   }
 
   private async refreshDepth(): Promise<void> {
