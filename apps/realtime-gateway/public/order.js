@@ -4,15 +4,20 @@
 const collator = new Intl.Collator(undefined, { sensitivity: 'base', numeric: true });
 const text = (a, b) => collator.compare(a ?? '', b ?? '');
 
-/** Lower is worse: what "problems first" puts on top. */
-const SEVERITY = { expired: 0, unhealthy: 1, inactive: 3, active: 4 };
-const HEALTH_SEVERITY = { unhealthy: 0, degraded: 1, unknown: 2, healthy: 3 };
-
-/** A row's problem rank: an open incident or a bad status first, then bad health. */
+/**
+ * A row's problem rank, lower is worse: an open incident first, then expired, unhealthy,
+ * failing or degraded health, paused (inactive), health not yet known, and healthy last.
+ */
 export function severity(row) {
-  const status = SEVERITY[row.status] ?? 2;
-  const health = HEALTH_SEVERITY[row.service.health ?? 'unknown'] ?? 2;
-  return (row.incident ? 0 : 100) + status * 10 + health;
+  const health = row.service.health ?? 'unknown';
+  let rank = 6;
+  if (row.status === 'expired') rank = 0;
+  else if (row.status === 'unhealthy') rank = 1;
+  else if (health === 'unhealthy') rank = 2;
+  else if (health === 'degraded') rank = 3;
+  else if (row.status === 'inactive') rank = 4;
+  else if (health === 'unknown') rank = 5;
+  return (row.incident ? 0 : 10) + rank;
 }
 
 /** Missing numbers sort last in either direction. */
