@@ -54,7 +54,8 @@ export class WebhookSender {
     });
   }
 
-  async send(url: string, request: RenderedRequest): Promise<SendOutcome> {
+  /** POSTs `request` to `url`, waiting at most `timeoutMs` (the configured timeout by default). */
+  async send(url: string, request: RenderedRequest, timeoutMs = this.options.timeoutMs): Promise<SendOutcome> {
     const started = performance.now();
     const elapsed = (): number => Math.round(performance.now() - started);
     try {
@@ -67,7 +68,7 @@ export class WebhookSender {
     const stream = this.client.stream.post(url, {
       body: request.body,
       headers: request.headers,
-      timeout: { request: this.options.timeoutMs },
+      timeout: { request: timeoutMs },
     });
     // A capped read tears the stream down; its late errors change nothing (and must not crash the process).
     stream.on('error', () => undefined);
@@ -84,7 +85,7 @@ export class WebhookSender {
       const code = (error as { code?: unknown }).code;
       if (code === TARGET_REFUSED) return refused(error, elapsed());
       const timedOut = code === 'ETIMEDOUT' || (error as Error).name === 'TimeoutError';
-      const message = timedOut ? `no answer within ${this.options.timeoutMs} ms` : describe(error);
+      const message = timedOut ? `no answer within ${timeoutMs} ms` : describe(error);
       return { ...failure(message, elapsed(), true), statusCode: (response as PlainResponse | null)?.statusCode ?? null };
     }
   }

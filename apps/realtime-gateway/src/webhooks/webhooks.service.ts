@@ -30,6 +30,8 @@ const MAX_JOBS_PENDING = 20_000;
 /** Events handed to the fan-out and not yet acknowledged. */
 const MAX_EVENTS_PENDING = 1024;
 const SETUP_RETRY_MS = 2000;
+/** Longest a `POST /webhooks/{id}/test` POST may take. */
+const TEST_TIMEOUT_MS = 10_000;
 const DEPTH_REFRESH_MS = 5000;
 
 /**
@@ -184,7 +186,8 @@ export class WebhooksService implements OnApplicationBootstrap, BeforeApplicatio
       },
       now.getTime(),
     );
-    const outcome = await this.sender.send(webhook.url, rendered);
+    // registry-api waits 15 s for this answer: the test's POST gets at most 10 s whatever BEACON_WEBHOOK_TIMEOUT says.
+    const outcome = await this.sender.send(webhook.url, rendered, Math.min(TEST_TIMEOUT_MS, this.config.BEACON_WEBHOOK_TIMEOUT * 1000));
     this.metrics.attempt(outcome.delivered ? 'delivered' : 'failed', outcome.latencyMs);
     const delivery: WebhookDelivery = {
       delivery_id: deliveryId,
