@@ -41,6 +41,7 @@ export class IncidentsPanel {
   #available = true;
   #timer = 0;
   #historySkip = 0;
+  #frame = 0;
 
   /**
    * @param {{ now(): number, onChange(openServiceIds: Set<string>): void, onShowService(id: string): void }} handlers
@@ -116,7 +117,8 @@ export class IncidentsPanel {
       this.#available = true;
       this.#setState('', 'ok');
     }
-    this.#render();
+    // Once per frame: an outage opens many incidents at once.
+    if (!this.#frame) this.#frame = requestAnimationFrame(() => this.#render());
   }
 
   /** Once a second: the open incidents' durations. */
@@ -137,6 +139,8 @@ export class IncidentsPanel {
   }
 
   #render() {
+    cancelAnimationFrame(this.#frame);
+    this.#frame = 0;
     const now = this.handlers.now();
     const incidents = [...this.#open.values()].sort((a, b) => Date.parse(b.started_at) - Date.parse(a.started_at));
     this.list.replaceChildren(...incidents.map((incident) => this.#item(incident, now, true)));

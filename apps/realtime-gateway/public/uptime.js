@@ -8,9 +8,15 @@ import { failure, getJson } from './api.js';
 const POLL_MS = 60_000;
 export const WINDOWS = 90;
 
+/** A refresh asked for (a service registered) waits this long, so a burst costs one request. */
+const REFRESH_DELAY_MS = 2000;
+
 export class UptimePoller {
   #timer = 0;
   #running = false;
+  /** A refresh is already scheduled within REFRESH_DELAY_MS. */
+  #soon = false;
+  #inFlight = false;
 
   /** @param {(bars: Map<string, object>, windowSeconds: number) => void} onBars */
   constructor(onBars) {
@@ -21,22 +27,35 @@ export class UptimePoller {
   start() {
     if (this.#running) return;
     this.#running = true;
-    void this.#poll();
+    this.#schedule(0);
   }
 
   stop() {
     this.#running = false;
+    this.#soon = false;
     clearTimeout(this.#timer);
   }
 
-  /** Fetch now (a service registered, a check ran on demand), not at the next minute. */
+  /** Fetch soon (a service registered), not at the next minute; many calls, one request. */
   refresh() {
-    if (!this.#running) return;
+    if (!this.#running || this.#soon) return;
+    this.#soon = true;
+    this.#schedule(REFRESH_DELAY_MS);
+  }
+
+  #schedule(delay) {
     clearTimeout(this.#timer);
-    void this.#poll();
+    this.#timer = setTimeout(() => void this.#poll(), delay);
   }
 
   async #poll() {
+    // One request at a time: a slow answer is not joined by another; try again after it.
+    if (this.#inFlight) {
+      this.#schedule(REFRESH_DELAY_MS);
+      return;
+    }
+    this.#inFlight = true;
+    this.#soon = false;
     try {
       const body = await getJson(`/uptime?windows=${WINDOWS}`);
       const services = Array.isArray(body?.services) ? body.services : [];
@@ -49,10 +68,9 @@ export class UptimePoller {
       // Bars stay empty; the rows say "—". Logged once per poll for whoever looks.
       console.info(`beacon: no uptime bars (${failure(error)})`);
       this.onBars(new Map(), 300);
+    } finally {
+      this.#inFlight = false;
     }
-    if (this.#running) {
-      clearTimeout(this.#timer);
-      this.#timer = setTimeout(() => void this.#poll(), POLL_MS);
-    }
+    if (this.#running && !this.#soon) this.#schedule(POLL_MS);
   }
 }
