@@ -340,6 +340,32 @@ describe('the deliverers’ side on NATS', () => {
   });
 });
 
+describe('the deliverers’ list stays one NATS message', () => {
+  it('refuses (429) a webhook that would push the full list past 768 KiB, and the list still arrives', async () => {
+    // As large as a webhook may be: a 2 KiB URL, 64 tags of 100 characters, a 256-character secret, 200 of description.
+    const big = (n: number) => ({
+      url: `https://hooks.example.com/${String(n).padStart(4, '0')}/${'u'.repeat(2000)}`,
+      events: ['*'],
+      tags: Array.from({ length: 64 }, (_, tag) => `${String(tag).padStart(3, '0')}${'t'.repeat(97)}`),
+      secret: 's'.repeat(256),
+      description: 'd'.repeat(200),
+    });
+    const created: string[] = [];
+    let refused: JsonResponse<Record<string, unknown>> | null = null;
+    for (let n = 0; n < 200 && !refused; n += 1) {
+      const response = await api<Webhook>('POST', '', big(n));
+      if (response.status === 201) created.push(response.body.webhook_id);
+      else refused = response as unknown as JsonResponse<Record<string, unknown>>;
+    }
+    expect(refused?.status).toBe(429);
+    expect(refused?.body.detail).toMatch(/^The webhooks together would take more than 786432 bytes in the list realtime-gateway reads/);
+    expect(created.length).toBeGreaterThan(50);
+    const list = await requestJson<WebhooksReply>(nats, Subjects.registryWebhooks, {});
+    expect(list.webhooks.filter((entry) => created.includes(entry.webhook_id))).toHaveLength(created.length);
+    for (const id of created) expect((await api('DELETE', `/${id}`)).status).toBe(204);
+  }, 60_000);
+});
+
 describe('a restart', () => {
   it('keeps webhooks, secrets and logs in the SQLite file; deleting a webhook deletes its log', async () => {
     const kept = await create({

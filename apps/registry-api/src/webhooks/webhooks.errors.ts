@@ -17,6 +17,17 @@ export class WebhooksFull extends DomainError {
   }
 }
 
+/** The deliverers' list of every webhook (one NATS reply) would no longer fit in a NATS message. */
+export class WebhooksTooLarge extends DomainError {
+  readonly kind = 'limited';
+  constructor(budget: number) {
+    super(
+      `The webhooks together would take more than ${budget} bytes in the list realtime-gateway reads in one NATS message: ` +
+        'delete webhooks or shorten their URLs, tags or descriptions',
+    );
+  }
+}
+
 /** No realtime-gateway answered a test request, or it could not send the sample. */
 export class DelivererUnavailable extends DomainError {
   readonly kind = 'unavailable';

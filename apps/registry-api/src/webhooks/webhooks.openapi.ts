@@ -50,6 +50,7 @@ export const WEBHOOK_SCHEMAS: Record<string, SchemaObject> = {
 
 const BODY_LIMIT = `Request body is larger than ${WEBHOOK_LIMITS.bodyBytes} bytes`;
 const NOT_FOUND = { 404: 'No such webhook' } as const;
+const LIST_FULL = 'BEACON_MAX_WEBHOOKS webhooks exist already, or all webhooks together would exceed 768 KiB (one NATS message)';
 
 /** Each webhook route's documentation, by Nest's operation id (see openapi.ts `OPERATIONS`). */
 export const WEBHOOK_OPERATIONS = {
@@ -59,7 +60,7 @@ export const WEBHOOK_OPERATIONS = {
     response: 'Webhook',
     bodyLimit: BODY_LIMIT,
     refusals: [429],
-    refusalTexts: { 429: 'BEACON_MAX_WEBHOOKS webhooks exist already' },
+    refusalTexts: { 429: LIST_FULL },
     summary:
       'Create a webhook (201 with its webhook_id). The URL must be http(s) and pass the SSRF policy ' +
       '(PROBE_DENY_CIDRS / PROBE_ALLOW_CIDRS); the secret is never returned',
@@ -70,8 +71,8 @@ export const WEBHOOK_OPERATIONS = {
     body: 'WebhookBodyDto',
     response: 'Webhook',
     bodyLimit: BODY_LIMIT,
-    refusals: [404],
-    refusalTexts: NOT_FOUND,
+    refusals: [404, 429],
+    refusalTexts: { ...NOT_FOUND, 429: LIST_FULL },
     summary:
       'Replace a webhook definition: an omitted secret keeps the stored one, secret: null removes it, ' +
       'and the masked URL the API showed keeps the stored URL',

@@ -7,6 +7,7 @@ import {
   type WebhookDeliveryList,
   type WebhookList,
   type WebhookTarget,
+  type WebhooksReply,
 } from '@beacon/contracts';
 import { NatsRequestError, NatsService } from '@beacon/platform';
 import { Inject, Injectable } from '@nestjs/common';
@@ -17,7 +18,13 @@ import { WEBHOOK_LIMITS } from './webhook.dto';
 import type { WebhookStore } from './webhook-store';
 import { WebhookStoreRef } from './webhook-store.provider';
 import { maskUrl, normalizeUrl } from './webhook-url';
-import { DelivererTimeout, DelivererUnavailable, WebhookNotFound, WebhooksFull } from './webhooks.errors';
+import { DelivererTimeout, DelivererUnavailable, WebhookNotFound, WebhooksFull, WebhooksTooLarge } from './webhooks.errors';
+
+/**
+ * Deliverers read every webhook in one reply (`beacon.registry.webhooks`), which must fit in
+ * one NATS message (max_payload, 1 MiB by default): what webhooks may add up to, with room to spare.
+ */
+export const TARGETS_BUDGET_BYTES = 768 * 1024;
 
 /** How long a test may take: the deliverer's own 10 s request timeout, and some. */
 const TEST_TIMEOUT_MS = 15_000;
@@ -66,6 +73,7 @@ export class WebhooksService {
 
   async create(body: WebhookBodyDto): Promise<Webhook> {
     const webhook = definitionOf(body, null, new Date().toISOString());
+    await this.assertListFits(webhook);
     const max = this.config.BEACON_MAX_WEBHOOKS;
     if (!(await this.store.insert(webhook, max))) throw new WebhooksFull(max);
     this.changed(webhook.webhook_id);
@@ -86,6 +94,7 @@ export class WebhooksService {
   async replace(webhookId: string, body: WebhookBodyDto): Promise<Webhook> {
     const previous = await this.stored(webhookId);
     const webhook = definitionOf(body, previous, new Date().toISOString());
+    await this.assertListFits(webhook);
     if (!(await this.store.replace(webhook))) throw new WebhookNotFound(webhookId);
     this.changed(webhookId);
     return publicView(webhook);
@@ -122,6 +131,13 @@ export class WebhooksService {
     const webhook = await this.store.get(webhookId);
     if (!webhook) throw new WebhookNotFound(webhookId);
     return webhook;
+  }
+
+  /** Creates and edits are rare: the whole list is measured as deliverers will receive it. */
+  private async assertListFits(next: WebhookTarget): Promise<void> {
+    const others = (await this.store.all()).filter((webhook) => webhook.webhook_id !== next.webhook_id);
+    const reply: WebhooksReply = { v: WIRE_VERSION, webhooks: [...others, next] };
+    if (Buffer.byteLength(JSON.stringify(reply)) > TARGETS_BUDGET_BYTES) throw new WebhooksTooLarge(TARGETS_BUDGET_BYTES);
   }
 
   private changed(webhookId: string): void {
