@@ -83,7 +83,7 @@ describe('webhook bodies', () => {
     );
     expect(typeof body.text).toBe('string');
     expect(body.text).toContain('&lt;b&gt;&amp;co');
-    expect(body.blocks[0].type).toBe('section');
+    expect(body.blocks[0]?.type).toBe('section');
   });
 
   it('discord: one embed within every documented limit, however long the input', () => {
