@@ -42,6 +42,9 @@ export class ServiceTable {
   #groupRows = new Map();
   #groupsKey = '';
   #selectedId = null;
+  /** The last uptime bars and open-incident ids, kept for rows that appear after them. */
+  #bars = new Map();
+  #incidentIds = new Set();
   /** "5-minute": the uptime windows' length, for the bars' labels. */
   #windowText = '5-minute';
   /** Rows in or near the viewport: the only ones whose time texts the tick rewrites. */
@@ -162,22 +165,25 @@ export class ServiceTable {
    */
   setUptime(bars, windowSeconds = 300) {
     this.#windowText = windowSeconds % 60 === 0 ? `${windowSeconds / 60}-minute` : `${windowSeconds}-second`;
+    this.#bars = bars;
     for (const row of this.#order) this.#fillUptime(row, bars.get(row.id));
     if (this.#orderBy.key === 'uptime') this.setOrder();
   }
 
   /** service_ids with an open incident: they go first under "problems first", and are marked. */
   setIncidents(ids) {
+    this.#incidentIds = ids;
     let changed = false;
-    for (const row of this.#order) {
-      const open = ids.has(row.id);
-      if (row.incident !== open) {
-        row.incident = open;
-        row.tr.classList.toggle('has-incident', open);
-        changed = true;
-      }
-    }
+    for (const row of this.#order) changed = this.#markIncident(row) || changed;
     if (changed && this.#orderBy.key === 'problems') this.setOrder();
+  }
+
+  #markIncident(row) {
+    const open = this.#incidentIds.has(row.id);
+    if (row.incident === open) return false;
+    row.incident = open;
+    row.tr.classList.toggle('has-incident', open);
+    return true;
   }
 
   /**
@@ -380,6 +386,8 @@ export class ServiceTable {
       expiresMs: 0,
       heartbeatMs: Number.NaN,
     };
+    this.#markIncident(row);
+    this.#fillUptime(row, this.#bars.get(row.id));
     this.#fill(row, service, now);
     return row;
   }

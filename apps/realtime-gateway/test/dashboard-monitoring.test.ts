@@ -351,10 +351,16 @@ describe('dashboard: actions and incidents', () => {
       return;
     }
     failingPaths.add('/incident-down');
-    const service = await checked('incident-maker', '/incident-down');
+    await register({ name: 'aaa-quiet', type: 'http' });
     const page = await open(securedGateway, `/?token=${TOKEN}`);
+    // Opened after the page is live: the incident arrives over the WebSocket.
+    const service = await checked('incident-maker', '/incident-down');
     const item = page.locator('#incidents-list li.incident', { hasText: 'incident-maker' });
     await item.waitFor({ timeout: 20_000 });
+    // Its row is marked, and "problems first" puts it above the quiet one.
+    await row(page, service.service_id).locator('xpath=self::tr[contains(@class, "has-incident")]').waitFor({ timeout: 2000 });
+    await page.selectOption('#sort', 'problems');
+    expect(await visibleNames(page)).toEqual(['incident-maker', 'aaa-quiet']);
     // At the top of the page, above the catalog.
     const [incidentTop, tableTop] = await Promise.all([item.boundingBox(), page.locator('#catalog').boundingBox()]);
     expect(incidentTop!.y).toBeLessThan(tableTop!.y);
