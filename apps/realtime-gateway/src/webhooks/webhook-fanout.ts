@@ -19,6 +19,7 @@ const PULL_WAIT_MS = 5000;
 const PUBLISH_TIMEOUT_MS = 5000;
 /** An event whose jobs could not all be stored comes again after this long. */
 const RETRY_MS = 2000;
+const WARN_EVERY_MS = 10_000;
 
 /** The delivery id of one event to one webhook, stable across attempts and replicas (and the job's JetStream message id). */
 export const deliveryId = (eventId: string, webhookId: string): string => `${eventId}:${webhookId}`;
@@ -61,6 +62,8 @@ export class WebhookFanout {
   private stopped = false;
   private readonly inFlight = new Set<Promise<void>>();
   private inFlightBytes = 0;
+  private lastWarning = 0;
+  private unqueued = 0;
 
   constructor(
     private readonly work: DurableWork,
@@ -120,10 +123,15 @@ export class WebhookFanout {
       return;
     }
     item.message.nak(RETRY_MS);
+    this.unqueued += 1;
+    // A full queue refuses every event's jobs, every 2 s: one warning per interval, with the count.
+    if (Date.now() - this.lastWarning < WARN_EVERY_MS) return;
+    this.lastWarning = Date.now();
     this.logger.warn(
-      { seq: item.message.seq, failed: failures.length, jobs: jobs.length, reason: failures[0]?.message },
-      'could not queue every webhook job of an event; it comes again',
+      { seq: item.message.seq, failed: failures.length, jobs: jobs.length, reason: failures[0]?.message, events: this.unqueued },
+      'could not queue every webhook job of some events (BEACON_WEBHOOKS full or NATS away?); they come again',
     );
+    this.unqueued = 0;
   }
 }
 
