@@ -63,20 +63,27 @@ CREATE INDEX IF NOT EXISTS incidents_by_resolution ON incidents (resolved_at) WH
 -- Check results by time (version 6): the uptime aggregator reads each closed window's.
 CREATE INDEX IF NOT EXISTS health_checks_by_time ON health_checks (checked_at);
 
--- 5-minute uptime windows (version 6), aggregated from the stored checks once closed.
--- start: epoch seconds; latencies in ms, null without a timed check.
-CREATE TABLE IF NOT EXISTS uptime_windows (
-  service_id   TEXT NOT NULL,
-  start        INTEGER NOT NULL,
-  checks       INTEGER NOT NULL,
-  failures     INTEGER NOT NULL,
-  availability REAL,
-  p50          REAL,
-  p95          REAL,
-  p99          REAL,
-  max          REAL,
-  PRIMARY KEY (service_id, start)
+-- Uptime windows (version 6), aggregated from the stored checks once closed. Each service
+-- gets a small integer (its series) so a window row is about 20 bytes: start in epoch
+-- seconds, availability in 1/10,000 (kept only without checks: otherwise it is
+-- (checks - failures) / checks), response times in 0.1 ms, null without a timed check.
+CREATE TABLE IF NOT EXISTS uptime_series (
+  sid        INTEGER PRIMARY KEY,
+  service_id TEXT NOT NULL UNIQUE
+);
+CREATE TABLE IF NOT EXISTS uptime (
+  sid      INTEGER NOT NULL,
+  start    INTEGER NOT NULL,
+  checks   INTEGER NOT NULL,
+  failures INTEGER NOT NULL,
+  up       INTEGER,
+  p50      INTEGER,
+  p95      INTEGER,
+  p99      INTEGER,
+  max      INTEGER,
+  PRIMARY KEY (sid, start)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS uptime_windows_by_start ON uptime_windows (start);
+-- An earlier draft of version 6 kept windows by service id; nothing was released with it.
+DROP TABLE IF EXISTS uptime_windows;
 INSERT OR IGNORE INTO meta (key, value) VALUES ('uptime_aggregated_until', 0);
 `;

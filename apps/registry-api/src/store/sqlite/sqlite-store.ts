@@ -156,7 +156,6 @@ export class SqliteStore implements ServiceStore {
   readonly uptime: SqliteUptime;
   /** Slots of each service's check ring: its newest this many results are kept. */
   private readonly ringSize: number;
-  private readonly deleteWindows: Statement;
   /** Entries in the outbox table (kept here: the table is only written by this process). */
   private outboxDepth = 0;
   /** The highest seq handed to the publisher: entries up to it may be on their way, never dropped. */
@@ -210,7 +209,6 @@ export class SqliteStore implements ServiceStore {
     this.outboxEpoch = this.readMeta('outbox_epoch').toString(36);
     this.incidentTable = new SqliteIncidents(this.db);
     this.uptime = new SqliteUptime(this.db);
-    this.deleteWindows = this.db.prepare('DELETE FROM uptime_windows WHERE service_id = ?');
     this.load();
   }
 
@@ -239,6 +237,7 @@ export class SqliteStore implements ServiceStore {
       .all(since) as { second: number; n: number }[];
     for (const row of recent) this.recentChecks.add(row.second * 1000, row.n);
     this.outboxDepth = (this.db.prepare('SELECT COUNT(*) AS n FROM outbox').get() as { n: number }).n;
+    this.uptime.load();
     this.outboxClaimed = 0;
   }
 
@@ -357,7 +356,7 @@ export class SqliteStore implements ServiceStore {
     if (record === null) {
       if (rowid !== undefined) this.deleteRow.run(rowid);
       this.deleteChecks.run(id);
-      this.deleteWindows.run(id);
+      this.uptime.removeService(id);
       this.rowids.delete(id);
     } else if (rowid !== undefined) {
       this.update.run(JSON.stringify(record), rowid);
