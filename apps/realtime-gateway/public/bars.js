@@ -91,11 +91,13 @@ export function latencyLine(values, { label, width = 90, height = 16 }) {
   const title = svg('title', {});
   title.textContent = label;
   root.append(title, svg('path', { class: 'spark-line', fill: 'none', d, 'vector-effect': 'non-scaling-stroke' }));
-  // A lone point between gaps draws no line: a dot shows it.
-  if (known.length === 1) {
-    const i = values.findIndex((value) => value === known[0]);
-    root.append(svg('circle', { class: 'spark-last', cx: (i * step).toFixed(1), cy: y(known[0]), r: 1.5 }));
-  }
+  // A point with no known neighbour draws no line: a dot shows it.
+  const knownAt = (i) => typeof values[i] === 'number' && Number.isFinite(values[i]);
+  values.forEach((value, i) => {
+    if (knownAt(i) && !knownAt(i - 1) && !knownAt(i + 1)) {
+      root.append(svg('circle', { class: 'spark-last', cx: (i * step).toFixed(1), cy: y(value), r: 1.5 }));
+    }
+  });
   return root;
 }
 

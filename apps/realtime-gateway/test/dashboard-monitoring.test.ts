@@ -1,4 +1,4 @@
-import type { IncidentList, Service } from '@beacon/contracts';
+import type { IncidentList, Service, UptimeOverview } from '@beacon/contracts';
 import { fetchJson, startApp, startRegistry, waitFor, type AppProcess, type RegistryFixture } from '@beacon/testing';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -105,7 +105,8 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve));
   targetPort = (target.address() as AddressInfo).port;
-  registry = await startRegistry({ env: { CORS_ORIGINS: '*', BEACON_AUTH_TOKEN: TOKEN } });
+  // 2-second uptime windows: bars have history within a test.
+  registry = await startRegistry({ env: { CORS_ORIGINS: '*', BEACON_AUTH_TOKEN: TOKEN, BEACON_UPTIME_WINDOW_SECONDS: '2' } });
   const nats = registry.nats.url;
   const gatewayEnv = { NATS_URL: nats, BEACON_PUBLIC_API_URL: registry.api.url };
   [reaper, prober, openGateway, securedGateway, browser] = await Promise.all([
@@ -132,7 +133,7 @@ describe('dashboard: layout, filters, order', () => {
   it('fits a 390 px phone (no sideways scroll; name, status and health of every row visible), in light and dark, and renders hostile names as text', async () => {
     await clearCatalog();
     failingPaths.add('/layout-down');
-    await checked('checked-ok', '/layout-ok', { tags: ['public', 'web'] });
+    const up = await checked('checked-ok', '/layout-ok', { tags: ['public', 'web'] });
     const down = await checked('checked-down', '/layout-down', { tags: ['web'] });
     await register({ name: 'a-very-long-service-name-that-would-not-fit-a-phone-screen-at-all', type: 'database', tags: ['db'] });
     await register({ name: HOSTILE, type: 'iot', tags: [HOSTILE] });
@@ -141,6 +142,19 @@ describe('dashboard: layout, filters, order', () => {
       (await fetchJson('PUT', `${registry.base}/services/${paused.service_id}`, { status: 'inactive' }, { headers: AUTH })).status,
     ).toBe(200);
 
+    const windowsServed = (await fetch(`${registry.base}/uptime?windows=90`)).status === 200;
+    if (windowsServed) {
+      await waitFor(
+        'a closed window with checks of the healthy service',
+        async () => {
+          const overview = (await fetchJson<UptimeOverview>('GET', `${registry.base}/uptime?windows=90`)).body;
+          const bar = overview.services.find((entry) => entry.service_id === up.service_id);
+          return bar?.availability.some((value) => value === 1) && bar.latency_p50.some((value) => value !== null);
+        },
+        15_000,
+        250,
+      );
+    }
     let dialogs = 0;
     for (const colorScheme of ['light', 'dark'] as const) {
       for (const width of [1280, 390]) {
@@ -151,6 +165,16 @@ describe('dashboard: layout, filters, order', () => {
         });
         await waitFor('every row', async () => (await page.locator('#rows tr[data-service-id]').count()) === 5, 5000);
         await row(page, down.service_id).locator('td[data-status="unhealthy"]').waitFor({ timeout: 15_000 });
+        if (windowsServed) {
+          // The healthy one's bar has green windows, and a latency line, in its row.
+          const cell = row(page, up.service_id).locator('td.uptime');
+          await cell.locator('svg.uptime-bar path.bar-up').waitFor({ timeout: 5000 });
+          await cell.locator('svg.latency-line').waitFor({ timeout: 5000 });
+          // A line, or a dot where a window stands alone.
+          const line = await cell.locator('svg.latency-line path').getAttribute('d');
+          expect(/L/.test(line ?? '') || (await cell.locator('svg.latency-line circle').count()) > 0).toBe(true);
+          await expect(cell.locator('.uptime-value').textContent()).resolves.toMatch(/^\d+(\.\d+)?%$/);
+        }
         await screenshot(page, `dashboard-${width}-${colorScheme}.png`);
         if (width === 390) {
           expect(await scrollsSideways(page)).toBe(false);
@@ -256,6 +280,11 @@ describe('dashboard: layout, filters, order', () => {
     await page.reload();
     await page.locator('#details:not([hidden])').waitFor({ timeout: 10_000 });
     await expect(page.locator('#details-title').textContent()).resolves.toBe('linked-web');
+    // Its uptime by period, once registry-api serves it.
+    if ((await fetch(`${registry.base}/services/${web.service_id}/uptime`)).status === 200) {
+      await page.locator('#uptime-state[data-state="loaded"], #uptime-state[data-state="empty"]').waitFor({ timeout: 5000 });
+      expect(await page.locator('#uptime-periods dd').count()).toBe(4);
+    }
     // Checked every second: the line moves with the checks and with the clock.
     const lastCheck = page.locator('#details-fields dd.last-check');
     await waitFor('a check shown', async () => /ago|just now/.test((await lastCheck.textContent()) ?? ''), 10_000);
