@@ -50,7 +50,7 @@ export interface DurableSpec {
   maxAckPending: number;
 }
 
-/** One message taken from a durable consumer; `document` is null when it failed its check (count it, then `term` it). */
+/** One message taken from a durable consumer; `document` is null when it failed its check (already counted: acknowledge it, so it never comes again). */
 export interface WorkItem<T> {
   message: JsMsg;
   document: T | null;
@@ -66,7 +66,7 @@ export interface DurableDepth {
  * JetStream work that outlives a process and is shared by replicas: work-queue streams,
  * durable pull consumers with explicit acks, and acked batch publishes into any stream
  * (StoredPublisher). Messages read here pass the same checks as subscribed ones
- * (`Inbound`), so a malformed message is counted and handed back for `term()`, never thrown.
+ * (`Inbound`), so a malformed message is counted and handed back with no document, never thrown.
  */
 export class DurableWork {
   private readonly publishers = new Map<string, StoredPublisher>();
