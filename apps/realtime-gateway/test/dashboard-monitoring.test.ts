@@ -402,9 +402,25 @@ describe('dashboard: actions and incidents', () => {
     const listed = await fetchJson<IncidentList>('GET', `${registry.base}/incidents?status=open&service_id=${service.service_id}`);
     expect(listed.body.incidents[0]?.acknowledged_at).not.toBeNull();
 
-    failingPaths.delete('/incident-down');
-    await item.waitFor({ state: 'detached', timeout: 20_000 });
+    // Resolved by hand from the page: it leaves the list and the history says so.
+    const id = (await item.getAttribute('data-incident-id')) ?? '';
     await page.click('#history-toggle');
-    await page.locator('#history-list li.incident', { hasText: 'incident-maker' }).waitFor({ timeout: 5000 });
+    await item.locator('button[data-action="resolve"]').click();
+    await page.locator(`#incidents-list li[data-incident-id="${id}"]`).waitFor({ state: 'detached', timeout: 5000 });
+    const resolved = page.locator(`#history-list li[data-incident-id="${id}"]`);
+    await resolved.waitFor({ timeout: 5000 });
+    await expect(resolved.textContent()).resolves.toContain('resolved by hand');
+
+    // Still failing, it may open again; once the target recovers, whatever is open resolves by itself.
+    failingPaths.delete('/incident-down');
+    await waitFor(
+      'no open incident of the service on the page',
+      async () => (await page.locator('#incidents-list li.incident', { hasText: 'incident-maker' }).count()) === 0,
+      20_000,
+      250,
+    );
+    expect(
+      (await fetchJson<IncidentList>('GET', `${registry.base}/incidents?status=open&service_id=${service.service_id}`)).body.incidents,
+    ).toEqual([]);
   });
 });
