@@ -35,10 +35,11 @@ import * as fairness from './sections/fairness.mjs';
 import * as probe from './sections/probe.mjs';
 import * as registry from './sections/registry.mjs';
 import * as scale from './sections/scale.mjs';
+import * as uptime from './sections/uptime.mjs';
 import * as webhooks from './sections/webhooks.mjs';
 import * as ws from './sections/ws.mjs';
 
-const SECTIONS = [registry, expiry, probe, ws, election, fairness, durability, footprint, scale, webhooks];
+const SECTIONS = [registry, expiry, probe, ws, election, fairness, durability, footprint, scale, webhooks, uptime];
 
 const SECTION_NAMES = SECTIONS.map((s) => s.name);
 
