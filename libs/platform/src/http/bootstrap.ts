@@ -78,7 +78,12 @@ export async function createHttpApp(module: DynamicModule | Type<unknown>, optio
   refuseCrossSiteWrites(fastify, new OriginPolicy(options.corsOrigins ?? []));
   app.useGlobalFilters(new AllExceptionsFilter(logger, options.bodyLimit));
   if (options.corsOrigins && options.corsOrigins.length > 0) {
-    app.enableCors({ origin: options.corsOrigins.includes('*') ? true : options.corsOrigins });
+    // Every method the API has: @fastify/cors answers preflights with GET, HEAD and POST
+    // only, so a page on another origin (the dashboard) could not deregister or edit.
+    app.enableCors({
+      origin: options.corsOrigins.includes('*') ? true : options.corsOrigins,
+      methods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE'],
+    });
   }
   return app;
 }
