@@ -35,6 +35,7 @@ import {
   type SnapshotPage,
 } from '../service-store';
 import { OLDEST_SUPPORTED_VERSION, SCHEMA, SCHEMA_VERSION } from './schema';
+import { decodeCheck, encodeCheck } from './check-codec';
 import { SqliteIncidents } from './sqlite-incidents';
 import { SqliteUptime } from './sqlite-uptime';
 
@@ -200,7 +201,9 @@ export class SqliteStore implements ServiceStore {
     this.saveRevision = this.db.prepare(`UPDATE meta SET value = ? WHERE key = 'revision'`);
     this.putCheck = this.db.prepare('INSERT OR REPLACE INTO health_checks (service_id, slot, seq, checked_at, doc) VALUES (?, ?, ?, ?, ?)');
     this.deleteChecks = this.db.prepare('DELETE FROM health_checks WHERE service_id = ?');
-    this.readChecks = this.db.prepare('SELECT doc FROM health_checks WHERE service_id = ? AND checked_at >= ? ORDER BY seq DESC');
+    this.readChecks = this.db.prepare(
+      'SELECT checked_at, doc FROM health_checks WHERE service_id = ? AND checked_at >= ? ORDER BY seq DESC',
+    );
     this.insertEvent = this.db.prepare('INSERT INTO outbox (boot, service_id, subject, data, created_at) VALUES (?, ?, ?, ?, ?)');
     this.deleteEventsUpTo = this.db.prepare('DELETE FROM outbox WHERE seq <= ?');
     this.readEvents = this.db.prepare('SELECT seq, boot, subject, data, created_at FROM outbox ORDER BY seq LIMIT ?');
@@ -492,7 +495,7 @@ export class SqliteStore implements ServiceStore {
     this.checkSeq.set(serviceId, seq + 1);
     const batch = this.pendingBatch();
     const checkedAt = Date.parse(entry.checked_at);
-    batch.checks.push({ serviceId, seq, checkedAt, doc: JSON.stringify(entry) });
+    batch.checks.push({ serviceId, seq, checkedAt, doc: encodeCheck(entry, checkedAt) });
     this.recentChecks.add(checkedAt);
     return new Promise((resolve, reject) => batch.waiters.push({ resolve, reject }));
   }
@@ -524,7 +527,8 @@ export class SqliteStore implements ServiceStore {
         this.deleteChecks.run(record.service_id);
         const history = data.checks.get(record.service_id) ?? [];
         history.forEach((entry, seq) => {
-          this.putCheck.run(record.service_id, seq % this.ringSize, seq, Date.parse(entry.checked_at), JSON.stringify(entry));
+          const checkedAt = Date.parse(entry.checked_at);
+          this.putCheck.run(record.service_id, seq % this.ringSize, seq, checkedAt, encodeCheck(entry, checkedAt));
         });
         sequences.set(record.service_id, history.length);
         const rowid = this.rowids.get(record.service_id);
@@ -545,8 +549,8 @@ export class SqliteStore implements ServiceStore {
   }
 
   async healthChecks(serviceId: string, limit: number, since: number): Promise<{ checks: HealthCheckEntry[]; total: number }> {
-    const rows = this.readChecks.all(serviceId, since) as { doc: string }[];
-    return { checks: rows.slice(0, limit).map((row) => JSON.parse(row.doc) as HealthCheckEntry), total: rows.length };
+    const rows = this.readChecks.all(serviceId, since) as { checked_at: number; doc: string }[];
+    return { checks: rows.slice(0, limit).map((row) => decodeCheck(row.doc, row.checked_at)), total: rows.length };
   }
 
   /**

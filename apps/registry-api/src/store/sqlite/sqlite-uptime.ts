@@ -1,7 +1,7 @@
-import type { HealthCheckEntry } from '@beacon/contracts';
 import type { Database, Statement } from 'better-sqlite3';
 import { passed, type CheckPoint, type ExpiredSpan, type StoredWindow, type WindowTotals } from '../../uptime/uptime-math';
 import type { UptimeStore } from '../service-store';
+import { decodeCheck } from './check-codec';
 
 interface WindowRow {
   sid: number;
@@ -120,7 +120,7 @@ export class SqliteUptime implements UptimeStore {
   async checksBetween(from: number, to: number): Promise<CheckPoint[]> {
     const rows = this.readChecks.all(from, to) as { service_id: string; checked_at: number; doc: string }[];
     return rows.map((row) => {
-      const entry = JSON.parse(row.doc) as HealthCheckEntry;
+      const entry = decodeCheck(row.doc, row.checked_at);
       return { service_id: row.service_id, checked_at: row.checked_at, ok: passed(entry), response_time_ms: entry.response_time_ms };
     });
   }
