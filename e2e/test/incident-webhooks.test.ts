@@ -134,7 +134,7 @@ describe.skipIf(!nginx || !natsServer)(
         BEACON_NGINX: '1',
         BEACON_AUTH_TOKEN: TOKEN,
         BEACON_INCIDENT_REPEAT_INTERVAL: `${REPEAT_S}s`,
-        BEACON_WEBHOOK_RETRY_MAX_DELAY: '2',
+        BEACON_WEBHOOK_RETRY_MAX_DELAY: '2s',
       });
       base = `http://127.0.0.1:${ports.BEACON_PORT}`;
       await Promise.race([

@@ -60,19 +60,19 @@ export const gatewayEnv = {
     min: 1,
     max: 1024,
   }),
-  BEACON_WEBHOOK_TIMEOUT: env.int({
-    doc: 'seconds one webhook POST may take before it counts as failed (and is retried)',
+  BEACON_WEBHOOK_TIMEOUT: env.duration({
+    doc: 'how long one webhook POST may take before it counts as failed (and is retried): seconds or 30s/2m',
     default: 10,
     min: 1,
     max: 120,
   }),
-  BEACON_WEBHOOK_RETRY_MAX_DELAY: env.int({
-    doc: 'longest wait in seconds between two tries of one delivery (the wait starts at 1 s and doubles)',
+  BEACON_WEBHOOK_RETRY_MAX_DELAY: env.duration({
+    doc: 'longest wait between two tries of one delivery (the wait starts at 1 s and doubles): seconds or 30s/5m/1h',
     default: 3600,
     min: 1,
   }),
-  BEACON_WEBHOOK_RETRY_FOR: env.int({
-    doc: 'seconds after its event that a delivery is still retried; past it the delivery is recorded failed (also the age limit of the queue)',
+  BEACON_WEBHOOK_RETRY_FOR: env.duration({
+    doc: 'how long after its event a delivery is still retried (seconds or 1h/24h/7d); past it the delivery is recorded failed (also the age limit of the queue)',
     default: 86_400,
     min: 10,
   }),

@@ -85,3 +85,28 @@ describe('BEACON_AUTH_TOKEN (authTokens)', () => {
     expect(weakTokenCount(['0123456789abcdef'])).toBe(0);
   });
 });
+
+describe('env.duration', () => {
+  const durations = { WAIT: env.duration({ doc: 'wait', default: 60, min: 1, max: 86400 }) };
+
+  it('reads plain seconds and s/m/h/d units', () => {
+    for (const [raw, seconds] of [
+      ['90', 90],
+      ['30s', 30],
+      ['5m', 300],
+      ['1h', 3600],
+      ['1d', 86400],
+      [' 2 m ', 120],
+    ] as const) {
+      expect(loadEnv(durations, { WAIT: raw }).WAIT, raw).toBe(seconds);
+    }
+    expect(loadEnv(durations, {}).WAIT).toBe(60);
+  });
+
+  it('refuses other units, fractions, negatives and values out of range, by name', () => {
+    for (const raw of ['1.5h', '-5', '10ms', '1w', 'soon'])
+      expect(() => loadEnv(durations, { WAIT: raw }), raw).toThrow(/WAIT must be seconds or a duration like 30s/);
+    expect(() => loadEnv(durations, { WAIT: '2d' })).toThrow(/WAIT must be between 1 and 86400 seconds, got 172800/);
+    expect(() => loadEnv(durations, { WAIT: '0' })).toThrow(/WAIT must be between 1 and 86400 seconds, got 0/);
+  });
+});

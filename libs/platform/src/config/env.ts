@@ -43,7 +43,27 @@ function listEntries(raw: string): { value: string[] } | { error: string } {
   return { value: (items as string[]).map((item) => item.trim()).filter((item) => item.length > 0) };
 }
 
+const DURATION_UNITS: Record<string, number> = { '': 1, s: 1, m: 60, h: 3600, d: 86400 };
+
+/** Seconds from `90`, `30s`, `5m`, `1h` or `90d`, or null for anything else. */
+export function parseDuration(raw: string): number | null {
+  const match = /^\s*(\d+)\s*([smhd]?)\s*$/.exec(raw);
+  if (!match) return null;
+  return Number(match[1]) * (DURATION_UNITS[match[2] ?? ''] ?? 1);
+}
+
 export const env = {
+  /** A duration in seconds, given as seconds or with a unit (30s, 5m, 1h, 90d). */
+  duration(options: Options<number> & { min?: number; max?: number }): FieldSpec<number> {
+    const { min = 0, max = 10 * 365 * 86400 } = options;
+    return spec<number>(options, (raw) => {
+      const seconds = parseDuration(raw);
+      if (seconds === null) return { error: `must be seconds or a duration like 30s, 5m, 1h or 90d, got "${raw}"` };
+      if (seconds < min || seconds > max) return { error: `must be between ${min} and ${max} seconds, got ${seconds}` };
+      return { value: seconds };
+    });
+  },
+
   string(options: Options<string> & { pattern?: RegExp; patternHint?: string }): FieldSpec<string> {
     return spec<string>(options, (raw) =>
       options.pattern && !options.pattern.test(raw)
