@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 
 /** One POST a receiver got. */
 export interface ReceivedWebhook {
@@ -119,4 +119,63 @@ export function verifyBeaconSignature(
   if (Math.abs(now - t) > (options.toleranceSeconds ?? 300)) return false;
   const expected = createHmac('sha256', secret).update(`${t}.${body}`).digest();
   return timingSafeEqual(expected, Buffer.from(v1, 'hex'));
+}
+
+/** A receiver that accepts connections and never answers (a black hole, or a slowloris target). */
+export interface BlackHoleReceiver {
+  readonly url: string;
+  /** Connections open right now. */
+  readonly open: number;
+  /** Most connections ever open at once. */
+  readonly peak: number;
+  /** Connections accepted in all. */
+  readonly accepted: number;
+  /** Connections the client gave up on (closed from its side). */
+  readonly closedByClient: number;
+  dispose(): Promise<void>;
+}
+
+/** A real TCP listener on loopback that reads requests and answers nothing, ever. */
+export async function startBlackHole(): Promise<BlackHoleReceiver> {
+  const sockets = new Set<Socket>();
+  let peak = 0;
+  let accepted = 0;
+  let closedByClient = 0;
+  let disposing = false;
+  const server = createNetServer((socket) => {
+    accepted += 1;
+    sockets.add(socket);
+    peak = Math.max(peak, sockets.size);
+    socket.on('data', () => undefined);
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      sockets.delete(socket);
+      if (!disposing) closedByClient += 1;
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    get open() {
+      return sockets.size;
+    },
+    get peak() {
+      return peak;
+    },
+    get accepted() {
+      return accepted;
+    },
+    get closedByClient() {
+      return closedByClient;
+    },
+    async dispose() {
+      disposing = true;
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
 }

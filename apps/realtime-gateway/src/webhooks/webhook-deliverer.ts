@@ -14,16 +14,27 @@ export const DELIVERY_CONSUMER = 'beacon-webhooks-delivery';
 const NOT_LOADED_DELAY_MS = 5000;
 const PULL_WAIT_MS = 5000;
 const RETRY_MS = 2000;
+/** A job whose webhook already has its share of POSTs in flight comes again after this long (not counted as an attempt). */
+const DEFER_MS = 2000;
+/** Jobs remembered as deferred (to keep them out of the attempt count); past it the oldest are forgotten. */
+const MAX_DEFERRED_REMEMBERED = 50_000;
 
 export interface DelivererOptions extends RetryPolicy {
   concurrency: number;
+  /**
+   * POSTs in flight at once to one webhook. Below `concurrency`, so a receiver that never
+   * answers holds at most this many slots for the timeout and the others keep flowing.
+   */
+  perWebhook: number;
   /** The consumer's ack wait: a POST in flight tells JetStream it is still working at a third of it. */
   ackWaitMs: number;
 }
 
 /**
  * Delivers jobs from BEACON_WEBHOOKS, at most `concurrency` POSTs at once (the pull asks
- * for no more than the free slots, so memory is bounded too). A 2xx acknowledges the job;
+ * for no more than the free slots, so memory is bounded too), and at most `perWebhook` of
+ * them to one webhook: a job beyond that is handed back for a moment, unsent, so a receiver
+ * that never answers cannot hold every slot while other webhooks wait. A 2xx acknowledges the job;
  * a busy or absent receiver gets it again later (`nak` with a delay, see `nextRetry`); a
  * refusal (other 4xx, a redirect, an address the guard denies) or a job past the retry
  * horizon is recorded failed and acknowledged. Every outcome goes to registry-api's
@@ -33,6 +44,10 @@ export class WebhookDeliverer {
   private stopped = false;
   private readonly inFlight = new Set<Promise<void>>();
   private slotFreed: (() => void) | null = null;
+  /** POSTs in flight per webhook id. */
+  private readonly busy = new Map<string, number>();
+  /** Times a job (by stream sequence) was handed back unsent because its webhook was busy. */
+  private readonly deferred = new Map<number, number>();
 
   constructor(
     private readonly nats: NatsService,
@@ -105,17 +120,25 @@ export class WebhookDeliverer {
       this.logger.info({ webhook_id: job.webhook_id, event_id: job.event_id }, 'webhook job dropped: its webhook is gone or disabled');
       return;
     }
-    const attempts = message.info.redeliveryCount;
+    const seq = message.seq;
     const eventAt = Date.parse(job.event_at);
     const now = Date.now();
     if (now >= eventAt + this.options.retryForMs) {
+      const attempts = this.attemptsOf(message);
+      this.deferred.delete(seq);
       message.ack();
       this.metrics.attempt('failed', null);
       this.report(job, webhook, 'failed', attempts, null, `gave up: the event is older than the retry horizon`, null);
       return;
     }
-    const outcome = await this.post(webhook, job, message);
+    if ((this.busy.get(webhook.webhook_id) ?? 0) >= this.options.perWebhook) {
+      this.defer(message);
+      return;
+    }
+    const attempts = this.attemptsOf(message);
+    const outcome = await this.posting(webhook.webhook_id, () => this.post(webhook, job, message));
     if (outcome.delivered) {
+      this.deferred.delete(seq);
       message.ack();
       this.metrics.attempt('delivered', outcome.latencyMs);
       this.metrics.delivered(eventAt);
@@ -131,11 +154,39 @@ export class WebhookDeliverer {
       this.report(job, webhook, 'retrying', attempts, outcome.statusCode, outcome.error, outcome.latencyMs);
       return;
     }
+    this.deferred.delete(seq);
     message.ack();
     this.metrics.attempt('failed', outcome.latencyMs);
     const error = decision.reason ? `${decision.reason}; last: ${outcome.error ?? 'unknown error'}` : outcome.error;
     this.report(job, webhook, 'failed', attempts, outcome.statusCode, error, outcome.latencyMs);
     this.logger.warn({ webhook_id: webhook.webhook_id, event_id: job.event_id, error }, 'webhook delivery failed for good');
+  }
+
+  /** Hands a job back unsent for later: its webhook has its share of POSTs in flight. */
+  private defer(message: JsMsg): void {
+    if (this.deferred.size >= MAX_DEFERRED_REMEMBERED) {
+      const oldest = this.deferred.keys().next();
+      if (!oldest.done) this.deferred.delete(oldest.value);
+    }
+    this.deferred.set(message.seq, (this.deferred.get(message.seq) ?? 0) + 1);
+    message.nak(DEFER_MS);
+  }
+
+  /** Tries of this job so far, this one included: its deliveries less the times it was handed back unsent here. */
+  private attemptsOf(message: JsMsg): number {
+    return Math.max(1, message.info.redeliveryCount - (this.deferred.get(message.seq) ?? 0));
+  }
+
+  /** Runs one POST holding one of its webhook's slots. */
+  private async posting(webhookId: string, post: () => Promise<SendOutcome>): Promise<SendOutcome> {
+    this.busy.set(webhookId, (this.busy.get(webhookId) ?? 0) + 1);
+    try {
+      return await post();
+    } finally {
+      const left = (this.busy.get(webhookId) ?? 1) - 1;
+      if (left > 0) this.busy.set(webhookId, left);
+      else this.busy.delete(webhookId);
+    }
   }
 
   /** POSTs the job, telling JetStream the job is still being worked on while the POST runs. */

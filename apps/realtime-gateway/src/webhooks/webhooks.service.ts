@@ -67,6 +67,8 @@ export class WebhooksService implements OnApplicationBootstrap, BeforeApplicatio
     this.fanout = new WebhookFanout(this.work, directory, logger);
     this.deliverer = new WebhookDeliverer(nats, this.work, directory, this.sender, metrics, logger, {
       concurrency: config.BEACON_WEBHOOK_CONCURRENCY,
+      // A quarter of the slots each: a receiver that never answers cannot hold the rest of the webhooks up.
+      perWebhook: Math.max(1, Math.floor(config.BEACON_WEBHOOK_CONCURRENCY / 4)),
       ackWaitMs: ACK_WAIT_MS,
       maxDelayMs: config.BEACON_WEBHOOK_RETRY_MAX_DELAY * 1000,
       retryForMs: config.BEACON_WEBHOOK_RETRY_FOR * 1000,
