@@ -355,8 +355,9 @@ export interface ServiceStore extends IncidentStore {
   snapshotCursor(record: ServiceRecord): string;
 
   /**
-   * Keeps a check result in the service's history: the newest `HEALTH_HISTORY.perService`
-   * are kept; removing a service removes its history.
+   * Keeps a check result in the service's history (the pings): the newest
+   * `BEACON_PINGS_PER_SERVICE` are kept (the store's `pingsPerService`), older ones are
+   * trimmed by `uptime.trim`; removing a service removes its history.
    */
   appendHealthCheck(serviceId: string, entry: HealthCheckEntry): Promise<void>;
 

@@ -23,8 +23,9 @@ CREATE TABLE IF NOT EXISTS service_docs (
   doc   TEXT NOT NULL
 );
 
--- Check history: a fixed ring of slots per service (slot = seq % HEALTH_HISTORY.perService),
--- so it never grows past that many rows per service however long checks run.
+-- Check history (the pings): a fixed ring of slots per service (slot = seq % BEACON_PINGS_PER_SERVICE),
+-- so it never grows past that many rows per service however long checks run. doc: the
+-- result's values as a JSON array (check-codec.ts; earlier versions wrote JSON objects).
 CREATE TABLE IF NOT EXISTS health_checks (
   service_id TEXT NOT NULL,
   slot       INTEGER NOT NULL,
