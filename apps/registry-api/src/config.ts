@@ -1,5 +1,5 @@
 import { DEFAULTS, LIMITS } from '@beacon/contracts';
-import { authTokens, env, platformEnv, ssrfEnv, type EnvValues, type FieldSpec } from '@beacon/platform';
+import { authTokens, env, platformEnv, ssrfEnv, type EnvValues } from '@beacon/platform';
 import { isIP } from 'node:net';
 
 /** proxy-addr's names for address ranges, besides addresses and CIDRs (and `none`). */
@@ -14,30 +14,6 @@ function proxyEntryProblem(entry: string): string | null {
   const bitsOk = bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= maxBits);
   if (family !== 0 && bitsOk && extra === undefined) return null;
   return `entries must be addresses, CIDRs or one of ${PROXY_RANGE_NAMES.join(', ')}; got "${entry}"`;
-}
-
-const DURATION_UNITS: Record<string, number> = { '': 1, s: 1, m: 60, h: 3600, d: 86400 };
-
-/** Seconds from `90`, `30s`, `5m`, `1h` or `90d`, or null for anything else. */
-export function parseDuration(raw: string): number | null {
-  const match = /^\s*(\d+)\s*([smhd]?)\s*$/.exec(raw);
-  if (!match) return null;
-  return Number(match[1]) * (DURATION_UNITS[match[2] ?? ''] ?? 1);
-}
-
-/** A duration in seconds, given as seconds or with a unit (30s, 5m, 1h, 90d). */
-function duration(options: { doc: string; default: number; min?: number; max?: number }): FieldSpec<number> {
-  const { min = 0, max = 10 * 365 * 86400 } = options;
-  return {
-    doc: options.doc,
-    default: options.default,
-    parse: (raw) => {
-      const seconds = parseDuration(raw);
-      if (seconds === null) return { error: `must be seconds or a duration like 30s, 5m, 1h or 90d, got "${raw}"` };
-      if (seconds < min || seconds > max) return { error: `must be between ${min} and ${max} seconds, got ${seconds}` };
-      return { value: seconds };
-    },
-  };
 }
 
 /** registry-api's variables (seed 000's names where it has one), validated at boot. */
@@ -160,11 +136,11 @@ export const registryEnv = {
     max: 100_000,
   }),
   // Monitoring: incidents, uptime history, the status page.
-  BEACON_INCIDENT_REPEAT_INTERVAL: duration({
+  BEACON_INCIDENT_REPEAT_INTERVAL: env.duration({
     doc: 'an open, unacknowledged incident sends an incident.reminder event this often (webhooks on incident_opened get it): seconds or 30s/5m/1h; 0: no reminders',
     default: 3600,
   }),
-  BEACON_INCIDENT_RETENTION: duration({
+  BEACON_INCIDENT_RETENTION: env.duration({
     doc: 'resolved incidents are kept this long (seconds or 1h/7d/90d)',
     default: 90 * 86400,
     min: 3600,
@@ -175,12 +151,12 @@ export const registryEnv = {
     min: 100,
     max: 100_000,
   }),
-  BEACON_PINGS_RETENTION: duration({
+  BEACON_PINGS_RETENTION: env.duration({
     doc: 'raw check results (pings) are kept this long at most (seconds or 1h/7d)',
     default: 7 * 86400,
     min: 3600,
   }),
-  BEACON_UPTIME_RETENTION: duration({
+  BEACON_UPTIME_RETENTION: env.duration({
     doc: 'uptime windows (5-minute availability and latency) are kept this long (seconds or 30d/90d)',
     default: 90 * 86400,
     min: 86400,
