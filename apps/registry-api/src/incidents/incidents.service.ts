@@ -268,7 +268,8 @@ export class IncidentsService implements OnApplicationBootstrap, BeforeApplicati
       const page = await this.store.snapshotPage(after, RECONCILE_PAGE);
       for (const listed of page.records) {
         seen.add(listed.service_id);
-        const record = await this.store.get(listed.service_id);
+        // SQLite reads memory: the record as it is now. MongoDB: the page's copy, not a round trip per service.
+        const record = this.store.backend === 'sqlite' ? await this.store.get(listed.service_id) : listed;
         events += await this.settle(listed.service_id, record);
       }
       after = page.next;
