@@ -19,6 +19,8 @@ export interface WebhookReceiver {
   readonly received: ReceivedWebhook[];
   /** What it answers from now on: a status code, or a function of the request. */
   answer(status: number | ((request: ReceivedWebhook) => number)): void;
+  /** Answers each request this long after it arrived (0: at once), so POSTs stay in flight. */
+  delay(ms: number): void;
   /** Closes the port (connections refused) until `open()`. */
   close(): Promise<void>;
   /** Listens again on the same port. */
@@ -36,6 +38,7 @@ export interface WebhookReceiver {
 export async function startWebhookReceiver(options: { host?: 'localhost' | '127.0.0.1' } = {}): Promise<WebhookReceiver> {
   const received: ReceivedWebhook[] = [];
   let respond: (request: ReceivedWebhook) => number = () => 200;
+  let delayMs = 0;
   const sockets = new Set<Socket>();
   let server: Server | null = null;
   let port = 0;
@@ -53,7 +56,10 @@ export async function startWebhookReceiver(options: { host?: 'localhost' | '127.
           at: Date.now(),
         };
         received.push(entry);
-        response.writeHead(respond(entry), { 'content-type': 'text/plain' }).end('ok');
+        const status = respond(entry);
+        const reply = (): void => void response.writeHead(status, { 'content-type': 'text/plain' }).end('ok');
+        if (delayMs > 0) setTimeout(reply, delayMs).unref();
+        else reply();
       });
     });
     next.on('connection', (socket: Socket) => {
@@ -83,6 +89,9 @@ export async function startWebhookReceiver(options: { host?: 'localhost' | '127.
     received,
     answer(status) {
       respond = typeof status === 'number' ? () => status : status;
+    },
+    delay(ms) {
+      delayMs = ms;
     },
     close,
     open: listen,
