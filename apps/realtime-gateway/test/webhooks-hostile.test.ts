@@ -4,8 +4,8 @@ import { startWebhookStack, type WebhookStack } from './webhooks-stack';
 
 /**
  * Hostile receivers on real processes. The gateway may POST to 4 receivers at once and
- * waits 30 s for an answer, so a receiver that never answers would hold every slot for
- * 30 s at a time if one webhook could take them all.
+ * waits 30 s for an answer, so receivers that never answer would hold every slot for 30 s
+ * at a time if a POST kept its slot however long it took.
  */
 let stack: WebhookStack;
 let healthy: WebhookReceiver;
@@ -24,10 +24,13 @@ afterAll(async () => {
 });
 
 describe('webhook delivery against hostile receivers', () => {
-  it('a receiver that never answers takes at most its share of the POST slots: a healthy webhook gets every event meanwhile', async () => {
+  it('webhooks whose receiver never answers (as many as there are slots) hold no slot for long: a healthy webhook gets every event meanwhile', async () => {
     const type = uniqueName('hole');
-    // Made first, so each event's job for the black hole is queued before the healthy one's.
-    await stack.createWebhook({ url: `${hole.url}/never`, events: ['service_registered'], type });
+    const dead = 4;
+    // Made first, so each event's jobs for the black hole are queued before the healthy one's.
+    for (let index = 0; index < dead; index += 1) {
+      await stack.createWebhook({ url: `${hole.url}/never-${index}`, events: ['service_registered'], type });
+    }
     const good = await stack.createWebhook({ url: `${healthy.url}/good`, events: ['service_registered'], type });
     await stack.testWebhook(good.webhook_id);
     const events = 12;
@@ -40,8 +43,8 @@ describe('webhook delivery against hostile receivers', () => {
     expect(arrived).toHaveLength(events);
     // All of that while the black hole's first POSTs are still unanswered (none timed out yet)...
     expect(hole.closedByClient).toBe(0);
-    // ...and holding no more than one webhook's share (a quarter of the slots, at least one).
+    // ...and each dead webhook had one POST out at a time (it is slow: its next jobs wait for that one).
     expect(hole.accepted).toBeGreaterThan(0);
-    expect(hole.peak).toBeLessThanOrEqual(1);
+    expect(hole.peak).toBeLessThanOrEqual(dead);
   });
 });

@@ -26,6 +26,10 @@ export interface DelivererOptions extends RetryPolicy {
    * answers holds at most this many slots for the timeout and the others keep flowing.
    */
   perWebhook: number;
+  /** A POST unanswered this long is slow: it stops taking one of the `concurrency` slots, and its webhook gets no other until it ends. */
+  slowMs: number;
+  /** Slow POSTs held at most (beyond `concurrency`); past it, they take slots again. Bounds sockets and memory. */
+  maxSlow: number;
   /** The consumer's ack wait: a POST in flight tells JetStream it is still working at a third of it. */
   ackWaitMs: number;
 }
@@ -33,8 +37,11 @@ export interface DelivererOptions extends RetryPolicy {
 /**
  * Delivers jobs from BEACON_WEBHOOKS, at most `concurrency` POSTs at once (the pull asks
  * for no more than the free slots, so memory is bounded too), and at most `perWebhook` of
- * them to one webhook: a job beyond that is handed back for a moment, unsent, so a receiver
- * that never answers cannot hold every slot while other webhooks wait. A 2xx acknowledges the job;
+ * them to one webhook. A POST unanswered after `slowMs` gives its slot back (up to `maxSlow`
+ * such POSTs), and its webhook gets no other POST until it ends: receivers that never
+ * answer (a host that drops packets, a hostile one) cannot hold every slot for the timeout
+ * while the other webhooks wait. A job held back that way is handed back unsent for a
+ * moment, not counted as an attempt. A 2xx acknowledges the job;
  * a busy or absent receiver gets it again later (`nak` with a delay, see `nextRetry`); a
  * refusal (other 4xx, a redirect, an address the guard denies) or a job past the retry
  * horizon is recorded failed and acknowledged. Every outcome goes to registry-api's
@@ -46,6 +53,9 @@ export class WebhookDeliverer {
   private slotFreed: (() => void) | null = null;
   /** POSTs in flight per webhook id. */
   private readonly busy = new Map<string, number>();
+  /** Slow POSTs in flight (they take no slot), in all and per webhook id. */
+  private slow = 0;
+  private readonly slowPerWebhook = new Map<string, number>();
   /** Times a job (by stream sequence) was handed back unsent because its webhook was busy. */
   private readonly deferred = new Map<number, number>();
 
@@ -62,7 +72,7 @@ export class WebhookDeliverer {
   /** Stops taking jobs; resolves once the POSTs in flight have ended. */
   async stop(): Promise<void> {
     this.stopped = true;
-    this.slotFreed?.();
+    this.wake();
     await Promise.allSettled([...this.inFlight]);
   }
 
@@ -70,7 +80,8 @@ export class WebhookDeliverer {
   async run(open: () => Promise<Consumer>): Promise<void> {
     let consumer: Consumer | null = null;
     while (!this.stopped) {
-      const free = this.options.concurrency - this.inFlight.size;
+      const fast = this.inFlight.size - this.slow;
+      const free = Math.min(this.options.concurrency - fast, this.options.concurrency + this.options.maxSlow - this.inFlight.size);
       if (free <= 0) {
         await new Promise<void>((resolve) => (this.slotFreed = resolve));
         continue;
@@ -96,9 +107,7 @@ export class WebhookDeliverer {
       })
       .finally(() => {
         this.inFlight.delete(task);
-        const wake = this.slotFreed;
-        this.slotFreed = null;
-        wake?.();
+        this.wake();
       });
     this.inFlight.add(task);
   }
@@ -131,7 +140,8 @@ export class WebhookDeliverer {
       this.report(job, webhook, 'failed', attempts, null, `gave up: the event is older than the retry horizon`, null);
       return;
     }
-    if ((this.busy.get(webhook.webhook_id) ?? 0) >= this.options.perWebhook) {
+    const id = webhook.webhook_id;
+    if ((this.busy.get(id) ?? 0) >= this.options.perWebhook || (this.slowPerWebhook.get(id) ?? 0) > 0) {
       this.defer(message);
       return;
     }
@@ -177,16 +187,33 @@ export class WebhookDeliverer {
     return Math.max(1, message.info.redeliveryCount - (this.deferred.get(message.seq) ?? 0));
   }
 
-  /** Runs one POST holding one of its webhook's slots. */
+  /** Runs one POST holding one of its webhook's slots; past `slowMs` it counts as slow and frees a slot. */
   private async posting(webhookId: string, post: () => Promise<SendOutcome>): Promise<SendOutcome> {
-    this.busy.set(webhookId, (this.busy.get(webhookId) ?? 0) + 1);
+    count(this.busy, webhookId, 1);
+    let slow = false;
+    const timer = setTimeout(() => {
+      slow = true;
+      this.slow += 1;
+      count(this.slowPerWebhook, webhookId, 1);
+      this.wake();
+    }, this.options.slowMs);
     try {
       return await post();
     } finally {
-      const left = (this.busy.get(webhookId) ?? 1) - 1;
-      if (left > 0) this.busy.set(webhookId, left);
-      else this.busy.delete(webhookId);
+      clearTimeout(timer);
+      count(this.busy, webhookId, -1);
+      if (slow) {
+        this.slow -= 1;
+        count(this.slowPerWebhook, webhookId, -1);
+      }
     }
+  }
+
+  /** Lets the pull loop look at the free slots again. */
+  private wake(): void {
+    const wake = this.slotFreed;
+    this.slotFreed = null;
+    wake?.();
   }
 
   /** POSTs the job, telling JetStream the job is still being worked on while the POST runs. */
@@ -236,4 +263,11 @@ export class WebhookDeliverer {
     };
     this.nats.publish(Subjects.webhookDelivery, { v: 1, delivery });
   }
+}
+
+/** Adds `by` to `key`'s count, forgetting keys that reach zero. */
+function count(counts: Map<string, number>, key: string, by: number): void {
+  const next = (counts.get(key) ?? 0) + by;
+  if (next > 0) counts.set(key, next);
+  else counts.delete(key);
 }

@@ -67,8 +67,11 @@ export class WebhooksService implements OnApplicationBootstrap, BeforeApplicatio
     this.fanout = new WebhookFanout(this.work, directory, logger);
     this.deliverer = new WebhookDeliverer(nats, this.work, directory, this.sender, metrics, logger, {
       concurrency: config.BEACON_WEBHOOK_CONCURRENCY,
-      // A quarter of the slots each: a receiver that never answers cannot hold the rest of the webhooks up.
+      // A quarter of the slots each; a POST unanswered after 2 s (or half the timeout) frees its slot,
+      // up to three times the concurrency of them: receivers that never answer cannot hold the others up.
       perWebhook: Math.max(1, Math.floor(config.BEACON_WEBHOOK_CONCURRENCY / 4)),
+      slowMs: Math.min(2000, (config.BEACON_WEBHOOK_TIMEOUT * 1000) / 2),
+      maxSlow: 3 * config.BEACON_WEBHOOK_CONCURRENCY,
       ackWaitMs: ACK_WAIT_MS,
       maxDelayMs: config.BEACON_WEBHOOK_RETRY_MAX_DELAY * 1000,
       retryForMs: config.BEACON_WEBHOOK_RETRY_FOR * 1000,
