@@ -1,11 +1,12 @@
 import type { Incident, IncidentList, Service, Webhook } from '@beacon/contracts';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, findBinary, freePort, sleep, waitFor } from '@beacon/testing';
 
@@ -55,6 +56,13 @@ interface Received {
   body: { type: string; event_id: string; data: Incident & { service: Service | null } };
 }
 
+/** Anything else the receiver got (an ntfy body is plain text). */
+interface Other {
+  path: string;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+}
+
 /** Verifies `X-Beacon-Signature: t=<unix>,v1=<hex>` as the README documents: HMAC-SHA256 of "<t>.<body>", within 5 minutes. */
 function verify(header: string | undefined, body: string, secret: string): boolean {
   if (!header) return false;
@@ -92,6 +100,7 @@ describe.skipIf(!nginx || !natsServer)(
     let targetPort: number;
     let receiverPort: number;
     const received: Received[] = [];
+    const others: Other[] = [];
     const auth = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
 
     beforeAll(async () => {
@@ -101,6 +110,11 @@ describe.skipIf(!nginx || !natsServer)(
       });
       receiver = createServer((request, response) => {
         void readBody(request).then((text) => {
+          if (!request.url?.startsWith('/hooks/beacon')) {
+            others.push({ path: request.url ?? '', headers: request.headers, text });
+            response.writeHead(200).end();
+            return;
+          }
           const signature = request.headers['x-beacon-signature'];
           const body = JSON.parse(text) as Received['body'];
           received.push({
@@ -287,5 +301,28 @@ describe.skipIf(!nginx || !natsServer)(
       expect(deliveries.deliveries.length).toBeGreaterThanOrEqual(3);
       expect(deliveries.deliveries.every((d) => d.status === 'delivered')).toBe(true);
     }, 150_000);
+
+    it("runs the README's monitoring example as written (its ntfy URL pointed at a local receiver)", async () => {
+      const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+      const start = readme.indexOf('\n## Monitoring: incidents, uptime and webhooks\n');
+      const example = /```sh\n([\s\S]*?)```/.exec(readme.slice(start))?.[1] ?? '';
+      expect(example).toContain('https://ntfy.sh/my-beacon-alerts');
+      const script = example
+        .replaceAll('http://localhost:8097', base)
+        .replaceAll('https://ntfy.sh/my-beacon-alerts', `http://127.0.0.1:${receiverPort}/my-beacon-alerts`)
+        // The README says to add the token header when a token is set, as it is here.
+        .replaceAll('curl -s -X POST', 'curl -s -H "Authorization: Bearer $BEACON_AUTH_TOKEN" -X POST');
+      const { stdout } = await promisify(execFile)('bash', ['-euo', 'pipefail', '-c', script], {
+        env: { PATH: process.env.PATH ?? '', BEACON_AUTH_TOKEN: TOKEN },
+        timeout: 60_000,
+      });
+      const open = JSON.parse(stdout.slice(stdout.lastIndexOf('{"incidents"'))) as IncidentList;
+      const incident = open.incidents.find((candidate) => candidate.service_name === 'doomed');
+      expect(incident?.kind).toBe('down');
+      const note = await waitFor('the ntfy notification', () => others.find((other) => other.path === '/my-beacon-alerts'), 20_000, 100);
+      expect(note.headers.title).toMatch(/doomed/);
+      expect(note.headers.priority).toBe('5');
+      expect(note.text).toMatch(/doomed is down/);
+    }, 90_000);
   },
 );
