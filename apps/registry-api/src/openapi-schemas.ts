@@ -89,7 +89,8 @@ const MONITORING_SCHEMAS: Record<string, Schema> = {
     checks: integer(),
     failures: integer(),
     availability,
-    response_time_ms: { ...ref('LatencySummary'), nullable: true },
+    // A $ref's siblings are ignored in OpenAPI 3.0: nullable needs the reference wrapped.
+    response_time_ms: { allOf: [ref('LatencySummary')], nullable: true },
   }),
   Uptime: object({
     service_id: uuid,

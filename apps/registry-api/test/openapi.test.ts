@@ -53,6 +53,22 @@ const ANSWERS: [path: string, method: string, status: number, contractType: stri
   ['/api/v1/services/{id}', 'get', 404, 'C.ErrorResponse'],
   ['/api/v1/services/{id}', 'put', 409, 'C.ErrorResponse'],
   ['/api/v1/services/{id}/health-check', 'post', 503, 'C.ErrorResponse'],
+  ['/api/v1/incidents', 'get', 200, 'C.IncidentList'],
+  ['/api/v1/incidents/{id}', 'get', 200, 'C.Incident'],
+  ['/api/v1/incidents/{id}/resolve', 'post', 200, 'C.Incident'],
+  ['/api/v1/incidents/{id}/acknowledge', 'post', 200, 'C.Incident'],
+  ['/api/v1/incidents/{id}/resolve', 'post', 409, 'C.ErrorResponse'],
+  ['/api/v1/services/{id}/uptime', 'get', 200, 'C.UptimeResponse'],
+  ['/api/v1/services/{id}/pings', 'get', 200, 'C.PingsResponse'],
+  ['/api/v1/uptime', 'get', 200, 'C.UptimeOverview'],
+  ['/api/v1/status-page', 'get', 200, 'C.StatusPage'],
+  ['/api/v1/webhooks', 'post', 201, 'C.Webhook'],
+  ['/api/v1/webhooks', 'get', 200, 'C.WebhookList'],
+  ['/api/v1/webhooks/{id}', 'get', 200, 'C.Webhook'],
+  ['/api/v1/webhooks/{id}', 'put', 200, 'C.Webhook'],
+  ['/api/v1/webhooks/{id}/deliveries', 'get', 200, 'C.WebhookDeliveryList'],
+  ['/api/v1/webhooks/{id}/test', 'post', 200, 'C.WebhookDelivery'],
+  ['/api/v1/webhooks', 'post', 400, 'C.ErrorResponse'],
 ];
 
 /** A type-checked file: each generated answer and its contract type are assignable both ways. */
@@ -90,7 +106,14 @@ function typeErrors(dir: string): string[] {
   });
   return ts
     .getPreEmitDiagnostics(program)
-    .map((diagnostic) => ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n'))
+    .map((diagnostic) => {
+      const message = ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n');
+      // Name the answer that disagrees: its line in check.ts is `export type AnswerN = ...`.
+      const line =
+        diagnostic.file && diagnostic.start !== undefined ? diagnostic.file.text.slice(0, diagnostic.start).split('\n').at(-1) : '';
+      const answer = /export type (Answer\d+)/.exec(line ?? '')?.[1];
+      return answer ? `${answer} (${ANSWERS[Number(answer.slice(6))]?.slice(0, 3).join(' ')}): ${message}` : message;
+    })
     .filter((message, index, all) => all.indexOf(message) === index);
 }
 

@@ -36,7 +36,7 @@ export const WEBHOOK_SCHEMAS: Record<string, SchemaObject> = {
   WebhookDelivery: object({
     delivery_id: text,
     webhook_id: text,
-    event_type: text,
+    event_type: { type: 'string', enum: [...WEBHOOK_EVENT_TYPES, 'incident_reminder', 'test'] },
     status: { type: 'string', enum: [...DELIVERY_STATUSES] },
     attempts: integer,
     status_code: orNull(integer),
