@@ -20,6 +20,20 @@ describe('maskUrl', () => {
     expect(maskUrl('https://ntfy.sh/alerts/topic', 'ntfy')).toBe('https://ntfy.sh/alerts/topic');
   });
 
+  it('masks a path segment that reads like a token in every format, and the fragment', () => {
+    const token = 'AbCdEf0123456789GhIjKl0123456789-_xyz';
+    // Discord's Slack-compatible endpoint, used with the slack format: the token is not the last segment.
+    expect(maskUrl(`https://discord.com/api/webhooks/1234567890123456789/${token}/slack`, 'slack')).toBe(
+      `https://discord.com/api/webhooks/1234567890123456789/${MASK}/${MASK}`,
+    );
+    expect(maskUrl('https://chat.example.com/hooks/xi8d7fh3nbgm5ch4hx7bmr3qnw', 'generic')).toBe(`https://chat.example.com/hooks/${MASK}`);
+    expect(maskUrl('https://ntfy.sh/alerts_k3J9xQ2mV8pL5tR7wZ', 'ntfy')).toBe(`https://ntfy.sh/${MASK}`);
+    expect(maskUrl('https://example.com/hook#k3J9xQ2mV8pL5tR7wZ', 'generic')).toBe(`https://example.com/hook#${MASK}`);
+    expect(maskUrl('https://example.com/beacon-notifications-for-production/in', 'generic')).toBe(
+      'https://example.com/beacon-notifications-for-production/in',
+    );
+  });
+
   it('leaves a URL with nothing secret as it is', () => {
     expect(maskUrl('https://example.com/hook', 'generic')).toBe('https://example.com/hook');
   });
