@@ -1,4 +1,6 @@
 import { startBlackHole, startWebhookReceiver, uniqueName, type BlackHoleReceiver, type WebhookReceiver } from '@beacon/testing';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWebhookStack, type WebhookStack } from './webhooks-stack';
 
@@ -46,5 +48,53 @@ describe('webhook delivery against hostile receivers', () => {
     // ...and each dead webhook had one POST out at a time (it is slow: its next jobs wait for that one).
     expect(hole.accepted).toBeGreaterThan(0);
     expect(hole.peak).toBeLessThanOrEqual(dead);
+  });
+
+  it('a redirect is not followed (failed at once, the Location never contacted); an endless 2xx body is cut off and the delivery counts', async () => {
+    const target = await startWebhookReceiver();
+    let endlessBytes = 0;
+    const servers: Server[] = [];
+    const serve = async (handler: Parameters<typeof createServer>[1]): Promise<string> => {
+      const server = createServer(handler);
+      servers.push(server);
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+      return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    };
+    try {
+      const redirecting = await serve((request, response) => {
+        request.resume();
+        response.writeHead(307, { location: `${target.url}/stolen` }).end();
+      });
+      const endless = await serve((request, response) => {
+        request.resume();
+        response.writeHead(200, { 'content-type': 'application/octet-stream' });
+        const chunk = Buffer.alloc(64 * 1024, 120);
+        const pump = (): void => {
+          while (!response.destroyed && endlessBytes < 1024 ** 3) {
+            endlessBytes += chunk.length;
+            if (!response.write(chunk)) return void response.once('drain', pump);
+          }
+        };
+        pump();
+      });
+      const type = uniqueName('odd');
+      const moved = await stack.createWebhook({ url: `${redirecting}/moved`, events: ['service_registered'], type });
+      const big = await stack.createWebhook({ url: `${endless}/big`, events: ['service_registered'], type });
+      await stack.register(type);
+      const [failed] = await stack.waitForDeliveries(moved.webhook_id, 1, (d) => d.status === 'failed');
+      expect(failed).toMatchObject({ attempts: 1, status_code: 307 });
+      expect(failed?.last_error).toMatch(/redirects are not followed/);
+      const [delivered] = await stack.waitForDeliveries(big.webhook_id, 1, (d) => d.status === 'delivered');
+      expect(delivered).toMatchObject({ attempts: 1, status_code: 200 });
+      expect(target.received).toEqual([]);
+      // The gateway stopped reading long before a gigabyte (a socket's buffers at most).
+      expect(endlessBytes).toBeLessThan(64 * 1024 * 1024);
+    } finally {
+      for (const server of servers) {
+        server.closeAllConnections();
+        server.close();
+      }
+      await target.dispose();
+    }
   });
 });
