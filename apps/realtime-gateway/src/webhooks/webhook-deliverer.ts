@@ -14,8 +14,13 @@ export const DELIVERY_CONSUMER = 'beacon-webhooks-delivery';
 const NOT_LOADED_DELAY_MS = 5000;
 const PULL_WAIT_MS = 5000;
 const RETRY_MS = 2000;
-/** A job whose webhook already has its share of POSTs in flight comes again after this long (not counted as an attempt). */
+/**
+ * A job whose webhook already has its share of POSTs in flight comes again after this long
+ * (not counted as an attempt), doubling each time it is held back, up to a minute (or the
+ * longest retry wait): a dead receiver's backlog is not cycled through every 2 s.
+ */
 const DEFER_MS = 2000;
+const MAX_DEFER_MS = 60_000;
 /** Jobs remembered as deferred (to keep them out of the attempt count); past it the oldest are forgotten. */
 const MAX_DEFERRED_REMEMBERED = 50_000;
 
@@ -178,8 +183,10 @@ export class WebhookDeliverer {
       const oldest = this.deferred.keys().next();
       if (!oldest.done) this.deferred.delete(oldest.value);
     }
-    this.deferred.set(message.seq, (this.deferred.get(message.seq) ?? 0) + 1);
-    message.nak(DEFER_MS);
+    const times = (this.deferred.get(message.seq) ?? 0) + 1;
+    this.deferred.set(message.seq, times);
+    const longest = Math.min(MAX_DEFER_MS, this.options.maxDelayMs);
+    message.nak(Math.max(1000, Math.min(longest, DEFER_MS * 2 ** Math.min(10, times - 1))));
   }
 
   /** Tries of this job so far, this one included: its deliveries less the times it was handed back unsent here. */
