@@ -16,8 +16,9 @@ const PULL_WAIT_MS = 5000;
 const RETRY_MS = 2000;
 /**
  * A job whose webhook already has its share of POSTs in flight comes again after this long
- * (not counted as an attempt), doubling each time it is held back, up to a minute (or the
- * longest retry wait): a dead receiver's backlog is not cycled through every 2 s.
+ * (not counted as an attempt). While the webhook has a slow POST out, the wait doubles each
+ * time the job is held back, up to a minute (or the longest retry wait): a dead receiver's
+ * backlog is not cycled through every 2 s, and a busy healthy one's burst is not slowed.
  */
 const DEFER_MS = 2000;
 const MAX_DEFER_MS = 60_000;
@@ -146,8 +147,9 @@ export class WebhookDeliverer {
       return;
     }
     const id = webhook.webhook_id;
-    if ((this.busy.get(id) ?? 0) >= this.options.perWebhook || (this.slowPerWebhook.get(id) ?? 0) > 0) {
-      this.defer(message);
+    const slow = (this.slowPerWebhook.get(id) ?? 0) > 0;
+    if (slow || (this.busy.get(id) ?? 0) >= this.options.perWebhook) {
+      this.defer(message, slow);
       return;
     }
     const attempts = this.attemptsOf(message);
@@ -177,8 +179,8 @@ export class WebhookDeliverer {
     this.logger.warn({ webhook_id: webhook.webhook_id, event_id: job.event_id, error }, 'webhook delivery failed for good');
   }
 
-  /** Hands a job back unsent for later: its webhook has its share of POSTs in flight. */
-  private defer(message: JsMsg): void {
+  /** Hands a job back unsent for later: its webhook has its share of POSTs in flight, or a slow one. */
+  private defer(message: JsMsg, slow: boolean): void {
     if (this.deferred.size >= MAX_DEFERRED_REMEMBERED) {
       const oldest = this.deferred.keys().next();
       if (!oldest.done) this.deferred.delete(oldest.value);
@@ -186,7 +188,8 @@ export class WebhookDeliverer {
     const times = (this.deferred.get(message.seq) ?? 0) + 1;
     this.deferred.set(message.seq, times);
     const longest = Math.min(MAX_DEFER_MS, this.options.maxDelayMs);
-    message.nak(Math.max(1000, Math.min(longest, DEFER_MS * 2 ** Math.min(10, times - 1))));
+    const backoff = slow ? DEFER_MS * 2 ** Math.min(10, times - 1) : DEFER_MS;
+    message.nak(Math.max(1000, Math.min(longest, backoff)));
   }
 
   /** Tries of this job so far, this one included: its deliveries less the times it was handed back unsent here. */
