@@ -4,7 +4,7 @@
  * keeps id → rowid in memory), and the revision counter. A write touches its row and
  * the counter, a few pages of WAL, nothing else.
  */
-export const SCHEMA_VERSION = 6;
+export const SCHEMA_VERSION = 7;
 
 /** The oldest version this code opens (and brings up to date by running SCHEMA again). */
 export const OLDEST_SUPPORTED_VERSION = 3;
@@ -23,17 +23,21 @@ CREATE TABLE IF NOT EXISTS service_docs (
   doc   TEXT NOT NULL
 );
 
--- Check history (the pings): a fixed ring of slots per service (slot = seq % BEACON_PINGS_PER_SERVICE),
--- so it never grows past that many rows per service however long checks run. doc: the
--- result's values as a JSON array (check-codec.ts; earlier versions wrote JSON objects).
-CREATE TABLE IF NOT EXISTS health_checks (
-  service_id TEXT NOT NULL,
+-- Check results (pings, version 7): a fixed ring of slots per service series (the small
+-- integer of uptime_series; slot = the service's result count modulo BEACON_PINGS_PER_SERVICE),
+-- so it never grows past that many rows per service however long checks run. checked_at in
+-- epoch ms; v and x: the result's values (check-codec.ts). About 40 bytes a result with the
+-- index by second, which the uptime aggregation and the retention trim read by.
+-- Versions up to 6 kept them in health_checks (by service id, a JSON doc): moved at open.
+CREATE TABLE IF NOT EXISTS pings (
+  sid        INTEGER NOT NULL,
   slot       INTEGER NOT NULL,
-  seq        INTEGER NOT NULL,
   checked_at INTEGER NOT NULL,
-  doc        TEXT NOT NULL,
-  PRIMARY KEY (service_id, slot)
+  v          INTEGER,
+  x          TEXT,
+  PRIMARY KEY (sid, slot)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS pings_by_second ON pings (checked_at / 1000);
 
 -- The transactional outbox: each change's events, written in the change's transaction and
 -- removed once JetStream has acknowledged them. AUTOINCREMENT: a seq is never reused, even
@@ -60,9 +64,6 @@ CREATE TABLE IF NOT EXISTS incidents (
 CREATE UNIQUE INDEX IF NOT EXISTS incidents_one_open ON incidents (service_id, kind) WHERE resolved_at IS NULL;
 CREATE INDEX IF NOT EXISTS incidents_by_start ON incidents (started_at);
 CREATE INDEX IF NOT EXISTS incidents_by_resolution ON incidents (resolved_at) WHERE resolved_at IS NOT NULL;
-
--- Check results by time (version 6): the uptime aggregator reads each closed window's.
-CREATE INDEX IF NOT EXISTS health_checks_by_time ON health_checks (checked_at);
 
 -- Uptime windows (version 6), aggregated from the stored checks once closed. Each service
 -- gets a small integer (its series) so a window row is about 20 bytes: start in epoch

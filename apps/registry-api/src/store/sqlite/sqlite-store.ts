@@ -35,8 +35,8 @@ import {
   type SnapshotPage,
 } from '../service-store';
 import { OLDEST_SUPPORTED_VERSION, SCHEMA, SCHEMA_VERSION } from './schema';
-import { decodeCheck, encodeCheck } from './check-codec';
 import { SqliteIncidents } from './sqlite-incidents';
+import { migrateHealthChecks, SqlitePings } from './sqlite-pings';
 import { SqliteUptime } from './sqlite-uptime';
 
 export interface SqliteStoreOptions {
@@ -87,7 +87,7 @@ interface StagedEvent {
 interface Batch {
   /** Last state per id; null deletes the row (and the service's history). */
   writes: Map<string, ServiceRecord | null>;
-  checks: { serviceId: string; seq: number; checkedAt: number; doc: string }[];
+  checks: { serviceId: string; checkedAt: number; entry: HealthCheckEntry }[];
   /** Events of those changes, in the order the changes were made. */
   events: StagedEvent[];
   /** Open incidents whose counts or cause changed, written without an event. */
@@ -128,11 +128,8 @@ export class SqliteStore implements ServiceStore {
   private readonly saveRevision: Statement;
   /** Row of each service in `service_docs`: updates and deletes go by rowid, no index on ids. */
   private rowids = new Map<string, number | bigint>();
-  /** Next history sequence number per service (its slot is seq modulo the ring size). */
-  private checkSeq = new Map<string, number>();
-  private readonly putCheck: Statement;
-  private readonly deleteChecks: Statement;
-  private readonly readChecks: Statement;
+  /** The check results (pings), a ring per service. */
+  private readonly pings: SqlitePings;
   /**
    * Stored checks by `checked_at` second, for the last minute: this process is the only
    * writer, so it sees every check stored (and reads the recent ones back on load).
@@ -155,8 +152,6 @@ export class SqliteStore implements ServiceStore {
   private readonly oldestEvent: Statement;
   private readonly incidentTable: SqliteIncidents;
   readonly uptime: SqliteUptime;
-  /** Slots of each service's check ring: its newest this many results are kept. */
-  private readonly ringSize: number;
   /** Entries in the outbox table (kept here: the table is only written by this process). */
   private outboxDepth = 0;
   /** The highest seq handed to the publisher: entries up to it may be on their way, never dropped. */
@@ -167,7 +162,6 @@ export class SqliteStore implements ServiceStore {
   constructor(options: SqliteStoreOptions) {
     this.maxServices = options.maxServices ?? 0;
     this.outboxMax = options.outboxMaxEvents ?? 0;
-    this.ringSize = options.pingsPerService ?? HEALTH_HISTORY.perService;
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
     this.db = new Database(options.path);
     // Exclusive: this process alone may read or write the file while it runs (set before
@@ -199,11 +193,6 @@ export class SqliteStore implements ServiceStore {
     this.update = this.db.prepare('UPDATE service_docs SET doc = ? WHERE rowid = ?');
     this.deleteRow = this.db.prepare('DELETE FROM service_docs WHERE rowid = ?');
     this.saveRevision = this.db.prepare(`UPDATE meta SET value = ? WHERE key = 'revision'`);
-    this.putCheck = this.db.prepare('INSERT OR REPLACE INTO health_checks (service_id, slot, seq, checked_at, doc) VALUES (?, ?, ?, ?, ?)');
-    this.deleteChecks = this.db.prepare('DELETE FROM health_checks WHERE service_id = ?');
-    this.readChecks = this.db.prepare(
-      'SELECT checked_at, doc FROM health_checks WHERE service_id = ? AND checked_at >= ? ORDER BY seq DESC',
-    );
     this.insertEvent = this.db.prepare('INSERT INTO outbox (boot, service_id, subject, data, created_at) VALUES (?, ?, ?, ?, ?)');
     this.deleteEventsUpTo = this.db.prepare('DELETE FROM outbox WHERE seq <= ?');
     this.readEvents = this.db.prepare('SELECT seq, boot, subject, data, created_at FROM outbox ORDER BY seq LIMIT ?');
@@ -211,8 +200,16 @@ export class SqliteStore implements ServiceStore {
     this.oldestEvent = this.db.prepare('SELECT created_at FROM outbox ORDER BY seq LIMIT 1');
     this.outboxEpoch = this.readMeta('outbox_epoch').toString(36);
     this.incidentTable = new SqliteIncidents(this.db);
-    this.uptime = new SqliteUptime(this.db);
+    this.pings = new SqlitePings(this.db, options.pingsPerService ?? HEALTH_HISTORY.perService);
+    this.uptime = new SqliteUptime(this.db, this.pings);
     this.load();
+    const moved = migrateHealthChecks(
+      this.db,
+      this.pings,
+      (serviceId) => this.uptime.seriesOf(serviceId),
+      (serviceId) => this.index.get(serviceId) !== null,
+    );
+    if (moved > 0) this.load();
   }
 
   /** Reads the catalog and the revision counter from disk into a fresh index. */
@@ -228,17 +225,9 @@ export class SqliteStore implements ServiceStore {
     this.index = index;
     this.rowids = rowids;
     this.revision = this.readMeta('revision');
-    const sequences = this.db.prepare('SELECT service_id, MAX(seq) AS seq FROM health_checks GROUP BY service_id').all() as {
-      service_id: string;
-      seq: number;
-    }[];
-    this.checkSeq = new Map(sequences.map((row) => [row.service_id, row.seq + 1]));
+    this.pings.load();
     this.recentChecks.clear();
-    const since = Date.now() - STATS_WINDOW_SECONDS * 1000;
-    const recent = this.db
-      .prepare('SELECT checked_at / 1000 AS second, COUNT(*) AS n FROM health_checks WHERE checked_at >= ? GROUP BY second')
-      .all(since) as { second: number; n: number }[];
-    for (const row of recent) this.recentChecks.add(row.second * 1000, row.n);
+    for (const row of this.pings.countsPerSecond(Date.now() - STATS_WINDOW_SECONDS * 1000)) this.recentChecks.add(row.second * 1000, row.n);
     this.outboxDepth = (this.db.prepare('SELECT COUNT(*) AS n FROM outbox').get() as { n: number }).n;
     this.uptime.load();
     this.outboxClaimed = 0;
@@ -259,10 +248,7 @@ export class SqliteStore implements ServiceStore {
     for (const id of change.remove) this.index.delete(id);
     for (const record of change.put) this.index.put(record);
     const batch = this.pendingBatch();
-    for (const id of change.remove) {
-      batch.writes.set(id, null);
-      this.checkSeq.delete(id);
-    }
+    for (const id of change.remove) batch.writes.set(id, null);
     for (const record of change.put) batch.writes.set(record.service_id, record);
     const createdAt = Date.now();
     this.stage(batch, events, createdAt);
@@ -304,7 +290,8 @@ export class SqliteStore implements ServiceStore {
       this.db.transaction(() => {
         for (const [id, record] of batch.writes) this.write(id, record);
         for (const check of batch.checks) {
-          this.putCheck.run(check.serviceId, check.seq % this.ringSize, check.seq, check.checkedAt, check.doc);
+          // A service removed since its result arrived keeps no history.
+          if (this.index.get(check.serviceId)) this.pings.append(this.uptime.seriesOf(check.serviceId), check.entry, check.checkedAt);
         }
         this.saveRevision.run(batch.revision);
         this.stageEvents(batch);
@@ -358,7 +345,6 @@ export class SqliteStore implements ServiceStore {
     const rowid = this.rowids.get(id);
     if (record === null) {
       if (rowid !== undefined) this.deleteRow.run(rowid);
-      this.deleteChecks.run(id);
       this.uptime.removeService(id);
       this.rowids.delete(id);
     } else if (rowid !== undefined) {
@@ -491,11 +477,9 @@ export class SqliteStore implements ServiceStore {
 
   async appendHealthCheck(serviceId: string, entry: HealthCheckEntry): Promise<void> {
     if (!this.index.get(serviceId)) return;
-    const seq = this.checkSeq.get(serviceId) ?? 0;
-    this.checkSeq.set(serviceId, seq + 1);
     const batch = this.pendingBatch();
     const checkedAt = Date.parse(entry.checked_at);
-    batch.checks.push({ serviceId, seq, checkedAt, doc: encodeCheck(entry, checkedAt) });
+    batch.checks.push({ serviceId, checkedAt, entry });
     this.recentChecks.add(checkedAt);
     return new Promise((resolve, reject) => batch.waiters.push({ resolve, reject }));
   }
@@ -519,38 +503,36 @@ export class SqliteStore implements ServiceStore {
     const created = data.records.filter((record) => !this.index.get(record.service_id)).length;
     if (this.maxServices > 0 && this.index.size + created > this.maxServices) throw new CatalogFullError(this.maxServices);
     const { records, revision } = importRevisions(data, this.revision, merge);
-    const sequences = new Map<string, number>();
     // New rows' ids are remembered only once the transaction has committed.
     const newRows = new Map<string, number | bigint>();
-    this.db.transaction(() => {
-      for (const record of records) {
-        this.deleteChecks.run(record.service_id);
-        const history = data.checks.get(record.service_id) ?? [];
-        history.forEach((entry, seq) => {
-          const checkedAt = Date.parse(entry.checked_at);
-          this.putCheck.run(record.service_id, seq % this.ringSize, seq, checkedAt, encodeCheck(entry, checkedAt));
-        });
-        sequences.set(record.service_id, history.length);
-        const rowid = this.rowids.get(record.service_id);
-        if (rowid !== undefined) this.update.run(JSON.stringify(record), rowid);
-        else newRows.set(record.service_id, this.insert.run(JSON.stringify(record)).lastInsertRowid);
-      }
-      this.saveRevision.run(revision);
-    })();
+    try {
+      this.db.transaction(() => {
+        for (const record of records) {
+          const history = data.checks.get(record.service_id) ?? [];
+          const sid = history.length > 0 ? this.uptime.seriesOf(record.service_id) : this.uptime.seriesIfAny(record.service_id);
+          if (sid !== undefined) this.pings.replace(sid, history);
+          const rowid = this.rowids.get(record.service_id);
+          if (rowid !== undefined) this.update.run(JSON.stringify(record), rowid);
+          else newRows.set(record.service_id, this.insert.run(JSON.stringify(record)).lastInsertRowid);
+        }
+        this.saveRevision.run(revision);
+      })();
+    } catch (error) {
+      // Series and ring positions go back to what the file holds.
+      this.uptime.load();
+      this.pings.load();
+      throw error;
+    }
     for (const [id, rowid] of newRows) this.rowids.set(id, rowid);
     for (const record of records) this.index.put(record);
-    for (const [id, next] of sequences) {
-      if (next > 0) this.checkSeq.set(id, next);
-      else this.checkSeq.delete(id);
-    }
     for (const history of data.checks.values()) for (const entry of history) this.recentChecks.add(Date.parse(entry.checked_at));
     this.revision = revision;
     return { created, replaced: records.length - created, revision };
   }
 
   async healthChecks(serviceId: string, limit: number, since: number): Promise<{ checks: HealthCheckEntry[]; total: number }> {
-    const rows = this.readChecks.all(serviceId, since) as { checked_at: number; doc: string }[];
-    return { checks: rows.slice(0, limit).map((row) => decodeCheck(row.doc, row.checked_at)), total: rows.length };
+    const sid = this.uptime.seriesIfAny(serviceId);
+    return sid === undefined ? { checks: [], total: 0 } : this.pings.history(sid, since, limit);
   }
 
   /**

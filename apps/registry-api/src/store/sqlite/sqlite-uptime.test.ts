@@ -1,4 +1,5 @@
 import type { HealthCheckEntry } from '@beacon/contracts';
+import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -73,5 +74,49 @@ describe('SQLite uptime store', () => {
     await store.remove(id);
     expect(await store.uptime.windowsSince(0)).toEqual([]);
     expect((await store.healthChecks(id, 100, 0)).total).toBe(0);
+  });
+
+  it('continues each ring where it stopped after a restart, overwriting the oldest result', async () => {
+    const id = await service();
+    for (let index = 0; index < 130; index += 1) await store.appendHealthCheck(id, entry(NOW + index * 1000, true, index));
+    await store.close();
+    store = new SqliteStore({ path, synchronous: 'normal', pingsPerService: 120 });
+    await store.appendHealthCheck(id, entry(NOW + 130_000, false, 130));
+    const { checks, total } = await store.healthChecks(id, 1000, 0);
+    expect(total).toBe(120);
+    expect(checks.map((check) => check.response_time_ms)).toEqual(Array.from({ length: 120 }, (_, index) => 130 - index));
+    expect(checks[0]).toEqual(entry(NOW + 130_000, false, 130));
+  });
+
+  it("moves a version 5 file's check history (JSON documents by service id) into the rings at open", async () => {
+    const id = await service();
+    await store.close();
+    const db = new Database(path);
+    db.exec(`DROP TABLE pings; UPDATE meta SET value = 5 WHERE key = 'schema_version';
+      CREATE TABLE health_checks (service_id TEXT NOT NULL, slot INTEGER NOT NULL, seq INTEGER NOT NULL, checked_at INTEGER NOT NULL,
+        doc TEXT NOT NULL, PRIMARY KEY (service_id, slot)) WITHOUT ROWID;`);
+    const insert = db.prepare('INSERT OR REPLACE INTO health_checks (service_id, slot, seq, checked_at, doc) VALUES (?, ?, ?, ?, ?)');
+    // The old ring held 200 slots: its newest 120 are kept, in order.
+    for (let seq = 0; seq < 250; seq += 1)
+      insert.run(id, seq % 200, seq, NOW + seq * 1000, JSON.stringify(entry(NOW + seq * 1000, seq % 2 === 0, seq)));
+    insert.run('gone-service', 0, 0, NOW, JSON.stringify(entry(NOW, true, 1)));
+    db.close();
+    store = new SqliteStore({ path, synchronous: 'normal', pingsPerService: 120 });
+    const { checks, total } = await store.healthChecks(id, 1000, 0);
+    expect(total).toBe(120);
+    expect(await store.uptime.checksBetween(0, NOW * 2)).toHaveLength(120); // nothing kept of a service no longer registered
+    expect(checks).toEqual(
+      Array.from({ length: 120 }, (_, index) => entry(NOW + (249 - index) * 1000, (249 - index) % 2 === 0, 249 - index)),
+    );
+    expect(await store.uptime.checksBetween(NOW + 245_000, NOW + 250_000)).toHaveLength(5);
+    await store.appendHealthCheck(id, entry(NOW + 250_000, true, 250));
+    expect((await store.healthChecks(id, 1, 0)).checks[0]?.response_time_ms).toBe(250);
+    expect((await store.healthChecks(id, 1000, 0)).total).toBe(120);
+    await store.close();
+    const after = new Database(path);
+    expect(after.prepare(`SELECT name FROM sqlite_master WHERE name = 'health_checks'`).get()).toBeUndefined();
+    expect(after.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get()).toBe(7);
+    after.close();
+    store = new SqliteStore({ path, synchronous: 'normal', pingsPerService: 120 });
   });
 });

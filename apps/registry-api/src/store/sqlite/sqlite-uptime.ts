@@ -1,7 +1,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { passed, type CheckPoint, type ExpiredSpan, type StoredWindow, type WindowTotals } from '../../uptime/uptime-math';
 import type { UptimeStore } from '../service-store';
-import { decodeCheck } from './check-codec';
+import type { SqlitePings } from './sqlite-pings';
 
 interface WindowRow {
   sid: number;
@@ -47,13 +47,11 @@ const scaled = (ms: number | undefined): number | null => (ms === undefined ? nu
 export class SqliteUptime implements UptimeStore {
   private readonly readMark: Statement;
   private readonly writeMark: Statement;
-  private readonly readChecks: Statement;
   private readonly readExpired: Statement;
   private readonly putWindow: Statement;
   private readonly readWindows: Statement;
   private readonly sumWindows: Statement;
   private readonly trimWindows: Statement;
-  private readonly trimPings: Statement;
   private readonly readSeries: Statement;
   private readonly addSeries: Statement;
   private readonly dropSeries: Statement;
@@ -61,10 +59,12 @@ export class SqliteUptime implements UptimeStore {
   /** service_id → series; this process is the file's only writer. */
   private series = new Map<string, number>();
 
-  constructor(private readonly db: Database) {
+  constructor(
+    private readonly db: Database,
+    private readonly pings: SqlitePings,
+  ) {
     this.readMark = db.prepare(`SELECT value FROM meta WHERE key = 'uptime_aggregated_until'`);
     this.writeMark = db.prepare(`UPDATE meta SET value = ? WHERE key = 'uptime_aggregated_until'`);
-    this.readChecks = db.prepare('SELECT service_id, checked_at, doc FROM health_checks WHERE checked_at >= ? AND checked_at < ?');
     this.readExpired = db.prepare(
       `SELECT service_id, started_at, resolved_at FROM incidents WHERE kind = 'expired' AND started_at < ? AND (resolved_at IS NULL OR resolved_at > ?)`,
     );
@@ -79,9 +79,6 @@ export class SqliteUptime implements UptimeStore {
        FROM uptime WHERE sid = ? AND start >= ? AND start < ?`,
     );
     this.trimWindows = db.prepare('DELETE FROM uptime WHERE sid = ? AND start < ?');
-    this.trimPings = db.prepare(
-      'DELETE FROM health_checks WHERE (service_id, slot) IN (SELECT service_id, slot FROM health_checks WHERE checked_at < ? LIMIT ?)',
-    );
     this.readSeries = db.prepare('SELECT sid, service_id FROM uptime_series');
     this.addSeries = db.prepare('INSERT INTO uptime_series (service_id) VALUES (?)');
     this.dropSeries = db.prepare('DELETE FROM uptime_series WHERE sid = ?');
@@ -95,16 +92,26 @@ export class SqliteUptime implements UptimeStore {
     this.series = new Map(rows.map((row) => [row.service_id, row.sid]));
   }
 
-  /** Removes a service's windows and series (inside the store's transaction that removes the service). */
+  /** Removes a service's pings, windows and series (inside the store's transaction that removes the service). */
   removeService(serviceId: string): void {
     const sid = this.series.get(serviceId);
     if (sid === undefined) return;
+    this.pings.remove(sid);
     this.dropWindows.run(sid);
     this.dropSeries.run(sid);
     this.series.delete(serviceId);
   }
 
-  private sidOf(serviceId: string): number {
+  /** The service's series, if it has one. */
+  seriesIfAny(serviceId: string): number | undefined {
+    return this.series.get(serviceId);
+  }
+
+  /**
+   * The service's series, made on first use (inside a store transaction: a failed commit
+   * reloads the series from the file).
+   */
+  seriesOf(serviceId: string): number {
     let sid = this.series.get(serviceId);
     if (sid === undefined) {
       sid = Number(this.addSeries.run(serviceId).lastInsertRowid);
@@ -118,11 +125,20 @@ export class SqliteUptime implements UptimeStore {
   }
 
   async checksBetween(from: number, to: number): Promise<CheckPoint[]> {
-    const rows = this.readChecks.all(from, to) as { service_id: string; checked_at: number; doc: string }[];
-    return rows.map((row) => {
-      const entry = decodeCheck(row.doc, row.checked_at);
-      return { service_id: row.service_id, checked_at: row.checked_at, ok: passed(entry), response_time_ms: entry.response_time_ms };
-    });
+    const services = new Map<number, string>();
+    for (const [serviceId, sid] of this.series) services.set(sid, serviceId);
+    const points: CheckPoint[] = [];
+    for (const ping of this.pings.between(from, to)) {
+      const serviceId = services.get(ping.sid);
+      if (serviceId === undefined) continue;
+      points.push({
+        service_id: serviceId,
+        checked_at: ping.checked_at,
+        ok: passed(ping.entry),
+        response_time_ms: ping.entry.response_time_ms,
+      });
+    }
+    return points;
   }
 
   async expiredSpans(from: number, to: number): Promise<Map<string, ExpiredSpan[]>> {
@@ -144,7 +160,7 @@ export class SqliteUptime implements UptimeStore {
           if (!this.series.has(window.service_id)) added.push(window.service_id);
           const latency = window.latency;
           this.putWindow.run(
-            this.sidOf(window.service_id),
+            this.seriesOf(window.service_id),
             Math.floor(window.start / 1000),
             window.checks,
             window.failures,
@@ -204,7 +220,7 @@ export class SqliteUptime implements UptimeStore {
     return this.db.transaction(() => {
       let removed = 0;
       for (const sid of this.series.values()) removed += this.trimWindows.run(sid, Math.ceil(windowsBefore / 1000)).changes;
-      return removed + this.trimPings.run(pingsBefore, limit).changes;
+      return removed + this.pings.trim(pingsBefore, limit);
     })();
   }
 }
