@@ -11,12 +11,14 @@ import {
   discoveryRegisterBody,
   filterBody,
   hostileJsonBytes,
+  incidentNoteBody,
   hostileKey,
   mutants,
   registrationBody,
   updateBody,
   urlComponent,
   uuid,
+  webhookBody,
   withField,
   type Doc,
 } from './support/arbitraries';
@@ -129,6 +131,8 @@ const BODIES: Record<string, fc.Arbitrary<Doc>> = {
   ServiceFilterDto: filterBody,
   DiscoveryRegisterDto: discoveryRegisterBody,
   DiscoveryHeartbeatDto: discoveryHeartbeatBody,
+  WebhookBodyDto: webhookBody,
+  IncidentNoteDto: incidentNoteBody,
 };
 
 /** Query parameters some route (or the gateway) reads, besides made-up ones. */
@@ -152,6 +156,11 @@ const QUERY_NAMES = [
   'snapshot',
   'since',
   'token',
+  'kind',
+  'from',
+  'to',
+  'windows',
+  'format',
 ];
 
 const queryValue = fc.oneof(
@@ -241,9 +250,11 @@ function expectNoServerError(request: RawRequest & { route?: Route }, response: 
 }
 
 beforeAll(async () => {
-  registry = await startRegistry();
+  // Webhooks the fuzzer creates may only ever reach loopback, at creation and at delivery.
+  const loopbackOnly = { PROBE_ALLOW_CIDRS: '127.0.0.0/8,::1/128' };
+  registry = await startRegistry({ env: loopbackOnly });
   gateway = await startApp('realtime-gateway', {
-    env: { NATS_URL: registry.nats.url, WS_PING_INTERVAL: '3600' },
+    env: { NATS_URL: registry.nats.url, WS_PING_INTERVAL: '3600', ...loopbackOnly },
     portVariable: 'HTTP_PORT',
     readyPath: '/ready',
   });
@@ -273,6 +284,15 @@ describe('registry-api under generated requests', () => {
       'POST /api/v1/services/{id}/health-check',
       'GET /api/v1/services/{id}/health-checks',
       'GET /api/v1/stats',
+      'GET /api/v1/incidents',
+      'POST /api/v1/incidents/{id}/resolve',
+      'GET /api/v1/services/{id}/uptime',
+      'GET /api/v1/services/{id}/pings',
+      'GET /api/v1/uptime',
+      'GET /api/v1/status-page',
+      'POST /api/v1/webhooks',
+      'PUT /api/v1/webhooks/{id}',
+      'POST /api/v1/webhooks/{id}/test',
       'POST /v1/discovery/register',
       'POST /v1/discovery/heartbeat',
       'GET /v1/discovery/services/{service_name}',

@@ -1,4 +1,4 @@
-import { HEALTH_STATES, SERVICE_FIELDS, type FieldSpec, type WireKind } from '@beacon/contracts';
+import { HEALTH_STATES, SERVICE_FIELDS, WEBHOOK_EVENT_TYPES, WEBHOOK_FORMATS, type FieldSpec, type WireKind } from '@beacon/contracts';
 import fc from 'fast-check';
 
 /**
@@ -149,6 +149,31 @@ export const filterBody = record({
   health: fc.constantFrom(...HEALTH_STATES),
   metadata: stringMap,
 });
+
+/**
+ * `POST`/`PUT /api/v1/webhooks`. URLs stay on loopback (the suite also confines both apps
+ * to it with `PROBE_ALLOW_CIDRS`), so a webhook the fuzzer creates sends nothing elsewhere.
+ */
+export const webhookBody = record(
+  {
+    url: fc.oneof(
+      fc.constantFrom('http://127.0.0.1:9/hook', 'http://127.0.0.1:9/hook?token=abc', 'https://[::1]:9/x', 'http://user:pw@127.0.0.1:9/'),
+      fc.string({ maxLength: 60 }).map((path) => `http://127.0.0.1:9/${encodeURIComponent(path)}`),
+    ),
+    events: fc.oneof(fc.constant(['*']), fc.uniqueArray(fc.constantFrom(...WEBHOOK_EVENT_TYPES), { minLength: 1 })),
+    format: fc.constantFrom(...WEBHOOK_FORMATS),
+    service_id: fc.uuid(),
+    type: word(20),
+    tags,
+    secret: fc.string({ minLength: 16, maxLength: 64 }),
+    description: fc.string({ maxLength: 200 }),
+    enabled: fc.boolean(),
+  },
+  ['url', 'events'],
+);
+
+/** `POST /api/v1/incidents/{id}/resolve` and `/acknowledge`. */
+export const incidentNoteBody = record({ note: fc.string({ maxLength: 500 }) });
 
 /** `POST /v1/discovery/register`. */
 export const discoveryRegisterBody = record(
