@@ -52,7 +52,16 @@ export const settings = {
 };
 
 /** Ceilings (targets): a check result must cost little beside a probe, and the routes must feel instant. */
-const TARGETS = { us_per_check: 50, growth_ratio_max: 1.25, uptime_p99_ms: 50, overview_p99_ms: 100 };
+const TARGETS = {
+  us_per_check: 50,
+  growth_ratio_max: 1.25,
+  uptime_p99_ms: 50,
+  overview_p99_ms: 100,
+  /** File bytes per stored check result (the pings ring) and per 5-minute window: the store stays small. */
+  bytes_per_ping: 50,
+  bytes_per_window: 12,
+};
+const RING = 1000;
 
 export function missing() {
   return missingStack(['registry-api'], { natsClient: false });
@@ -88,7 +97,7 @@ async function writeCost(tmp) {
   const { summarize } = dist('uptime/uptime-math.js');
   const path = join(tmp, 'growth.db');
   const synchronous = process.env.BENCH_SQLITE_SYNCHRONOUS ?? 'full';
-  const store = new SqliteStore({ path, synchronous, pingsPerService: 1000 });
+  const store = new SqliteStore({ path, synchronous, pingsPerService: RING });
   const windowMs = settings.window_s * 1000;
   const start = Math.floor(Date.now() / DAY) * DAY - settings.days * DAY;
   const ids = await registerServices(store, settings.services, start);
@@ -152,6 +161,8 @@ async function fillWindows(tmp) {
   const now = Date.now();
   const ids = await registerServices(store, settings.services, now - settings.fill_days * DAY);
   const db = store.handle.db;
+  db.pragma('wal_checkpoint(TRUNCATE)');
+  const base = fileBytes(path);
   const insert = db.prepare(
     'INSERT INTO uptime (sid, start, checks, failures, up, p50, p95, p99, max) VALUES (?, ?, 10, ?, NULL, 30, 80, 120, 200)',
   );
@@ -178,7 +189,8 @@ async function fillWindows(tmp) {
   log(
     `uptime: filled ${settings.fill_days} days of windows for ${ids.length} services in ${((performance.now() - started) / 1000).toFixed(0)} s: ${(fileBytes(path) / 1e6).toFixed(0)} MB`,
   );
-  return { path, ids, bytes: fileBytes(path) };
+  const windows = (settings.fill_days * 86_400 * settings.services) / windowS;
+  return { path, ids, bytes: fileBytes(path), bytes_per_window: (fileBytes(path) - base) / windows };
 }
 
 async function timeRequests(urls) {
@@ -228,6 +240,11 @@ function buildRows(write, read, fill) {
   const growthRatio = steady.length >= 2 ? Math.max(...steady) / Math.min(...steady) : 1;
   const growthPass = growthRatio <= TARGETS.growth_ratio_max;
   const mb = (bytes) => `${(bytes / 1e6).toFixed(1)} MB`;
+  // Day 1 holds the filled ring and a day of windows; a later day holds a day of windows.
+  const windowsPerDay = (settings.services * DAY) / (settings.window_s * 1000);
+  const steadyMean = steady.length > 0 ? steady.reduce((sum, bytes) => sum + bytes, 0) / steady.length : 0;
+  const perPing = steady.length > 0 ? (increment(1) - steadyMean) / (settings.services * RING) : Number.NaN;
+  const perWindowGrowth = steadyMean / windowsPerDay;
   return [
     {
       scenario: `write cost per check result (${settings.services} services / 30 s, aggregation included, synchronous=${write.synchronous})`,
@@ -246,6 +263,24 @@ function buildRows(write, read, fill) {
       target: `later days' increments within ${TARGETS.growth_ratio_max}× of each other (linear)`,
       verdict: growthPass ? 'PASS' : 'FAIL',
       pass: growthPass,
+    },
+    {
+      scenario: `pings: file bytes per stored check result (day 1's growth beyond a later day's: ${settings.services} rings of ${RING})`,
+      value: `${perPing.toFixed(1)} B`,
+      baseline: `${mb(increment(1) - steadyMean)} for ${settings.services * RING} results`,
+      ratio: (perPing / TARGETS.bytes_per_ping).toFixed(2),
+      target: `≤ ${TARGETS.bytes_per_ping} B`,
+      verdict: perPing <= TARGETS.bytes_per_ping ? 'PASS' : 'FAIL',
+      pass: perPing <= TARGETS.bytes_per_ping,
+    },
+    {
+      scenario: `windows: file bytes per 5-minute window (${settings.fill_days} days × ${settings.services} services filled; later days' growth)`,
+      value: `${fill.bytes_per_window.toFixed(1)} B; growth ${perWindowGrowth.toFixed(1)} B`,
+      baseline: `${mb(fill.bytes_per_window * windowsPerDay)} a day for ${settings.services} services`,
+      ratio: (Math.max(fill.bytes_per_window, perWindowGrowth) / TARGETS.bytes_per_window).toFixed(2),
+      target: `≤ ${TARGETS.bytes_per_window} B`,
+      verdict: Math.max(fill.bytes_per_window, perWindowGrowth) <= TARGETS.bytes_per_window ? 'PASS' : 'FAIL',
+      pass: Math.max(fill.bytes_per_window, perWindowGrowth) <= TARGETS.bytes_per_window,
     },
     {
       scenario: `GET /services/{id}/uptime, 30-day range, ${settings.fill_days} days × ${settings.services} services in the file (${mb(fill.bytes)})`,
