@@ -15,10 +15,9 @@ const NOT_LOADED_DELAY_MS = 5000;
 const PULL_WAIT_MS = 5000;
 const RETRY_MS = 2000;
 /**
- * A job whose webhook already has its share of POSTs in flight comes again after this long
- * (not counted as an attempt). While the webhook has a slow POST out, the wait doubles each
- * time the job is held back, up to a minute (or the longest retry wait): a dead receiver's
- * backlog is not cycled through every 2 s, and a busy healthy one's burst is not slowed.
+ * A job held back because its webhook is suspect and has its one POST out comes again after
+ * this long (not counted as an attempt), doubling each time it is held back, up to a minute
+ * (or the longest retry wait): a dead receiver's backlog is not cycled through every 2 s.
  */
 const DEFER_MS = 2000;
 const MAX_DEFER_MS = 60_000;
@@ -27,12 +26,7 @@ const MAX_DEFERRED_REMEMBERED = 50_000;
 
 export interface DelivererOptions extends RetryPolicy {
   concurrency: number;
-  /**
-   * POSTs in flight at once to one webhook. Below `concurrency`, so a receiver that never
-   * answers holds at most this many slots for the timeout and the others keep flowing.
-   */
-  perWebhook: number;
-  /** A POST unanswered this long is slow: it stops taking one of the `concurrency` slots, and its webhook gets no other until it ends. */
+  /** A POST unanswered this long is slow: it stops taking one of the `concurrency` slots, and its webhook becomes suspect. */
   slowMs: number;
   /** Slow POSTs held at most (beyond `concurrency`); past it, they take slots again. Bounds sockets and memory. */
   maxSlow: number;
@@ -42,12 +36,13 @@ export interface DelivererOptions extends RetryPolicy {
 
 /**
  * Delivers jobs from BEACON_WEBHOOKS, at most `concurrency` POSTs at once (the pull asks
- * for no more than the free slots, so memory is bounded too), and at most `perWebhook` of
- * them to one webhook. A POST unanswered after `slowMs` gives its slot back (up to `maxSlow`
- * such POSTs), and its webhook gets no other POST until it ends: receivers that never
- * answer (a host that drops packets, a hostile one) cannot hold every slot for the timeout
- * while the other webhooks wait. A job held back that way is handed back unsent for a
- * moment, not counted as an attempt. A 2xx acknowledges the job;
+ * for no more than the free slots, so memory is bounded too). A POST unanswered after
+ * `slowMs` gives its slot back (up to `maxSlow` such POSTs), and its webhook becomes suspect
+ * until a POST to it ends in time: a suspect webhook has one POST out at a time,
+ * its other jobs handed back unsent for a while (not counted as attempts). So receivers
+ * that never answer (a host that drops packets, a hostile one) cannot hold every slot for
+ * the timeout while the other webhooks wait, and a healthy webhook's burst still gets every
+ * slot. A 2xx acknowledges the job;
  * a busy or absent receiver gets it again later (`nak` with a delay, see `nextRetry`); a
  * refusal (other 4xx, a redirect, an address the guard denies) or a job past the retry
  * horizon is recorded failed and acknowledged. Every outcome goes to registry-api's
@@ -61,7 +56,8 @@ export class WebhookDeliverer {
   private readonly busy = new Map<string, number>();
   /** Slow POSTs in flight (they take no slot), in all and per webhook id. */
   private slow = 0;
-  private readonly slowPerWebhook = new Map<string, number>();
+  /** Webhooks whose last POST was slow: one POST out at a time until one ends in time. */
+  private readonly suspects = new Set<string>();
   /** Times a job (by stream sequence) was handed back unsent because its webhook was busy. */
   private readonly deferred = new Map<number, number>();
 
@@ -147,9 +143,8 @@ export class WebhookDeliverer {
       return;
     }
     const id = webhook.webhook_id;
-    const slow = (this.slowPerWebhook.get(id) ?? 0) > 0;
-    if (slow || (this.busy.get(id) ?? 0) >= this.options.perWebhook) {
-      this.defer(message, slow);
+    if (this.suspects.has(id) && (this.busy.get(id) ?? 0) > 0) {
+      this.defer(message);
       return;
     }
     const attempts = this.attemptsOf(message);
@@ -180,7 +175,7 @@ export class WebhookDeliverer {
   }
 
   /** Hands a job back unsent for later: its webhook has its share of POSTs in flight, or a slow one. */
-  private defer(message: JsMsg, slow: boolean): void {
+  private defer(message: JsMsg): void {
     if (this.deferred.size >= MAX_DEFERRED_REMEMBERED) {
       const oldest = this.deferred.keys().next();
       if (!oldest.done) this.deferred.delete(oldest.value);
@@ -188,8 +183,7 @@ export class WebhookDeliverer {
     const times = (this.deferred.get(message.seq) ?? 0) + 1;
     this.deferred.set(message.seq, times);
     const longest = Math.min(MAX_DEFER_MS, this.options.maxDelayMs);
-    const backoff = slow ? DEFER_MS * 2 ** Math.min(10, times - 1) : DEFER_MS;
-    message.nak(Math.max(1000, Math.min(longest, backoff)));
+    message.nak(Math.max(1000, Math.min(longest, DEFER_MS * 2 ** Math.min(10, times - 1))));
   }
 
   /** Tries of this job so far, this one included: its deliveries less the times it was handed back unsent here. */
@@ -197,26 +191,35 @@ export class WebhookDeliverer {
     return Math.max(1, message.info.redeliveryCount - (this.deferred.get(message.seq) ?? 0));
   }
 
-  /** Runs one POST holding one of its webhook's slots; past `slowMs` it counts as slow and frees a slot. */
+  /** Runs one POST, counted for its webhook; past `slowMs` it counts as slow, frees its slot and makes the webhook suspect. */
   private async posting(webhookId: string, post: () => Promise<SendOutcome>): Promise<SendOutcome> {
     count(this.busy, webhookId, 1);
     let slow = false;
     const timer = setTimeout(() => {
       slow = true;
       this.slow += 1;
-      count(this.slowPerWebhook, webhookId, 1);
+      this.suspect(webhookId);
       this.wake();
     }, this.options.slowMs);
     try {
-      return await post();
+      const outcome = await post();
+      // Any answer in time (a refusal too) clears it: only slowness costs slots.
+      if (!slow) this.suspects.delete(webhookId);
+      return outcome;
     } finally {
       clearTimeout(timer);
       count(this.busy, webhookId, -1);
-      if (slow) {
-        this.slow -= 1;
-        count(this.slowPerWebhook, webhookId, -1);
-      }
+      if (slow) this.slow -= 1;
     }
+  }
+
+  private suspect(webhookId: string): void {
+    // Bounded like the webhooks themselves; past it, the oldest suspect is forgiven.
+    if (this.suspects.size >= MAX_DEFERRED_REMEMBERED && !this.suspects.has(webhookId)) {
+      const oldest = this.suspects.values().next();
+      if (!oldest.done) this.suspects.delete(oldest.value);
+    }
+    this.suspects.add(webhookId);
   }
 
   /** Lets the pull loop look at the free slots again. */

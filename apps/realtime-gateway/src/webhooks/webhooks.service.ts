@@ -67,9 +67,8 @@ export class WebhooksService implements OnApplicationBootstrap, BeforeApplicatio
     this.fanout = new WebhookFanout(this.work, directory, logger);
     this.deliverer = new WebhookDeliverer(nats, this.work, directory, this.sender, metrics, logger, {
       concurrency: config.BEACON_WEBHOOK_CONCURRENCY,
-      // A quarter of the slots each; a POST unanswered after 2 s (or half the timeout) frees its slot,
-      // up to three times the concurrency of them: receivers that never answer cannot hold the others up.
-      perWebhook: Math.max(1, Math.floor(config.BEACON_WEBHOOK_CONCURRENCY / 4)),
+      // A POST unanswered after 2 s (or half the timeout) frees its slot, up to three times the
+      // concurrency of them: receivers that never answer cannot hold the other webhooks up.
       slowMs: Math.min(2000, (config.BEACON_WEBHOOK_TIMEOUT * 1000) / 2),
       maxSlow: 3 * config.BEACON_WEBHOOK_CONCURRENCY,
       ackWaitMs: ACK_WAIT_MS,
