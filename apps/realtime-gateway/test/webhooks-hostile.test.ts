@@ -45,9 +45,9 @@ describe('webhook delivery against hostile receivers', () => {
     expect(arrived).toHaveLength(events);
     // All of that while the black hole's first POSTs are still unanswered (none timed out yet)...
     expect(hole.closedByClient).toBe(0);
-    // ...and each dead webhook had one POST out at a time (it is slow: its next jobs wait for that one).
+    // ...and, once slow, each dead webhook has one POST out at a time (a second may have left before the first went slow).
     expect(hole.accepted).toBeGreaterThan(0);
-    expect(hole.peak).toBeLessThanOrEqual(dead);
+    expect(hole.peak).toBeLessThanOrEqual(2 * dead);
   });
 
   it('a redirect is not followed (failed at once, the Location never contacted); an endless 2xx body is cut off and the delivery counts', async () => {
