@@ -24,6 +24,12 @@ export const RECONCILE_INTERVAL_MS = 60_000;
 const TRIM_BATCH = 5000;
 /** Catalog records one reconcile reads per page. */
 const RECONCILE_PAGE = 1000;
+/**
+ * How long, and how many, incidents this process resolved stay in memory: long enough
+ * for their write to land, so a resolve or acknowledge arriving meanwhile never reads the
+ * store's older, still-open copy (and reopens or resolves it twice).
+ */
+const SETTLED = { ms: 60_000, max: 10_000 } as const;
 
 /**
  * Incidents: opened and resolved by the catalog's changes (`follow`, called inside each
@@ -40,6 +46,8 @@ const RECONCILE_PAGE = 1000;
 export class IncidentsService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   /** Open incidents by service. */
   private readonly open = new Map<string, Incident[]>();
+  /** Incidents this process resolved lately (see `SETTLED`), oldest first. */
+  private readonly settled = new Map<string, { incident: Incident; at: number }>();
   /** Open incidents whose failed-check count or cause moved since they were last written. */
   private readonly progressed = new Map<string, Incident>();
   private readonly opened: Counter;
@@ -105,6 +113,22 @@ export class IncidentsService implements OnApplicationBootstrap, BeforeApplicati
     if (incident.status === 'open') list.push(incident);
     if (list.length > 0) this.open.set(incident.service_id, list);
     else this.open.delete(incident.service_id);
+    if (incident.status === 'resolved') this.rememberResolved(incident);
+  }
+
+  private rememberResolved(incident: Incident): void {
+    this.settled.delete(incident.incident_id);
+    this.settled.set(incident.incident_id, { incident, at: Date.now() });
+    for (const [id, entry] of this.settled) {
+      if (this.settled.size <= SETTLED.max && entry.at > Date.now() - SETTLED.ms) break;
+      this.settled.delete(id);
+    }
+  }
+
+  /** An incident this process resolved within `SETTLED.ms`. */
+  private recentlyResolved(incidentId: string): Incident | null {
+    const entry = this.settled.get(incidentId);
+    return entry && entry.at > Date.now() - SETTLED.ms ? entry.incident : null;
   }
 
   /**
@@ -171,7 +195,7 @@ export class IncidentsService implements OnApplicationBootstrap, BeforeApplicati
   }
 
   async get(incidentId: string): Promise<Incident> {
-    const incident = this.findOpen(incidentId) ?? (await this.store.getIncident(incidentId));
+    const incident = this.findOpen(incidentId) ?? this.recentlyResolved(incidentId) ?? (await this.store.getIncident(incidentId));
     if (!incident) throw new IncidentNotFound(incidentId);
     return incident.status === 'open' ? { ...incident, duration_seconds: secondsSince(incident.started_at, Date.now()) } : incident;
   }

@@ -56,7 +56,11 @@ export class MongoIncidents {
     return this.incidents.createIndexes(INCIDENT_INDEXES.map((index) => ({ ...index })));
   }
 
-  /** Writes an event's incident; false for an opening refused because the service and kind already have an open one. */
+  /**
+   * Writes an event's incident; false when nothing was written (its event must not be
+   * sent): an opening refused because the service and kind already have an open one, or
+   * any other event of an incident already resolved.
+   */
   async apply(event: IncidentOutboxEvent): Promise<boolean> {
     const document = incidentDocument(event.payload.incident);
     if (event.payload.type === 'incident.opened') {
@@ -68,13 +72,13 @@ export class MongoIncidents {
         throw error;
       }
     }
-    await this.save(event.payload.incident);
-    return true;
+    return this.save(event.payload.incident);
   }
 
-  async save(incident: Incident): Promise<void> {
+  /** Writes an open incident's current state; false if it is resolved (a resolved incident is final) or gone. */
+  async save(incident: Incident): Promise<boolean> {
     const { _id, ...rest } = incidentDocument(incident);
-    await this.incidents.updateOne({ _id: { $eq: _id } }, { $set: rest });
+    return (await this.incidents.updateOne({ _id: { $eq: _id }, resolved_ms: { $eq: null } }, { $set: rest })).matchedCount > 0;
   }
 
   async open(now: number): Promise<Incident[]> {

@@ -64,6 +64,28 @@ describe('incidents in the SQLite store', () => {
     expect((await store.openIncidents()).length).toBe(2);
   });
 
+  it('keeps a resolved incident final: a late acknowledge, progress or second resolve writes nothing and sends no event', async () => {
+    await store.commitIncidents([event(Subjects.incidentOpened, incident('a'))]);
+    const resolved = resolvedIncident(incident('a'), NOW + 60_000, 'auto', 'health checks pass again');
+    await store.commitIncidents([event(Subjects.incidentResolved, resolved)]);
+    const late = incident('a', { acknowledged_at: new Date(NOW + 61_000).toISOString() });
+    await store.commitIncidents(
+      [
+        event(Subjects.incidentAcknowledged, late),
+        event(Subjects.incidentResolved, resolvedIncident(late, NOW + 62_000, 'manual', 'again')),
+      ],
+      [incident('a', { failed_checks: 99 })],
+    );
+    expect(await store.getIncident('a')).toMatchObject({
+      status: 'resolved',
+      resolved_by: 'auto',
+      failed_checks: 3,
+      acknowledged_at: null,
+    });
+    expect(await store.openIncidents()).toEqual([]);
+    expect((await store.outboxPage(10)).map((entry) => entry.subject)).toEqual([Subjects.incidentOpened, Subjects.incidentResolved]);
+  });
+
   it('writes progress without an event, resolves with one, lists newest first, and trims past retention', async () => {
     await store.commitIncidents([event(Subjects.incidentOpened, incident('a'))]);
     await store.commitIncidents([], [incident('a', { failed_checks: 9 })]);

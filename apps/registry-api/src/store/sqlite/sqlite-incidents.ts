@@ -41,7 +41,8 @@ export class SqliteIncidents {
     this.insertOpen = db.prepare(
       'INSERT OR IGNORE INTO incidents (incident_id, service_id, kind, started_at, resolved_at, doc) VALUES (?, ?, ?, ?, NULL, ?)',
     );
-    this.updateDoc = db.prepare('UPDATE incidents SET resolved_at = ?, doc = ? WHERE incident_id = ?');
+    // A resolved incident is final: no later write (a late acknowledge, a second resolve) reopens or rewrites it.
+    this.updateDoc = db.prepare('UPDATE incidents SET resolved_at = ?, doc = ? WHERE incident_id = ? AND resolved_at IS NULL');
     this.readOpen = db.prepare('SELECT doc FROM incidents WHERE resolved_at IS NULL');
     this.readOne = db.prepare('SELECT doc FROM incidents WHERE incident_id = ?');
     this.trim = db.prepare(
@@ -50,9 +51,9 @@ export class SqliteIncidents {
   }
 
   /**
-   * Writes an event's incident (inside the caller's transaction). False for an
-   * `incident.opened` whose service and kind already have an open incident: nothing was
-   * written, and its event must not be sent.
+   * Writes an event's incident (inside the caller's transaction). False when nothing was
+   * written, and so its event must not be sent: an `incident.opened` whose service and kind
+   * already have an open incident, or any other event of an incident already resolved.
    */
   apply(event: IncidentOutboxEvent): boolean {
     const { incident } = event.payload;
@@ -60,14 +61,13 @@ export class SqliteIncidents {
       const started = Date.parse(incident.started_at);
       return this.insertOpen.run(incident.incident_id, incident.service_id, incident.kind, started, JSON.stringify(incident)).changes > 0;
     }
-    this.save(incident);
-    return true;
+    return this.save(incident);
   }
 
-  /** Writes an incident's current state over its row (inside the caller's transaction). */
-  save(incident: Incident): void {
+  /** Writes an open incident's current state over its row (inside the caller's transaction); false if it is resolved or gone. */
+  save(incident: Incident): boolean {
     const resolved = incident.resolved_at === null ? null : Date.parse(incident.resolved_at);
-    this.updateDoc.run(resolved, JSON.stringify(incident), incident.incident_id);
+    return this.updateDoc.run(resolved, JSON.stringify(incident), incident.incident_id).changes > 0;
   }
 
   open(now: number): Incident[] {

@@ -1,0 +1,150 @@
+import { EVENTS_STREAM, type Incident, type IncidentList, type Service } from '@beacon/contracts';
+import { fetchJson, probeResult, publishProbeResult, startRegistry, uniqueName, waitFor, type RegistryFixture } from '@beacon/testing';
+import { connect, type NatsConnection } from 'nats';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/**
+ * Incidents attacked on real processes: registry-api on an SQLite file and nats-server,
+ * the test playing health-prober (it publishes check results as the prober does).
+ */
+
+let registry: RegistryFixture;
+let prober: NatsConnection;
+
+beforeAll(async () => {
+  registry = await startRegistry();
+  prober = await connect({ servers: registry.nats.url, ...registry.nats.credentials('health-prober') });
+});
+
+afterAll(async () => {
+  await prober?.close();
+  await registry?.dispose();
+});
+
+async function call<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+  const response = await fetchJson<T>(method, `${registry.base}${path}`, body);
+  return { status: response.status, body: response.body };
+}
+
+const openOf = async (serviceId: string): Promise<Incident[]> =>
+  (await call<IncidentList>('GET', `/incidents?service_id=${serviceId}&status=open`)).body.incidents;
+
+/** A checked service (fall 1) with a down incident open, opened by one failing result. */
+async function downService(): Promise<{ service: Service; incident: Incident }> {
+  const service = await registry.register<Service>({
+    name: uniqueName('review'),
+    host: '127.0.0.1',
+    port: 9,
+    health_check_url: 'http://127.0.0.1:9/health',
+    health_check_interval: 3600,
+    health_check_retries: 1,
+  });
+  publishProbeResult(
+    prober,
+    probeResult(service, { ok: false, health: 'unhealthy', outcome: 'unhealthy', status_code: 503, error: 'boom' }),
+  );
+  const [incident] = await waitFor('a down incident', async () => {
+    const open = await openOf(service.service_id);
+    return open.length > 0 ? open : undefined;
+  });
+  return { service, incident: incident as Incident };
+}
+
+/** Incident events in BEACON_EVENTS for one incident, read from the start. */
+async function eventsOf(incidentId: string): Promise<string[]> {
+  const connection = await connect({ servers: registry.nats.url, ...registry.nats.credentials('realtime-gateway') });
+  try {
+    const consumer = await connection.jetstream().consumers.get(EVENTS_STREAM);
+    const types: string[] = [];
+    for (;;) {
+      const batch = await consumer.fetch({ max_messages: 1000, expires: 1000 });
+      let received = 0;
+      for await (const message of batch) {
+        received += 1;
+        const body = message.json<{ type: string; incident?: Incident }>();
+        if (body.incident?.incident_id === incidentId) types.push(body.type);
+      }
+      if (received === 0) return types;
+    }
+  } finally {
+    await connection.close();
+  }
+}
+
+describe('operators racing', () => {
+  it('resolves an incident once when many resolves arrive together', async () => {
+    const { incident } = await downService();
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () => call<Incident>('POST', `/incidents/${incident.incident_id}/resolve`, { note: 'race' })),
+    );
+    const statuses = answers.map((answer) => answer.status);
+    expect(statuses.filter((status) => status === 200)).toHaveLength(1);
+    expect(statuses.filter((status) => status === 409)).toHaveLength(19);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const types = await eventsOf(incident.incident_id);
+    expect(types.filter((type) => type === 'incident.resolved')).toHaveLength(1);
+  });
+
+  it('acknowledges once when many acknowledges arrive together, and an acknowledge racing a resolve leaves it resolved', async () => {
+    const { incident } = await downService();
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, (_, index) =>
+        call<Incident>('POST', `/incidents/${incident.incident_id}/${index % 2 === 0 ? 'acknowledge' : 'resolve'}`),
+      ),
+    );
+    const statuses = answers.map((answer) => answer.status);
+    // One resolve wins; an acknowledge either came first (200) or found it resolved (409).
+    expect(statuses.filter((status) => status === 200).length).toBeLessThanOrEqual(2);
+    expect(statuses.every((status) => status === 200 || status === 409)).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const final = await call<Incident>('GET', `/incidents/${incident.incident_id}`);
+    const types = await eventsOf(incident.incident_id);
+    expect(final.body.status).toBe('resolved');
+    expect(types.filter((type) => type === 'incident.resolved')).toHaveLength(1);
+    expect(types.filter((type) => type === 'incident.acknowledged').length).toBeLessThanOrEqual(1);
+    expect(types.at(-1)).toBe('incident.resolved');
+  });
+});
+
+describe('hostile queries', () => {
+  it('answers 4xx, never 5xx (no defect found)', async () => {
+    const queries = [
+      'since=%2B275760-09-13T00:00:00.000Z',
+      'since=-271821-04-20T00:00:00Z',
+      'since=0000-01-01T00:00:00Z',
+      'since=9999-12-31T23:59:59.999Z',
+      'since=2026-01-31T12:00:00%2B99:99',
+      'since=2026-02-30T00:00:00Z',
+      'limit=0',
+      'limit=1e3',
+      'limit=1.5',
+      'limit=99999999999999999999999',
+      'skip=99999999999999999999999',
+      'skip=1e400',
+      'skip=NaN',
+      'status=open&status=resolved',
+      'kind=down&kind=expired',
+      'kind[]=down',
+      'kind[a]=down',
+      'service_id=00000000-0000-4000-8000-000000000000&service_id=x',
+      'since=',
+      'limit=',
+      '__proto__=1',
+      'constructor[prototype][x]=1',
+    ];
+    for (const query of queries) {
+      const answer = await call<unknown>('GET', `/incidents?${query}`);
+      expect(answer.status, query).toBeLessThan(500);
+    }
+    for (const id of ['x', 'x'.repeat(10_000), '%00', '..%2F..%2Fservices', '%F0%9F%92%A9', '00000000-0000-4000-8000-000000000000%20']) {
+      for (const [method, suffix] of [
+        ['GET', ''],
+        ['POST', '/resolve'],
+        ['POST', '/acknowledge'],
+      ] as const) {
+        const answer = await call<unknown>(method, `/incidents/${id}${suffix}`);
+        expect(answer.status, `${method} ${id.slice(0, 20)}${suffix}`).toBeLessThan(500);
+      }
+    }
+  });
+});
