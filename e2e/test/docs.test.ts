@@ -17,6 +17,13 @@ describe('documentation', () => {
     });
   }
 
+  it('prints the webhook receivers in the README exactly as docs/examples has them (a test runs those files against a real gateway)', () => {
+    const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+    for (const file of ['docs/examples/webhook-receiver.cjs', 'docs/examples/webhook_receiver.py']) {
+      expect(readme, file).toContain(readFileSync(join(REPO_ROOT, file), 'utf8').trimEnd());
+    }
+  });
+
   it('has no dead links: every relative link in the README and docs/ names a file in the repository', () => {
     const pages = [
       'README.md',

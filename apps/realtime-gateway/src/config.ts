@@ -55,7 +55,7 @@ export const gatewayEnv = {
   // Webhooks: the gateway delivers them (see src/webhooks), under the same address policy as health checks.
   ...ssrfEnv,
   BEACON_WEBHOOK_CONCURRENCY: env.int({
-    doc: 'webhook POSTs in flight at once in this gateway; further deliveries wait in the BEACON_WEBHOOKS queue',
+    doc: 'webhook POSTs in flight at once in this gateway (a POST unanswered after 2 s stops counting, and its webhook then gets one at a time); further deliveries wait in the BEACON_WEBHOOKS queue',
     default: 16,
     min: 1,
     max: 1024,
