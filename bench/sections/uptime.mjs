@@ -163,22 +163,26 @@ async function fillWindows(tmp) {
   const db = store.handle.db;
   db.pragma('wal_checkpoint(TRUNCATE)');
   const base = fileBytes(path);
-  const insert = db.prepare(
-    'INSERT INTO uptime (sid, start, checks, failures, up, p50, p95, p99, max) VALUES (?, ?, 10, ?, NULL, 30, 80, 120, 200)',
-  );
-  // Each service's series number, as the store assigns it on its first window.
+  // Written as the store packs them (six hours of windows to a row), one block at a time.
+  const { BLOCK_S, encodeBlock } = dist('store/sqlite/uptime-blocks.js');
+  const put = db.prepare('INSERT INTO uptime_blocks (sid, block, w) VALUES (?, ?, ?)');
+  // Each service's series number, as the store assigns it on its first check result or window.
   const addSeries = db.prepare('INSERT INTO uptime_series (service_id) VALUES (?)');
   const sids = db.transaction(() => ids.map((id) => Number(addSeries.run(id).lastInsertRowid)))();
   const windowS = settings.window_s;
   const end = Math.floor(now / 1000 / windowS) * windowS;
-  const first = end - settings.fill_days * 86_400;
+  const first = Math.floor((end - settings.fill_days * 86_400) / BLOCK_S) * BLOCK_S;
   const started = performance.now();
   for (let dayStart = first; dayStart < end; dayStart += 86_400) {
     db.transaction(() => {
       for (const [index, sid] of sids.entries()) {
-        for (let start = dayStart; start < Math.min(dayStart + 86_400, end); start += windowS) {
-          const failures = (index + start / windowS) % 53 === 0 ? 1 : 0;
-          insert.run(sid, start, failures);
+        for (let block = dayStart; block < Math.min(dayStart + 86_400, end); block += BLOCK_S) {
+          const cells = [];
+          for (let start = Math.max(block, end - settings.fill_days * 86_400); start < Math.min(block + BLOCK_S, end); start += windowS) {
+            const failures = (index + start / windowS) % 53 === 0 ? 1 : 0;
+            cells.push({ start, checks: 10, failures, up: null, p50: 30, p95: 80, p99: 120, max: 200 });
+          }
+          if (cells.length > 0) put.run(sid, block, encodeBlock(block, cells));
         }
       }
     })();

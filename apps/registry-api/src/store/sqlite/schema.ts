@@ -65,27 +65,26 @@ CREATE UNIQUE INDEX IF NOT EXISTS incidents_one_open ON incidents (service_id, k
 CREATE INDEX IF NOT EXISTS incidents_by_start ON incidents (started_at);
 CREATE INDEX IF NOT EXISTS incidents_by_resolution ON incidents (resolved_at) WHERE resolved_at IS NOT NULL;
 
--- Uptime windows (version 6), aggregated from the stored checks once closed. Each service
--- gets a small integer (its series) so a window row is about 20 bytes: start in epoch
--- seconds, availability in 1/10,000 (kept only without checks: otherwise it is
--- (checks - failures) / checks), response times in 0.1 ms, null without a timed check.
+-- Uptime windows, aggregated from the stored checks once closed. Each service gets a small
+-- integer (its series), which its pings and windows are keyed by. Availability is kept in
+-- 1/10,000 (only without checks: otherwise it is (checks - failures) / checks), response
+-- times in 0.1 ms, none without a timed check.
 CREATE TABLE IF NOT EXISTS uptime_series (
   sid        INTEGER PRIMARY KEY,
   service_id TEXT NOT NULL UNIQUE
 );
-CREATE TABLE IF NOT EXISTS uptime (
-  sid      INTEGER NOT NULL,
-  start    INTEGER NOT NULL,
-  checks   INTEGER NOT NULL,
-  failures INTEGER NOT NULL,
-  up       INTEGER,
-  p50      INTEGER,
-  p95      INTEGER,
-  p99      INTEGER,
-  max      INTEGER,
-  PRIMARY KEY (sid, start)
+-- Windows (version 7): one row per series and 6 hours, its windows packed (uptime-blocks.ts),
+-- about 7 bytes a window. Version 6 kept a row per window in table uptime (never released):
+-- dropped at open, and its windows aggregated again from the pings that are still kept.
+CREATE TABLE IF NOT EXISTS uptime_blocks (
+  sid   INTEGER NOT NULL,
+  block INTEGER NOT NULL,
+  w     BLOB NOT NULL,
+  PRIMARY KEY (sid, block)
 ) WITHOUT ROWID;
 -- An earlier draft of version 6 kept windows by service id; nothing was released with it.
 DROP TABLE IF EXISTS uptime_windows;
+UPDATE meta SET value = 0 WHERE key = 'uptime_aggregated_until' AND EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'uptime');
+DROP TABLE IF EXISTS uptime;
 INSERT OR IGNORE INTO meta (key, value) VALUES ('uptime_aggregated_until', 0);
 `;

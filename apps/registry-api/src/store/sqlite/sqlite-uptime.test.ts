@@ -119,4 +119,27 @@ describe('SQLite uptime store', () => {
     after.close();
     store = new SqliteStore({ path, synchronous: 'normal', pingsPerService: 120 });
   });
+
+  it('drops the windows table of the unreleased version 6 and aggregates again from the pings', async () => {
+    const id = await service();
+    await store.uptime.saveWindows(
+      [{ service_id: id, start: NOW, checks: 2, failures: 1, availability: 0.5, latency: null }],
+      NOW + 300_000,
+    );
+    await store.close();
+    const db = new Database(path);
+    db.exec(`UPDATE meta SET value = 6 WHERE key = 'schema_version';
+      CREATE TABLE uptime (sid INTEGER NOT NULL, start INTEGER NOT NULL, checks INTEGER NOT NULL, failures INTEGER NOT NULL,
+        up INTEGER, p50 INTEGER, p95 INTEGER, p99 INTEGER, max INTEGER, PRIMARY KEY (sid, start)) WITHOUT ROWID;`);
+    db.close();
+    store = new SqliteStore({ path, synchronous: 'normal', pingsPerService: 120 });
+    expect(await store.uptime.aggregatedUntil()).toBe(0);
+    expect(await store.uptime.windows(id, NOW, NOW + 300_000)).toHaveLength(1); // blocks kept
+    await store.close();
+    const after = new Database(path);
+    expect(after.prepare(`SELECT name FROM sqlite_master WHERE name = 'uptime'`).get()).toBeUndefined();
+    after.close();
+    store = new SqliteStore({ path, synchronous: 'normal', pingsPerService: 120 });
+    expect(await store.uptime.aggregatedUntil()).toBe(0);
+  });
 });
