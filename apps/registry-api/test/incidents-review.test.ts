@@ -106,6 +106,57 @@ describe('operators racing', () => {
   });
 });
 
+describe('a resolve by hand racing catalog changes', () => {
+  it('leaves the store and the answers agreeing: the still-failing service has exactly one open incident, the new one (no defect found)', async () => {
+    for (let round = 0; round < 10; round += 1) {
+      const { service, incident } = await downService();
+      // Metadata changes of the still-unhealthy service arrive with the resolve: each may open the next incident.
+      const answers = await Promise.all([
+        call('PUT', `/services/${service.service_id}`, { metadata: { round: '1' } }),
+        call('POST', `/incidents/${incident.incident_id}/resolve`),
+        call('PUT', `/services/${service.service_id}`, { metadata: { round: '2' } }),
+        call('PUT', `/services/${service.service_id}`, { metadata: { round: '3' } }),
+      ]);
+      expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 200]);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const stored = await openOf(service.service_id);
+      expect(
+        stored.map((each) => each.kind),
+        `round ${round}`,
+      ).toEqual(['down']);
+      const [reopened] = stored as [Incident];
+      expect(reopened.incident_id).not.toBe(incident.incident_id);
+      expect((await call<Incident>('GET', `/incidents/${reopened.incident_id}`)).body.status).toBe('open');
+      await call('DELETE', `/services/${service.service_id}`);
+    }
+  });
+});
+
+describe('check results from a prober with a wrong clock', () => {
+  // DEFECT, not fixed here (catalog/health.ts is not this suite's author's): applyProbe drops every result older
+  // than the last one applied, so one result stamped an hour ahead freezes health for an hour. Clamping the stored
+  // check time to the registry's clock (or refusing results more than a few seconds ahead) fixes it; then make this `it`.
+  it.fails('resolves the down incident when the target recovers, after one result stamped an hour ahead', async () => {
+    const { service, incident } = await downService();
+    const ahead = new Date(Date.now() + 3600_000).toISOString();
+    publishProbeResult(
+      prober,
+      probeResult(service, { ok: false, health: 'unhealthy', outcome: 'unhealthy', status_code: 503, checked_at: ahead }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // The shard moves to a prober with the right clock, and the target is up again.
+    publishProbeResult(prober, probeResult(service));
+    await waitFor(
+      'the incident resolved',
+      async () => {
+        const current = await call<Incident>('GET', `/incidents/${incident.incident_id}`);
+        return current.body.status === 'resolved' ? true : undefined;
+      },
+      5000,
+    );
+  });
+});
+
 describe('hostile queries', () => {
   it('answers 4xx, never 5xx (no defect found)', async () => {
     const queries = [
