@@ -20,8 +20,12 @@ type Counter = ReturnType<MetricsService['counter']>;
 
 /** How often the catalog and the incidents are compared, and resolved incidents past retention trimmed. */
 export const RECONCILE_INTERVAL_MS = 60_000;
-/** Resolved incidents one trim removes at most (the next minute takes the rest). */
-const TRIM_BATCH = 5000;
+/**
+ * Resolved incidents one trim statement removes, and statements per minute at most (the
+ * next minute takes the rest). SQLite runs a statement on the event loop: 5,000 at once
+ * held it ~200 ms; 1,000 take ~50 ms, with other work let in between.
+ */
+const TRIM = { batch: 1000, batches: 20 } as const;
 /** Catalog records one reconcile reads per page. */
 const RECONCILE_PAGE = 1000;
 /**
@@ -272,7 +276,13 @@ export class IncidentsService implements OnApplicationBootstrap, BeforeApplicati
   private async maintain(): Promise<void> {
     await this.reconcile();
     const before = Date.now() - this.config.BEACON_INCIDENT_RETENTION * 1000;
-    const trimmed = await this.store.trimIncidents(before, TRIM_BATCH);
+    let trimmed = 0;
+    for (let batch = 0; batch < TRIM.batches; batch += 1) {
+      const removed = await this.store.trimIncidents(before, TRIM.batch);
+      trimmed += removed;
+      if (removed < TRIM.batch) break;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
     if (trimmed > 0) this.logger.info({ trimmed }, 'resolved incidents past BEACON_INCIDENT_RETENTION removed');
   }
 

@@ -18,6 +18,10 @@ export const INCIDENT_INDEXES = [
   { key: { service_id: 1, kind: 1 }, name: 'one_open', unique: true, partialFilterExpression: { resolved_ms: null } },
   { key: { started_ms: -1 }, name: 'started' },
   { key: { resolved_ms: 1 }, name: 'resolved' },
+  // The routes' filters with their newest-first order (`status`, `service_id`, `kind`), as in SQLite.
+  { key: { resolved_ms: 1, started_ms: -1 }, name: 'status_started' },
+  { key: { service_id: 1, started_ms: -1 }, name: 'service_started' },
+  { key: { kind: 1, started_ms: -1 }, name: 'kind_started' },
 ] as const;
 
 /** The query of an incident filter (values compared with `$eq`, never read as operators). */

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { resolvedIncident } from '../../incidents/incident-rules';
-import type { IncidentOutboxEvent } from '../service-store';
+import type { IncidentFilter, IncidentOutboxEvent } from '../service-store';
+import { incidentListSql, incidentWhere } from './sqlite-incidents';
 import { SqliteStore } from './sqlite-store';
 
 const NOW = Date.UTC(2030, 0, 1);
@@ -102,5 +103,40 @@ describe('incidents in the SQLite store', () => {
     expect(await store.trimIncidents(NOW + 60_001, 100)).toBe(1);
     expect(await store.getIncident('a')).toBeNull();
     expect(await store.getIncident('b')).not.toBeNull();
+  });
+
+  it('answers every filter of the route from an index: no statement reads the whole table', () => {
+    const { db } = store.handle as { backend: 'sqlite'; db: import('better-sqlite3').Database };
+    const filters: IncidentFilter[] = [
+      {},
+      { status: 'open' },
+      { status: 'resolved' },
+      { service_id: 'svc' },
+      { service_id: 'svc', status: 'open' },
+      { service_id: 'svc', status: 'resolved' },
+      { kind: 'down' },
+      { kind: 'down', status: 'open' },
+      { since: NOW },
+    ];
+    for (const filter of filters) {
+      const { sql, params } = incidentWhere(filter);
+      const { count, page } = incidentListSql(sql);
+      const plans = [
+        ...(db.prepare(`EXPLAIN QUERY PLAN ${count}`).all(...params) as { detail: string }[]),
+        ...(db.prepare(`EXPLAIN QUERY PLAN ${page}`).all(...params, 50, 0) as { detail: string }[]),
+      ].map((row) => row.detail);
+      // A bare "SCAN incidents" (no index named) reads every document.
+      expect(
+        plans.filter((detail) => /^SCAN incidents$/.test(detail)),
+        JSON.stringify(filter),
+      ).toEqual([]);
+      if (filter.status === 'open' || filter.service_id !== undefined) {
+        // These reach their rows directly rather than walking every incident in start order.
+        expect(
+          plans.some((detail) => detail.includes('incidents_by_start')),
+          JSON.stringify(filter),
+        ).toBe(false);
+      }
+    }
   });
 });

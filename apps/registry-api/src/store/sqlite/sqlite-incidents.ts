@@ -29,6 +29,20 @@ export function incidentWhere(filter: IncidentFilter): { sql: string; params: (s
   return { sql: conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '', params };
 }
 
+const ORDER = 'ORDER BY started_at DESC, incident_id DESC';
+
+/**
+ * A filtered list's count and page (`?` for the filter's values, then limit and offset).
+ * The page's ids come first, from the indexes alone, so a deep `skip` steps over index
+ * entries, not documents.
+ */
+export function incidentListSql(where: string): { count: string; page: string } {
+  return {
+    count: `SELECT COUNT(*) AS n FROM incidents ${where}`,
+    page: `SELECT doc FROM incidents WHERE incident_id IN (SELECT incident_id FROM incidents ${where} ${ORDER} LIMIT ? OFFSET ?) ${ORDER}`,
+  };
+}
+
 /** The `incidents` table's statements, run on the store's one connection. */
 export class SqliteIncidents {
   private readonly insertOpen: Statement;
@@ -38,6 +52,15 @@ export class SqliteIncidents {
   private readonly trim: Statement;
 
   constructor(private readonly db: Database) {
+    // The routes' filters, so a page of 100,000 resolved incidents reads only what it shows:
+    // without them `status=open` (the dashboard's question) and `service_id` scanned every
+    // row (0.4 s and 0.16 s with 100,000). Created here, idempotently, so an existing file
+    // gains them at open without a schema version of its own.
+    db.exec(`
+      CREATE INDEX IF NOT EXISTS incidents_open_by_start ON incidents (started_at) WHERE resolved_at IS NULL;
+      CREATE INDEX IF NOT EXISTS incidents_by_service ON incidents (service_id, started_at);
+      CREATE INDEX IF NOT EXISTS incidents_by_kind ON incidents (kind, started_at);
+    `);
     this.insertOpen = db.prepare(
       'INSERT OR IGNORE INTO incidents (incident_id, service_id, kind, started_at, resolved_at, doc) VALUES (?, ?, ?, ?, NULL, ?)',
     );
@@ -81,10 +104,9 @@ export class SqliteIncidents {
 
   list(filter: IncidentFilter, page: Page, now: number): { incidents: Incident[]; total: number } {
     const { sql, params } = incidentWhere(filter);
-    const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM incidents ${sql}`).get(...params) as { n: number }).n;
-    const rows = this.db
-      .prepare(`SELECT doc FROM incidents ${sql} ORDER BY started_at DESC, incident_id DESC LIMIT ? OFFSET ?`)
-      .all(...params, page.limit, page.skip) as { doc: string }[];
+    const statements = incidentListSql(sql);
+    const total = (this.db.prepare(statements.count).get(...params) as { n: number }).n;
+    const rows = this.db.prepare(statements.page).all(...params, page.limit, page.skip) as { doc: string }[];
     return { incidents: rows.map((row) => withDuration(JSON.parse(row.doc) as Incident, now)), total };
   }
 
