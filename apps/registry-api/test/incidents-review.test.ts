@@ -1,22 +1,35 @@
 import { EVENTS_STREAM, type Incident, type IncidentList, type Service } from '@beacon/contracts';
-import { fetchJson, probeResult, publishProbeResult, startRegistry, uniqueName, waitFor, type RegistryFixture } from '@beacon/testing';
+import {
+  fetchJson,
+  probeResult,
+  publishProbeResult,
+  startApp,
+  startRegistry,
+  uniqueName,
+  waitFor,
+  type AppProcess,
+  type RegistryFixture,
+} from '@beacon/testing';
 import { connect, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**
- * Incidents attacked on real processes: registry-api on an SQLite file and nats-server,
+ * Incidents attacked on real processes: registry-api on an SQLite file, nats-server and ttl-reaper,
  * the test playing health-prober (it publishes check results as the prober does).
  */
 
 let registry: RegistryFixture;
 let prober: NatsConnection;
+let reaper: AppProcess;
 
 beforeAll(async () => {
   registry = await startRegistry();
   prober = await connect({ servers: registry.nats.url, ...registry.nats.credentials('health-prober') });
+  reaper = await startApp('ttl-reaper', { env: { NATS_URL: registry.nats.url }, portVariable: 'HTTP_PORT', readyPath: '/ready' });
 });
 
 afterAll(async () => {
+  await reaper?.stop();
   await prober?.close();
   await registry?.dispose();
 });
@@ -30,7 +43,7 @@ const openOf = async (serviceId: string): Promise<Incident[]> =>
   (await call<IncidentList>('GET', `/incidents?service_id=${serviceId}&status=open`)).body.incidents;
 
 /** A checked service (fall 1) with a down incident open, opened by one failing result. */
-async function downService(): Promise<{ service: Service; incident: Incident }> {
+async function downService(extra: Record<string, unknown> = {}): Promise<{ service: Service; incident: Incident }> {
   const service = await registry.register<Service>({
     name: uniqueName('review'),
     host: '127.0.0.1',
@@ -38,6 +51,7 @@ async function downService(): Promise<{ service: Service; incident: Incident }> 
     health_check_url: 'http://127.0.0.1:9/health',
     health_check_interval: 3600,
     health_check_retries: 1,
+    ...extra,
   });
   publishProbeResult(
     prober,
@@ -154,6 +168,47 @@ describe('check results from a prober with a wrong clock', () => {
       },
       5000,
     );
+  });
+});
+
+describe('expired and down together, purge, takeover (no defect found)', () => {
+  it("opens expired beside down when a failing service's TTL lapses, resolves both on a passing check, and purge resolves what is left", async () => {
+    const { service, incident } = await downService({ ttl: 10 });
+    const expired = await waitFor(
+      'an expired incident beside the down one',
+      async () => (await openOf(service.service_id)).find((each) => each.kind === 'expired'),
+      20_000,
+    );
+    expect((await openOf(service.service_id)).map((each) => each.kind).sort()).toEqual(['down', 'expired']);
+    // The target answers again: smart TTL revives the service and health comes back at once (rise 1).
+    publishProbeResult(prober, probeResult(service));
+    await waitFor('both resolved', async () => ((await openOf(service.service_id)).length === 0 ? true : undefined), 5000);
+    for (const id of [incident.incident_id, expired.incident_id]) {
+      expect((await call<Incident>('GET', `/incidents/${id}`)).body).toMatchObject({ status: 'resolved', resolved_by: 'auto' });
+    }
+
+    // Failing again until it expires, then purged: its incidents resolve with the reason.
+    publishProbeResult(prober, probeResult(service, { ok: false, health: 'unhealthy', outcome: 'unhealthy', status_code: 500 }));
+    await waitFor('expired again', async () => ((await openOf(service.service_id)).length === 2 ? true : undefined), 20_000);
+    expect((await call<{ removed_count: number }>('DELETE', '/services/cleanup')).body.removed_count).toBeGreaterThanOrEqual(1);
+    expect(await openOf(service.service_id)).toEqual([]);
+    const all = (await call<IncidentList>('GET', `/incidents?service_id=${service.service_id}`)).body.incidents;
+    expect(all).toHaveLength(4);
+    expect(all.slice(0, 2).map((each) => each.note)).toEqual(['the expired service was purged', 'the expired service was purged']);
+  });
+
+  it("resolves the old record's incidents as superseded when another registration takes over its endpoint", async () => {
+    const { service, incident } = await downService({ instance_id: 'a' });
+    // Instance b, known by its instance_id, moves onto instance a's endpoint: a's record is replaced.
+    await registry.register<Service>({ name: service.name, host: service.host, port: 10, instance_id: 'b' });
+    await registry.register<Service>({ name: service.name, host: service.host, port: service.port, instance_id: 'b' });
+    expect((await call('GET', `/services/${service.service_id}`)).status).toBe(404);
+    expect((await call<Incident>('GET', `/incidents/${incident.incident_id}`)).body).toMatchObject({
+      status: 'resolved',
+      note: 'another registration took over the service endpoint',
+    });
+    const types = await eventsOf(incident.incident_id);
+    expect(types).toEqual(['incident.opened', 'incident.resolved']);
   });
 });
 
