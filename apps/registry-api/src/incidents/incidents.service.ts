@@ -50,6 +50,8 @@ const SETTLED = { ms: 60_000, max: 10_000 } as const;
 export class IncidentsService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   /** Open incidents by service. */
   private readonly open = new Map<string, Incident[]>();
+  /** While `loadOpen` reads the store: the services whose incidents changed meanwhile. */
+  private touched: Set<string> | null = null;
   /** Incidents this process resolved lately (see `SETTLED`), oldest first. */
   private readonly settled = new Map<string, { incident: Incident; at: number }>();
   /** Open incidents whose failed-check count or cause moved since they were last written. */
@@ -107,12 +109,34 @@ export class IncidentsService implements OnApplicationBootstrap, BeforeApplicati
     await this.ticking;
   }
 
+  /**
+   * Memory takes the store's open incidents, except for services whose incidents changed
+   * here while the store was read (their memory is newer). Memory stays whole during the
+   * read: emptied first, as it was, every check result arriving during MongoDB's round
+   * trip found no open incident, so a failing service opened a second one in memory (the
+   * store refused it) and a recovered one resolved nothing.
+   */
   private async loadOpen(): Promise<void> {
-    this.open.clear();
-    for (const incident of await this.store.openIncidents()) this.remember(incident);
+    const touched = new Set<string>();
+    this.touched = touched;
+    let stored: Incident[];
+    try {
+      stored = await this.store.openIncidents();
+    } finally {
+      this.touched = null;
+    }
+    const byService = new Map<string, Incident[]>();
+    for (const incident of stored) byService.set(incident.service_id, [...(byService.get(incident.service_id) ?? []), incident]);
+    for (const serviceId of new Set([...this.open.keys(), ...byService.keys()])) {
+      if (touched.has(serviceId)) continue;
+      const list = byService.get(serviceId);
+      if (list) this.open.set(serviceId, list);
+      else this.open.delete(serviceId);
+    }
   }
 
   private remember(incident: Incident): void {
+    this.touched?.add(incident.service_id);
     const list = (this.open.get(incident.service_id) ?? []).filter((other) => other.incident_id !== incident.incident_id);
     if (incident.status === 'open') list.push(incident);
     if (list.length > 0) this.open.set(incident.service_id, list);
