@@ -24,14 +24,16 @@ CREATE TABLE IF NOT EXISTS service_docs (
 );
 
 -- Check results (pings, version 7): a fixed ring of slots per service series (the small
--- integer of uptime_series; slot = the service's result count modulo BEACON_PINGS_PER_SERVICE),
--- so it never grows past that many rows per service however long checks run. checked_at in
--- epoch ms; v and x: the result's values (check-codec.ts). About 40 bytes a result with the
--- index by second, which the uptime aggregation and the retention trim read by.
+-- integer of uptime_series; slot = seq % BEACON_PINGS_PER_SERVICE, seq counting the series'
+-- results in the order they were stored), so it never grows past that many rows per service
+-- however long checks run. checked_at in epoch ms; v and x: the result's values
+-- (check-codec.ts). About 45 bytes a result with the index by second, which the uptime
+-- aggregation and the retention trim read by.
 -- Versions up to 6 kept them in health_checks (by service id, a JSON doc): moved at open.
 CREATE TABLE IF NOT EXISTS pings (
   sid        INTEGER NOT NULL,
   slot       INTEGER NOT NULL,
+  seq        INTEGER NOT NULL,
   checked_at INTEGER NOT NULL,
   v          INTEGER,
   x          TEXT,

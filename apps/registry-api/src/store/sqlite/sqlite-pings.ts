@@ -19,7 +19,7 @@ const SECOND = 'checked_at / 1000';
 /**
  * The check results (pings): a ring of `ringSize` slots per service series in table
  * `pings` (schema.ts), on the store's one connection and inside its transactions. Only this
- * process writes the file, so the next slot of each series is kept here.
+ * process writes the file, so the next seq of each series is kept here.
  */
 export class SqlitePings {
   private readonly put: Statement;
@@ -28,8 +28,8 @@ export class SqlitePings {
   private readonly readBetween: Statement;
   private readonly trimBefore: Statement;
   private readonly perSecond: Statement;
-  private readonly newestSlots: Statement;
-  /** Next slot per series. */
+  private readonly lastSeqs: Statement;
+  /** Next seq per series. */
   private next = new Map<number, number>();
 
   constructor(
@@ -37,11 +37,9 @@ export class SqlitePings {
     /** Slots per series: its newest this many results are kept (`BEACON_PINGS_PER_SERVICE`). */
     readonly ringSize: number,
   ) {
-    this.put = db.prepare('INSERT OR REPLACE INTO pings (sid, slot, checked_at, v, x) VALUES (?, ?, ?, ?, ?)');
+    this.put = db.prepare('INSERT OR REPLACE INTO pings (sid, slot, seq, checked_at, v, x) VALUES (?, ?, ?, ?, ?, ?)');
     this.dropSeries = db.prepare('DELETE FROM pings WHERE sid = ?');
-    this.readSeries = db.prepare(
-      'SELECT checked_at, v, x FROM pings WHERE sid = ? AND checked_at >= ? ORDER BY checked_at DESC, slot DESC',
-    );
+    this.readSeries = db.prepare('SELECT checked_at, v, x FROM pings WHERE sid = ? AND checked_at >= ? ORDER BY seq DESC');
     this.readBetween = db.prepare(
       `SELECT sid, checked_at, v, x FROM pings WHERE ${SECOND} >= ? AND ${SECOND} <= ? AND checked_at >= ? AND checked_at < ?`,
     );
@@ -49,22 +47,21 @@ export class SqlitePings {
       `DELETE FROM pings WHERE (sid, slot) IN (SELECT sid, slot FROM pings WHERE ${SECOND} <= ? AND checked_at < ? LIMIT ?)`,
     );
     this.perSecond = db.prepare(`SELECT ${SECOND} AS second, COUNT(*) AS n FROM pings WHERE ${SECOND} >= ? GROUP BY second`);
-    // The slot written last is the newest result's (SQLite gives the bare column of the MAX row).
-    this.newestSlots = db.prepare('SELECT sid, slot, MAX(checked_at) AS newest FROM pings GROUP BY sid');
+    this.lastSeqs = db.prepare('SELECT sid, MAX(seq) AS seq FROM pings GROUP BY sid');
   }
 
-  /** Reads each series' next slot back (after a failed commit too). */
+  /** Reads each series' next seq back (after a failed commit too). */
   load(): void {
-    const rows = this.newestSlots.all() as { sid: number; slot: number }[];
-    this.next = new Map(rows.map((row) => [row.sid, (row.slot + 1) % this.ringSize]));
+    const rows = this.lastSeqs.all() as { sid: number; seq: number }[];
+    this.next = new Map(rows.map((row) => [row.sid, row.seq + 1]));
   }
 
   /** Stores a result in the series' next slot, over its oldest once the ring is full. */
   append(sid: number, entry: HealthCheckEntry, checkedAt: number): void {
-    const slot = this.next.get(sid) ?? 0;
+    const seq = this.next.get(sid) ?? 0;
     const stored = packCheck(entry, checkedAt);
-    this.put.run(sid, slot, checkedAt, stored.v, stored.x);
-    this.next.set(sid, (slot + 1) % this.ringSize);
+    this.put.run(sid, seq % this.ringSize, seq, checkedAt, stored.v, stored.x);
+    this.next.set(sid, seq + 1);
   }
 
   /** Replaces a series' results with `history` (oldest first; past the ring's size the oldest go). */
@@ -90,7 +87,7 @@ export class SqlitePings {
     return rows.map((row) => ({ sid: row.sid, checked_at: row.checked_at, entry: unpackCheck(row, row.checked_at) }));
   }
 
-  /** Removes up to `limit` results older than `before`; the rings' next slots stay. */
+  /** Removes up to `limit` results older than `before`; the rings' next seqs stay. */
   trim(before: number, limit: number): number {
     return this.trimBefore.run(Math.floor(before / 1000), before, limit).changes;
   }

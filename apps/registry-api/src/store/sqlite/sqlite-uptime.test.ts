@@ -88,6 +88,19 @@ describe('SQLite uptime store', () => {
     expect(checks[0]).toEqual(entry(NOW + 130_000, false, 130));
   });
 
+  it('keeps results in the order they were stored, and a restart goes on after the last one stored, whatever its time', async () => {
+    const id = await service();
+    // One of the last results is stamped an hour ahead (a prober with a wrong clock).
+    for (let index = 0; index < 130; index += 1) {
+      await store.appendHealthCheck(id, entry(NOW + index * 1000 + (index === 125 ? 3_600_000 : 0), true, index));
+    }
+    await store.close();
+    store = new SqliteStore({ path, synchronous: 'normal', pingsPerService: 120 });
+    await store.appendHealthCheck(id, entry(NOW + 130_000, true, 130));
+    const { checks } = await store.healthChecks(id, 1000, 0);
+    expect(checks.map((check) => check.response_time_ms)).toEqual(Array.from({ length: 120 }, (_, index) => 130 - index));
+  });
+
   it("moves a version 5 file's check history (JSON documents by service id) into the rings at open", async () => {
     const id = await service();
     await store.close();
