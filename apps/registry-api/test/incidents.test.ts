@@ -107,6 +107,8 @@ describe('incidents from health checks', () => {
       return open.length > 0 ? open : undefined;
     });
     expect(incident).toMatchObject({ kind: 'down', status: 'open', service_name: service.name, status_code: 500, resolved_at: null });
+    // In health-prober's words, once (it read "HTTP 500: HTTP 500").
+    expect(incident?.cause).toBe('HTTP 500');
     const pings = await call<{ checks: { checked_at: string; outcome: string }[] }>(
       'GET',
       `/services/${service.service_id}/health-checks?limit=100`,

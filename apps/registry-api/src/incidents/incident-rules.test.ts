@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { applyProbe } from '../catalog/health';
 import { BUILT_IN_DEFAULTS, draftRegistration } from '../catalog/registration';
 import type { ServiceRecord } from '../catalog/service-record';
-import { impliedKinds, incidentChanges, remindersDue, type ChangeContext } from './incident-rules';
+import { causeOf, impliedKinds, incidentChanges, remindersDue, type ChangeContext } from './incident-rules';
 
 const NOW = Date.UTC(2030, 0, 1);
 const URL = 'http://10.0.0.1/health';
@@ -89,6 +89,28 @@ describe('incident rules', () => {
     expect(resolved).toHaveLength(1);
     expect(resolved[0]).toMatchObject({ status: 'resolved', resolved_by: 'auto', failed_checks: 5, note: 'health checks pass again' });
     expect(open).toEqual([]);
+  });
+
+  it('says the cause once in health-prober\'s own words (its error for a failing status is already "HTTP 503")', () => {
+    const down = record({ health: 'unhealthy' });
+    const check = (status_code: number | null, error: string | null) => ({ ok: false, status_code, error, load: null });
+    // health-prober (checks/http-verdict.ts) sends these for a status, a body verdict and a refused connection.
+    expect(causeOf('down', down, check(503, 'HTTP 503'), THRESHOLD)).toBe('HTTP 503');
+    expect(causeOf('down', down, check(200, 'body status "down"'), THRESHOLD)).toBe('HTTP 200: body status "down"');
+    expect(causeOf('down', down, check(null, 'connect ECONNREFUSED 127.0.0.1:9'), THRESHOLD)).toBe('connect ECONNREFUSED 127.0.0.1:9');
+    expect(causeOf('down', down, check(500, null), THRESHOLD)).toBe('HTTP 500');
+  });
+
+  it('keeps the cause and status code of the same, last failing check', () => {
+    const down = record({ health: 'unhealthy', consecutive_health_failures: 3 });
+    const [open] = incidentChanges(
+      [],
+      down,
+      context(NOW, { check: { ok: false, status_code: 503, error: 'HTTP 503', load: null } }),
+    ).opened;
+    const refused = { ok: false, status_code: null, error: 'connect ECONNREFUSED 127.0.0.1:9', load: null };
+    const [moved] = incidentChanges([open as Incident], down, context(NOW + 1000, { check: refused })).progressed;
+    expect(moved).toMatchObject({ cause: 'connect ECONNREFUSED 127.0.0.1:9', status_code: null, failed_checks: 4 });
   });
 
   it('flapping opens at most one down incident at a time', () => {

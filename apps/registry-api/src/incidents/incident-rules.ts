@@ -42,6 +42,8 @@ export function causeOf(kind: IncidentKind, record: ServiceRecord, check: CheckD
     case 'down': {
       if (check && !check.ok) {
         const code = check.status_code === null ? null : `HTTP ${check.status_code}`;
+        // health-prober's error for a failing status already reads "HTTP 503": say it once.
+        if (code !== null && check.error?.startsWith(code)) return check.error;
         return [code, check.error].filter((part) => part !== null && part !== '').join(': ') || 'health check failed';
       }
       return `${record.consecutive_health_failures} consecutive health checks failed`;
@@ -120,7 +122,8 @@ export function incidentChanges(open: readonly Incident[], record: ServiceRecord
           ...incident,
           failed_checks: incident.failed_checks + 1,
           cause: causeOf('down', record, check, context.threshold),
-          status_code: check.status_code ?? incident.status_code,
+          // The last failing check's, as the cause is: a refused connection after a 503 has none.
+          status_code: check.status_code,
         });
       }
       continue;
