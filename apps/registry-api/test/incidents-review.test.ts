@@ -285,6 +285,23 @@ describe('kill -9 during a failure storm (no defect found)', () => {
   });
 });
 
+describe('reminders across a restart', () => {
+  it('keeps reminding, one interval after the restart, when BEACON_INCIDENT_REPEAT_INTERVAL grew', async () => {
+    await registry.api.stop();
+    await registry.restart({ BEACON_INCIDENT_REPEAT_INTERVAL: '1s' });
+    const { incident } = await downService();
+    const reminders = async (): Promise<number> => (await call<Incident>('GET', `/incidents/${incident.incident_id}`)).body.reminders;
+    await waitFor('8 reminders', async () => ((await reminders()) >= 8 ? true : undefined), 15_000);
+    await registry.api.stop();
+    await registry.restart({ BEACON_INCIDENT_REPEAT_INTERVAL: '4s' });
+    const before = await reminders();
+    // Due 4 s after the restart (the count said 8 × 1 s; at 4 s a reminder count of 8 is "due" only 36 s after the start).
+    await waitFor('a reminder at the new interval', async () => ((await reminders()) > before ? true : undefined), 9000);
+    await registry.api.stop();
+    await registry.restart();
+  });
+});
+
 describe('hostile queries', () => {
   it('answers 4xx, never 5xx (no defect found)', async () => {
     const queries = [

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { applyProbe } from '../catalog/health';
 import { BUILT_IN_DEFAULTS, draftRegistration } from '../catalog/registration';
 import type { ServiceRecord } from '../catalog/service-record';
-import { causeOf, impliedKinds, incidentChanges, remindersDue, type ChangeContext } from './incident-rules';
+import { causeOf, impliedKinds, incidentChanges, reminderDue, type ChangeContext } from './incident-rules';
 
 const NOW = Date.UTC(2030, 0, 1);
 const URL = 'http://10.0.0.1/health';
@@ -150,9 +150,15 @@ describe('incident rules', () => {
 
   it('counts reminders per interval, none once acknowledged or with reminders off', () => {
     const [incident] = incidentChanges([], record({ health: 'unhealthy' }), context(NOW)).opened;
-    expect(remindersDue(incident as Incident, NOW + 3599_000, 3600)).toBe(0);
-    expect(remindersDue(incident as Incident, NOW + 7200_000, 3600)).toBe(2);
-    expect(remindersDue(incident as Incident, NOW + 7200_000, 0)).toBe(0);
-    expect(remindersDue({ ...(incident as Incident), acknowledged_at: new Date(NOW).toISOString() }, NOW + 7200_000, 3600)).toBe(0);
+    expect(reminderDue(incident as Incident, NOW + 3599_000, 3600, null)).toBeNull();
+    expect(reminderDue(incident as Incident, NOW + 7200_000, 3600, null)).toBe(2);
+    expect(reminderDue(incident as Incident, NOW + 7200_000, 0, null)).toBeNull();
+    expect(reminderDue({ ...(incident as Incident), acknowledged_at: new Date(NOW).toISOString() }, NOW + 7200_000, 3600, null)).toBeNull();
+    // 100 reminders at 1 m, then the interval became 1 h: the next comes an hour after the last, not at hour 101.
+    const ahead = { ...(incident as Incident), reminders: 100 };
+    expect(reminderDue(ahead, NOW + 101 * 60_000 + 3599_000, 3600, NOW + 101 * 60_000)).toBeNull();
+    expect(reminderDue(ahead, NOW + 101 * 60_000 + 3600_000, 3600, NOW + 101 * 60_000)).toBe(101);
+    // On schedule, the last reminder changes nothing.
+    expect(reminderDue({ ...(incident as Incident), reminders: 1 }, NOW + 7200_000, 3600, NOW + 3600_000)).toBe(2);
   });
 });

@@ -140,8 +140,21 @@ export function incidentChanges(open: readonly Incident[], record: ServiceRecord
   return changes;
 }
 
-/** Reminders an open incident should have had by `now` (0 with reminders off, or once acknowledged). */
-export function remindersDue(incident: Incident, now: number, intervalSeconds: number): number {
-  if (intervalSeconds <= 0 || incident.status !== 'open' || incident.acknowledged_at !== null) return 0;
-  return Math.max(0, Math.floor((now - Date.parse(incident.started_at)) / (intervalSeconds * 1000)));
+/**
+ * The reminder count an open incident should carry at `now`, or null when no reminder is
+ * due (reminders off, acknowledged, or not yet time). One is due an interval after the
+ * last: when its count says (`started_at + (reminders + 1) × interval`), or `lastAt` +
+ * interval when that comes sooner. `lastAt` is when this process last reminded or took the
+ * incident over: after a restart with a longer interval the count can be far ahead of the
+ * new schedule (8 reminders at 1 s read as due only 36 s after the start at 4 s, and 100 at
+ * 1 m as 100 hours at 1 h), and reminders would fall silent until it caught up. A count
+ * behind its schedule (a shorter interval, a long stop) catches up in one reminder.
+ */
+export function reminderDue(incident: Incident, now: number, intervalSeconds: number, lastAt: number | null): number | null {
+  if (intervalSeconds <= 0 || incident.status !== 'open' || incident.acknowledged_at !== null) return null;
+  const interval = intervalSeconds * 1000;
+  const started = Date.parse(incident.started_at);
+  const next = Math.min(started + (incident.reminders + 1) * interval, lastAt === null ? Infinity : lastAt + interval);
+  if (now < next) return null;
+  return Math.max(incident.reminders + 1, Math.floor((now - started) / interval));
 }

@@ -13,7 +13,7 @@ import {
   type Page,
   type ServiceStore,
 } from '../store/service-store';
-import { incidentChanges, remindersDue, resolvedIncident, type CheckDetail, type RemovalCause } from './incident-rules';
+import { incidentChanges, reminderDue, resolvedIncident, type CheckDetail, type RemovalCause } from './incident-rules';
 import { IncidentAlreadyAcknowledged, IncidentAlreadyResolved, IncidentNotFound } from './incidents.errors';
 
 type Counter = ReturnType<MetricsService['counter']>;
@@ -50,6 +50,8 @@ const SETTLED = { ms: 60_000, max: 10_000 } as const;
 export class IncidentsService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   /** Open incidents by service. */
   private readonly open = new Map<string, Incident[]>();
+  /** When this process last reminded, or took over from the store, each open incident (see `reminderDue`). */
+  private readonly lastReminded = new Map<string, number>();
   /** While `loadOpen` reads the store: the services whose incidents changed meanwhile. */
   private touched: Set<string> | null = null;
   /** Incidents this process resolved lately (see `SETTLED`), oldest first. */
@@ -127,12 +129,17 @@ export class IncidentsService implements OnApplicationBootstrap, BeforeApplicati
     }
     const byService = new Map<string, Incident[]>();
     for (const incident of stored) byService.set(incident.service_id, [...(byService.get(incident.service_id) ?? []), incident]);
+    const now = Date.now();
+    for (const incident of stored) if (!this.lastReminded.has(incident.incident_id)) this.lastReminded.set(incident.incident_id, now);
     for (const serviceId of new Set([...this.open.keys(), ...byService.keys()])) {
       if (touched.has(serviceId)) continue;
       const list = byService.get(serviceId);
       if (list) this.open.set(serviceId, list);
       else this.open.delete(serviceId);
     }
+    // Incidents resolved elsewhere (another replica) leave no entry behind.
+    const openIds = new Set([...this.open.values()].flat().map((incident) => incident.incident_id));
+    for (const incidentId of this.lastReminded.keys()) if (!openIds.has(incidentId)) this.lastReminded.delete(incidentId);
   }
 
   private remember(incident: Incident): void {
@@ -141,7 +148,10 @@ export class IncidentsService implements OnApplicationBootstrap, BeforeApplicati
     if (incident.status === 'open') list.push(incident);
     if (list.length > 0) this.open.set(incident.service_id, list);
     else this.open.delete(incident.service_id);
-    if (incident.status === 'resolved') this.rememberResolved(incident);
+    if (incident.status === 'resolved') {
+      this.lastReminded.delete(incident.incident_id);
+      this.rememberResolved(incident);
+    }
   }
 
   private rememberResolved(incident: Incident): void {
@@ -275,8 +285,9 @@ export class IncidentsService implements OnApplicationBootstrap, BeforeApplicati
     const events: IncidentOutboxEvent[] = [];
     for (const list of [...this.open.values()]) {
       for (const incident of list) {
-        const due = remindersDue(incident, now, interval);
-        if (due <= incident.reminders) continue;
+        const due = reminderDue(incident, now, interval, this.lastReminded.get(incident.incident_id) ?? null);
+        if (due === null) continue;
+        this.lastReminded.set(incident.incident_id, now);
         const reminded: Incident = { ...this.latest(incident), reminders: due, duration_seconds: secondsSince(incident.started_at, now) };
         this.progressed.delete(incident.incident_id);
         this.remember(reminded);
