@@ -91,6 +91,18 @@ describe('applyProbe', () => {
     expect(applyProbe(current, result({ checked_at: new Date(NOW).toISOString() }), NOW, 0.8)).toBeNull();
   });
 
+  it('counts a result stamped in the future as checked now, so the next results still apply', () => {
+    const future = applyProbe(
+      record(),
+      result({ ok: false, health: 'unhealthy', outcome: 'error', checked_at: new Date(NOW + 3_600_000).toISOString() }),
+      NOW,
+      0.8,
+    );
+    expect(future?.draft.last_health_check).toBe(NOW);
+    const next = { ...future!.draft, revision: 2 };
+    expect(applyProbe(next, result({ checked_at: new Date(NOW + 1000).toISOString() }), NOW + 1000, 0.8)).not.toBeNull();
+  });
+
   it('alerts critical load once per crossing, re-armed only below the hysteresis band', () => {
     const loads = [0.5, 0.85, 0.9, 0.75, 0.95, 0.6, 0.82];
     let current = record({ health: 'healthy' });

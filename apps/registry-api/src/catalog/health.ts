@@ -21,12 +21,14 @@ export interface ProbeOutcome {
  * - Critical load: crossing `threshold` upward alerts once; it re-arms only when the
  *   load falls below `threshold - CRITICAL_LOAD_HYSTERESIS`.
  * Returns null for a result that no longer applies: for a target the service no longer
- * has, or older than the last one applied.
+ * has, or older than the last one applied (a result stamped after `now` counts as of `now`).
  */
 export function applyProbe(current: ServiceRecord, result: ProbeResult, now: number, threshold: number): ProbeOutcome | null {
   const target = result.kind === 'http' ? current.health_check_url : current.health_check_tcp;
   if (target !== result.target) return null;
-  const checkedAt = Date.parse(result.checked_at);
+  // A prober whose clock runs ahead must not make every later result look stale: a result
+  // from the future counts as checked now.
+  const checkedAt = Math.min(Date.parse(result.checked_at), now);
   if (current.last_health_check !== null && checkedAt < current.last_health_check) return null;
 
   const next: ServiceDraft = { ...current, last_health_check: checkedAt, updated_at: now };
