@@ -1,5 +1,5 @@
 import type { Incident, IncidentList, Service, Webhook } from '@beacon/contracts';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, findBinary, freePort, sleep, waitFor } from '@beacon/testing';
+import { REPO_ROOT, findBinary, freePorts, launch, sleep, stopLauncher, waitFor, type Launcher } from '@beacon/testing';
 
 /**
  * Monitoring end to end, as a user runs it: `scripts/start.mjs` (the README's start command)
@@ -28,25 +28,6 @@ const FALL = 3;
 const RISE = 2;
 const INTERVAL_S = 1;
 const REPEAT_S = 2;
-
-interface Launcher {
-  child: ChildProcess;
-  output(): string;
-  exited: Promise<number | null>;
-}
-
-function launch(env: Record<string, string>): Launcher {
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'scripts', 'start.mjs')], {
-    cwd: REPO_ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_FORMAT: 'json', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let text = '';
-  child.stdout?.on('data', (chunk: Buffer) => (text += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (text += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, output: () => text, exited };
-}
 
 /** A signed webhook as the receiver got it, after checking its signature. */
 interface Received {
@@ -130,18 +111,7 @@ describe.skipIf(!nginx || !natsServer)(
       receiverPort = await listen(receiver);
 
       dataDir = mkdtempSync(join(tmpdir(), 'beacon-monitoring-'));
-      const names = [
-        'BEACON_PORT',
-        'REGISTRY_PORT',
-        'GATEWAY_HTTP_PORT',
-        'REAPER_HTTP_PORT',
-        'PROBER_HTTP_PORT',
-        'ANNOUNCER_HTTP_PORT',
-        'ELECTOR_PORT',
-        'BEACON_NATS_PORT',
-      ];
-      const ports: Record<string, string> = {};
-      for (const name of names) ports[name] = String(await freePort());
+      const ports = await freePorts();
       stack = launch({
         ...ports,
         BEACON_DATA_DIR: dataDir,
@@ -160,14 +130,7 @@ describe.skipIf(!nginx || !natsServer)(
     }, 120_000);
 
     afterAll(async () => {
-      if (stack && stack.child.exitCode === null) {
-        stack.child.kill('SIGINT');
-        const stopped = await Promise.race([stack.exited.then(() => true), sleep(20_000).then(() => false)]);
-        if (!stopped) {
-          stack.child.kill('SIGKILL');
-          await stack.exited;
-        }
-      }
+      await stopLauncher(stack);
       target?.close();
       receiver?.close();
       if (dataDir) rmSync(dataDir, { recursive: true, force: true });

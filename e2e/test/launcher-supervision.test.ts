@@ -1,10 +1,22 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, WsClient, findBinary, freePort, startNatsServer, waitFor, type NatsServerHandle } from '@beacon/testing';
+import {
+  REPO_ROOT,
+  WsClient,
+  findBinary,
+  freePort,
+  freePorts,
+  launch as launchStack,
+  startNatsServer,
+  stopLauncher,
+  waitFor,
+  type Launcher,
+  type NatsServerHandle,
+} from '@beacon/testing';
 
 /**
  * The launcher (scripts/start.mjs) as a supervisor: it restarts a process that dies, gives
@@ -16,41 +28,13 @@ import { REPO_ROOT, WsClient, findBinary, freePort, startNatsServer, waitFor, ty
 
 const natsServer = findBinary('nats-server');
 
-interface Launcher {
-  child: ChildProcess;
-  output(): string;
-  exited: Promise<number | null>;
-}
-
 function launch(env: Record<string, string>): Launcher {
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'scripts', 'start.mjs')], {
-    cwd: REPO_ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_FORMAT: 'json', BEACON_NGINX: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let text = '';
-  child.stdout?.on('data', (chunk: Buffer) => (text += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (text += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, output: () => text, exited };
-}
-
-/**
- * Stops a launcher still running after its tests: Ctrl-C first, so it stops what it started
- * (a SIGKILL alone would leave its apps and nats-server running, orphaned, after a failed
- * test), and SIGKILL only if it has not exited within 20 s.
- */
-async function stopLauncher(stack: Launcher | undefined): Promise<void> {
-  if (!stack || stack.child.exitCode !== null || stack.child.signalCode !== null) return;
-  stack.child.kill('SIGINT');
-  const timer = setTimeout(() => stack.child.kill('SIGKILL'), 20_000);
-  await stack.exited;
-  clearTimeout(timer);
+  return launchStack({ BEACON_NGINX: '0', ...env });
 }
 
 /** Every port the launcher takes without nginx, free on loopback now. */
-async function ports(): Promise<Record<string, string>> {
-  const names = [
+const ports = (): Promise<Record<string, string>> =>
+  freePorts([
     'BEACON_PORT',
     'GATEWAY_HTTP_PORT',
     'REAPER_HTTP_PORT',
@@ -58,11 +42,7 @@ async function ports(): Promise<Record<string, string>> {
     'ANNOUNCER_HTTP_PORT',
     'ELECTOR_PORT',
     'BEACON_NATS_PORT',
-  ];
-  const entries: [string, string][] = [];
-  for (const name of names) entries.push([name, String(await freePort())]);
-  return Object.fromEntries(entries);
-}
+  ]);
 
 async function untilUp(stack: Launcher): Promise<void> {
   await Promise.race([

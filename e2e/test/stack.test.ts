@@ -1,12 +1,12 @@
 import type { Service } from '@beacon/contracts';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, findBinary, SseClient, WsClient, freePort, register, waitFor } from '@beacon/testing';
+import { REPO_ROOT, findBinary, launch, SseClient, WsClient, freePort, register, waitFor, type Launcher } from '@beacon/testing';
 
 /**
  * The README's start command end to end: `scripts/start.mjs` (what `./beacon.sh start` runs
@@ -17,25 +17,6 @@ import { REPO_ROOT, findBinary, SseClient, WsClient, freePort, register, waitFor
 
 const nginx = findBinary('nginx');
 const natsServer = findBinary('nats-server');
-
-interface Launcher {
-  child: ChildProcess;
-  output(): string;
-  exited: Promise<number | null>;
-}
-
-function launch(env: Record<string, string>): Launcher {
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'scripts', 'start.mjs')], {
-    cwd: REPO_ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_FORMAT: 'json', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let text = '';
-  child.stdout?.on('data', (chunk: Buffer) => (text += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (text += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, output: () => text, exited };
-}
 
 /** Every port the launcher takes, free on loopback now. */
 async function ports(): Promise<Record<string, number>> {

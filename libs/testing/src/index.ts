@@ -12,3 +12,4 @@ export * from './nats-json';
 export * from './probe-results';
 export * from './single-process';
 export * from './webhook-receiver';
+export * from './launcher';
