@@ -202,7 +202,7 @@ describe(`a three-node NATS cluster losing one node at a time (JetStream replica
     await pump.stop();
     const late = new Set(pump.accepted.slice(after));
     await live
-      .waitForEvents(late.size, (m) => m.type === 'service_registered' && late.has(m.data?.service_id ?? ''), 15_000)
+      .waitForEvents(late.size, (m) => m.type === 'service_registered' && late.has(m.data?.service_id ?? ''), 30_000)
       .catch(async (e) => {
         // What registry-api's outbox and the gateway say, for whoever reads a failure.
         const series = async (url: string, pattern: RegExp): Promise<string> =>

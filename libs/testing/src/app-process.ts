@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { freePort, waitFor } from './ports';
 
@@ -38,7 +38,59 @@ export interface StartAppOptions {
 export async function startApp(name: string, options: StartAppOptions): Promise<AppProcess> {
   const entry = resolve(REPO_ROOT, 'apps', name, 'dist', 'main.js');
   if (!existsSync(entry)) throw new Error(`${entry} is missing: run "pnpm build" first`);
-  const port = options.env[options.portVariable] ? Number(options.env[options.portVariable]) : await freePort();
+  const chosen = options.env[options.portVariable] ? Number(options.env[options.portVariable]) : undefined;
+  // A port free when asked can be taken before the app binds it, by another suite's process
+  // (or by a sibling started in parallel that got the same one). Then the app dies with
+  // EADDRINUSE while the other process answers the readiness probe: it is tried on a new port.
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startOnce(name, entry, options, chosen ?? (await freePort()));
+    } catch (error) {
+      if (chosen !== undefined || attempt >= 3 || !(error instanceof PortTakenError)) throw error;
+    }
+  }
+}
+
+class PortTakenError extends Error {}
+
+/**
+ * Whether the process `pid` holds the listening TCP socket on `port` (read from /proc, in the
+ * process's own network namespace). Elsewhere than Linux it cannot tell and says yes.
+ */
+function listensOn(pid: number, port: number): boolean {
+  const inodes = new Set<string>();
+  let readable = false;
+  for (const table of ['tcp', 'tcp6']) {
+    let text: string;
+    try {
+      text = readFileSync(`/proc/${pid}/net/${table}`, 'utf8');
+      readable = true;
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      // local_address is HEXIP:HEXPORT; state 0A is LISTEN; the inode is the tenth field.
+      if (fields.length > 9 && fields[3] === '0A' && parseInt(fields[1]?.split(':')[1] ?? '', 16) === port) inodes.add(fields[9] ?? '');
+    }
+  }
+  if (!readable) return true;
+  if (inodes.size === 0) return false;
+  try {
+    return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+      try {
+        const link = readlinkSync(`/proc/${pid}/fd/${fd}`);
+        return inodes.has(link.slice('socket:['.length, -1));
+      } catch {
+        return false;
+      }
+    });
+  } catch {
+    return true;
+  }
+}
+
+async function startOnce(name: string, entry: string, options: StartAppOptions, port: number): Promise<AppProcess> {
   const command = options.netns ? 'ip' : process.execPath;
   const args = options.netns ? ['netns', 'exec', options.netns.netns, process.execPath, entry] : [entry];
   const child = spawn(command, args, {
@@ -59,18 +111,24 @@ export async function startApp(name: string, options: StartAppOptions): Promise<
     child.once('exit', (code, signal) => resolveExit(code ?? signal ?? 'unknown')),
   );
   const url = `http://${options.netns?.ip ?? '127.0.0.1'}:${port}`;
-  await waitFor(
+  const outcome = await waitFor(
     `${name} on ${url}`,
     async () => {
-      if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}:\n${output}`);
+      // Exited: waiting on cannot help, whatever answers this port now.
+      if (child.exitCode !== null) return 'exited' as const;
       const response = await fetch(`${url}${options.readyPath ?? '/health'}`);
-      return response.ok;
+      // An answer from some other process on this port does not make this one ready.
+      return response.ok && child.pid !== undefined && listensOn(child.pid, port) && ('ready' as const);
     },
     options.timeoutMs ?? 20_000,
   ).catch((error: unknown) => {
     child.kill('SIGKILL');
     throw error;
   });
+  if (outcome === 'exited') {
+    if (/EADDRINUSE/.test(output)) throw new PortTakenError(`${name}: port ${port} was taken`);
+    throw new Error(`${name} exited with ${child.exitCode}:\n${output}`);
+  }
   return {
     name,
     port,

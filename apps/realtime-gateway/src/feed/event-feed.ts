@@ -26,7 +26,7 @@ const TROUBLE_MS = 5000;
  * where it stands: nats.js's ordered consumer may recreate itself on the new stream at the
  * old position and report no trouble, waiting for positions the new stream has not reached.
  */
-const STREAM_CHECK_MS = 5000;
+const STREAM_CHECK_MS = 2000;
 
 /** Where a resume can start: the events to replay, or why it cannot. */
 export type Replay =
