@@ -18,14 +18,14 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
-          include: ['libs/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts'],
+          include: ['libs/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts', 'cli/src/**/*.test.ts'],
         },
       },
       {
         extends: true,
         test: {
           name: 'integration',
-          include: ['apps/*/test/**/*.test.ts', 'libs/*/test/**/*.test.ts', 'e2e/test/**/*.test.ts'],
+          include: ['apps/*/test/**/*.test.ts', 'libs/*/test/**/*.test.ts', 'e2e/test/**/*.test.ts', 'cli/test/**/*.test.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
           pool: 'forks',
