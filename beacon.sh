@@ -69,6 +69,7 @@ require_test_tools() {
   have tini || apt_install tini # the container test runs an app as the image does: tini, then node
   have docker-compose || APT_FLAGS=--no-install-recommends apt_install docker-compose # checks docker-compose.yml
   have systemd-analyze || APT_FLAGS=--no-install-recommends apt_install systemd # verifies deploy/systemd/beacon.service
+  have tmux || apt_install tmux # the CLI is tested as a person uses it: in a terminal, its screen read back
 }
 
 install_and_build() {
