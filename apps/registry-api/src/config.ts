@@ -75,6 +75,16 @@ export const registryEnv = {
     default: 20_000,
     min: 0,
   }),
+  // Tombstones: an operator's DELETE is remembered, so the deleted service's next heartbeat gets 410, not 404 and a re-registration.
+  BEACON_TOMBSTONE_TTL: env.duration({
+    doc: 'how long a service deleted by DELETE /api/v1/services/{id} (or /v1/discovery/unregister) is remembered: its heartbeats get 410 Gone meanwhile, then 404 as for any unknown id (seconds or 30m/24h/7d); 0: no tombstones',
+    default: 86400,
+  }),
+  BEACON_TOMBSTONE_MAX: env.int({
+    doc: 'tombstones kept at most: past it the oldest are dropped (their heartbeats then get 404); 0: no limit',
+    default: 100_000,
+    min: 0,
+  }),
   BEACON_OUTBOX_MAX_EVENTS: env.int({
     doc: 'events the embedded store keeps waiting for JetStream at most: past it the oldest are dropped, counted in beacon_outbox_dropped_total, and consumers catch up by their periodic resync; 0: no limit',
     default: 500_000,

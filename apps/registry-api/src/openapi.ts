@@ -9,7 +9,7 @@ import { RESPONSE_SCHEMAS, ref } from './openapi-schemas';
 import { WEBHOOK_OPERATIONS, WEBHOOK_SCHEMAS } from './webhooks/webhooks.openapi';
 
 /** What an operation answers besides its success: the refusals its route can give. */
-type Refusal = 404 | 409 | 429 | 503 | 504;
+type Refusal = 404 | 409 | 410 | 429 | 503 | 504;
 
 interface Operation {
   summary: string;
@@ -46,8 +46,10 @@ const OPERATIONS: Record<string, Operation> = {
   },
   ServicesController_heartbeat: {
     response: 'Heartbeat',
-    refusals: [404],
-    summary: 'Extend the TTL (optional ?ttl=); 404 means register again',
+    refusals: [404, 410],
+    summary:
+      'Extend the TTL (optional ?ttl=); 404 means unknown (never registered, or expired and purged): register again; ' +
+      '410 means an operator deleted it (BEACON_TOMBSTONE_TTL): stop, do not register again unless told to',
   },
   ServicesController_list: {
     response: 'ServiceList',
@@ -96,8 +98,9 @@ const OPERATIONS: Record<string, Operation> = {
   DiscoveryController_heartbeat: {
     body: 'DiscoveryHeartbeatDto',
     response: 'DiscoveryHeartbeat',
-    refusals: [404],
-    summary: 'Seed 004: renew an instance (as PUT /api/v1/services/{id}/heartbeat); 404 when not registered',
+    refusals: [404, 410],
+    summary:
+      'Seed 004: renew an instance (as PUT /api/v1/services/{id}/heartbeat); 404 when not registered, 410 when an operator unregistered it',
   },
   DiscoveryController_unregister: {
     response: 'DiscoveryUnregister',
@@ -140,7 +143,8 @@ const OPERATIONS: Record<string, Operation> = {
     response: 'ndjson',
     noInput: true,
     summary:
-      'The whole catalog as JSON lines, streamed: a header (revision), every record as stored, check histories, an end line. ' +
+      'The whole catalog as JSON lines, streamed: a header (revision), every record as stored, check histories, ' +
+      'tombstones (services deleted by an operator, still remembered), an end line. ' +
       'Guarded like a write whenever a token is set (it holds everything)',
   },
   ExportController_import: {
@@ -219,12 +223,13 @@ const IMPORT_RESULT: SchemaObject = {
   properties: {
     services: { type: 'integer', description: 'service records in the file' },
     checks: { type: 'integer', description: 'check history entries in the file' },
+    tombstones: { type: 'integer', description: 'tombstones in the file still in force (expired ones are skipped)' },
     created: { type: 'integer', description: 'records that were not in the store' },
     replaced: { type: 'integer', description: 'records that replaced one with the same service_id (merge)' },
     revision: { type: 'integer', description: 'the catalog revision after the import' },
     merge: { type: 'boolean' },
   },
-  required: ['services', 'checks', 'created', 'replaced', 'revision', 'merge'],
+  required: ['services', 'checks', 'tombstones', 'created', 'replaced', 'revision', 'merge'],
 };
 
 const errorResponse = (description: string): ResponseObject => ({
@@ -235,6 +240,7 @@ const errorResponse = (description: string): ResponseObject => ({
 const REFUSALS: Record<Refusal, string> = {
   404: 'No such service (or instance)',
   409: 'Conflicts with the catalog as it is',
+  410: 'Gone: an operator deleted this service (its tombstone lasts BEACON_TOMBSTONE_TTL); the detail says when and how. Stop heartbeating; registering again brings it back',
   429: 'A configured limit is reached',
   503: 'A dependency (health-prober) is not available',
   504: 'A dependency (health-prober) did not answer in time',

@@ -133,7 +133,9 @@ describe('GET /api/v1/export', () => {
     const checks = rest.filter((line) => line.kind === 'check');
     expect(services).toHaveLength(95);
     expect(checks).toHaveLength(3);
-    expect(all.at(-1)).toEqual({ kind: 'end', services: 95, checks: 3 });
+    // Nobody deleted a service here, so no tombstone lines (see the tombstone test below).
+    expect(rest.filter((line) => line.kind === 'tombstone')).toHaveLength(0);
+    expect(all.at(-1)).toEqual({ kind: 'end', services: 95, checks: 3, tombstones: 0 });
     // Stored form: epoch milliseconds, store-only fields, the stored status.
     const swept = services.find((line) => line.name === 'soon-swept');
     expect(typeof swept?.expires_at).toBe('number');
@@ -226,6 +228,46 @@ describe('POST /api/v1/import', () => {
     expect((await importInto(target, exported, '', { 'content-type': 'text/csv' })).status).toBe(415);
     expect((await importInto(target, '', '?merge=true')).status).toBe(400);
     expect((await importInto(target, exported, '?merge=maybe')).body.detail).toMatch(/"merge" must be true or false/);
+  });
+
+  it('carries tombstones: exported after a DELETE, imported into a fresh store they answer 410 there; a record outranks its tombstone', async () => {
+    const doomed = await target.register({ name: 'doomed', host: '10.9.0.2', port: 1 });
+    const kept = await target.register({ name: 'kept', host: '10.9.0.2', port: 2 });
+    for (const service of [doomed, kept])
+      expect((await fetchJson('DELETE', `${target.base}/services/${service.service_id}`)).status).toBe(204);
+    const text = await (await exportOf(target)).text();
+    const all = lines(text);
+    const tombstones = all.filter((line) => line.kind === 'tombstone');
+    expect(tombstones.map((line) => line.service_id)).toEqual(expect.arrayContaining([doomed.service_id, kept.service_id]));
+    expect(tombstones.find((line) => line.service_id === doomed.service_id)).toMatchObject({
+      name: 'doomed',
+      host: '10.9.0.2',
+      port: 1,
+      reason: 'delete',
+      deleted_at: expect.any(Number),
+      expires_at: expect.any(Number),
+    });
+    expect(all.at(-1)).toMatchObject({ kind: 'end', tombstones: tombstones.length });
+
+    // A fresh store: the tombstone lines restore each deletion, and a record line of the same id wins over one.
+    const fresh = await startRegistry();
+    try {
+      const withRecord = all.find((line) => line.kind === 'service') as Record<string, unknown>;
+      const clash = tombstones.map((line) => (line.service_id === kept.service_id ? { ...line, service_id: withRecord.service_id } : line));
+      const body = [all[0], withRecord, ...clash, { kind: 'end', services: 1, checks: 0, tombstones: clash.length }]
+        .map((line) => JSON.stringify(line))
+        .join('\n');
+      const response = await importInto(fresh, body + '\n');
+      expect(response.status, response.text).toBe(200);
+      expect((await fetchJson('PUT', `${fresh.base}/services/${doomed.service_id}/heartbeat`)).status).toBe(410);
+      expect((await fetchJson('PUT', `${fresh.base}/services/${String(withRecord.service_id)}/heartbeat`)).status).toBe(200);
+      // And a restart reads them back from the file.
+      await fresh.api.stop('SIGKILL');
+      await fresh.restart();
+      expect((await fetchJson('PUT', `${fresh.base}/services/${doomed.service_id}/heartbeat`)).status).toBe(410);
+    } finally {
+      await fresh.dispose();
+    }
   });
 });
 

@@ -51,6 +51,8 @@ const ANSWERS: [path: string, method: string, status: number, contractType: stri
   ['/v1/discovery/services/{service_name}/healthy', 'get', 200, 'C.DiscoveryInstancesResponse'],
   ['/api/v1/services/register', 'post', 400, 'C.ErrorResponse'],
   ['/api/v1/services/{id}', 'get', 404, 'C.ErrorResponse'],
+  ['/api/v1/services/{id}/heartbeat', 'put', 410, 'C.ErrorResponse'],
+  ['/v1/discovery/heartbeat', 'post', 410, 'C.ErrorResponse'],
   ['/api/v1/services/{id}', 'put', 409, 'C.ErrorResponse'],
   ['/api/v1/services/{id}/health-check', 'post', 503, 'C.ErrorResponse'],
   ['/api/v1/incidents', 'get', 200, 'C.IncidentList'],

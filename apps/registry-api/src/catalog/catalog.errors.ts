@@ -1,4 +1,6 @@
 import { DomainError } from '@beacon/platform';
+import { GoneException } from '@nestjs/common';
+import type { Tombstone } from '../store/service-store';
 
 /**
  * The catalog's refusals. Services throw these; the edges map them by kind (HTTP status in
@@ -8,8 +10,33 @@ import { DomainError } from '@beacon/platform';
 
 export class ServiceNotFound extends DomainError {
   readonly kind = 'not_found';
-  constructor(readonly serviceId: string) {
-    super(`Service ${serviceId} not found`);
+  /** `deletion`: what a tombstone says of the id, named for the reader (the answer stays 404). */
+  constructor(
+    readonly serviceId: string,
+    deletion?: Tombstone,
+  ) {
+    super(`Service ${serviceId} not found` + (deletion ? `: it ${deletedBy(deletion)}` : ''));
+  }
+}
+
+/** How a tombstone's deletion reads in a detail: "was deregistered at <time> by <route>". */
+function deletedBy(tombstone: Tombstone): string {
+  const route =
+    tombstone.reason === 'unregister'
+      ? `DELETE /v1/discovery/unregister/${tombstone.name}/${tombstone.instance_id ?? ''}`
+      : `DELETE /api/v1/services/${tombstone.service_id}`;
+  return `was deregistered at ${new Date(tombstone.deleted_at).toISOString()} by ${route}`;
+}
+
+/**
+ * A heartbeat for a service an operator deleted (it has a tombstone): 410 Gone, so a client
+ * stops instead of registering again. Mapped to 410 at the HTTP edge (`goneAtEdge`); its
+ * kind says 404 to an edge that does not know it, which is still true.
+ */
+export class ServiceDeleted extends DomainError {
+  readonly kind = 'not_found';
+  constructor(readonly tombstone: Tombstone) {
+    super(`Service ${tombstone.service_id} (${tombstone.name}) ${deletedBy(tombstone)}; register it again to bring it back`);
   }
 }
 
@@ -70,5 +97,18 @@ export class CatalogFull extends DomainError {
       `The catalog is full: it holds ${limit} services (BEACON_MAX_SERVICES). Deregister services or wait for expired ones ` +
         'to be purged; re-registering a service that is already in the catalog still works',
     );
+  }
+}
+
+/**
+ * The HTTP edge's 410 for `ServiceDeleted` (the platform's kinds have no "gone"): a
+ * heartbeat route awaits its call through this.
+ */
+export async function goneAtEdge<T>(call: Promise<T>): Promise<T> {
+  try {
+    return await call;
+  } catch (error) {
+    if (error instanceof ServiceDeleted) throw new GoneException({ detail: error.message });
+    throw error;
   }
 }

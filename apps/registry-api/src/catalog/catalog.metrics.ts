@@ -16,6 +16,7 @@ export const UNHEALTHY_SERIES_LIMIT = 1000;
  * - `beacon_services{status}`: services by effective status;
  * - `beacon_service_unhealthy{service_id,name,type}`: 1 for each service whose health
  *   checks currently fail (the first `UNHEALTHY_SERIES_LIMIT` by registration), no series otherwise.
+ * - `beacon_tombstones`: tombstones stored (expired ones included until purged).
  * A store that cannot be read leaves both empty for that scrape; `/api/v1/health` says why.
  */
 @Injectable()
@@ -26,6 +27,16 @@ export class CatalogMetrics {
       const counts = await catalog.countByStatus().catch(() => null);
       if (counts) for (const status of SERVICE_STATUSES) this.set({ status }, counts[status]);
     });
+    metrics.gauge(
+      'beacon_tombstones',
+      'Tombstones stored: services deleted by an operator whose heartbeats get 410',
+      [],
+      async function () {
+        this.reset();
+        const count = await catalog.tombstoneCount().catch(() => null);
+        if (count !== null) this.set(count);
+      },
+    );
     metrics.gauge(
       'beacon_service_unhealthy',
       '1 for each service whose health checks currently fail (status unhealthy)',

@@ -29,6 +29,8 @@ import {
   type Page,
   type ServiceFilter,
   type ServiceStore,
+  type Tombstone,
+  type TombstoneReason,
 } from '../store/service-store';
 import {
   CatalogFull,
@@ -38,6 +40,7 @@ import {
   NothingToCheck,
   ProberTimeout,
   ProberUnavailable,
+  ServiceDeleted,
   ServiceExpired,
   ServiceNotFound,
 } from './catalog.errors';
@@ -122,8 +125,13 @@ export class CatalogService {
 
   async get(serviceId: string): Promise<Service> {
     const record = await this.store.get(serviceId);
-    if (!record) throw new ServiceNotFound(serviceId);
+    if (!record) throw await this.notFound(serviceId);
     return toWire(record, Date.now());
+  }
+
+  /** The 404 of an id: naming its deletion when an operator deleted it recently. */
+  private async notFound(serviceId: string): Promise<ServiceNotFound> {
+    return new ServiceNotFound(serviceId, (await this.store.tombstone(serviceId, Date.now())) ?? undefined);
   }
 
   async heartbeat(serviceId: string, ttl: number | undefined): Promise<Service> {
@@ -142,7 +150,11 @@ export class CatalogService {
         return events;
       },
     );
-    if (!outcome) throw new ServiceNotFound(serviceId);
+    if (!outcome) {
+      // Deleted by an operator: 410, so the client stops rather than registering again.
+      const tombstone = await this.store.tombstone(serviceId, now);
+      throw tombstone ? new ServiceDeleted(tombstone) : new ServiceNotFound(serviceId);
+    }
     const service = toWire(outcome.record, now);
     if (stored > 0) this.outbox.wake();
     else this.nats.publish(Subjects.serviceRenewed, this.serviceEvent(Subjects.serviceRenewed, outcome.record, now, service));
@@ -176,14 +188,33 @@ export class CatalogService {
     return toWire(outcome.record, now);
   }
 
-  async deregister(serviceId: string): Promise<void> {
+  /**
+   * An operator's delete: the record goes, and a tombstone stays for `BEACON_TOMBSTONE_TTL`
+   * (none when it is 0), stored with the removal.
+   */
+  async deregister(serviceId: string, reason: TombstoneReason = 'delete'): Promise<void> {
     const now = Date.now();
-    const removed = await this.store.remove(serviceId, (record) => [
-      this.removalEvent(record, 'deregistered', now),
-      ...this.incidents.follow(record.service_id, null, record.revision, now, { removal: 'deregistered' }),
-    ]);
-    if (!removed) throw new ServiceNotFound(serviceId);
+    const ttl = this.config.BEACON_TOMBSTONE_TTL;
+    const removed = await this.store.remove(
+      serviceId,
+      (record) => [
+        this.removalEvent(record, 'deregistered', now),
+        ...this.incidents.follow(record.service_id, null, record.revision, now, { removal: 'deregistered' }),
+      ],
+      ttl > 0 ? (record) => tombstoneOf(record, reason, now, ttl) : undefined,
+    );
+    if (!removed) throw await this.notFound(serviceId);
     this.outbox.wake();
+  }
+
+  /** The live tombstone of seed 004's `(name, instanceId)`, or null. */
+  instanceTombstone(name: string, instanceId: string): Promise<Tombstone | null> {
+    return this.store.instanceTombstone(name, instanceId, Date.now());
+  }
+
+  /** Tombstones stored (`beacon_tombstones`). */
+  tombstoneCount(): Promise<number> {
+    return this.store.tombstoneCount();
   }
 
   async list(filter: ServiceFilter, page: Page): Promise<Listing> {
@@ -302,6 +333,8 @@ export class CatalogService {
       ...this.incidents.follow(record.service_id, null, record.revision, now, { removal: 'purged' }),
     ]);
     if (removed.length > 0) this.outbox.wake();
+    // Expired tombstones go with expired records: the same periodic purge (the reaper's).
+    await this.store.purgeTombstones(now);
     return removed.length;
   }
 
@@ -437,6 +470,12 @@ export class CatalogService {
     this.announcedExpiry.set(record.service_id, record.expires_at);
     return { v: WIRE_VERSION, type: eventTypeOf(subject), timestamp: new Date().toISOString(), revision: service.revision, service };
   }
+}
+
+/** What an operator's delete leaves: the record's identity, for `ttl` seconds. */
+export function tombstoneOf(record: ServiceRecord, reason: TombstoneReason, now: number, ttl: number): Tombstone {
+  const { service_id, name, type, host, port, instance_id } = record;
+  return { service_id, name, type, host, port, instance_id, deleted_at: now, expires_at: now + ttl * 1000, reason };
 }
 
 /** A check result applied, and whether its renewal is worth announcing (decided with its events). */

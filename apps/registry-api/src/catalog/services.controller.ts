@@ -23,6 +23,7 @@ import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Quer
 import { EntryLimitsPipe } from '../limits/entry-limits';
 import { RateLimited } from '../limits/rate-limits';
 import type { Page, ServiceFilter } from '../store/service-store';
+import { goneAtEdge } from './catalog.errors';
 import { CatalogService, DISCOVERABLE } from './catalog.service';
 
 const serviceQuery = new ContractPipe<ServiceQueryDto>(parseServiceQuery, 'query');
@@ -68,12 +69,13 @@ export class ServicesController {
     return this.catalog.register(body);
   }
 
+  /** 410 Gone for a service an operator deleted (a tombstone); 404 for an id nobody knows. */
   @Put(':id/heartbeat')
   async heartbeat(
     @Param('id') id: string,
     @Query(ContractPipe.of(HeartbeatQueryDto, 'query')) query: HeartbeatQueryDto,
   ): Promise<HeartbeatResponse> {
-    const service = await this.catalog.heartbeat(id, query.ttl);
+    const service = await goneAtEdge(this.catalog.heartbeat(id, query.ttl));
     return {
       service_id: service.service_id,
       status: service.status,

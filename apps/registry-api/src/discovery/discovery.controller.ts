@@ -11,6 +11,7 @@ import { ContractPipe } from '@beacon/platform';
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
 import { EntryLimitsPipe } from '../limits/entry-limits';
 import { RateLimited } from '../limits/rate-limits';
+import { goneAtEdge } from '../catalog/catalog.errors';
 import { DiscoveryService } from './discovery.service';
 
 /**
@@ -30,10 +31,11 @@ export class DiscoveryController {
     return this.discovery.register(body);
   }
 
+  /** 410 Gone for an instance an operator unregistered (a tombstone), as `/api/v1/services/{id}/heartbeat`. */
   @Post('heartbeat')
   @HttpCode(200)
   heartbeat(@Body(ContractPipe.of(DiscoveryHeartbeatDto)) body: DiscoveryHeartbeatDto): Promise<DiscoveryHeartbeatResponse> {
-    return this.discovery.heartbeat(body.service_name, body.instance_id);
+    return goneAtEdge(this.discovery.heartbeat(body.service_name, body.instance_id));
   }
 
   @Delete('unregister/:service_name/:instance_id')

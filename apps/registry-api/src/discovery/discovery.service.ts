@@ -7,7 +7,7 @@ import type {
   DiscoveryUnregisterResponse,
 } from '@beacon/contracts';
 import { Inject, Injectable } from '@nestjs/common';
-import { InstanceNotFound, ServiceNotFound } from '../catalog/catalog.errors';
+import { InstanceNotFound, ServiceDeleted, ServiceNotFound } from '../catalog/catalog.errors';
 import { CatalogService } from '../catalog/catalog.service';
 import { REGISTRY_ENV, type RegistryEnv } from '../config';
 import { registrationOf, toInstance } from './instance-view';
@@ -30,8 +30,16 @@ export class DiscoveryService {
     return toInstance(service, this.config.CRITICAL_LOAD_THRESHOLD) as DiscoveryInstance;
   }
 
+  /** `ServiceDeleted` (410) for an instance an operator unregistered or deleted, while its tombstone lasts. */
   async heartbeat(serviceName: string, instanceId: string): Promise<DiscoveryHeartbeatResponse> {
-    const service = await this.onInstance(serviceName, instanceId, (id) => this.catalog.heartbeat(id, undefined));
+    let service;
+    try {
+      service = await this.onInstance(serviceName, instanceId, (id) => this.catalog.heartbeat(id, undefined));
+    } catch (error) {
+      if (!(error instanceof InstanceNotFound)) throw error;
+      const tombstone = await this.catalog.instanceTombstone(serviceName, instanceId);
+      throw tombstone ? new ServiceDeleted(tombstone) : error;
+    }
     return {
       message: 'Heartbeat received successfully',
       service_id: service.service_id,
@@ -45,7 +53,7 @@ export class DiscoveryService {
 
   async unregister(serviceName: string, instanceId: string): Promise<DiscoveryUnregisterResponse> {
     const serviceId = await this.onInstance(serviceName, instanceId, async (id) => {
-      await this.catalog.deregister(id);
+      await this.catalog.deregister(id, 'unregister');
       return id;
     });
     return { message: 'Service unregistered successfully', service_id: serviceId, service_name: serviceName, instance_id: instanceId };

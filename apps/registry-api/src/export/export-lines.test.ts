@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { BUILT_IN_DEFAULTS, draftRegistration } from '../catalog/registration';
 import type { ServiceRecord } from '../catalog/service-record';
-import { importRevisions } from '../store/service-store';
-import { checkLine, endLine, headerLine, parseImport, serviceLine } from './export-lines';
+import { importRevisions, type Tombstone } from '../store/service-store';
+import { checkLine, endLine, headerLine, parseImport, serviceLine, tombstoneLine } from './export-lines';
 
 const NOW = Date.parse('2026-01-01T00:00:00Z');
 
@@ -78,6 +78,52 @@ describe('export lines', () => {
     delete old.critical_load_alerted;
     const { data } = parseImport(file(headerLine(1, 'sqlite', NOW), JSON.stringify(old) + '\n', endLine(1, 0)), NOW);
     expect(data.records[0]?.critical_load_alerted).toBe(false);
+  });
+});
+
+describe('tombstone lines', () => {
+  const one = record('one', 1, 5);
+  const tombstone: Tombstone = {
+    service_id: '7a1c7c7e-0d7e-4a39-9d1e-3f1f7d0c2b11',
+    name: 'gone',
+    type: 'http',
+    host: '10.0.0.9',
+    port: 80,
+    instance_id: null,
+    deleted_at: NOW - 1000,
+    expires_at: NOW + 86_400_000,
+    reason: 'delete',
+  };
+  const header = headerLine(5, 'sqlite', NOW);
+
+  it('round-trip: a tombstone line parses back to the stored tombstone, counted by the end line', () => {
+    const { data } = parseImport(file(header, serviceLine(one), tombstoneLine(tombstone), endLine(1, 0, 1)), NOW);
+    expect(data.tombstones).toEqual([tombstone]);
+    expect(JSON.parse(tombstoneLine(tombstone))).toEqual({ kind: 'tombstone', ...tombstone });
+  });
+
+  it('skips a tombstone already past its time, as the store would have forgotten it', () => {
+    const old = { ...tombstone, expires_at: NOW - 1 };
+    expect(parseImport(file(header, tombstoneLine(old), endLine(0, 0, 1)), NOW).data.tombstones).toEqual([]);
+  });
+
+  it('reads a file written before tombstones were exported (no count in its end line)', () => {
+    const older = JSON.stringify({ kind: 'end', services: 1, checks: 0 }) + '\n';
+    expect(parseImport(file(header, serviceLine(one), older), NOW).data.tombstones).toEqual([]);
+  });
+
+  it('names the line and the field of a bad tombstone, and refuses a count that does not match', () => {
+    const badPort = JSON.stringify({ kind: 'tombstone', ...tombstone, port: 0 }) + '\n';
+    expect(() => parseImport(file(header, badPort, endLine(0, 0, 1)), NOW)).toThrow('line 2: field "port" must be a port');
+    const badReason = JSON.stringify({ kind: 'tombstone', ...tombstone, reason: 'purged' }) + '\n';
+    expect(() => parseImport(file(header, badReason, endLine(0, 0, 1)), NOW)).toThrow('line 2: field "reason" must be one of delete');
+    const extra = JSON.stringify({ kind: 'tombstone', ...tombstone, note: 'x' }) + '\n';
+    expect(() => parseImport(file(header, extra, endLine(0, 0, 1)), NOW)).toThrow('line 2: "note" is not a field of a tombstone line');
+    const twice = file(header, tombstoneLine(tombstone), tombstoneLine(tombstone), endLine(0, 0, 2));
+    expect(() => parseImport(twice, NOW)).toThrow('line 3: a tombstone of');
+    expect(() => parseImport(file(header, tombstoneLine(tombstone), endLine(0, 0, 0)), NOW)).toThrow(
+      'line 3: the end line counts 0 services, 0 checks and 0 tombstones; the file holds 0, 0 and 1',
+    );
   });
 });
 

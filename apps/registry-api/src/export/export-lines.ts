@@ -1,13 +1,14 @@
 import { HEALTH_HISTORY, HEALTH_STATES, PROBE_OUTCOMES, SERVICE_FIELDS, type FieldSpec, type HealthCheckEntry } from '@beacon/contracts';
 import { DomainError } from '@beacon/platform';
 import { RECORD_FIELDS, STORE_ONLY_FIELDS, withMigrationDefaults, type ServiceRecord } from '../catalog/service-record';
-import type { CatalogImport } from '../store/service-store';
+import { TOMBSTONE_FIELDS, TOMBSTONE_REASONS, type CatalogImport, type Tombstone } from '../store/service-store';
 
 /**
  * The export format (`application/x-ndjson`), declared once: a header line, one line per
  * service record exactly as the store keeps it (epoch milliseconds, the stored status,
- * the store-only fields), the check histories (oldest first, per service), and an end
- * line with the counts, so a truncated file (a dropped connection) is refused, not half
+ * the store-only fields), the check histories (oldest first, per service), the
+ * tombstones (services an operator deleted, still remembered), and an end line with the
+ * counts, so a truncated file (a dropped connection) is refused, not half
  * imported. Everything here is pure: the edges stream, the stores write.
  */
 export const EXPORT_FORMAT = 'beacon-export';
@@ -37,7 +38,15 @@ export function serviceLine(record: ServiceRecord): string {
 export const checkLine = (serviceId: string, entry: HealthCheckEntry): string =>
   JSON.stringify({ kind: 'check', service_id: serviceId, check: entry }) + '\n';
 
-export const endLine = (services: number, checks: number): string => JSON.stringify({ kind: 'end', services, checks }) + '\n';
+/** A tombstone line: `kind` first, then every stored field of the tombstone in its declared order. */
+export function tombstoneLine(tombstone: Tombstone): string {
+  const line: Record<string, unknown> = { kind: 'tombstone' };
+  for (const field of TOMBSTONE_FIELDS) line[field] = tombstone[field];
+  return JSON.stringify(line) + '\n';
+}
+
+export const endLine = (services: number, checks: number, tombstones = 0): string =>
+  JSON.stringify({ kind: 'end', services, checks, tombstones }) + '\n';
 
 /** A line of an import that is not what the format says; nothing of the file is imported. */
 export class InvalidImportLine extends DomainError {
@@ -206,6 +215,33 @@ function checkHeader(fields: Fields, number: number): number {
   return fields.revision as number;
 }
 
+const isTimestamp = (value: unknown): boolean => Number.isSafeInteger(value) && (value as number) >= 0;
+
+/** Each tombstone field's test, and what the refusal says it must be. */
+const TOMBSTONE_CHECKS: Readonly<Record<(typeof TOMBSTONE_FIELDS)[number], [(value: unknown) => boolean, string]>> = {
+  service_id: [(value) => typeof value === 'string' && value.length > 0 && value.length <= 200, 'a service id'],
+  name: [(value) => typeof value === 'string' && value.length > 0, 'a non-empty string'],
+  type: [(value) => typeof value === 'string', 'a string'],
+  host: [(value) => typeof value === 'string' && value.length > 0, 'a non-empty string'],
+  port: [(value) => Number.isInteger(value) && (value as number) >= 1 && (value as number) <= 65535, 'a port (1–65535)'],
+  instance_id: [(value) => value === null || typeof value === 'string', 'a string or null'],
+  deleted_at: [isTimestamp, 'epoch milliseconds'],
+  expires_at: [isTimestamp, 'epoch milliseconds'],
+  reason: [(value) => TOMBSTONE_REASONS.includes(value as Tombstone['reason']), `one of ${TOMBSTONE_REASONS.join(', ')}`],
+};
+
+function tombstoneOf(fields: Fields, line: number): Tombstone {
+  for (const name of Object.keys(fields)) {
+    if (name !== 'kind' && !(name in TOMBSTONE_CHECKS)) throw new InvalidImportLine(line, `"${name}" is not a field of a tombstone line`);
+  }
+  for (const field of TOMBSTONE_FIELDS) {
+    const [fits, expected] = TOMBSTONE_CHECKS[field];
+    if (!fits(fields[field])) throw new InvalidImportLine(line, `field "${field}" must be ${expected}`);
+  }
+  const { kind: _kind, ...tombstone } = fields;
+  return tombstone as unknown as Tombstone;
+}
+
 /** Identities a record claims: two records of one catalog may never share one. */
 function identitiesOf(record: ServiceRecord): string[] {
   const keys = [`endpoint ${JSON.stringify([record.name, record.host, record.port])}`];
@@ -221,7 +257,9 @@ function identitiesOf(record: ServiceRecord): string[] {
  */
 export function parseImport(bytes: Buffer, now: number): { data: CatalogImport; lines: Map<string, number> } {
   let revision: number | null = null;
-  let ended: { line: number; services: unknown; checks: unknown } | null = null;
+  let ended: { line: number; services: unknown; checks: unknown; tombstones: unknown } | null = null;
+  const tombstones: Tombstone[] = [];
+  const tombstoneIds = new Map<string, number>();
   const records: ServiceRecord[] = [];
   const ids = new Map<string, number>();
   const identities = new Map<string, number>();
@@ -253,22 +291,32 @@ export function parseImport(bytes: Buffer, now: number): { data: CatalogImport; 
       history.push(entry);
       checks.set(serviceId, history);
       checkCount += 1;
+    } else if (fields.kind === 'tombstone') {
+      const tombstone = tombstoneOf(fields, number);
+      const seen = tombstoneIds.get(tombstone.service_id);
+      if (seen !== undefined) throw new InvalidImportLine(number, `a tombstone of ${tombstone.service_id} is already on line ${seen}`);
+      tombstoneIds.set(tombstone.service_id, number);
+      tombstones.push(tombstone);
     } else if (fields.kind === 'end') {
-      ended = { line: number, services: fields.services, checks: fields.checks };
+      // Files written before tombstones were exported have no count: none.
+      ended = { line: number, services: fields.services, checks: fields.checks, tombstones: fields.tombstones ?? 0 };
     } else {
-      throw new InvalidImportLine(number, 'field "kind" must be service, check or end');
+      throw new InvalidImportLine(number, 'field "kind" must be service, check, tombstone or end');
     }
   }
   if (revision === null) throw new InvalidImport('the body is empty: send the lines GET /api/v1/export wrote');
   if (!ended) throw new InvalidImport('no end line: the file is truncated (export again)');
-  if (ended.services !== records.length || ended.checks !== checkCount) {
+  if (ended.services !== records.length || ended.checks !== checkCount || ended.tombstones !== tombstones.length) {
     throw new InvalidImportLine(
       ended.line,
-      `the end line counts ${String(ended.services)} services and ${String(ended.checks)} checks; the file holds ${records.length} and ${checkCount}`,
+      `the end line counts ${String(ended.services)} services, ${String(ended.checks)} checks and ${String(ended.tombstones)} tombstones; ` +
+        `the file holds ${records.length}, ${checkCount} and ${tombstones.length}`,
     );
   }
   // The store keeps the newest of each history; so does an import.
   for (const [id, history] of checks)
     if (history.length > HEALTH_HISTORY.perService) checks.set(id, history.slice(-HEALTH_HISTORY.perService));
-  return { data: { revision, records, checks }, lines: ids };
+  // A tombstone past its time is forgotten, as the store would have forgotten it.
+  const live = tombstones.filter((tombstone) => tombstone.expires_at > now);
+  return { data: { revision, records, checks, tombstones: live }, lines: ids };
 }

@@ -12,7 +12,7 @@ import {
   type ServiceStore,
 } from '../store/service-store';
 import { CatalogNotEmpty, ImportIdentityTaken } from './export.errors';
-import { checkLine, endLine, headerLine, parseImport, serviceLine } from './export-lines';
+import { checkLine, endLine, headerLine, parseImport, serviceLine, tombstoneLine } from './export-lines';
 
 /** Records per store read, and so per chunk written to the client (about 1 MB of lines). */
 const PAGE = 1000;
@@ -22,6 +22,8 @@ export interface ImportResult extends ImportOutcome {
   services: number;
   /** Check history entries in the file. */
   checks: number;
+  /** Tombstones in the file that were still in force (expired ones are skipped). */
+  tombstones: number;
   merge: boolean;
 }
 
@@ -64,7 +66,14 @@ export class ExportService {
       }
       yield chunk;
     }
-    yield endLine(ids.length, checks);
+    // Bounded by BEACON_TOMBSTONE_MAX, and small (about 250 bytes each).
+    const tombstones = await this.store.liveTombstones(now);
+    for (let start = 0; start < tombstones.length; start += PAGE)
+      yield tombstones
+        .slice(start, start + PAGE)
+        .map(tombstoneLine)
+        .join('');
+    yield endLine(ids.length, checks, tombstones.length);
   }
 
   /**
@@ -84,7 +93,7 @@ export class ExportService {
       throw refusal(error, data.records, lines);
     }
     const checks = [...data.checks.values()].reduce((total, history) => total + history.length, 0);
-    const result = { ...outcome, services: data.records.length, checks, merge };
+    const result = { ...outcome, services: data.records.length, checks, tombstones: data.tombstones?.length ?? 0, merge };
     this.logger.info(result, 'catalog imported; consumers catch up at their next resync');
     return result;
   }

@@ -124,6 +124,46 @@ export class StoreNotEmptyError extends Error {
   }
 }
 
+/** Which operator's act left a tombstone: `DELETE /api/v1/services/{id}` or seed 004's unregister. */
+export type TombstoneReason = 'delete' | 'unregister';
+
+export const TOMBSTONE_REASONS: readonly TombstoneReason[] = ['delete', 'unregister'];
+
+/**
+ * What an operator's delete leaves behind for a while: enough to tell a heartbeat from the
+ * deleted service (410) apart from one for an id nobody knows (404), and to give the id
+ * back to the same identity when it registers again. Epoch ms inside, as records.
+ * The TTL reaper's purge leaves none: an expired service was not deleted by anyone.
+ */
+export interface Tombstone {
+  service_id: string;
+  name: string;
+  type: string;
+  host: string;
+  port: number;
+  instance_id: string | null;
+  deleted_at: number;
+  /** Gone for good after this instant: a heartbeat then gets 404, as for any unknown id. */
+  expires_at: number;
+  reason: TombstoneReason;
+}
+
+/** The stored fields of a tombstone, in order: export lines, documents and rows are built from this list. */
+export const TOMBSTONE_FIELDS = [
+  'service_id',
+  'name',
+  'type',
+  'host',
+  'port',
+  'instance_id',
+  'deleted_at',
+  'expires_at',
+  'reason',
+] as const satisfies readonly (keyof Tombstone)[];
+
+/** A tombstone still in force at `now`. */
+export const tombstoneLive = (tombstone: Tombstone, now: number): boolean => tombstone.expires_at > now;
+
 /** A whole catalog to load (`POST /api/v1/import`), validated and consistent within itself. */
 export interface CatalogImport {
   /** The highest revision the file knows: its header's, or any record's if higher. */
@@ -131,6 +171,8 @@ export interface CatalogImport {
   records: ServiceRecord[];
   /** Check history per service, oldest first, at most `HEALTH_HISTORY.perService` each. */
   checks: Map<string, HealthCheckEntry[]>;
+  /** Tombstones to keep (each replaces one with the same service_id; one whose id is a record is dropped). */
+  tombstones?: Tombstone[];
 }
 
 export interface ImportOutcome {
@@ -293,6 +335,9 @@ export interface ServiceStore extends IncidentStore {
    * still holding the endpoint is removed (`superseded`): whoever registers an endpoint
    * last owns it. A registration that would add a record beyond the store's configured
    * limit throws `CatalogFullError`; one that replaces a record always goes through.
+   * A new record whose identity has a live tombstone (same `(name, instance_id)`, else
+   * same `(name, host, port)`) takes back the tombstone's service_id; the registration
+   * removes the tombstone of the id it writes, in the same atomic step.
    */
   register(
     identity: Identity,
@@ -322,8 +367,33 @@ export interface ServiceStore extends IncidentStore {
     events?: EventsOf<ModifyOutcome>,
   ): Promise<ModifyOutcome | null>;
 
-  /** Removes a record; resolves it with the revision of its removal, or null if there was none. */
-  remove(serviceId: string, events?: EventsOf<ServiceRecord>): Promise<ServiceRecord | null>;
+  /**
+   * Removes a record; resolves it with the revision of its removal, or null if there was
+   * none. `tombstone` (an operator's delete) gives the tombstone to keep, stored with the
+   * removal (SQLite: same transaction; MongoDB: written first, so a crash between the two
+   * leaves a tombstone beside a live record, which the record outranks). Past the store's
+   * tombstone cap the oldest tombstones are dropped.
+   */
+  remove(
+    serviceId: string,
+    events?: EventsOf<ServiceRecord>,
+    tombstone?: (removed: ServiceRecord) => Tombstone | null,
+  ): Promise<ServiceRecord | null>;
+
+  /** The live tombstone of a service id (`expires_at` > now), or null. */
+  tombstone(serviceId: string, now: number): Promise<Tombstone | null>;
+
+  /** The live tombstone of seed 004's identity `(name, instance_id)`, or null. */
+  instanceTombstone(name: string, instanceId: string, now: number): Promise<Tombstone | null>;
+
+  /** Removes tombstones expired at `now`; returns how many. */
+  purgeTombstones(now: number): Promise<number>;
+
+  /** Tombstones stored (expired ones not yet purged included). */
+  tombstoneCount(): Promise<number>;
+
+  /** Every live tombstone, oldest deletion first (at most the store's cap), for the export. */
+  liveTombstones(now: number): Promise<Tombstone[]>;
 
   /** Matching records ordered by `created_at`, then `service_id`, and the total matching. */
   list(filter: ServiceFilter, page: Page, now: number): Promise<{ records: ServiceRecord[]; total: number }>;

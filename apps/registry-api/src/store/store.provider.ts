@@ -20,6 +20,7 @@ async function openStore(config: RegistryEnv, logger: Logger): Promise<ServiceSt
       writeConcern,
       maxServices: config.BEACON_MAX_SERVICES,
       pingsPerService: config.BEACON_PINGS_PER_SERVICE,
+      tombstoneMax: config.BEACON_TOMBSTONE_MAX,
     });
     logger.info({ write_concern: writeConcern }, 'catalog store: MongoDB');
     return store;
@@ -30,6 +31,7 @@ async function openStore(config: RegistryEnv, logger: Logger): Promise<ServiceSt
     maxServices: config.BEACON_MAX_SERVICES,
     outboxMaxEvents: config.BEACON_OUTBOX_MAX_EVENTS,
     pingsPerService: config.BEACON_PINGS_PER_SERVICE,
+    tombstoneMax: config.BEACON_TOMBSTONE_MAX,
   });
   logger.info({ path: config.BEACON_SQLITE_PATH }, 'catalog store: SQLite');
   return store;

@@ -49,6 +49,7 @@ export const COLLECTION_NAMES = {
   outbox: 'outbox',
   incidents: 'incidents',
   windows: 'uptime_windows',
+  tombstones: 'tombstones',
 } as const;
 
 export interface ServiceIndex {

@@ -35,6 +35,7 @@ import {
   type ServiceStore,
   type StoreHandle,
   type SnapshotPage,
+  type Tombstone,
 } from '../service-store';
 import {
   COLLECTION_NAMES,
@@ -56,6 +57,7 @@ import {
 import { batches, historyWrites, revisionReservation, serviceWrites, type HistoryDocument } from './mongo-import';
 import { MongoUptime, type WindowDocument } from './mongo-uptime';
 import { MongoIncidents, type IncidentDocument } from './mongo-incidents';
+import { MongoTombstones, type TombstoneDocument } from './mongo-tombstones';
 import { newEpoch, OUTBOX_COUNTER, OUTBOX_EPOCH, outboxDocuments, pendingFrom, type OutboxDocument } from './mongo-outbox';
 
 type Collection<T extends mongoose.mongo.Document> = mongoose.mongo.Collection<T>;
@@ -88,6 +90,8 @@ export interface MongoStoreOptions {
   maxServices?: number;
   /** Check results (pings) kept per service (`BEACON_PINGS_PER_SERVICE`). */
   pingsPerService?: number;
+  /** Tombstones kept at most (`BEACON_TOMBSTONE_MAX`), the oldest dropped first; 0 or absent: no limit. */
+  tombstoneMax?: number;
 }
 
 interface Collections {
@@ -97,6 +101,7 @@ interface Collections {
   outbox: Collection<OutboxDocument>;
   incidents: Collection<IncidentDocument>;
   windows: Collection<WindowDocument>;
+  tombstones: Collection<TombstoneDocument>;
 }
 
 /**
@@ -113,6 +118,7 @@ export function collectionsOf(db: mongoose.mongo.Db, writeConcern: WriteConcernS
     outbox: db.collection<OutboxDocument>(COLLECTION_NAMES.outbox, options),
     incidents: db.collection<IncidentDocument>(COLLECTION_NAMES.incidents, options),
     windows: db.collection<WindowDocument>(COLLECTION_NAMES.windows, options),
+    tombstones: db.collection<TombstoneDocument>(COLLECTION_NAMES.tombstones, options),
   };
 }
 
@@ -154,6 +160,7 @@ export class MongoStore implements ServiceStore {
   private readonly incidentCollection: MongoIncidents;
   readonly uptime: MongoUptime;
   private readonly windowCollection: Collection<WindowDocument>;
+  private readonly tombstones: MongoTombstones;
 
   private constructor(
     private readonly connection: Connection,
@@ -161,7 +168,9 @@ export class MongoStore implements ServiceStore {
     collections: Collections,
     private readonly maxServices: number,
     private readonly pingsPerService: number,
+    tombstoneMax: number,
   ) {
+    this.tombstones = new MongoTombstones(collections.tombstones, tombstoneMax);
     ({ services: this.services, counters: this.counters, histories: this.histories, outbox: this.outbox } = collections);
     this.incidentCollection = new MongoIncidents(collections.incidents);
     this.windowCollection = collections.windows;
@@ -182,6 +191,7 @@ export class MongoStore implements ServiceStore {
         collections,
         options.maxServices ?? 0,
         options.pingsPerService ?? HEALTH_HISTORY.perService,
+        options.tombstoneMax ?? 0,
       );
       await store.prepare();
       return store;
@@ -196,6 +206,7 @@ export class MongoStore implements ServiceStore {
     await this.histories.createIndex({ last_checked_at: 1 }, { name: 'last_checked_at' });
     await this.incidentCollection.prepare();
     await this.uptime.prepare();
+    await this.tombstones.prepare();
     for (const [id, seq] of [
       [REVISION, 0],
       [OUTBOX_COUNTER, 0],
@@ -329,8 +340,12 @@ export class MongoStore implements ServiceStore {
         if (!removed) continue;
         superseded = removed;
       }
-      const record = await this.tryWrite(build(previous), previous);
+      const revived = previous === null ? await this.tombstones.forIdentity(identity, Date.now()) : null;
+      const built = build(previous);
+      const record = await this.tryWrite(revived ? { ...built, service_id: revived.service_id } : built, previous);
       if (record) {
+        // After the write: a crash in between leaves a tombstone beside the record, which the record outranks.
+        await this.tombstones.clear([record.service_id]);
         const outcome = { record, previous, superseded };
         await this.stage(events?.(outcome));
         return outcome;
@@ -399,10 +414,46 @@ export class MongoStore implements ServiceStore {
     }
   }
 
-  async remove(serviceId: string, events?: EventsOf<ServiceRecord>): Promise<ServiceRecord | null> {
+  /**
+   * The tombstone is written before the delete (no transactions): a crash between the two
+   * leaves it beside a live record, which outranks it, never a delete without it. A delete
+   * that finds nothing (another replica's delete won) takes its tombstone back.
+   */
+  async remove(
+    serviceId: string,
+    events?: EventsOf<ServiceRecord>,
+    tombstone?: (removed: ServiceRecord) => Tombstone | null,
+  ): Promise<ServiceRecord | null> {
+    const current = tombstone ? await this.find({ _id: { $eq: serviceId } }) : null;
+    const left = current && tombstone ? tombstone(current) : null;
+    if (left) await this.tombstones.keep(left);
     const removed = await this.deleteWhere({ _id: { $eq: serviceId } });
-    if (removed) await this.stage(events?.(removed));
+    if (!removed) {
+      if (left) await this.tombstones.clear([serviceId]);
+      return null;
+    }
+    await this.stage(events?.(removed));
     return removed;
+  }
+
+  tombstone(serviceId: string, now: number): Promise<Tombstone | null> {
+    return this.tombstones.byId(serviceId, now);
+  }
+
+  instanceTombstone(name: string, instanceId: string, now: number): Promise<Tombstone | null> {
+    return this.tombstones.byInstance(name, instanceId, now);
+  }
+
+  purgeTombstones(now: number): Promise<number> {
+    return this.tombstones.purge(now);
+  }
+
+  tombstoneCount(): Promise<number> {
+    return this.tombstones.count();
+  }
+
+  liveTombstones(now: number): Promise<Tombstone[]> {
+    return this.tombstones.live(now);
   }
 
   async list(filter: ServiceFilter, page: Page, now: number): Promise<{ records: ServiceRecord[]; total: number }> {
@@ -556,7 +607,10 @@ export class MongoStore implements ServiceStore {
     for (const chunk of batches(records)) {
       await this.services.bulkWrite(serviceWrites(chunk), { ordered: false });
       await this.histories.bulkWrite(historyWrites(chunk, data.checks), { ordered: false });
+      await this.tombstones.clear(chunk.map((record) => record.service_id));
     }
+    // A stored record outranks a tombstone of its id (the read side checks records first too).
+    await this.tombstones.keepAll((data.tombstones ?? []).filter((tombstone) => !incoming.has(tombstone.service_id)));
     return { created, replaced: existing, revision: Math.max(revision, counter.seq) };
   }
 

@@ -4,7 +4,7 @@
  * keeps id → rowid in memory), and the revision counter. A write touches its row and
  * the counter, a few pages of WAL, nothing else.
  */
-export const SCHEMA_VERSION = 7;
+export const SCHEMA_VERSION = 8;
 
 /** The oldest version this code opens (and brings up to date by running SCHEMA again). */
 export const OLDEST_SUPPORTED_VERSION = 3;
@@ -52,6 +52,16 @@ CREATE TABLE IF NOT EXISTS outbox (
   data       TEXT NOT NULL,
   created_at INTEGER NOT NULL
 );
+
+-- Tombstones (version 8): what an operator's DELETE leaves for BEACON_TOMBSTONE_TTL, so a
+-- heartbeat from the deleted service gets 410, not 404. Written in the delete's transaction;
+-- doc is the tombstone as JSON, expires_at in epoch ms (the purge reads by it).
+CREATE TABLE IF NOT EXISTS tombstones (
+  service_id TEXT PRIMARY KEY,
+  expires_at INTEGER NOT NULL,
+  doc        TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS tombstones_by_expiry ON tombstones (expires_at);
 
 -- Incidents (version 6): each the latest state its events carried, as the wire document.
 -- At most one open incident per service and kind, whatever writes it.

@@ -128,7 +128,7 @@ describe('SQLite uptime store', () => {
     await store.close();
     const after = new Database(path);
     expect(after.prepare(`SELECT name FROM sqlite_master WHERE name = 'health_checks'`).get()).toBeUndefined();
-    expect(after.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get()).toBe(7);
+    expect(after.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get()).toBe(8);
     after.close();
     store = new SqliteStore({ path, synchronous: 'normal', pingsPerService: 120 });
   });
