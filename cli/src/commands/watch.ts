@@ -1,0 +1,168 @@
+import type { Command } from 'commander';
+import WebSocket from 'ws';
+import { act, resolveUrl, type Context } from '../context';
+import { CliError, EXIT } from '../exit-codes';
+import { addFilterFlags, collect, integer, type FilterFlags } from '../options';
+import type { Output } from '../output';
+
+interface LiveMessage {
+  type: string;
+  data?: Record<string, unknown> | null;
+  timestamp?: string;
+  seq?: number | null;
+  message?: string;
+}
+
+const COLORS: Record<string, number> = {
+  service_registered: 32,
+  service_updated: 36,
+  service_deregistered: 35,
+  service_expired: 31,
+  health_status_changed: 33,
+  critical_load: 31,
+  node_role_changed: 34,
+  incident_opened: 31,
+  incident_resolved: 32,
+  incident_acknowledged: 33,
+  incident_reminder: 31,
+  service_heartbeat: 2,
+};
+
+const env = (name: string): string | undefined => (process.env[name] === '' ? undefined : process.env[name]);
+
+/** `ws://host/api/v1/ws?…` for a base URL and the filters. */
+export function liveUrl(base: string, query: Record<string, string | undefined>): string {
+  const url = new URL('/api/v1/ws', base.replace(/^http/, 'ws'));
+  for (const [key, value] of Object.entries(query)) if (value !== undefined && value !== '') url.searchParams.set(key, value);
+  return url.toString();
+}
+
+const str = (value: unknown): string | undefined => (typeof value === 'string' || typeof value === 'number' ? String(value) : undefined);
+
+function utf8(raw: WebSocket.RawData): string {
+  if (Buffer.isBuffer(raw)) return raw.toString('utf8');
+  if (Array.isArray(raw)) return Buffer.concat(raw).toString('utf8');
+  return Buffer.from(raw).toString('utf8');
+}
+
+/** One event as a line: time, type, name, id, and what changed. */
+export function eventLine(message: LiveMessage, output: Output): string {
+  const data = message.data ?? {};
+  const service = (typeof data.service === 'object' && data.service !== null ? data.service : data) as Record<string, unknown>;
+  const name = str(service.name) ?? str(data.service_name) ?? str(data.node_id) ?? '-';
+  const id = str(data.incident_id) ?? str(service.service_id) ?? str(data.service_id) ?? '';
+  const time = (message.timestamp ?? new Date().toISOString()).slice(11, 19);
+  const details: string[] = [];
+  if (typeof service.host === 'string') details.push(`${service.host}:${String(service.port)}`);
+  if (typeof data.health === 'string') details.push(`health ${output.tone(data.health)}`);
+  else if (typeof service.health === 'string' && message.type === 'health_status_changed')
+    details.push(`health ${output.tone(service.health)}`);
+  if (typeof data.previous_health === 'string') details.push(`was ${data.previous_health}`);
+  if (typeof data.reason === 'string') details.push(data.reason);
+  if (typeof data.kind === 'string') details.push(data.kind);
+  if (typeof data.role === 'string') details.push(`role ${data.role}`);
+  if (typeof data.load === 'number') details.push(`load ${data.load}`);
+  if (typeof data.cause === 'string') details.push(data.cause);
+  const type = output.paint(message.type.padEnd(22), COLORS[message.type] ?? 0);
+  return `${output.dim(time)} ${type} ${name.padEnd(20)} ${id}${details.length ? `  ${details.join('  ')}` : ''}`.trimEnd();
+}
+
+interface WatchFlags extends FilterFlags {
+  id?: string[];
+  event?: string;
+  since?: number;
+  gatewayUrl?: string;
+}
+
+/**
+ * Follows the live feed until Ctrl-C: every event as a line (NDJSON with --json); after a drop
+ * it reconnects with `since=<last seq>`, so nothing is missed or shown twice.
+ */
+async function watch(context: Context, flags: WatchFlags): Promise<void> {
+  const { output, options } = context;
+  const base = flags.gatewayUrl ?? env('BEACON_GATEWAY_URL') ?? (await resolveUrl(options, output));
+  const token = options.token ?? env('BEACON_TOKEN');
+  let since: number | undefined = flags.since;
+  let delay = 250;
+  let stopping = false;
+  let socket: WebSocket | undefined;
+  const events = flags.event;
+  await new Promise<void>((resolve, reject) => {
+    const stop = (): void => {
+      stopping = true;
+      socket?.close();
+      resolve();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    const connect = (): void => {
+      const url = liveUrl(base, {
+        type: flags.type,
+        tags: flags.tag?.join(','),
+        name: flags.name,
+        service_id: flags.id?.join(','),
+        events,
+        since: since === undefined ? undefined : String(since),
+      });
+      const ws = new WebSocket(url, { headers: token ? { authorization: `Bearer ${token}` } : {}, maxPayload: 16 * 1024 * 1024 });
+      socket = ws;
+      let opened = false;
+      ws.on('open', () => {
+        opened = true;
+        delay = 250;
+      });
+      ws.on('unexpected-response', (_request, response) => {
+        const code = response.statusCode ?? 0;
+        ws.terminate();
+        if (code === 401 || code === 403) return reject(new CliError(`the gateway refused the token (HTTP ${code})`, EXIT.unauthorized));
+        output.note(`the gateway answered HTTP ${code}; trying again`);
+      });
+      ws.on('message', (raw) => {
+        let message: LiveMessage;
+        try {
+          message = JSON.parse(utf8(raw)) as LiveMessage;
+        } catch {
+          return;
+        }
+        if (message.type === 'connection_established') {
+          // Live from here: a later drop resumes after this position even if no event came yet.
+          if (since === undefined && typeof message.seq === 'number') since = message.seq;
+          output.note(`watching ${base}${flags.since !== undefined ? ` from seq ${flags.since}` : ''} (Ctrl-C stops)`);
+          return;
+        }
+        if (message.type === 'resync_required') {
+          output.note(`events after seq ${since} are no longer kept (${message.message ?? 'resync required'}); continuing live`);
+          since = undefined;
+          ws.close();
+          return;
+        }
+        if (message.type === 'error') return output.note(`gateway: ${message.message ?? 'error'}`);
+        if (message.type === 'pong' || message.type === 'subscribed' || message.type === 'snapshot') return;
+        if (typeof message.seq === 'number') since = message.seq;
+        if (output.mode === 'json') output.line(JSON.stringify(message));
+        else output.line(eventLine(message, output));
+      });
+      ws.on('error', () => undefined);
+      ws.on('close', () => {
+        if (stopping) return;
+        if (opened) output.note(`connection lost; resuming${since === undefined ? '' : ` after seq ${since}`}`);
+        setTimeout(connect, delay);
+        delay = Math.min(delay * 2, 5_000);
+      });
+    };
+    connect();
+  });
+}
+
+export function addWatchCommand(program: Command): void {
+  addFilterFlags(
+    program
+      .command('watch')
+      .description('follow catalog and incident events live over the WebSocket (Ctrl-C stops); resumes after a drop')
+      .option('--id <service-id>', 'only this service (repeatable)', collect)
+      .option('--event <types>', 'comma-separated event types (default: all but service_heartbeat)')
+      .option('--since <seq>', 'replay the events after this stream position first', integer('--since', 0))
+      .option('--gateway-url <url>', "realtime-gateway's base URL (env BEACON_GATEWAY_URL; default: Beacon's URL)"),
+    false,
+  ).action(act(watch));
+}

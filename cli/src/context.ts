@@ -1,0 +1,79 @@
+import { Beacon, DEFAULT_URL } from '@beacon/client';
+import type { Command } from 'commander';
+import { findBeacon } from './mdns';
+import { Output, wantsColor, type OutputMode } from './output';
+
+/** The options every command has (set on the root, read through `optsWithGlobals`). */
+export interface GlobalOptions {
+  url?: string;
+  token?: string;
+  json?: boolean;
+  quiet?: boolean;
+  color: boolean;
+  mdnsTimeout?: string;
+}
+
+export interface Context {
+  output: Output;
+  /** Beacon's client; resolving the URL may ask mDNS, so it is made on first use. */
+  client: () => Promise<Beacon>;
+  options: GlobalOptions;
+}
+
+const env = (name: string): string | undefined => {
+  const value = process.env[name];
+  return value === undefined || value === '' ? undefined : value;
+};
+
+async function answers(url: string, timeoutMs: number): Promise<boolean> {
+  try {
+    await fetch(`${url}/api/v1/health`, { signal: AbortSignal.timeout(timeoutMs) });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * `--url`, else BEACON_URL, else localhost:8097 when it answers, else the first Beacon that
+ * answers `_beacon._tcp` over mDNS (said on stderr), else localhost:8097 (whose error is then shown).
+ */
+export async function resolveUrl(options: GlobalOptions, output: Output): Promise<string> {
+  const given = options.url ?? env('BEACON_URL');
+  if (given !== undefined) return given;
+  if (await answers(DEFAULT_URL, 1_000)) return DEFAULT_URL;
+  const found = await findBeacon(Number(options.mdnsTimeout ?? 2_000));
+  if (found === undefined) {
+    output.note(`nothing answers on ${DEFAULT_URL} and no _beacon._tcp answered over mDNS`);
+    return DEFAULT_URL;
+  }
+  output.note(`found Beacon at ${found.url} through mDNS (${found.instance})`);
+  return found.url;
+}
+
+export function makeContext(command: Command): Context {
+  const options = command.optsWithGlobals<GlobalOptions>();
+  const mode: OutputMode = options.json ? 'json' : options.quiet ? 'quiet' : 'table';
+  const output = new Output({
+    mode,
+    color: wantsColor(process.stdout, options.color),
+    width: process.stdout.isTTY ? process.stdout.columns : undefined,
+  });
+  let client: Promise<Beacon> | undefined;
+  return {
+    output,
+    options,
+    client: () => {
+      client ??= resolveUrl(options, output).then((url) => new Beacon({ url, token: options.token ?? env('BEACON_TOKEN') }));
+      return client;
+    },
+  };
+}
+
+/** A command's action with its context: positional arguments, then the command's own options. */
+export function act<A extends unknown[]>(handler: (context: Context, ...args: A) => Promise<void>): (...args: unknown[]) => Promise<void> {
+  return async (...args) => {
+    const command = args[args.length - 1] as Command;
+    await handler(makeContext(command), ...(args.slice(0, -1) as A));
+  };
+}
