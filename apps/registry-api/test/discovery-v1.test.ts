@@ -314,7 +314,7 @@ describe('POST /v1/discovery/heartbeat', () => {
 });
 
 describe('DELETE /v1/discovery/unregister/{service_name}/{instance_id}', () => {
-  it('removes the instance (200 with a body, a deregistered event); 404 afterwards', async () => {
+  it('removes the instance (200 with a body, a deregistered event); 404 afterwards, 410 to its heartbeat (a tombstone)', async () => {
     const payload = body();
     const instance = await register(payload);
     const path = `${V1}/unregister/${String(payload.service_name)}/instance-1`;
@@ -330,8 +330,15 @@ describe('DELETE /v1/discovery/unregister/{service_name}/{instance_id}', () => {
     expect((await api.call('GET', `/api/v1/services/${instance.service_id}`)).status).toBe(404);
     expect(await eventTypes(instance.service_id, 2)).toEqual(['service.registered', 'service.deregistered']);
     expectError(await api.call('DELETE', path), 404, 'instance-1', payload.service_name as string);
+    // An operator unregistered it: its heartbeat is told so (410), not that it is unknown (404).
     const beat = await api.call('POST', `${V1}/heartbeat`, { json: { service_name: payload.service_name, instance_id: 'instance-1' } });
-    expectError(beat, 404, 'instance-1');
+    expectError(
+      beat,
+      410,
+      instance.service_id,
+      'was deregistered at',
+      `DELETE /v1/discovery/unregister/${String(payload.service_name)}/instance-1`,
+    );
   });
 
   it('answers 404 for an unknown instance of a known service', async () => {
