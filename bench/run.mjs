@@ -13,6 +13,7 @@
  *   durability registrations/s under BEACON_SQLITE_SYNCHRONOUS=full vs normal (same run), and the disk's fsync latency
  *   footprint the stack's RSS (idle; 10,000 services + 1,000 WebSocket clients) and cold start, six apps in one process vs six
  *   webhooks  webhook delivery: event → webhook received with 100 webhooks, vs a bare got loop
+ *   sdk-watch the SDK's watch() cache lag behind the catalog vs a raw ws client, 1,000 services at 20 changes/s
  *
  * Options: `pnpm bench --help` (USAGE below), plus each section's own variables
  * (see bench/README.md).
@@ -35,11 +36,12 @@ import * as fairness from './sections/fairness.mjs';
 import * as probe from './sections/probe.mjs';
 import * as registry from './sections/registry.mjs';
 import * as scale from './sections/scale.mjs';
+import * as sdkWatch from './sections/sdk-watch.mjs';
 import * as uptime from './sections/uptime.mjs';
 import * as webhooks from './sections/webhooks.mjs';
 import * as ws from './sections/ws.mjs';
 
-const SECTIONS = [registry, expiry, probe, ws, election, fairness, durability, footprint, scale, webhooks, uptime];
+const SECTIONS = [registry, expiry, probe, ws, election, fairness, durability, footprint, scale, webhooks, uptime, sdkWatch];
 
 const SECTION_NAMES = SECTIONS.map((s) => s.name);
 
