@@ -12,7 +12,7 @@ export const CLI_VERSION = '0.1.0';
 function configure(command: Command, helpWidth: number | undefined): void {
   command.exitOverride();
   command.showHelpAfterError('(beacon --help lists every command)');
-  if (helpWidth !== undefined) command.configureHelp({ helpWidth });
+  command.configureHelp(helpWidth === undefined ? { showGlobalOptions: true } : { showGlobalOptions: true, helpWidth });
   for (const sub of command.commands) configure(sub, helpWidth);
 }
 

@@ -2,8 +2,10 @@
  * The CLI as scripts use it: `--json` is the API's own answer, `-q` ids only, exit codes
  * 2/3/4 with the server's detail, no escape codes off a TTY or with NO_COLOR.
  */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRegistry, type RegistryFixture } from '@beacon/testing';
+import { REPO_ROOT, startRegistry, type RegistryFixture } from '@beacon/testing';
 import type { Service } from '@beacon/contracts';
 import { api, cli, type CliResult } from './helpers';
 
@@ -182,5 +184,22 @@ describe('beacon against a registry with BEACON_AUTH_TOKEN', () => {
     const id = withFlag.stdout.trim();
     const withEnv = await cli(['deregister', id], { BEACON_URL: secured.api.url, BEACON_TOKEN: 'cli-secret-token-0123456789' });
     expect(withEnv.code).toBe(0);
+  });
+});
+
+describe('the ways to start it', () => {
+  it('pnpm -s beacon and npx beacon (in cli/) print clean --json on stdout', async () => {
+    const own = await startRegistry();
+    try {
+      await own.register({ name: 'pnpm-clean', host: '127.0.0.1', port: 8104 });
+      const fromApi = await api<unknown>(`${own.base}/services`);
+      const options = { env: { ...process.env, BEACON_URL: own.api.url, NO_COLOR: '1' }, timeout: 60_000 };
+      const viaPnpm = await promisify(execFile)('pnpm', ['-s', 'beacon', 'ls', '--json'], { ...options, cwd: REPO_ROOT });
+      expect(JSON.parse(viaPnpm.stdout)).toEqual(fromApi);
+      const viaNpx = await promisify(execFile)('npx', ['--no-install', 'beacon', 'ls', '--json'], { ...options, cwd: `${REPO_ROOT}/cli` });
+      expect(JSON.parse(viaNpx.stdout)).toEqual(fromApi);
+    } finally {
+      await own.dispose();
+    }
   });
 });
