@@ -55,13 +55,22 @@ CREATE TABLE IF NOT EXISTS outbox (
 
 -- Tombstones (version 8): what an operator's DELETE leaves for BEACON_TOMBSTONE_TTL, so a
 -- heartbeat from the deleted service gets 410, not 404. Written in the delete's transaction;
--- doc is the tombstone as JSON, expires_at in epoch ms (the purge reads by it).
+-- doc is the tombstone as JSON; the columns are what it is looked up, purged and capped by
+-- (times in epoch ms). Read from here only, never held in memory (see sqlite-tombstones.ts).
 CREATE TABLE IF NOT EXISTS tombstones (
-  service_id TEXT PRIMARY KEY,
-  expires_at INTEGER NOT NULL,
-  doc        TEXT NOT NULL
+  service_id  TEXT PRIMARY KEY,
+  name        TEXT NOT NULL,
+  host        TEXT NOT NULL,
+  port        INTEGER NOT NULL,
+  instance_id TEXT,
+  deleted_at  INTEGER NOT NULL,
+  expires_at  INTEGER NOT NULL,
+  doc         TEXT NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS tombstones_by_expiry ON tombstones (expires_at);
+CREATE INDEX IF NOT EXISTS tombstones_by_deletion ON tombstones (deleted_at);
+CREATE INDEX IF NOT EXISTS tombstones_by_endpoint ON tombstones (name, host, port);
+CREATE INDEX IF NOT EXISTS tombstones_by_instance ON tombstones (name, instance_id) WHERE instance_id IS NOT NULL;
 
 -- Incidents (version 6): each the latest state its events carried, as the wire document.
 -- At most one open incident per service and kind, whatever writes it.

@@ -7,7 +7,6 @@ import { performance } from 'node:perf_hooks';
 import { withMigrationDefaults, type ServiceDraft, type ServiceRecord } from '../../catalog/service-record';
 import { RecentCount } from '../../stats/recent-count';
 import { CatalogIndex, cursorOf } from '../memory/catalog-index';
-import { TombstoneIndex } from '../memory/tombstone-index';
 import {
   CatalogFullError,
   IdentityConflictError,
@@ -38,6 +37,7 @@ import {
 } from '../service-store';
 import { OLDEST_SUPPORTED_VERSION, SCHEMA, SCHEMA_VERSION } from './schema';
 import { SqliteIncidents } from './sqlite-incidents';
+import { SqliteTombstones } from './sqlite-tombstones';
 import { migrateHealthChecks, SqlitePings } from './sqlite-pings';
 import { SqliteUptime } from './sqlite-uptime';
 
@@ -94,6 +94,8 @@ interface Batch {
   checks: { serviceId: string; checkedAt: number; entry: HealthCheckEntry }[];
   /** Last state per tombstone id; null deletes it. */
   tombstones: Map<string, Tombstone | null>;
+  /** Remove tombstones expired at this instant (null: no purge in this batch). */
+  purgeTombstonesAt: number | null;
   /** Events of those changes, in the order the changes were made. */
   events: StagedEvent[];
   /** Open incidents whose counts or cause changed, written without an event. */
@@ -126,10 +128,7 @@ export class SqliteStore implements ServiceStore {
 
   private readonly db: Db;
   private index = new CatalogIndex();
-  private tombstoneIndex = new TombstoneIndex();
-  private readonly tombstoneMax: number;
-  private readonly putTombstone: Statement;
-  private readonly deleteTombstone: Statement;
+  private readonly tombstones: SqliteTombstones;
   private revision = 0;
   private batch: Batch | null = null;
   private readonly insert: Statement;
@@ -172,7 +171,6 @@ export class SqliteStore implements ServiceStore {
   constructor(options: SqliteStoreOptions) {
     this.maxServices = options.maxServices ?? 0;
     this.outboxMax = options.outboxMaxEvents ?? 0;
-    this.tombstoneMax = options.tombstoneMax ?? 0;
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
     this.db = new Database(options.path);
     // Exclusive: this process alone may read or write the file while it runs (set before
@@ -204,8 +202,7 @@ export class SqliteStore implements ServiceStore {
     this.update = this.db.prepare('UPDATE service_docs SET doc = ? WHERE rowid = ?');
     this.deleteRow = this.db.prepare('DELETE FROM service_docs WHERE rowid = ?');
     this.saveRevision = this.db.prepare(`UPDATE meta SET value = ? WHERE key = 'revision'`);
-    this.putTombstone = this.db.prepare('INSERT OR REPLACE INTO tombstones (service_id, expires_at, doc) VALUES (?, ?, ?)');
-    this.deleteTombstone = this.db.prepare('DELETE FROM tombstones WHERE service_id = ?');
+    this.tombstones = new SqliteTombstones(this.db, options.tombstoneMax ?? 0);
     this.insertEvent = this.db.prepare('INSERT INTO outbox (boot, service_id, subject, data, created_at) VALUES (?, ?, ?, ?, ?)');
     this.deleteEventsUpTo = this.db.prepare('DELETE FROM outbox WHERE seq <= ?');
     this.readEvents = this.db.prepare('SELECT seq, boot, subject, data, created_at FROM outbox ORDER BY seq LIMIT ?');
@@ -237,11 +234,7 @@ export class SqliteStore implements ServiceStore {
     }
     this.index = index;
     this.rowids = rowids;
-    const tombstones = new TombstoneIndex();
-    const tombstoneRows = this.db.prepare('SELECT doc FROM tombstones').iterate() as Iterable<{ doc: string }>;
-    const loaded = [...tombstoneRows].map((row) => JSON.parse(row.doc) as Tombstone);
-    for (const tombstone of loaded.sort((a, b) => a.deleted_at - b.deleted_at)) tombstones.put(tombstone);
-    this.tombstoneIndex = tombstones;
+    this.tombstones.load();
     this.revision = this.readMeta('revision');
     this.pings.load();
     this.recentChecks.clear();
@@ -261,14 +254,19 @@ export class SqliteStore implements ServiceStore {
   }
 
   /** Applies a change to memory now; resolves once it and its events are on disk. */
-  private commit(change: Change, lastRevision: number, events: OutboxEvent[] = [], tombstone: Tombstone | null = null): Promise<void> {
+  private commit(
+    change: Change,
+    lastRevision: number,
+    events: OutboxEvent[] = [],
+    tombstones: Tombstone[] = [],
+    cleared: string[] = [],
+  ): Promise<void> {
     this.revision = lastRevision;
     for (const id of change.remove) this.index.delete(id);
     for (const record of change.put) this.index.put(record);
     const batch = this.pendingBatch();
-    // A record written outranks its tombstone: the registration that brought it back clears it.
-    for (const record of change.put) if (this.tombstoneIndex.delete(record.service_id)) batch.tombstones.set(record.service_id, null);
-    if (tombstone) this.keepTombstone(batch, tombstone);
+    for (const id of cleared) batch.tombstones.set(id, null);
+    for (const tombstone of tombstones) batch.tombstones.set(tombstone.service_id, tombstone);
     for (const id of change.remove) batch.writes.set(id, null);
     for (const record of change.put) batch.writes.set(record.service_id, record);
     const createdAt = Date.now();
@@ -296,6 +294,7 @@ export class SqliteStore implements ServiceStore {
         writes: new Map(),
         checks: [],
         tombstones: new Map(),
+        purgeTombstonesAt: null,
         events: [],
         progress: [],
         published: 0,
@@ -319,10 +318,7 @@ export class SqliteStore implements ServiceStore {
     try {
       this.db.transaction(() => {
         for (const [id, record] of batch.writes) this.write(id, record);
-        for (const [id, tombstone] of batch.tombstones) {
-          if (tombstone) this.putTombstone.run(id, tombstone.expires_at, JSON.stringify(tombstone));
-          else this.deleteTombstone.run(id);
-        }
+        this.tombstones.apply(batch.tombstones, batch.purgeTombstonesAt);
         for (const check of batch.checks) {
           // A service removed since its result arrived keeps no history.
           if (this.index.get(check.serviceId)) this.pings.append(this.uptime.seriesOf(check.serviceId), check.entry, check.checkedAt);
@@ -388,18 +384,6 @@ export class SqliteStore implements ServiceStore {
     }
   }
 
-  /** Keeps a tombstone in memory and in the batch; past the cap the oldest go in the same batch. */
-  private keepTombstone(batch: Batch, tombstone: Tombstone): void {
-    this.tombstoneIndex.put(tombstone);
-    batch.tombstones.set(tombstone.service_id, tombstone);
-    if (this.tombstoneMax > 0 && this.tombstoneIndex.size > this.tombstoneMax) {
-      for (const id of this.tombstoneIndex.oldest(this.tombstoneIndex.size - this.tombstoneMax)) {
-        this.tombstoneIndex.delete(id);
-        batch.tombstones.set(id, null);
-      }
-    }
-  }
-
   private assertIdentityFree(draft: ServiceDraft): void {
     const endpoint = this.index.atEndpoint(draft.name, draft.host, draft.port);
     if (endpoint && endpoint.service_id !== draft.service_id) throw new IdentityConflictError(endpoint);
@@ -429,14 +413,21 @@ export class SqliteStore implements ServiceStore {
     const displaced = byEndpoint && previous && byEndpoint.service_id !== previous.service_id ? byEndpoint : null;
     // This process is the only writer, so the count is exact and nothing slips past it.
     if (previous === null && catalogFull(this.index.size, this.maxServices)) throw new CatalogFullError(this.maxServices);
-    const revived = previous === null ? this.tombstoneIndex.forIdentity(identity, Date.now()) : null;
+    const revived = previous === null ? this.tombstones.forIdentity(identity, Date.now()) : null;
     const built = build(previous);
     const draft = revived ? { ...built, service_id: revived.service_id } : built;
     const [first = 0, second = 0] = this.revisions(2);
     const superseded = displaced ? { ...displaced, revision: first } : null;
     const record: ServiceRecord = { ...draft, revision: superseded ? second : first };
     const outcome = { record, previous, superseded };
-    await this.commit({ put: [record], remove: superseded ? [superseded.service_id] : [] }, record.revision, events?.(outcome));
+    // The registration that brings a deleted service back removes its tombstone, in the same commit.
+    await this.commit(
+      { put: [record], remove: superseded ? [superseded.service_id] : [] },
+      record.revision,
+      events?.(outcome),
+      [],
+      revived ? [revived.service_id] : [],
+    );
     return outcome;
   }
 
@@ -470,36 +461,35 @@ export class SqliteStore implements ServiceStore {
     if (!current) return null;
     const [revision = 0] = this.revisions(1);
     const removed = { ...current, revision };
-    await this.commit({ put: [], remove: [serviceId] }, revision, events?.(removed), tombstone?.(removed) ?? null);
+    const left = tombstone?.(removed) ?? null;
+    await this.commit({ put: [], remove: [serviceId] }, revision, events?.(removed), left ? [left] : []);
     return removed;
   }
 
   async tombstone(serviceId: string, now: number): Promise<Tombstone | null> {
-    return this.tombstoneIndex.live(serviceId, now);
+    return this.tombstones.get(serviceId, now);
   }
 
   async instanceTombstone(name: string, instanceId: string, now: number): Promise<Tombstone | null> {
-    return this.tombstoneIndex.instance(name, instanceId, now);
+    return this.tombstones.instance(name, instanceId, now);
   }
 
+  /** Rides on the next group commit. */
   async purgeTombstones(now: number): Promise<number> {
-    const expired = this.tombstoneIndex.expired(now);
-    if (expired.length === 0) return 0;
+    const before = this.tombstones.size;
+    if (before === 0) return 0;
     const batch = this.pendingBatch();
-    for (const id of expired) {
-      this.tombstoneIndex.delete(id);
-      batch.tombstones.set(id, null);
-    }
+    batch.purgeTombstonesAt = Math.max(batch.purgeTombstonesAt ?? 0, now);
     await new Promise<void>((resolve, reject) => batch.waiters.push({ resolve, reject }));
-    return expired.length;
+    return Math.max(0, before - this.tombstones.size);
   }
 
   async tombstoneCount(): Promise<number> {
-    return this.tombstoneIndex.size;
+    return this.tombstones.size;
   }
 
   async liveTombstones(now: number): Promise<Tombstone[]> {
-    return this.tombstoneIndex.all().filter((tombstone) => tombstone.expires_at > now);
+    return this.tombstones.all(now);
   }
 
   async list(filter: ServiceFilter, page: Page, now: number): Promise<{ records: ServiceRecord[]; total: number }> {
@@ -583,7 +573,8 @@ export class SqliteStore implements ServiceStore {
     const created = data.records.filter((record) => !this.index.get(record.service_id)).length;
     if (this.maxServices > 0 && this.index.size + created > this.maxServices) throw new CatalogFullError(this.maxServices);
     const { records, revision } = importRevisions(data, this.revision, merge);
-    // A record outranks a tombstone of its id, whether the record is imported or stored.
+    // A record outranks a tombstone of its id, whether the record is imported or stored;
+    // written in the import's transaction, so the import keeps all or nothing.
     const tombstones = (data.tombstones ?? []).filter(
       (tombstone) => !incoming.has(tombstone.service_id) && !this.index.get(tombstone.service_id),
     );
@@ -598,33 +589,21 @@ export class SqliteStore implements ServiceStore {
           const rowid = this.rowids.get(record.service_id);
           if (rowid !== undefined) this.update.run(JSON.stringify(record), rowid);
           else newRows.set(record.service_id, this.insert.run(JSON.stringify(record)).lastInsertRowid);
-          if (this.tombstoneIndex.get(record.service_id)) this.deleteTombstone.run(record.service_id);
         }
-        for (const tombstone of tombstones) this.putTombstone.run(tombstone.service_id, tombstone.expires_at, JSON.stringify(tombstone));
+        const tombstoneChanges = new Map<string, Tombstone | null>(records.map((record) => [record.service_id, null]));
+        for (const tombstone of tombstones) tombstoneChanges.set(tombstone.service_id, tombstone);
+        this.tombstones.apply(tombstoneChanges, null);
         this.saveRevision.run(revision);
       })();
     } catch (error) {
-      // Series and ring positions go back to what the file holds.
+      // Series, ring positions and the tombstone count go back to what the file holds.
       this.uptime.load();
       this.pings.load();
+      this.tombstones.load();
       throw error;
     }
     for (const [id, rowid] of newRows) this.rowids.set(id, rowid);
-    for (const record of records) {
-      this.index.put(record);
-      this.tombstoneIndex.delete(record.service_id);
-    }
-    // Oldest deletion first, so the cap below drops the oldest whichever side they came from.
-    for (const tombstone of [...tombstones].sort((a, b) => a.deleted_at - b.deleted_at)) this.tombstoneIndex.put(tombstone);
-    if (this.tombstoneMax > 0 && this.tombstoneIndex.size > this.tombstoneMax) {
-      const batch = this.pendingBatch();
-      for (const id of this.tombstoneIndex.oldest(this.tombstoneIndex.size - this.tombstoneMax)) {
-        this.tombstoneIndex.delete(id);
-        batch.tombstones.set(id, null);
-      }
-      // The trim rides on the next group commit; nobody waits for it.
-      batch.waiters.push({ resolve: () => undefined, reject: () => undefined });
-    }
+    for (const record of records) this.index.put(record);
     for (const history of data.checks.values()) for (const entry of history) this.recentChecks.add(Date.parse(entry.checked_at));
     this.revision = revision;
     return { created, replaced: records.length - created, revision };

@@ -1,0 +1,93 @@
+import type { Database, Statement } from 'better-sqlite3';
+import type { Identity, Tombstone } from '../service-store';
+
+/**
+ * The embedded store's tombstones, read from the file, not kept in memory: they are read
+ * only on the rare paths (a heartbeat or a lookup that found no record, a registration
+ * that creates one), and up to `BEACON_TOMBSTONE_MAX` of them in memory would cost about
+ * 900 bytes each (90 MB at the default 100,000). Writes go through the store's group
+ * commit (`apply`, inside its transaction), so a tombstone is stored with its delete.
+ */
+export class SqliteTombstones {
+  private readonly byId: Statement;
+  private readonly byInstance: Statement;
+  private readonly byEndpoint: Statement;
+  private readonly upsert: Statement;
+  private readonly remove: Statement;
+  private readonly removeExpired: Statement;
+  private readonly dropOldest: Statement;
+  private readonly countAll: Statement;
+  private readonly live: Statement;
+  /** Rows in the table (this process is its only writer). */
+  size = 0;
+
+  constructor(
+    db: Database,
+    /** `BEACON_TOMBSTONE_MAX`; 0: no limit. */
+    private readonly max: number,
+  ) {
+    this.byId = db.prepare('SELECT doc FROM tombstones WHERE service_id = ? AND expires_at > ?').pluck();
+    // The newest deletion when several hold an identity (only after a cap or an import, each registration takes one back).
+    this.byInstance = db
+      .prepare('SELECT doc FROM tombstones WHERE name = ? AND instance_id = ? AND expires_at > ? ORDER BY deleted_at DESC LIMIT 1')
+      .pluck();
+    this.byEndpoint = db
+      .prepare('SELECT doc FROM tombstones WHERE name = ? AND host = ? AND port = ? AND expires_at > ? ORDER BY deleted_at DESC LIMIT 1')
+      .pluck();
+    this.upsert = db.prepare(
+      'INSERT OR REPLACE INTO tombstones (service_id, name, host, port, instance_id, deleted_at, expires_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    this.remove = db.prepare('DELETE FROM tombstones WHERE service_id = ?');
+    this.removeExpired = db.prepare('DELETE FROM tombstones WHERE expires_at <= ?');
+    this.dropOldest = db.prepare(
+      'DELETE FROM tombstones WHERE service_id IN (SELECT service_id FROM tombstones ORDER BY deleted_at, service_id LIMIT ?)',
+    );
+    this.countAll = db.prepare('SELECT COUNT(*) FROM tombstones').pluck();
+    this.live = db.prepare('SELECT doc FROM tombstones WHERE expires_at > ? ORDER BY deleted_at, service_id').pluck();
+    this.load();
+  }
+
+  /** Reads the count again (at open, and after a failed commit put memory back to the file). */
+  load(): void {
+    this.size = this.countAll.get() as number;
+  }
+
+  get(serviceId: string, now: number): Tombstone | null {
+    return parse(this.byId.get(serviceId, now));
+  }
+
+  instance(name: string, instanceId: string, now: number): Tombstone | null {
+    return parse(this.byInstance.get(name, instanceId, now));
+  }
+
+  /** The live tombstone a registration of this identity takes its id back from (instance first, as registration matches). */
+  forIdentity(identity: Identity, now: number): Tombstone | null {
+    const byInstance = identity.instance_id ? this.instance(identity.name, identity.instance_id, now) : null;
+    return byInstance ?? parse(this.byEndpoint.get(identity.name, identity.host, identity.port, now));
+  }
+
+  all(now: number): Tombstone[] {
+    return (this.live.all(now) as string[]).map((doc) => JSON.parse(doc) as Tombstone);
+  }
+
+  /**
+   * Inside the caller's transaction: writes (null removes), removes the expired at
+   * `purgeAt`, then drops the oldest past the cap.
+   */
+  apply(changes: ReadonlyMap<string, Tombstone | null>, purgeAt: number | null): void {
+    if (changes.size === 0 && purgeAt === null) return;
+    for (const [id, tombstone] of changes) {
+      if (tombstone === null) this.remove.run(id);
+      else {
+        const { service_id, name, host, port, instance_id, deleted_at, expires_at } = tombstone;
+        this.upsert.run(service_id, name, host, port, instance_id, deleted_at, expires_at, JSON.stringify(tombstone));
+      }
+    }
+    if (purgeAt !== null) this.removeExpired.run(purgeAt);
+    let size = this.countAll.get() as number;
+    if (this.max > 0 && size > this.max) size -= this.dropOldest.run(size - this.max).changes;
+    this.size = size;
+  }
+}
+
+const parse = (doc: unknown): Tombstone | null => (typeof doc === 'string' ? (JSON.parse(doc) as Tombstone) : null);
