@@ -345,7 +345,7 @@ export class MongoStore implements ServiceStore {
       const record = await this.tryWrite(revived ? { ...built, service_id: revived.service_id } : built, previous);
       if (record) {
         // After the write: a crash in between leaves a tombstone beside the record, which the record outranks.
-        await this.tombstones.clear([record.service_id]);
+        if (revived) await this.tombstones.clear([record.service_id]);
         const outcome = { record, previous, superseded };
         await this.stage(events?.(outcome));
         return outcome;
