@@ -21,6 +21,8 @@ export interface WatchFilter {
 }
 
 export interface WatchOptions {
+  /** realtime-gateway's base URL when it is not the client's (no proxy in front: `http://host:8098`). */
+  url?: string;
   /** First reconnection delay (doubling, with jitter, up to reconnectMaxMs). Default 250. */
   reconnectMinMs?: number;
   /** Default 10,000. */
@@ -159,7 +161,7 @@ export class Watch {
     }
     if (this.closed) return;
     const query = this.query(resolved.kind !== 'ws');
-    const url = liveUrl(this.connection.url, query);
+    const url = liveUrl(this.options.url ?? this.connection.url, query);
     const options: Record<string, unknown> = { maxPayload: this.maxMessageBytes };
     if (resolved.kind === 'ws' && this.connection.token) options.headers = { authorization: `Bearer ${this.connection.token}` };
     let socket: WebSocketLike;

@@ -3,7 +3,8 @@ import { fetchJson, freePort, startApp, startRegistry, uniqueName, waitFor, type
 import { connect, type NatsConnection } from 'nats';
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WebSocketServer } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
+import { Beacon } from '../src/beacon';
 import { Watch, type WatchChange, type WatchFilter } from '../src/watch';
 
 /**
@@ -140,9 +141,10 @@ describe('Watch', () => {
     expect(watch.get(after.service_id)?.revision).toBe(after.revision);
   }, 60_000);
 
-  it('holds only what its filter matches (type and tags)', async () => {
+  it('holds only what its filter matches (type and tags), through Beacon.watch() with the gateway on its own URL', async () => {
     const type = uniqueName('filter');
-    const { watch } = watchOf({ type, tags: ['blue', 'eu'] });
+    const watch = new Beacon({ url: registry.api.url }).watch({ type, tags: ['blue', 'eu'] }, { url: gateway.url });
+    watches.push(watch);
     await watch.ready;
     const wanted = await registry.register({ type, tags: ['blue', 'eu', 'extra'], ttl: 3600 });
     await registry.register({ type, tags: ['blue'], ttl: 3600 });
@@ -155,6 +157,30 @@ describe('Watch', () => {
         .map((s) => s.service_id)
         .sort(),
     ).toEqual([wanted.service_id, later.service_id].sort());
+  });
+
+  it('sends its token: as a header through the ws package, in the query through a given WebSocket', async () => {
+    const guarded = await startApp('realtime-gateway', {
+      env: { NATS_URL: registry.nats.url, BEACON_AUTH_TOKEN: 'watch-secret' },
+      portVariable: 'HTTP_PORT',
+      readyPath: '/ready',
+    });
+    try {
+      const type = uniqueName('token');
+      await registry.register({ type, ttl: 3600 });
+      const header = new Watch({ url: guarded.url, token: 'watch-secret' }, { type });
+      const query = new Watch({ url: guarded.url, token: 'watch-secret', WebSocket }, { type });
+      const refused = new Watch({ url: guarded.url, token: 'wrong' }, { type }, { reconnectMinMs: 100 });
+      watches.push(header, query, refused);
+      await Promise.all([header.ready, query.ready]);
+      expect(header.services()).toHaveLength(1);
+      expect(query.services()).toHaveLength(1);
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      await refused.close();
+      await expect(refused.ready).rejects.toThrow(/closed before/);
+    } finally {
+      await guarded.stop();
+    }
   });
 
   it('rejects ready only when closed before its first snapshot, and leaves nothing running', async () => {
