@@ -76,6 +76,12 @@ export class Watch {
   private position = 0;
   private synced = false;
   private needSnapshot = true;
+  /**
+   * Whether a resume from `seq` is safe: not until a live event past the snapshot's position
+   * arrived, since the gateway follows a snapshot with the few changes its copy had not
+   * applied yet, which sit at or before that position and a `since=` would skip.
+   */
+  private resumable = false;
   private connected = false;
   private closed = false;
   private attempt = 0;
@@ -234,6 +240,7 @@ export class Watch {
     this.tombstones.clear();
     for (const service of services) this.cache.set(service.service_id, service);
     this.position = numberOr(message.seq, 0);
+    this.resumable = false;
     const wasSynced = this.synced;
     this.synced = true;
     this.needSnapshot = false;
@@ -248,7 +255,10 @@ export class Watch {
   private applyEvent(type: string, message: Message): void {
     const data = message.data;
     if (!isObject(data)) return;
-    if (typeof message.seq === 'number') this.position = Math.max(this.position, message.seq);
+    if (typeof message.seq === 'number') {
+      if (message.seq > this.position) this.resumable = true;
+      this.position = Math.max(this.position, message.seq);
+    }
     if (type === 'service_deregistered') {
       const id = typeof data.service_id === 'string' ? data.service_id : undefined;
       if (id === undefined) return;
@@ -318,7 +328,7 @@ export class Watch {
     this.stopPing();
     this.setConnected(false);
     // 1012: the stream was recreated, positions start over.
-    if (code === 1012 || !this.synced) this.needSnapshot = true;
+    if (code === 1012 || !this.synced || !this.resumable) this.needSnapshot = true;
     this.scheduleReconnect();
   }
 

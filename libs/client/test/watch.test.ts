@@ -120,6 +120,19 @@ describe('Watch', () => {
     expect(watch.seq).toBeGreaterThan(0);
   }, 120_000);
 
+  it('takes a snapshot again after a drop when no live event came after its snapshot (a resume could skip what followed it)', async () => {
+    const type = uniqueName('idle');
+    await registry.register({ type, ttl: 3600 });
+    const { watch, changes } = watchOf({ type });
+    await watch.ready;
+    await gateway.stop('SIGKILL');
+    const during = await registry.register({ type, ttl: 3600 });
+    gateway = await startApp('realtime-gateway', { env: gatewayEnv, portVariable: 'HTTP_PORT', readyPath: '/ready' });
+    await sameAsCatalog(watch, `type=${type}`);
+    expect(changes.filter((c) => c.kind === 'snapshot')).toHaveLength(2);
+    expect(watch.get(during.service_id)?.revision).toBe(during.revision);
+  }, 60_000);
+
   it('takes a snapshot again when the event stream is deleted and recreated (1012), equal to the catalog', async () => {
     const type = uniqueName('resync');
     const { watch, changes } = watchOf({ type });
