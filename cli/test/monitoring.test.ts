@@ -1,0 +1,159 @@
+/**
+ * Monitoring from the CLI: webhooks added, tested, listed and removed; an incident opened by
+ * real failing checks, listed, acknowledged and resolved; `status` with the elector's role,
+ * and "unreachable" when no elector answers. `--json` compared with the API throughout.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  freePort,
+  startApp,
+  startRegistry,
+  startWebhookReceiver,
+  waitFor,
+  type AppProcess,
+  type RegistryFixture,
+  type WebhookReceiver,
+} from '@beacon/testing';
+import type { Incident, IncidentList, Webhook, WebhookDeliveryList } from '@beacon/contracts';
+import { api, cli, type CliResult } from './helpers';
+
+let registry: RegistryFixture;
+let receiver: WebhookReceiver;
+const apps: AppProcess[] = [];
+let env: Record<string, string> = {};
+const run = (...args: string[]): Promise<CliResult> => cli(args, env);
+const json = <T>(result: CliResult): T => {
+  expect(result.stderr).toBe('');
+  expect(result.code).toBe(0);
+  return JSON.parse(result.stdout) as T;
+};
+
+beforeAll(async () => {
+  registry = await startRegistry();
+  receiver = await startWebhookReceiver();
+  apps.push(await startApp('realtime-gateway', { env: { NATS_URL: registry.nats.url }, portVariable: 'HTTP_PORT', readyPath: '/ready' }));
+  env = { BEACON_URL: registry.api.url, BEACON_ELECTOR_URL: 'http://127.0.0.1:9/discovery' };
+});
+
+afterAll(async () => {
+  for (const app of apps) await app.stop();
+  await receiver?.close();
+  await registry?.dispose();
+});
+
+describe('beacon webhooks', () => {
+  it('add, ls, test, deliveries and rm, each --json equal to the API', async () => {
+    const target = `${receiver.url}/hook`;
+    const added = json<Webhook>(
+      await run(
+        'webhooks',
+        'add',
+        target,
+        '--event',
+        'incident_opened',
+        '--event',
+        'incident_resolved',
+        '--description',
+        'from the cli',
+        '--json',
+      ),
+    );
+    expect(added).toMatchObject({
+      url: target,
+      events: ['incident_opened', 'incident_resolved'],
+      description: 'from the cli',
+      enabled: true,
+    });
+    expect(json<unknown>(await run('webhooks', 'ls', '--json'))).toEqual(await api(`${registry.base}/webhooks`));
+    const table = await run('webhooks', 'ls');
+    expect(table.stdout).toMatch(
+      new RegExp(
+        `${added.webhook_id}\\s+${target.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\\s+incident_opened,incident_resolved\\s+generic\\s+yes`,
+      ),
+    );
+    const tested = await run('webhooks', 'test', added.webhook_id, '-q');
+    expect(tested.code).toBe(0);
+    expect(tested.stdout).toMatch(new RegExp(`:${added.webhook_id}\\n$`));
+    await waitFor('the test delivery', () => receiver.received.length > 0, 15_000);
+    const deliveries = json<WebhookDeliveryList>(await run('webhooks', 'deliveries', added.webhook_id, '--json'));
+    expect(deliveries).toEqual(await api(`${registry.base}/webhooks/${added.webhook_id}/deliveries`));
+    expect(deliveries.deliveries[0]?.event_type).toBe('test');
+    expect(await run('webhooks', 'rm', added.webhook_id)).toMatchObject({ code: 0, stdout: `removed ${added.webhook_id}\n` });
+    expect((await run('webhooks', 'rm', added.webhook_id)).code).toBe(3);
+  });
+});
+
+describe('beacon incidents', () => {
+  it('shows an incident opened by failing checks; ack and resolve it', async () => {
+    apps.push(await startApp('health-prober', { env: { NATS_URL: registry.nats.url }, portVariable: 'HTTP_PORT', readyPath: '/ready' }));
+    const dead = await freePort();
+    const registered = await run(
+      'register',
+      '--name',
+      'cli-down',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(dead),
+      '--check-url',
+      `http://127.0.0.1:${dead}/`,
+      '--check-interval',
+      '1',
+      '-q',
+    );
+    const id = registered.stdout.trim();
+    const incident = await waitFor(
+      'an open incident',
+      async () => (await api<IncidentList>(`${registry.base}/incidents?service_id=${id}&status=open`)).incidents[0],
+      40_000,
+    );
+    expect(json<unknown>(await run('incidents', 'ls', '--status', 'open', '--json'))).toEqual(
+      await api(`${registry.base}/incidents?status=open`),
+    );
+    const table = await run('incidents', 'ls', '--service', id);
+    expect(table.stdout).toMatch(new RegExp(`${incident.incident_id}\\s+cli-down\\s+down\\s+open`));
+    expect(json<Incident>(await run('incidents', 'get', incident.incident_id, '--json'))).toEqual(
+      await api(`${registry.base}/incidents/${incident.incident_id}`),
+    );
+    const acked = json<Incident>(await run('incidents', 'ack', incident.incident_id, '--note', 'looking', '--json'));
+    expect(acked).toMatchObject({ status: 'open', note: 'looking' });
+    expect(acked.acknowledged_at).not.toBeNull();
+    expect(json<Incident>(await run('incidents', 'resolve', incident.incident_id, '--note', 'fixed', '--json'))).toMatchObject({
+      status: 'resolved',
+      resolved_by: 'manual',
+    });
+    // Resolving it again is refused (409): exit 1 with the server's detail.
+    const again = await run('incidents', 'resolve', incident.incident_id);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/^beacon: .+/);
+    expect((await run('deregister', id)).code).toBe(0);
+  });
+});
+
+describe('beacon status', () => {
+  it("prints the registry's health and the elector's role, or unreachable", async () => {
+    const unreachable = await run('status');
+    expect(unreachable.code).toBe(0);
+    expect(unreachable.stdout).toMatch(/beacon\s+http:\/\/127\.0\.0\.1:\d+\s+healthy/);
+    expect(unreachable.stdout).toMatch(/store\s+sqlite connected/);
+    expect(unreachable.stdout).toMatch(/elector\s+unreachable \(http:\/\/127\.0\.0\.1:9\/discovery\)/);
+    const elector = await startApp('node-role-elector', {
+      env: { NATS_URL: registry.nats.url, ROLE: 'server', NODE_ID: 'cli-node' },
+      portVariable: 'ELECTOR_PORT',
+      readyPath: '/health',
+    });
+    apps.push(elector);
+    const status = await waitFor(
+      'the server role',
+      async () => {
+        const result = await cli(['status', '--elector-url', `${elector.url}/discovery`, '--json'], env);
+        const body = JSON.parse(result.stdout) as { elector: { mode: string } | null };
+        return body.elector?.mode === 'server' ? body : undefined;
+      },
+      20_000,
+    );
+    expect(status).toMatchObject({ registry: { status: 'healthy' }, elector: { node_id: 'cli-node', mode: 'server' } });
+    const table = await cli(['status', '--elector-url', `${elector.url}/discovery`], env);
+    expect(table.stdout).toMatch(/elector\s+server node cli-node/);
+  });
+});
