@@ -113,6 +113,8 @@ describe('tombstone lines', () => {
   });
 
   it('names the line and the field of a bad tombstone, and refuses a count that does not match', () => {
+    const badId = JSON.stringify({ kind: 'tombstone', ...tombstone, service_id: 'x' }) + '\n';
+    expect(() => parseImport(file(header, badId, endLine(0, 0, 1)), NOW)).toThrow('line 2: field "service_id" must be a service UUID');
     const badPort = JSON.stringify({ kind: 'tombstone', ...tombstone, port: 0 }) + '\n';
     expect(() => parseImport(file(header, badPort, endLine(0, 0, 1)), NOW)).toThrow('line 2: field "port" must be a port');
     const badReason = JSON.stringify({ kind: 'tombstone', ...tombstone, reason: 'purged' }) + '\n';

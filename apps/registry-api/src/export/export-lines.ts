@@ -219,7 +219,7 @@ const isTimestamp = (value: unknown): boolean => Number.isSafeInteger(value) && 
 
 /** Each tombstone field's test, and what the refusal says it must be. */
 const TOMBSTONE_CHECKS: Readonly<Record<(typeof TOMBSTONE_FIELDS)[number], [(value: unknown) => boolean, string]>> = {
-  service_id: [(value) => typeof value === 'string' && value.length > 0 && value.length <= 200, 'a service id'],
+  service_id: [(value) => typeof value === 'string' && UUID.test(value), 'a service UUID'],
   name: [(value) => typeof value === 'string' && value.length > 0, 'a non-empty string'],
   type: [(value) => typeof value === 'string', 'a string'],
   host: [(value) => typeof value === 'string' && value.length > 0, 'a non-empty string'],
