@@ -22,8 +22,12 @@ export function usage(message: string): CliError {
 export function explain(error: unknown): { code: number; message: string | undefined } {
   if (error instanceof CommanderError) {
     // Commander printed its own message (or the help/version) already.
-    const shown = error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help';
-    return { code: shown ? EXIT.ok : error.exitCode === 0 ? EXIT.ok : EXIT.usage, message: undefined };
+    // Asked-for help and -V exit 0; help shown because a subcommand is missing is a usage error.
+    const asked =
+      error.code === 'commander.helpDisplayed' ||
+      error.code === 'commander.version' ||
+      (error.code === 'commander.help' && error.exitCode === 0);
+    return { code: asked ? EXIT.ok : EXIT.usage, message: undefined };
   }
   if (error instanceof CliError) return { code: error.exitCode, message: error.message };
   if (error instanceof BeaconError) {

@@ -138,12 +138,17 @@ describe('beacon against a registry', () => {
       ['ls', '--limit', 'many'],
       ['ls', '--meta', 'novalue'],
       ['completion', 'tcsh'],
+      ['incidents'],
     ]) {
       const result = await run(...args);
       expect(result.code, args.join(' ')).toBe(2);
       expect(result.stderr, args.join(' ')).not.toBe('');
       expect(result.stdout).toBe('');
     }
+  });
+
+  it('asked-for help and -V exit 0', async () => {
+    for (const args of [['--help'], ['help', 'ls'], ['ls', '--help'], ['-V']]) expect((await run(...args)).code, args.join(' ')).toBe(0);
   });
 
   it('a bad request exits 1 with the field the server names', async () => {
