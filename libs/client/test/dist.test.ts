@@ -63,6 +63,17 @@ describe('the built package', () => {
     );
     expect(cjs.trim()).toBe('http://cjs.example:2 function');
   });
+
+  it('loads the nats entry as ESM and as CJS', () => {
+    const esm = node([
+      '--input-type=module',
+      '-e',
+      "import { subscribeEvents } from '@beacon/client/nats'; console.log(typeof subscribeEvents)",
+    ]);
+    expect(esm.trim()).toBe('function');
+    const cjs = node(['-e', "console.log(typeof require('@beacon/client/nats').subscribeEvents)"]);
+    expect(cjs.trim()).toBe('function');
+  });
 });
 
 describe('deregisterOnExit in a real process', () => {
