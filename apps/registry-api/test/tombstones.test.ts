@@ -99,7 +99,8 @@ describe('a heartbeat after an operator DELETE', () => {
   it('exports the tombstones, and an import into an empty store restores them (410 there too)', async () => {
     const lines = await exportLines(registry);
     const tombstones = lines.filter((line) => line.kind === 'tombstone');
-    expect(tombstones.map((line) => line.service_id).sort()).toHaveLength(2);
+    expect(tombstones).toHaveLength(2);
+    expect(tombstones.map((line) => line.name).sort()).toEqual(['tomb-a', 'tomb-killed']);
     expect(tombstones.find((line) => line.service_id === deleted.service_id)).toMatchObject({
       name: 'tomb-a',
       type: 'sensor',
