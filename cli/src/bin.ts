@@ -3,6 +3,12 @@
 import { explain } from './exit-codes';
 import { buildProgram } from './program';
 
+// `beacon ls | head -1`: a reader that stopped reading is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw error;
+});
+
 async function main(): Promise<void> {
   try {
     await buildProgram().parseAsync(process.argv);

@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import type { RegisterRequest, ServiceFilter } from '@beacon/client';
+import { HEALTH_STATES, SERVICE_STATUSES } from '@beacon/contracts';
 import { usage } from './exit-codes';
 
 /** Repeatable string flags (`--tag a --tag b`). */
@@ -42,8 +43,8 @@ export function addFilterFlags(command: Command, withState = true): Command {
     .option('--name <name>', 'only services with this name');
   if (withState) {
     command
-      .option('--status <status>', 'only this status (active, inactive, maintenance, expired)')
-      .option('--health <health>', 'only this health (healthy, degraded, unhealthy, unknown)')
+      .addOption(new Option('--status <status>', 'only services with this status').choices(SERVICE_STATUSES))
+      .addOption(new Option('--health <health>', 'only services with this health').choices(HEALTH_STATES))
       .option('--meta <key=value>', 'only services with this metadata entry (repeatable)', collect);
   }
   return command;

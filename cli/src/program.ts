@@ -11,6 +11,8 @@ export const CLI_VERSION = '0.1.0';
 /** Settings every command shares: usage errors are thrown (exit 2), help is wrapped at `helpWidth` when given. */
 function configure(command: Command, helpWidth: number | undefined): void {
   command.exitOverride();
+  // Every error reads `beacon: …` on stderr, commander's usage errors too.
+  command.configureOutput({ outputError: (text, write) => write(`beacon: ${text.replace(/^error: /, '')}`) });
   command.showHelpAfterError('(beacon --help lists every command)');
   command.configureHelp(helpWidth === undefined ? { showGlobalOptions: true } : { showGlobalOptions: true, helpWidth });
   for (const sub of command.commands) configure(sub, helpWidth);

@@ -1,10 +1,9 @@
-import type { Command } from 'commander';
-import type { IncidentKind } from '@beacon/client';
+import { Option, type Command } from 'commander';
+import type { IncidentKind, IncidentStatus, WebhookFormat } from '@beacon/client';
+import { INCIDENT_KINDS, INCIDENT_STATUSES, WEBHOOK_FORMATS } from '@beacon/contracts';
 import { act } from '../context';
-import { usage } from '../exit-codes';
-import { integer } from '../options';
+import { collect, integer } from '../options';
 import { DELIVERY_COLUMNS, INCIDENT_COLUMNS, WEBHOOK_COLUMNS, incidentFields, webhookFields } from '../views';
-import { collect } from '../options';
 
 export function addIncidentCommands(program: Command): void {
   const incidents = program.command('incidents').description('incidents: a service down, expired or under critical load');
@@ -13,9 +12,9 @@ export function addIncidentCommands(program: Command): void {
     .command('ls')
     .alias('list')
     .description('list incidents, newest first (GET /api/v1/incidents)')
-    .option('--status <status>', 'open or resolved')
+    .addOption(new Option('--status <status>', 'only open or only resolved ones').choices(INCIDENT_STATUSES))
     .option('--service <id>', "only this service's")
-    .option('--kind <kind>', 'down, expired or critical_load')
+    .addOption(new Option('--kind <kind>', 'only this kind').choices(INCIDENT_KINDS))
     .option('--since <time>', 'started at or after (ISO 8601)')
     .option('--limit <n>', 'at most this many', integer('--limit', 1))
     .option('--skip <n>', 'skip this many first', integer('--skip', 0))
@@ -23,16 +22,14 @@ export function addIncidentCommands(program: Command): void {
       act(
         async (
           { client, output },
-          flags: { status?: string; service?: string; kind?: string; since?: string; limit?: number; skip?: number },
+          flags: { status?: IncidentStatus; service?: string; kind?: IncidentKind; since?: string; limit?: number; skip?: number },
         ) => {
-          if (flags.status !== undefined && flags.status !== 'open' && flags.status !== 'resolved')
-            throw usage(`--status is open or resolved, not "${flags.status}"`);
           const answer = await (
             await client()
           ).incidents.list({
             status: flags.status,
             service_id: flags.service,
-            kind: flags.kind as IncidentKind | undefined,
+            kind: flags.kind,
             since: flags.since,
             limit: flags.limit,
             skip: flags.skip,
@@ -98,7 +95,11 @@ export function addWebhookCommands(program: Command): void {
     .description('add a webhook (POST /api/v1/webhooks)')
     .argument('<url>', 'where to POST')
     .option('--event <type>', 'an event type to send, or * for all (repeatable; default *)', collect)
-    .option('--format <format>', 'generic, slack, discord, ntfy or gotify')
+    .addOption(
+      new Option('--format <format>', "the body: Beacon's own JSON, or what that service's incoming webhook takes").choices(
+        WEBHOOK_FORMATS,
+      ),
+    )
     .option('--secret <secret>', 'signs each body (X-Beacon-Signature)')
     .option('--service <id>', "only this service's events")
     .option('--type <type>', 'only events about services of this type')
@@ -112,7 +113,7 @@ export function addWebhookCommands(program: Command): void {
           url: string,
           flags: {
             event?: string[];
-            format?: string;
+            format?: WebhookFormat;
             secret?: string;
             service?: string;
             type?: string;
@@ -126,7 +127,7 @@ export function addWebhookCommands(program: Command): void {
           ).webhooks.create({
             url,
             events: flags.event ?? ['*'],
-            format: flags.format as never,
+            format: flags.format,
             secret: flags.secret,
             service_id: flags.service,
             type: flags.type,
