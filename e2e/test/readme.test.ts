@@ -54,6 +54,18 @@ describe('README', () => {
   });
 });
 
+describe('README: a delete sticks (tombstones)', () => {
+  it('runs the example as written: 204, then 410 naming the delete, the same id back on registering, then 200', async () => {
+    const [example] = shellBlocks('Expiry and health checks');
+    expect(example).toMatch(/410/);
+    const { stdout } = await promisify(execFile)('bash', ['-c', `set -euo pipefail\n${localize(example ?? '')}`], { timeout: 30_000 });
+    const lines = stdout.trim().split('\n');
+    expect(lines[0]).toBe('204');
+    expect(JSON.parse(lines[1] ?? '{}')).toMatchObject({ detail: expect.stringMatching(/\(doomed\) was deregistered at .* by DELETE/) });
+    expect(lines.slice(2)).toEqual(['410', 'true', '200']);
+  });
+});
+
 describe("pnpm events (the README's way to follow NATS without the NATS CLI)", () => {
   /** Runs scripts/nats-events.mjs until `done` holds for its output lines, then stops it with SIGINT. */
   async function follow(args: string[], action: () => Promise<void>, done: (lines: string[]) => boolean): Promise<string[]> {
