@@ -130,6 +130,7 @@ export async function run({ stamp }) {
     const cache = lagsOf(cacheAt);
     const ws = lagsOf(rawAt);
     const comparison = await compareWithCatalog(api.url, type, watch);
+    const pickUs = timePicks(watch);
     const report = {
       settings,
       targets: TARGETS,
@@ -141,6 +142,7 @@ export async function run({ stamp }) {
         cache: summary(cache),
         ws: summary(ws),
         catalog: comparison,
+        pick_us: pickUs,
       },
     };
     log(
@@ -238,6 +240,18 @@ async function compareWithCatalog(url, type, watch) {
   return result;
 }
 
+/** µs per pick() over the 1,000 cached services, per strategy (it filters and, for round-robin, sorts on every call). */
+function timePicks(watch) {
+  const out = {};
+  for (const strategy of ['random', 'round-robin', 'least-load']) {
+    const n = 2_000;
+    const started = performance.now();
+    for (let i = 0; i < n; i++) watch.pick(strategy);
+    out[strategy] = Math.round(((performance.now() - started) * 1000) / n);
+  }
+  return out;
+}
+
 function summary({ lags, missed }) {
   const round = (v) => (v === null ? null : Math.round(v * 100) / 100);
   return {
@@ -274,6 +288,17 @@ function finish(report) {
       target: '0 mismatches',
       verdict: catalogPass ? 'PASS' : 'FAIL',
       pass: catalogPass,
+    },
+    {
+      scenario: `pick() over ${report.settings.services} cached services`,
+      value: Object.entries(r.pick_us)
+        .map(([strategy, us]) => `${strategy} ${us} µs`)
+        .join(', '),
+      baseline: '',
+      ratio: '',
+      target: '(info)',
+      verdict: '',
+      info: true,
     },
     {
       scenario: `watch ready (snapshot of ${report.settings.services})`,

@@ -35,6 +35,20 @@ export const loadOf = (service: Service): number => (typeof service.load === 'nu
 const byId = (a: Service, b: Service): number => (a.service_id < b.service_id ? -1 : a.service_id > b.service_id ? 1 : 0);
 
 /**
+ * The candidates in service_id order, and until when that list holds by the clock alone
+ * (the earliest `expires_at` among the eligible): a watch keeps it until then or its next change.
+ */
+export function candidatePool(services: Iterable<Service>, now: number): { pool: Service[]; validUntil: number } {
+  const all = [...services]; // an iterator (a Map's values) is read twice here
+  const pool = candidates(all, now).sort(byId);
+  let validUntil = Infinity;
+  for (const service of all) {
+    if (isEligible(service, now)) validUntil = Math.min(validUntil, Date.parse(service.expires_at));
+  }
+  return { pool, validUntil };
+}
+
+/**
  * One instance by `strategy` from `services`, or undefined when none is eligible.
  * `cursor` is round-robin's memory (the last id picked): the next pick is the first id after
  * it in service_id order, so instances coming and going never restart or skip the cycle.
@@ -47,15 +61,22 @@ export function pickFrom(
   now: number = Date.now(),
   random: () => number = Math.random,
 ): Service | undefined {
-  const pool = candidates(services, now);
+  return choose(candidates(services, now).sort(byId), strategy, cursor, random);
+}
+
+/** One of `pool` (candidates, in service_id order) by `strategy`. */
+export function choose(
+  pool: readonly Service[],
+  strategy: PickStrategy,
+  cursor: { last?: string },
+  random: () => number = Math.random,
+): Service | undefined {
   if (pool.length === 0) return undefined;
   switch (strategy) {
     case 'random':
       return pool[Math.floor(random() * pool.length)];
     case 'round-robin': {
-      pool.sort(byId);
-      const last = cursor.last;
-      const next = (last === undefined ? undefined : pool.find((service) => service.service_id > last)) ?? pool[0];
+      const next = pool[firstAfter(pool, cursor.last)] ?? pool[0];
       cursor.last = next?.service_id;
       return next;
     }
@@ -74,4 +95,17 @@ export function pickFrom(
     default:
       throw new TypeError(`unknown pick strategy "${String(strategy)}": random, round-robin or least-load`);
   }
+}
+
+/** Index of the first service whose id sorts after `last` (binary search); pool.length when none does. */
+function firstAfter(pool: readonly Service[], last: string | undefined): number {
+  if (last === undefined) return 0;
+  let low = 0;
+  let high = pool.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (pool[middle]!.service_id > last) high = middle;
+    else low = middle + 1;
+  }
+  return low;
 }

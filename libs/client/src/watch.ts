@@ -1,6 +1,6 @@
 import type { Service } from '@beacon/contracts';
 import { liveUrl, messageText, resolveWebSocket, type ResolvedWebSocket, type WebSocketLike } from './live-socket';
-import { pickFrom, type PickStrategy } from './pick';
+import { candidatePool, choose, type PickStrategy } from './pick';
 
 export type { PickStrategy } from './pick';
 
@@ -73,6 +73,8 @@ export class Watch {
   private readonly changeListeners = new Set<(change: WatchChange) => void>();
   private readonly eventListeners = new Map<WatchEvent, Set<() => void>>();
   private readonly cursor: { last?: string } = {};
+  /** pick()'s candidates, kept until the cache changes or the first of them lapses. */
+  private pool: { pool: Service[]; validUntil: number } | undefined;
   private position = 0;
   private synced = false;
   private needSnapshot = true;
@@ -132,7 +134,9 @@ export class Watch {
 
   /** One instance that may take traffic (see pick.ts for the rules), or undefined. */
   pick(strategy: PickStrategy = 'random'): Service | undefined {
-    return pickFrom(this.cache.values(), strategy, this.cursor);
+    const now = Date.now();
+    if (!this.pool || now >= this.pool.validUntil) this.pool = candidatePool(this.cache.values(), now);
+    return choose(this.pool.pool, strategy, this.cursor);
   }
 
   async close(): Promise<void> {
@@ -382,6 +386,7 @@ export class Watch {
   }
 
   private emit(change: WatchChange): void {
+    this.pool = undefined;
     for (const listener of [...this.changeListeners]) {
       try {
         listener(change);

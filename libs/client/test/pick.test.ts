@@ -13,7 +13,7 @@ import {
 import { connect, type NatsConnection } from 'nats';
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isEligible, pickFrom } from '../src/pick';
+import { candidatePool, isEligible, pickFrom } from '../src/pick';
 import { Watch, type PickStrategy } from '../src/watch';
 
 /**
@@ -204,5 +204,13 @@ describe('pick()', () => {
     expect(pickFrom([fine, silent, as('e', {})], 'round-robin', cursor, now)?.service_id).toBe('c');
     expect(pickFrom([as('a2', {}), as('e', {})], 'round-robin', cursor, now)?.service_id).toBe('e');
     expect(pickFrom([as('a2', {}), as('e', {})], 'round-robin', cursor, now)?.service_id).toBe('a2');
+    // The cached pool holds until the first eligible record lapses (a Map's values, read once).
+    const soon = as('s', { expires_at: new Date(now + 5_000).toISOString() });
+    const cache = new Map(
+      [fine, soon, as('x', { status: 'inactive', expires_at: new Date(now + 1).toISOString() })].map((r) => [r.service_id, r]),
+    );
+    const { pool, validUntil } = candidatePool(cache.values(), now);
+    expect(pool.map((r) => r.service_id)).toEqual(['b', 's']);
+    expect(validUntil).toBe(now + 5_000);
   });
 });
