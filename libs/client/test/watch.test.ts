@@ -209,6 +209,7 @@ describe('Watch', () => {
 describe('Watch against a gateway that misbehaves', () => {
   let server: Server;
   let sockets: WebSocketServer;
+  const urls: string[] = [];
   const record = (id: string, revision: number): Record<string, unknown> => ({
     service_id: id,
     name: 'x',
@@ -223,7 +224,8 @@ describe('Watch against a gateway that misbehaves', () => {
   beforeAll(async () => {
     server = createServer();
     sockets = new WebSocketServer({ server });
-    sockets.on('connection', (socket) => {
+    sockets.on('connection', (socket, request) => {
+      urls.push(request.url ?? '');
       socket.send('not json');
       socket.send('{"type":"snapshot","data":7}');
       socket.send(JSON.stringify({ type: 'service_registered', data: { service_id: 42 }, seq: 1, revision: 1 }));
@@ -242,6 +244,25 @@ describe('Watch against a gateway that misbehaves', () => {
     for (const client of sockets.clients) client.terminate();
     await new Promise((resolve) => sockets.close(resolve));
     await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('drops a connection that stays silent for two ping intervals and resumes after the last position', async () => {
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    const before = urls.length;
+    // This server never answers a ping: after its burst of messages it says nothing.
+    const watch = new Watch({ url: `http://127.0.0.1:${port}` }, { type: 'x' }, { pingIntervalMs: 150, reconnectMinMs: 50 });
+    watches.push(watch);
+    let drops = 0;
+    watch.on('disconnected', () => (drops += 1));
+    await watch.ready;
+    await waitFor('a drop and a resume', () => drops >= 1 && urls.length >= before + 2, 10_000);
+    await watch.close();
+    const [first, second] = urls.slice(before).map((url) => new URLSearchParams(url.split('?')[1]));
+    expect(first?.get('snapshot')).toBe('true');
+    expect(first?.get('type')).toBe('x');
+    expect(second?.get('since')).toBe('12');
+    expect(second?.has('snapshot')).toBe(false);
   });
 
   it('ignores malformed messages and older revisions without throwing', async () => {
