@@ -30,8 +30,11 @@ export type RegisterRequest = { [K in keyof RegisterServiceDto]: RegisterService
 /** The body of `PUT /api/v1/services/{id}`: the fields to change (`null` clears an optional one). */
 export type UpdateRequest = { [K in keyof UpdateServiceDto]: UpdateServiceDto[K] };
 
-/** A WebSocket constructor as the browser and the `ws` package both provide it. */
-export type WebSocketLike = new (url: string, protocols?: string | string[]) => WebSocket;
+/**
+ * Any WebSocket class: the browser's, Node 22's, undici's or the `ws` package's (their event
+ * types differ, so only the constructor's shape is required here; `watch()` checks the rest).
+ */
+export type WebSocketClass = new (url: string, protocols?: string | string[]) => object;
 
 export interface BeaconOptions {
   /** Default: `BEACON_URL` when `process` exists, else `http://localhost:8097`. */
@@ -43,7 +46,7 @@ export interface BeaconOptions {
   /** Default `globalThis.fetch`. */
   fetch?: typeof fetch;
   /** Default `globalThis.WebSocket`, else the `ws` package loaded lazily (Node 20). */
-  WebSocket?: WebSocketLike;
+  WebSocket?: WebSocketClass;
 }
 
 /** Filters of the list and discover calls: every field must match (tags: all of them). */
@@ -132,7 +135,7 @@ export class Beacon {
 
   private readonly http: HttpClient;
   private readonly token: string | undefined;
-  private readonly WebSocketClass: WebSocketLike | undefined;
+  private readonly WebSocketClass: WebSocketClass | undefined;
 
   constructor(options: BeaconOptions = {}) {
     this.url = normalizeUrl(options.url ?? env('BEACON_URL') ?? DEFAULT_URL);

@@ -13,11 +13,12 @@ export {
   type RegisterRequest,
   type ServiceFilter,
   type UpdateRequest,
+  type WebSocketClass,
   type WebhookCreate,
-  type WebSocketLike,
 } from './beacon';
 export { Registration, type RegisterOptions, type RegistrationEvents, type RegistrationState } from './registration';
 export * from './watch';
+export type { WebSocketConstructor, WebSocketLike } from './live-socket';
 
 export const CLIENT_VERSION = '0.1.0';
 

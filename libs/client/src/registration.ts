@@ -7,7 +7,7 @@ export interface RegisterOptions {
   keepAlive?: boolean;
   /** SIGTERM/SIGINT → `close()`, then the signal's default behaviour (Node only). Default false. */
   deregisterOnExit?: boolean;
-  /** Heartbeat cadence's TTL in seconds, used only when the body has no `ttl`. */
+  /** Heartbeat cadence's TTL in seconds when the body has no `ttl` (capped at the record's TTL). */
   ttl?: number;
 }
 
@@ -93,9 +93,12 @@ export class Registration {
     return this.status;
   }
 
-  /** Seconds between heartbeats × 3: the body's ttl, else the option's, else the record's. */
+  /**
+   * Seconds between heartbeats × 3: the body's ttl, else the option's, but never longer than
+   * the record's (the registry's default when the body had none), or it would expire between beats.
+   */
   private get ttlSeconds(): number {
-    return this.body.ttl ?? this.options.ttl ?? this.current.ttl;
+    return this.body.ttl ?? Math.min(this.options.ttl ?? Infinity, this.current.ttl);
   }
 
   on<E extends keyof RegistrationEvents>(event: E, listener: RegistrationEvents[E]): () => void {

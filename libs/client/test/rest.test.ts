@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { freePort, startRegistry, uniqueName, type RegistryFixture } from '@beacon/testing';
+import WS from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Beacon, BeaconError, buildQuery } from '../src';
 
@@ -26,6 +27,11 @@ describe('Beacon REST methods against a real registry-api', () => {
   });
   afterAll(async () => {
     await registry?.dispose();
+  });
+
+  it("takes the ws package's and the global WebSocket class (a compile-time check as much as a runtime one)", () => {
+    expect(new Beacon({ url: registry.api.url, WebSocket: WS }).url).toBe(registry.api.url);
+    expect(new Beacon({ url: registry.api.url, WebSocket: globalThis.WebSocket }).url).toBe(registry.api.url);
   });
 
   it('normalizes the URL and builds queries as the API reads them', () => {
