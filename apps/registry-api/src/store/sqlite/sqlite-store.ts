@@ -413,7 +413,7 @@ export class SqliteStore implements ServiceStore {
     const displaced = byEndpoint && previous && byEndpoint.service_id !== previous.service_id ? byEndpoint : null;
     // This process is the only writer, so the count is exact and nothing slips past it.
     if (previous === null && catalogFull(this.index.size, this.maxServices)) throw new CatalogFullError(this.maxServices);
-    const revived = previous === null ? this.tombstones.forIdentity(identity, Date.now()) : null;
+    const revived = previous === null ? this.tombstones.forIdentity(identity, Date.now(), this.batch?.tombstones) : null;
     const built = build(previous);
     const draft = revived ? { ...built, service_id: revived.service_id } : built;
     const [first = 0, second = 0] = this.revisions(2);
@@ -467,11 +467,11 @@ export class SqliteStore implements ServiceStore {
   }
 
   async tombstone(serviceId: string, now: number): Promise<Tombstone | null> {
-    return this.tombstones.get(serviceId, now);
+    return this.tombstones.get(serviceId, now, this.batch?.tombstones);
   }
 
   async instanceTombstone(name: string, instanceId: string, now: number): Promise<Tombstone | null> {
-    return this.tombstones.instance(name, instanceId, now);
+    return this.tombstones.instance(name, instanceId, now, this.batch?.tombstones);
   }
 
   /** Rides on the next group commit. */

@@ -1,5 +1,14 @@
 import type { Database, Statement } from 'better-sqlite3';
-import type { Identity, Tombstone } from '../service-store';
+import { tombstoneLive, type Identity, type Tombstone } from '../service-store';
+
+/**
+ * Tombstone writes of the store's pending group commit, by service id (null: removed),
+ * not in the file yet. The record's removal is already in memory then, so a lookup that
+ * read the file alone would miss the tombstone: a heartbeat racing its service's DELETE
+ * would get 404 (register again) instead of 410, and a registration would not take the
+ * id back.
+ */
+export type PendingTombstones = ReadonlyMap<string, Tombstone | null> | undefined;
 
 /**
  * The embedded store's tombstones, read from the file, not kept in memory: they are read
@@ -52,18 +61,24 @@ export class SqliteTombstones {
     this.size = this.countAll.get() as number;
   }
 
-  get(serviceId: string, now: number): Tombstone | null {
+  get(serviceId: string, now: number, pending?: PendingTombstones): Tombstone | null {
+    const staged = pending?.get(serviceId);
+    if (staged !== undefined) return staged && tombstoneLive(staged, now) ? staged : null;
     return parse(this.byId.get(serviceId, now));
   }
 
-  instance(name: string, instanceId: string, now: number): Tombstone | null {
-    return parse(this.byInstance.get(name, instanceId, now));
+  instance(name: string, instanceId: string, now: number, pending?: PendingTombstones): Tombstone | null {
+    const stored = parse(this.byInstance.get(name, instanceId, now));
+    return newest(stored, pending, now, (staged) => staged.name === name && staged.instance_id === instanceId);
   }
 
   /** The live tombstone a registration of this identity takes its id back from (instance first, as registration matches). */
-  forIdentity(identity: Identity, now: number): Tombstone | null {
-    const byInstance = identity.instance_id ? this.instance(identity.name, identity.instance_id, now) : null;
-    return byInstance ?? parse(this.byEndpoint.get(identity.name, identity.host, identity.port, now));
+  forIdentity(identity: Identity, now: number, pending?: PendingTombstones): Tombstone | null {
+    const { name, host, port, instance_id } = identity;
+    const byInstance = instance_id ? this.instance(name, instance_id, now, pending) : null;
+    if (byInstance) return byInstance;
+    const stored = parse(this.byEndpoint.get(name, host, port, now));
+    return newest(stored, pending, now, (staged) => staged.name === name && staged.host === host && staged.port === port);
   }
 
   all(now: number): Tombstone[] {
@@ -88,6 +103,24 @@ export class SqliteTombstones {
     if (this.max > 0 && size > this.max) size -= this.dropOldest.run(size - this.max).changes;
     this.size = size;
   }
+}
+
+/**
+ * The newest live tombstone of an identity: the file's (unless the pending commit removes or
+ * replaces it) or one the pending commit writes. The pending batch is one turn's writes: small.
+ */
+function newest(
+  stored: Tombstone | null,
+  pending: PendingTombstones,
+  now: number,
+  matches: (staged: Tombstone) => boolean,
+): Tombstone | null {
+  if (!pending || pending.size === 0) return stored;
+  let best = stored && pending.has(stored.service_id) ? null : stored;
+  for (const staged of pending.values()) {
+    if (staged && tombstoneLive(staged, now) && matches(staged) && (!best || staged.deleted_at >= best.deleted_at)) best = staged;
+  }
+  return best;
 }
 
 const parse = (doc: unknown): Tombstone | null => (typeof doc === 'string' ? (JSON.parse(doc) as Tombstone) : null);

@@ -1,0 +1,78 @@
+import type { ErrorResponse, Service } from '@beacon/contracts';
+import { fetchJson, startRegistry, type RegistryFixture } from '@beacon/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/**
+ * An adversarial review of tombstones: races between an operator's DELETE and the deleted
+ * service's own traffic, crash consistency, hostile imports. Real registry-api processes on
+ * SQLite files, a real nats-server, kill -9.
+ */
+let registry: RegistryFixture;
+
+beforeAll(async () => {
+  registry = await startRegistry();
+}, 60_000);
+
+afterAll(async () => {
+  await registry?.dispose();
+});
+
+const heartbeat = (id: string) => fetchJson<ErrorResponse>('PUT', `${registry.base}/services/${id}/heartbeat`);
+const remove = (id: string) => fetchJson('DELETE', `${registry.base}/services/${id}`);
+
+async function registerMany(prefix: string, count: number): Promise<Service[]> {
+  const services: Service[] = [];
+  // A few at a time: the point is the race below, not the registrations.
+  for (let start = 0; start < count; start += 25) {
+    const batch = Array.from({ length: Math.min(25, count - start) }, (_, offset) =>
+      registry.register({ name: `${prefix}-${start + offset}`, host: '10.50.0.1', port: 1000 + start + offset }),
+    );
+    services.push(...(await Promise.all(batch)));
+  }
+  return services;
+}
+
+describe('a heartbeat racing the DELETE of its service', () => {
+  it('gets 200 (before the delete) or 410 (after it), never 404: a 404 tells the client to register again', async () => {
+    const services = await registerMany('race-hb', 150);
+    // Each DELETE and the service's heartbeat are in flight together, as a client heartbeating while an operator deletes it.
+    const outcomes = await Promise.all(
+      services.map(async (service) => {
+        const [deleted, beat] = await Promise.all([remove(service.service_id), heartbeat(service.service_id)]);
+        return { id: service.service_id, deleted: deleted.status, beat: beat.status };
+      }),
+    );
+    expect(outcomes.filter((outcome) => outcome.deleted !== 204)).toEqual([]);
+    expect(outcomes.filter((outcome) => outcome.beat !== 200 && outcome.beat !== 410)).toEqual([]);
+    // And afterwards every one of them is gone with a tombstone.
+    const after = await Promise.all(services.map(async (service) => (await heartbeat(service.service_id)).status));
+    expect(new Set(after)).toEqual(new Set([410]));
+  }, 60_000);
+});
+
+describe('a registration racing the DELETE of the same identity', () => {
+  it('takes the same service_id back (or finds it still there): never a second id for one identity', async () => {
+    const services = await registerMany('race-reg', 150);
+    const outcomes = await Promise.all(
+      services.map(async (service) => {
+        const [deleted, again] = await Promise.all([
+          remove(service.service_id),
+          fetchJson<Service>('POST', `${registry.base}/services/register`, { name: service.name, host: service.host, port: service.port }),
+        ]);
+        return { id: service.service_id, deleted: deleted.status, registered: again.status, againId: again.body.service_id };
+      }),
+    );
+    expect(outcomes.filter((outcome) => outcome.deleted !== 204 || outcome.registered !== 201)).toEqual([]);
+    expect(outcomes.filter((outcome) => outcome.againId !== outcome.id)).toEqual([]);
+    // Whichever came last won, consistently: live (heartbeat 200, GET 200) or deleted (heartbeat 410, GET 404), never both.
+    for (const service of services) {
+      const [beat, get] = await Promise.all([
+        heartbeat(service.service_id),
+        fetchJson('GET', `${registry.base}/services/${service.service_id}`),
+      ]);
+      expect([beat.status, get.status], service.service_id).toSatisfy(
+        ([b, g]: number[]) => (b === 200 && g === 200) || (b === 410 && g === 404),
+      );
+    }
+  }, 60_000);
+});
