@@ -51,7 +51,7 @@ describe('beacon against a registry', () => {
       '--json',
     );
     expect(registered.stderr).toBe('');
-    expect(registered.code).toBe(0);
+    expect(registered.code, registered.stderr).toBe(0);
     web = JSON.parse(registered.stdout) as Service;
     expect(web).toMatchObject({
       name: 'cli-web',
@@ -63,7 +63,7 @@ describe('beacon against a registry', () => {
       ttl: 120,
     });
     const quiet = await run('register', '--name', 'cli-db', '--host', '127.0.0.1', '--port', '8102', '--type', 'database', '-q');
-    expect(quiet.code).toBe(0);
+    expect(quiet.code, quiet.stderr).toBe(0);
     expect(quiet.stdout).toMatch(/^[0-9a-f-]{36}\n$/);
     db = await api<Service>(`${registry.base}/services/${quiet.stdout.trim()}`);
     expect(db.name).toBe('cli-db');
@@ -84,7 +84,7 @@ describe('beacon against a registry', () => {
     ];
     for (const [args, route] of pairs) {
       const result = await run(...args, '--json');
-      expect(result.code, args.join(' ')).toBe(0);
+      expect(result.code, `${args.join(' ')}: ${result.stderr}`).toBe(0);
       const fromApi = await api<unknown>(`${registry.base}${route}`);
       const printed = JSON.parse(result.stdout) as Record<string, unknown>;
       // Times relative to now (uptime's window bounds) move between the two requests.
@@ -107,7 +107,7 @@ describe('beacon against a registry', () => {
 
   it('prints a table without escape codes off a TTY, and with NO_COLOR', async () => {
     const table = await run('ls');
-    expect(table.code).toBe(0);
+    expect(table.code, table.stderr).toBe(0);
     const [header, ...rows] = table.stdout.trimEnd().split('\n');
     expect(header).toMatch(/^ID\s+NAME\s+TYPE\s+ADDRESS\s+STATUS\s+HEALTH/);
     expect(rows.some((row) => row.includes('cli-web') && row.includes('127.0.0.1:8101') && row.includes('active'))).toBe(true);
@@ -119,12 +119,12 @@ describe('beacon against a registry', () => {
 
   it('heartbeat renews, deregister removes, and the id is then not found (exit 3, the detail)', async () => {
     const beat = await run('heartbeat', db.service_id, '--json');
-    expect(beat.code).toBe(0);
+    expect(beat.code, beat.stderr).toBe(0);
     expect(JSON.parse(beat.stdout)).toMatchObject({ service_id: db.service_id, message: 'Heartbeat received successfully' });
     const gone = await run('deregister', db.service_id);
     expect(gone).toMatchObject({ code: 0, stdout: `deregistered ${db.service_id}\n` });
     const missing = await run('get', db.service_id);
-    expect(missing.code).toBe(3);
+    expect(missing.code, missing.stderr).toBe(3);
     expect(missing.stdout).toBe('');
     const detail = (await fetch(`${registry.base}/services/${db.service_id}`).then((r) => r.json())) as { detail: string };
     expect(missing.stderr).toBe(`beacon: ${detail.detail}\n`);
@@ -153,13 +153,13 @@ describe('beacon against a registry', () => {
 
   it('a bad request exits 1 with the field the server names', async () => {
     const result = await run('register', '--name', 'x', '--host', 'bad host!', '--port', '80');
-    expect(result.code).toBe(1);
+    expect(result.code, result.stderr).toBe(1);
     expect(result.stderr).toMatch(/^beacon: .*host/);
   });
 
   it('an unreachable Beacon exits 1 and says so', async () => {
     const result = await cli(['ls'], { BEACON_URL: 'http://127.0.0.1:9' });
-    expect(result.code).toBe(1);
+    expect(result.code, result.stderr).toBe(1);
     expect(result.stderr).toMatch(/^beacon: /);
   });
 });
@@ -176,7 +176,7 @@ describe('beacon against a registry with BEACON_AUTH_TOKEN', () => {
   it('exits 4 with the detail without the token, and works with --token or BEACON_TOKEN', async () => {
     const args = ['register', '--name', 'cli-secured', '--host', '127.0.0.1', '--port', '8103', '-q'];
     const denied = await cli(args, { BEACON_URL: secured.api.url });
-    expect(denied.code).toBe(4);
+    expect(denied.code, denied.stderr).toBe(4);
     const answer = await fetch(`${secured.base}/services/register`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -185,10 +185,10 @@ describe('beacon against a registry with BEACON_AUTH_TOKEN', () => {
     expect(answer.status).toBe(401);
     expect(denied.stderr).toBe(`beacon: ${((await answer.json()) as { detail: string }).detail}\n`);
     const withFlag = await cli([...args, '--token', 'cli-secret-token-0123456789'], { BEACON_URL: secured.api.url });
-    expect(withFlag.code).toBe(0);
+    expect(withFlag.code, withFlag.stderr).toBe(0);
     const id = withFlag.stdout.trim();
     const withEnv = await cli(['deregister', id], { BEACON_URL: secured.api.url, BEACON_TOKEN: 'cli-secret-token-0123456789' });
-    expect(withEnv.code).toBe(0);
+    expect(withEnv.code, withEnv.stderr).toBe(0);
   });
 });
 

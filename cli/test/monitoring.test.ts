@@ -24,7 +24,7 @@ let env: Record<string, string> = {};
 const run = (...args: string[]): Promise<CliResult> => cli(args, env);
 const json = <T>(result: CliResult): T => {
   expect(result.stderr).toBe('');
-  expect(result.code).toBe(0);
+  expect(result.code, result.stderr).toBe(0);
   return JSON.parse(result.stdout) as T;
 };
 
@@ -72,7 +72,7 @@ describe('beacon webhooks', () => {
       ),
     );
     const tested = await run('webhooks', 'test', added.webhook_id, '-q');
-    expect(tested.code).toBe(0);
+    expect(tested.code, tested.stderr).toBe(0);
     expect(tested.stdout).toMatch(new RegExp(`:${added.webhook_id}\\n$`));
     await waitFor('the test delivery', () => receiver.received.length > 0, 15_000);
     const deliveries = json<WebhookDeliveryList>(await run('webhooks', 'deliveries', added.webhook_id, '--json'));
@@ -124,7 +124,7 @@ describe('beacon incidents', () => {
     });
     // Resolving it again is refused (409): exit 1 with the server's detail.
     const again = await run('incidents', 'resolve', incident.incident_id);
-    expect(again.code).toBe(1);
+    expect(again.code, again.stderr).toBe(1);
     expect(again.stderr).toMatch(/^beacon: .+/);
     expect((await run('deregister', id)).code).toBe(0);
   });
@@ -133,7 +133,7 @@ describe('beacon incidents', () => {
 describe('beacon status', () => {
   it("prints the registry's health and the elector's role, or unreachable", async () => {
     const unreachable = await run('status');
-    expect(unreachable.code).toBe(0);
+    expect(unreachable.code, unreachable.stderr).toBe(0);
     expect(unreachable.stdout).toMatch(/beacon\s+http:\/\/127\.0\.0\.1:\d+\s+healthy/);
     expect(unreachable.stdout).toMatch(/store\s+sqlite connected/);
     expect(unreachable.stdout).toMatch(/elector\s+unreachable \(http:\/\/127\.0\.0\.1:9\/discovery\)/);

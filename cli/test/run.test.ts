@@ -77,8 +77,8 @@ describe('beacon run', () => {
     );
     await waitFor('the note that it cannot register yet', async () => run.stderr().includes('cannot register yet'), 15_000);
     await registry.restart({ BEACON_PORT: String(port) });
-    await waitFor('the late registration', async () => (await byName('run-late')).length === 1, 20_000);
-    expect(run.stderr()).toMatch(/registered run-late as/);
+    await waitFor('the late registration', async () => /registered run-late as/.test(run.stderr()), 20_000);
+    expect(await byName('run-late')).toHaveLength(1);
     run.child.kill('SIGINT');
     expect(await run.exit).toBe(130);
     expect(await byName('run-late')).toEqual([]);
