@@ -81,6 +81,8 @@ describe('Watch', () => {
     watch.on('connected', () => states.push('connected'));
     watch.on('disconnected', () => states.push('disconnected'));
     await watch.ready;
+    // The snapshot is the gateway's copy; registrations it had not applied yet follow it as events.
+    await sameAsCatalog(watch, `type=${type}`);
     expect(Object.keys(summary(watch.services())).sort()).toEqual(before.map((s) => s.service_id).sort());
 
     const registered: Service[] = [];
@@ -107,7 +109,10 @@ describe('Watch', () => {
     const counts = new Map<string, number>();
     for (const change of registrations)
       if (change.kind === 'upsert') counts.set(change.service.service_id, (counts.get(change.service.service_id) ?? 0) + 1);
-    expect(Object.fromEntries(counts)).toEqual(Object.fromEntries(registered.map((s) => [s.service_id, 1])));
+    const expected: Record<string, number> = Object.fromEntries(registered.map((s) => [s.service_id, 1]));
+    // One registered just before the watch may have come right after its snapshot: then once, too.
+    for (const service of before) if (counts.has(service.service_id)) expected[service.service_id] = 1;
+    expect(Object.fromEntries(counts)).toEqual(expected);
     // And no change was applied twice: every upsert of an id carries a newer revision than the one before.
     const lastRevision = new Map<string, number>();
     for (const change of changes) {
