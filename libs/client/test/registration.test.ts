@@ -31,10 +31,22 @@ describe('register with keepAlive against real registry-api processes', () => {
     registry = undefined;
   });
 
+  /** Heartbeat requests the registration's client sent (real fetch, counted). */
+  let heartbeatsSent = 0;
+
   async function start(): Promise<{ beacon: Beacon; name: string; events: Recorded[]; fixture: RegistryFixture }> {
     const fixture = await startRegistry();
     registry = fixture;
-    const beacon = new Beacon({ url: fixture.api.url, timeoutMs: 2_000 });
+    heartbeatsSent = 0;
+    const counting: typeof fetch = (input, init) => {
+      if (
+        init?.method === 'PUT' &&
+        (typeof input === 'string' ? input : input instanceof URL ? input.href : input.url).includes('/heartbeat')
+      )
+        heartbeatsSent += 1;
+      return fetch(input, init);
+    };
+    const beacon = new Beacon({ url: fixture.api.url, timeoutMs: 2_000, fetch: counting });
     const name = uniqueName('sdk-keepalive');
     registration = await beacon.register({ name, host: '127.0.0.1', port: 7100, ttl: TTL }, { keepAlive: true });
     const events = record(registration);
@@ -53,14 +65,19 @@ describe('register with keepAlive against real registry-api processes', () => {
     const port = fixture.api.port;
 
     await fixture.api.stop('SIGKILL');
+    const sentAtKill = heartbeatsSent;
+    const killedAt = Date.now();
     await waitFor('lost', () => count(events, 'lost') >= 1, 15_000);
     expect(reg.state).toBe('lost');
     const lost = events.find((e) => e.event === 'lost')?.value;
     expect(lost).toBeInstanceOf(BeaconError);
     expect((lost as BeaconError).code).toBe('network');
-    // Still down through more retries (every ~3.3 s): `lost` is said once.
+    // Still down through more retries (every ~3.3 s): `lost` is said once, and the registry is not hammered.
     await new Promise((done) => setTimeout(done, 4_000));
     expect(count(events, 'lost')).toBe(1);
+    const cadenceMs = ((TTL * 1000) / 3) * 0.9;
+    expect(heartbeatsSent - sentAtKill).toBeLessThanOrEqual(Math.ceil((Date.now() - killedAt) / cadenceMs) + 1);
+    expect(heartbeatsSent - sentAtKill).toBeGreaterThanOrEqual(2);
 
     await fixture.restart({ BEACON_PORT: String(port) });
     await waitFor('restored', () => count(events, 'restored') >= 1, 20_000);
