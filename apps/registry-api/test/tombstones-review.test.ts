@@ -76,3 +76,61 @@ describe('a registration racing the DELETE of the same identity', () => {
     }
   }, 60_000);
 });
+
+describe('hostile tombstone lines in an import', () => {
+  const HOUR = 3_600_000;
+  const header = (): string =>
+    JSON.stringify({ kind: 'beacon-export', v: 1, revision: 1, exported_at: new Date().toISOString(), backend: 'sqlite' });
+  const tombstoneLine = (id: string, extra: Record<string, unknown> = {}): string =>
+    JSON.stringify({
+      kind: 'tombstone',
+      service_id: id,
+      name: 'hostile',
+      type: 'http',
+      host: '10.60.0.1',
+      port: 80,
+      instance_id: null,
+      deleted_at: Date.now() - 1000,
+      expires_at: Date.now() + HOUR,
+      reason: 'delete',
+      ...extra,
+    });
+  const importLines = (...lines: string[]) =>
+    fetchJson<Record<string, unknown>>('POST', `${registry.api.url}/api/v1/import?merge=true`, undefined, {
+      raw: [header(), ...lines, JSON.stringify({ kind: 'end', services: 0, checks: 0, tombstones: lines.length })].join('\n') + '\n',
+      headers: { 'content-type': 'application/x-ndjson' },
+    });
+
+  it('refuses a deletion time that is no date (past year 275760) with a 400 naming the line and field; nothing imported', async () => {
+    const id = '0b7e0a55-0000-4000-8000-000000000001';
+    const answer = await importLines(
+      tombstoneLine('0b7e0a55-0000-4000-8000-000000000002'),
+      tombstoneLine(id, { deleted_at: 9e15, expires_at: 9e15 + 1 }),
+    );
+    expect(answer.status, answer.text).toBe(400);
+    expect(String(answer.body.detail)).toMatch(/line 3: field "deleted_at"/);
+    // Nothing imported: neither line's id is known, and a heartbeat is a plain 404 (no 500 rendering a date that is none).
+    for (const unknown of [id, '0b7e0a55-0000-4000-8000-000000000002']) expect((await heartbeat(unknown)).status).toBe(404);
+  });
+
+  it('refuses a tombstone that expires before it was made', async () => {
+    const answer = await importLines(
+      tombstoneLine('0b7e0a55-0000-4000-8000-000000000003', { deleted_at: Date.now() + 2 * HOUR, expires_at: Date.now() + HOUR }),
+    );
+    expect(answer.status, answer.text).toBe(400);
+    expect(String(answer.body.detail)).toMatch(/line 2: field "expires_at"/);
+  });
+
+  it('keeps an imported tombstone no longer than this registry keeps its own (BEACON_TOMBSTONE_TTL, 24 h here)', async () => {
+    const id = '0b7e0a55-0000-4000-8000-000000000004';
+    const answer = await importLines(tombstoneLine(id, { expires_at: Date.parse('2999-01-01T00:00:00Z') }));
+    expect(answer.status, answer.text).toBe(200);
+    expect((await heartbeat(id)).status).toBe(410);
+    const text = await (await fetch(`${registry.api.url}/api/v1/export`)).text();
+    const line = text
+      .split('\n')
+      .filter((each) => each.includes(id))
+      .map((each) => JSON.parse(each) as { expires_at: number })[0];
+    expect(line?.expires_at).toBeLessThanOrEqual(Date.now() + 24 * HOUR);
+  });
+});

@@ -216,6 +216,9 @@ function checkHeader(fields: Fields, number: number): number {
 }
 
 const isTimestamp = (value: unknown): boolean => Number.isSafeInteger(value) && (value as number) >= 0;
+/** The latest instant a Date can hold (year 275760): a tombstone's times are shown as ISO dates in 410 details. */
+const MAX_DATE_MS = 8.64e15;
+const isDate = (value: unknown): boolean => isTimestamp(value) && (value as number) <= MAX_DATE_MS;
 
 /** Each tombstone field's test, and what the refusal says it must be. */
 const TOMBSTONE_CHECKS: Readonly<Record<(typeof TOMBSTONE_FIELDS)[number], [(value: unknown) => boolean, string]>> = {
@@ -225,8 +228,8 @@ const TOMBSTONE_CHECKS: Readonly<Record<(typeof TOMBSTONE_FIELDS)[number], [(val
   host: [(value) => typeof value === 'string' && value.length > 0, 'a non-empty string'],
   port: [(value) => Number.isInteger(value) && (value as number) >= 1 && (value as number) <= 65535, 'a port (1–65535)'],
   instance_id: [(value) => value === null || typeof value === 'string', 'a string or null'],
-  deleted_at: [isTimestamp, 'epoch milliseconds'],
-  expires_at: [isTimestamp, 'epoch milliseconds'],
+  deleted_at: [isDate, 'epoch milliseconds (a date up to year 275760)'],
+  expires_at: [isDate, 'epoch milliseconds (a date up to year 275760)'],
   reason: [(value) => TOMBSTONE_REASONS.includes(value as Tombstone['reason']), `one of ${TOMBSTONE_REASONS.join(', ')}`],
 };
 
@@ -237,6 +240,9 @@ function tombstoneOf(fields: Fields, line: number): Tombstone {
   for (const field of TOMBSTONE_FIELDS) {
     const [fits, expected] = TOMBSTONE_CHECKS[field];
     if (!fits(fields[field])) throw new InvalidImportLine(line, `field "${field}" must be ${expected}`);
+  }
+  if ((fields.expires_at as number) <= (fields.deleted_at as number)) {
+    throw new InvalidImportLine(line, 'field "expires_at" must be after "deleted_at"');
   }
   const { kind: _kind, ...tombstone } = fields;
   return tombstone as unknown as Tombstone;

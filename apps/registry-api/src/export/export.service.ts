@@ -2,6 +2,7 @@ import { HEALTH_HISTORY } from '@beacon/contracts';
 import { ROOT_LOGGER, type Logger } from '@beacon/platform';
 import { Inject, Injectable } from '@nestjs/common';
 import { CatalogFull } from '../catalog/catalog.errors';
+import { REGISTRY_ENV, type RegistryEnv } from '../config';
 import type { ServiceRecord } from '../catalog/service-record';
 import {
   CatalogFullError,
@@ -37,6 +38,7 @@ export class ExportService {
   constructor(
     @Inject(SERVICE_STORE) private readonly store: ServiceStore,
     @Inject(ROOT_LOGGER) private readonly logger: Logger,
+    @Inject(REGISTRY_ENV) private readonly config: RegistryEnv,
   ) {}
 
   /**
@@ -85,7 +87,11 @@ export class ExportService {
    * revisions above any they hold, so the resync reports each as a change.
    */
   async importCatalog(bytes: Buffer, merge: boolean): Promise<ImportResult> {
-    const { data, lines } = parseImport(bytes, Date.now());
+    const now = Date.now();
+    const { data, lines } = parseImport(bytes, now);
+    // An imported tombstone lasts no longer than one this registry leaves itself (none with a TTL of 0).
+    const ttl = this.config.BEACON_TOMBSTONE_TTL * 1000;
+    data.tombstones = ttl > 0 ? data.tombstones?.map((each) => ({ ...each, expires_at: Math.min(each.expires_at, now + ttl) })) : [];
     let outcome: ImportOutcome;
     try {
       outcome = await this.store.importCatalog(data, merge);
