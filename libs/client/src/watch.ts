@@ -159,19 +159,19 @@ export class Watch {
   private async connect(): Promise<void> {
     if (this.closed) return;
     let resolved: ResolvedWebSocket;
+    let url: string;
     try {
       this.resolved ??= resolveWebSocket(this.connection.WebSocket);
       resolved = await this.resolved;
+      url = liveUrl(this.options.url ?? this.connection.url, this.query(resolved.kind !== 'ws'));
     } catch (error) {
-      // No WebSocket at all will not fix itself: the watch cannot start.
+      // No WebSocket at all, or a URL that is not one, will not fix itself: the watch cannot start.
       this.settleReady?.reject(error instanceof Error ? error : new Error(String(error)));
       this.settleReady = undefined;
       this.closed = true;
       return;
     }
     if (this.closed) return;
-    const query = this.query(resolved.kind !== 'ws');
-    const url = liveUrl(this.options.url ?? this.connection.url, query);
     const options: Record<string, unknown> = { maxPayload: this.maxMessageBytes };
     if (resolved.kind === 'ws' && this.connection.token) options.headers = { authorization: `Bearer ${this.connection.token}` };
     let socket: WebSocketLike;

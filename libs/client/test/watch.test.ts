@@ -208,6 +208,9 @@ describe('Watch', () => {
     await watch.close();
     await expect(watch.ready).rejects.toThrow(/closed before its first snapshot/);
     expect(watch.services()).toEqual([]);
+    // A URL that cannot become a WebSocket address will not fix itself: ready rejects at once.
+    const broken = new Watch({ url: 'not a url' });
+    await expect(broken.ready).rejects.toThrow(/Invalid URL/);
   });
 });
 
