@@ -87,6 +87,10 @@ describe('Beacon REST methods against a real registry-api', () => {
     expect(await beacon.pings(service.service_id, 5)).toHaveProperty('pings');
     const stats = await beacon.stats();
     expect(stats.services.total).toBeGreaterThanOrEqual(1);
+    // No check configured: 409, said so in the detail.
+    const noCheck = await errorOf(beacon.check(service.service_id));
+    expect(noCheck).toMatchObject({ code: 'conflict', status: 409, method: 'POST' });
+    expect(noCheck.detail).toMatch(/check/i);
     const health = await beacon.health();
     expect(health.database.backend).toBe('sqlite');
   });
@@ -114,6 +118,10 @@ describe('Beacon REST methods against a real registry-api', () => {
     expect((await beacon.webhooks.get(created.webhook_id)).enabled).toBe(false);
     expect((await beacon.webhooks.list()).webhooks.map((w) => w.webhook_id)).toContain(created.webhook_id);
     expect((await beacon.webhooks.deliveries(created.webhook_id, { limit: 5 })).deliveries).toEqual([]);
+    // No realtime-gateway runs here to send the sample: the registry says so.
+    const test = await errorOf(beacon.webhooks.test(created.webhook_id));
+    expect(test.code).toBe('unavailable');
+    expect(test.detail.length).toBeGreaterThan(10);
     await beacon.webhooks.remove(created.webhook_id);
     expect((await errorOf(beacon.webhooks.get(created.webhook_id))).code).toBe('not_found');
   });
