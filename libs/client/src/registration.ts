@@ -239,8 +239,9 @@ export class Registration {
         this.close()
           .catch((error: unknown) => this.emit('error', error))
           .finally(() => {
-            // The handler is gone now, so the signal does what it would have done without us.
-            node.kill(node.pid, signal);
+            // Our handler is gone now, so raising the signal again does what it would have done
+            // without us; a program with its own handler got this signal too and decides itself.
+            if (node.listenerCount(signal) === 0) node.kill(node.pid, signal);
           });
       };
       this.signalHandlers.set(signal, handler);

@@ -86,6 +86,38 @@ describe('deregisterOnExit in a real process', () => {
     await registry?.dispose();
   });
 
+  it("SIGTERM with the program's own handler: deregisters, and the program decides when to exit", async () => {
+    const name = uniqueName('sdk-exit-own');
+    const script = `
+      const { Beacon } = require('@beacon/client');
+      process.on('SIGTERM', () => setTimeout(() => { console.log('own handler done'); process.exit(7); }, 1500));
+      new Beacon().register({ name: ${JSON.stringify(name)}, host: '127.0.0.1', port: 7201, ttl: 10 }, { deregisterOnExit: true })
+        .then((reg) => console.log('registered ' + reg.id));
+      setInterval(() => {}, 1000);
+    `;
+    const child = spawn(process.execPath, ['-e', script], {
+      cwd: PACKAGE,
+      env: { ...process.env, BEACON_URL: registry.api.url },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<{ code: number | null; signal: string | null }>((done) =>
+      child.once('exit', (code, sig) => done({ code, signal: sig })),
+    );
+    try {
+      const id = await waitFor('the child registered', () => /registered (\S+)/.exec(output)?.[1], 15_000);
+      child.kill('SIGTERM');
+      expect(await exited).toEqual({ code: 7, signal: null });
+      expect(output).toContain('own handler done');
+      const error = await new Beacon({ url: registry.api.url }).get(id).catch((thrown: unknown) => thrown);
+      expect((error as BeaconError).code).toBe('not_found');
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+  });
+
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     it(`${signal}: deregisters, then dies of the signal as it would have`, async () => {
       const name = uniqueName('sdk-exit');
