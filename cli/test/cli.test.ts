@@ -148,7 +148,10 @@ describe('beacon against a registry', () => {
   });
 
   it('asked-for help and -V exit 0', async () => {
-    for (const args of [['--help'], ['help', 'ls'], ['ls', '--help'], ['-V']]) expect((await run(...args)).code, args.join(' ')).toBe(0);
+    for (const args of [['--help'], ['help', 'ls'], ['ls', '--help'], ['-V']]) {
+      const result = await run(...args);
+      expect(result.code, `${args.join(' ')}: ${result.stderr}`).toBe(0);
+    }
   });
 
   it('a bad request exits 1 with the field the server names', async () => {

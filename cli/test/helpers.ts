@@ -81,7 +81,7 @@ export class Tmux {
   }
 
   /** Waits until the screen satisfies `test` and returns it. */
-  async waitForScreen(what: string, test: (screen: string) => boolean, timeoutMs = 20_000): Promise<string> {
+  async waitForScreen(what: string, test: (screen: string) => boolean, timeoutMs = 30_000): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const screen = this.screen();
