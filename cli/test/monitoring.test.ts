@@ -3,6 +3,7 @@
  * real failing checks, listed, acknowledged and resolved; `status` with the elector's role,
  * and "unreachable" when no elector answers. `--json` compared with the API throughout.
  */
+import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   freePort,
@@ -15,7 +16,7 @@ import {
   type WebhookReceiver,
 } from '@beacon/testing';
 import type { Incident, IncidentList, Webhook, WebhookDeliveryList } from '@beacon/contracts';
-import { api, cli, type CliResult } from './helpers';
+import { api, BIN, cli, type CliResult } from './helpers';
 
 let registry: RegistryFixture;
 let receiver: WebhookReceiver;
@@ -162,5 +163,37 @@ describe('beacon status', () => {
     expect(status).toMatchObject({ registry: { status: 'healthy' }, elector: { node_id: 'cli-node', mode: 'server' } });
     const table = await cli(['status', '--elector-url', `${elector.url}/discovery`], env);
     expect(table.stdout).toMatch(/elector\s+server node cli-node/);
+  });
+});
+
+describe('beacon watch --json', () => {
+  it('prints one event a line; a position the gateway never had is said and the watch continues live', async () => {
+    const gateway = apps[0] as AppProcess;
+    const child = spawn(process.execPath, [BIN, 'watch', '--json', '--since', '999999', '--gateway-url', gateway.url], {
+      env: { PATH: process.env.PATH ?? '', BEACON_URL: registry.api.url },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      await waitFor('the resync note', () => stderr.includes('no longer kept'), 20_000);
+      await waitFor('the live watch', () => (stderr.match(/watching/g) ?? []).length >= 2, 20_000);
+      const service = await registry.register({ name: 'cli-ndjson', host: '127.0.0.1', port: 8105 });
+      await waitFor('the event line', () => stdout.includes('cli-ndjson'), 20_000);
+      const events = stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { type: string; seq: number; data: { service_id: string } });
+      expect(events.find((event) => event.data.service_id === service.service_id)).toMatchObject({
+        type: 'service_registered',
+        seq: expect.any(Number),
+      });
+    } finally {
+      child.kill('SIGINT');
+    }
+    expect(await exit).toBe(0);
   });
 });
