@@ -5,8 +5,8 @@ export interface LocalNginxOptions {
   port: number;
   registryPort: number;
   gatewayPort: number;
-  /** Access log to stdout. */
-  accessLog?: boolean;
+  /** Send the access log (tokens redacted) as syslog datagrams to this UDP port on 127.0.0.1; none without it. */
+  accessLogPort?: number;
 }
 
 /** Writes `dir/nginx.conf` for deploy/nginx/beacon.conf at local ports; returns its path. */

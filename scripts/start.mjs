@@ -21,6 +21,7 @@
 // the stack. One launcher per data directory (BEACON_DATA_DIR/beacon.pid, scripts/lib/lock.mjs).
 // Ctrl-C stops the gateway, then the apps, then NATS.
 import { spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { existsSync, mkdirSync } from 'node:fs';
 import { connect as tcpConnect } from 'node:net';
 import { hostname, networkInterfaces } from 'node:os';
@@ -118,6 +119,26 @@ const apps = [
     env: { SERVER_ADVERTISE_PORT: env.SERVER_ADVERTISE_PORT ?? String(publicPort) },
   },
 ];
+
+/**
+ * A UDP port on loopback where nginx sends its access log as syslog datagrams
+ * (`<pri>timestamp nginx: line`); each line is printed as nginx's. The socket lives as long as the launcher.
+ */
+function nginxAccessLog() {
+  return new Promise((resolvePort, reject) => {
+    const socket = createSocket('udp4');
+    socket.on('message', (message) => {
+      const text = message.toString('utf8');
+      const at = text.indexOf('nginx: ');
+      log('nginx', at === -1 ? text : text.slice(at + 'nginx: '.length));
+    });
+    socket.once('error', reject);
+    socket.bind(0, '127.0.0.1', () => {
+      socket.unref();
+      resolvePort(socket.address().port);
+    });
+  });
+}
 
 function log(name, text, color = 90, textColor = null) {
   const prefix = paint(color, `${name.padEnd(17)}|`);
@@ -416,7 +437,7 @@ async function main() {
       port: publicPort,
       registryPort,
       gatewayPort,
-      accessLog: /^(1|true|yes|on)$/i.test(env.LOG_HTTP ?? ''),
+      accessLogPort: /^(1|true|yes|on)$/i.test(env.LOG_HTTP ?? '') ? await nginxAccessLog() : undefined,
     });
     const nginx = run('nginx', nginxBinary, ['-p', dir, '-c', path, '-e', 'stderr']);
     await waitForHttp(`http://127.0.0.1:${publicPort}/health`, 'nginx', nginx);

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createSocket, type Socket } from 'node:dgram';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -57,6 +58,8 @@ describe.skipIf(!nginxBinary)(
     let dir: string;
     let nginx: ChildProcess;
     let nginxLog = '';
+    let accessLog = '';
+    let syslog: Socket;
     let registry: Server;
     let gateway: Server;
     let sockets: WebSocketServer;
@@ -78,7 +81,11 @@ describe.skipIf(!nginxBinary)(
       await Promise.all([listen(registry, registryPort), listen(gateway, gatewayPort)]);
 
       // The launcher's own wrapper (scripts/nginx-config.mjs) around the file under test.
-      const config = writeLocalNginxConfig({ dir, port, registryPort, gatewayPort });
+      // The access log as the launcher receives it with LOG_HTTP=true: syslog datagrams on loopback.
+      syslog = createSocket('udp4');
+      syslog.on('message', (message) => (accessLog += `${message.toString('utf8')}\n`));
+      await new Promise<void>((resolve) => syslog.bind(0, '127.0.0.1', () => resolve()));
+      const config = writeLocalNginxConfig({ dir, port, registryPort, gatewayPort, accessLogPort: syslog.address().port });
       nginx = spawn(nginxBinary as string, ['-p', dir, '-c', config, '-e', 'stderr'], { stdio: ['ignore', 'pipe', 'pipe'] });
       nginx.stderr?.on('data', (chunk: Buffer) => (nginxLog += chunk.toString()));
       base = `http://127.0.0.1:${port}`;
@@ -92,6 +99,7 @@ describe.skipIf(!nginxBinary)(
         await exited;
       }
       sockets?.close();
+      syslog?.close();
       registry?.close();
       gateway?.close();
       if (dir) rmSync(dir, { recursive: true, force: true });
@@ -117,6 +125,19 @@ describe.skipIf(!nginxBinary)(
       // Exact paths only: a service path that merely starts like one stays with the registry.
       expect(await routedTo('/api/v1/events-archive')).toBe('registry');
       expect(seen.find((entry) => entry.url === '/api/v1/services?type=iot')?.upstream).toBe('registry');
+    });
+
+    it('writes its access log with every ?token= redacted, in the request line and the Referer, and passes the token on intact', async () => {
+      const secret = 'ZX9-secret-in-query';
+      const response = await fetch(`${base}/api/v1/services?type=iot&token=${secret}&limit=2`, {
+        headers: { referer: `http://beacon.lan:8097/?token=${secret}-ref#top` },
+      });
+      expect(response.status).toBe(200);
+      expect(last((entry) => entry.url.includes('limit=2'))?.url).toBe(`/api/v1/services?type=iot&token=${secret}&limit=2`);
+      const line = await waitFor('the access log line', () => accessLog.split('\n').find((entry) => entry.includes('type=iot&token=')));
+      expect(line).toContain('"GET /api/v1/services?type=iot&token=REDACTED&limit=2 HTTP/1.1" 200');
+      expect(line).toContain('"http://beacon.lan:8097/?token=REDACTED#top"');
+      expect(accessLog).not.toContain(secret);
     });
 
     it('passes X-Forwarded-For, -Proto, -Host, -Port and X-Real-IP, and the original Host', async () => {
