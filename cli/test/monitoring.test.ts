@@ -138,6 +138,40 @@ describe('beacon incidents', () => {
   });
 });
 
+describe('beacon check and pings', () => {
+  it('checks a service now and prints the result; pings lists it', async () => {
+    // health-prober was started by the incidents test above.
+    const registered = await run(
+      'register',
+      '--name',
+      'cli-checked',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(registry.api.port),
+      '--check-url',
+      `${registry.api.url}/health`,
+      // No scheduled check between the CLI's read and the API's.
+      '--check-interval',
+      '300',
+      '-q',
+    );
+    const id = registered.stdout.trim();
+    const checked = json<{ result: { outcome: string; health: string }; service: { service_id: string } }>(
+      await run('check', id, '--json'),
+    );
+    expect(checked).toMatchObject({ result: { outcome: 'healthy', health: 'healthy' }, service: { service_id: id } });
+    const table = await run('check', id);
+    expect(table.stdout).toMatch(/health\s+healthy/);
+    expect(table.stdout).toMatch(/status code\s+200/);
+    const pings = await run('pings', id);
+    expect(pings.stdout).toMatch(/^CHECKED\s+KIND\s+HEALTH\s+OUTCOME\s+CODE\s+MS\s+ERROR/);
+    expect(pings.stdout).toMatch(/http\s+healthy\s+healthy\s+200/);
+    expect(json<unknown>(await run('pings', id, '--json'))).toEqual(await api(`${registry.base}/services/${id}/pings`));
+    await run('deregister', id);
+  });
+});
+
 describe('beacon status', () => {
   it("prints the registry's health and the elector's role, or unreachable", async () => {
     const unreachable = await run('status');
