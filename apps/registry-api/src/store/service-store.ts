@@ -161,6 +161,13 @@ export const TOMBSTONE_FIELDS = [
   'reason',
 ] as const satisfies readonly (keyof Tombstone)[];
 
+/**
+ * The tombstones of an import a store keeps: none whose id is a record (imported or stored),
+ * which outranks it, in both stores alike.
+ */
+export const restorableTombstones = (tombstones: readonly Tombstone[], isRecord: (serviceId: string) => boolean): Tombstone[] =>
+  tombstones.filter((tombstone) => !isRecord(tombstone.service_id));
+
 /** A tombstone still in force at `now`. */
 export const tombstoneLive = (tombstone: Tombstone, now: number): boolean => tombstone.expires_at > now;
 

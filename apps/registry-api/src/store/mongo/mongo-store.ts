@@ -36,6 +36,7 @@ import {
   type StoreHandle,
   type SnapshotPage,
   type Tombstone,
+  restorableTombstones,
 } from '../service-store';
 import {
   COLLECTION_NAMES,
@@ -428,10 +429,10 @@ export class MongoStore implements ServiceStore {
     const left = current && tombstone ? tombstone(current) : null;
     if (left) await this.tombstones.keep(left);
     const removed = await this.deleteWhere({ _id: { $eq: serviceId } });
-    if (!removed) {
-      if (left) await this.tombstones.clear([serviceId]);
-      return null;
-    }
+    // Removed by someone else between our read and our delete: the tombstone stays. When that
+    // was another operator's DELETE (two replicas, a retry), it has written a tombstone of the
+    // same _id, which clearing ours would clear too: their 204'd delete would not stick.
+    if (!removed) return null;
     await this.stage(events?.(removed));
     return removed;
   }
@@ -609,8 +610,16 @@ export class MongoStore implements ServiceStore {
       await this.histories.bulkWrite(historyWrites(chunk, data.checks), { ordered: false });
       await this.tombstones.clear(chunk.map((record) => record.service_id));
     }
-    // A stored record outranks a tombstone of its id (the read side checks records first too).
-    await this.tombstones.keepAll((data.tombstones ?? []).filter((tombstone) => !incoming.has(tombstone.service_id)));
+    // A record outranks a tombstone of its id, whether imported or stored (as in SQLite): one kept
+    // beside a stored record would answer 410 once the reaper purges that record, and hand its id
+    // to a registration of the tombstone's identity while the record still holds it.
+    const candidates = (data.tombstones ?? []).filter((tombstone) => !incoming.has(tombstone.service_id));
+    const stored = new Set<string>();
+    for (const chunk of batches(candidates)) {
+      const ids = chunk.map((tombstone) => tombstone.service_id);
+      for (const doc of await this.services.find({ _id: { $in: ids } }, { projection: { _id: 1 } }).toArray()) stored.add(doc._id);
+    }
+    await this.tombstones.keepAll(restorableTombstones(candidates, (id) => incoming.has(id) || stored.has(id)));
     return { created, replaced: existing, revision: Math.max(revision, counter.seq) };
   }
 

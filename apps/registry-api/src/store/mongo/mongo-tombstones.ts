@@ -100,7 +100,8 @@ export class MongoTombstones {
   }
 
   async byInstance(name: string, instanceId: string, now: number): Promise<Tombstone | null> {
-    const doc = await this.collection.findOne(tombstoneByInstanceQuery(name, instanceId, now));
+    // The newest deletion when several hold the identity, as SQLite answers.
+    const doc = await this.collection.findOne(tombstoneByInstanceQuery(name, instanceId, now), { sort: { deleted_at: -1 } });
     return doc ? tombstoneFrom(doc) : null;
   }
 

@@ -34,6 +34,7 @@ import {
   type StoreHandle,
   type SnapshotPage,
   type Tombstone,
+  restorableTombstones,
 } from '../service-store';
 import { OLDEST_SUPPORTED_VERSION, SCHEMA, SCHEMA_VERSION } from './schema';
 import { SqliteIncidents } from './sqlite-incidents';
@@ -575,9 +576,7 @@ export class SqliteStore implements ServiceStore {
     const { records, revision } = importRevisions(data, this.revision, merge);
     // A record outranks a tombstone of its id, whether the record is imported or stored;
     // written in the import's transaction, so the import keeps all or nothing.
-    const tombstones = (data.tombstones ?? []).filter(
-      (tombstone) => !incoming.has(tombstone.service_id) && !this.index.get(tombstone.service_id),
-    );
+    const tombstones = restorableTombstones(data.tombstones ?? [], (id) => incoming.has(id) || this.index.get(id) !== null);
     // New rows' ids are remembered only once the transaction has committed.
     const newRows = new Map<string, number | bigint>();
     try {
