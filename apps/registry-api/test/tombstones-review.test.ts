@@ -134,3 +134,41 @@ describe('hostile tombstone lines in an import', () => {
     expect(line?.expires_at).toBeLessThanOrEqual(Date.now() + 24 * HOUR);
   });
 });
+
+describe('kill -9 with many deletes in flight', () => {
+  it('after a restart every deleted service is either still there (its delete not acknowledged) or tombstoned: a 204 always left its tombstone', async () => {
+    const victim = await startRegistry();
+    try {
+      const services: Service[] = [];
+      for (let start = 0; start < 300; start += 25) {
+        const batch = Array.from({ length: 25 }, (_, offset) =>
+          victim.register({ name: `crash-${start + offset}`, host: '10.70.0.1', port: 1000 + start + offset }),
+        );
+        services.push(...(await Promise.all(batch)));
+      }
+      const acknowledged = new Set<string>();
+      const kills: Promise<unknown>[] = [];
+      await Promise.all(
+        services.map(async (service) => {
+          const answer = await fetch(`${victim.base}/services/${service.service_id}`, { method: 'DELETE' }).catch(() => null);
+          if (answer?.status === 204) acknowledged.add(service.service_id);
+          // Kill once some deletes are acknowledged and the rest are still in flight.
+          if (acknowledged.size >= 40 && kills.length === 0) kills.push(victim.api.stop('SIGKILL'));
+        }),
+      );
+      await Promise.all(kills);
+      expect(acknowledged.size).toBeGreaterThanOrEqual(40);
+      await victim.restart();
+      const after = await Promise.all(
+        services.map(async (service) => {
+          const beat = await fetchJson('PUT', `${victim.base}/services/${service.service_id}/heartbeat`);
+          return { id: service.service_id, acked: acknowledged.has(service.service_id), status: beat.status };
+        }),
+      );
+      expect(after.filter((each) => each.acked && each.status !== 410)).toEqual([]);
+      expect(after.filter((each) => each.status !== 200 && each.status !== 410)).toEqual([]);
+    } finally {
+      await victim.dispose();
+    }
+  }, 90_000);
+});
