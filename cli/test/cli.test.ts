@@ -196,7 +196,7 @@ describe('beacon against a registry with BEACON_AUTH_TOKEN', () => {
 });
 
 describe('the ways to start it', () => {
-  it('pnpm -s beacon and npx beacon (in cli/) print clean --json on stdout', async () => {
+  it('pnpm -s beacon and npx beacon (at the root and in cli/) print clean --json on stdout', async () => {
     const own = await startRegistry();
     try {
       await own.register({ name: 'pnpm-clean', host: '127.0.0.1', port: 8104 });
@@ -204,8 +204,10 @@ describe('the ways to start it', () => {
       const options = { env: { ...process.env, BEACON_URL: own.api.url, NO_COLOR: '1' }, timeout: 60_000 };
       const viaPnpm = await promisify(execFile)('pnpm', ['-s', 'beacon', 'ls', '--json'], { ...options, cwd: REPO_ROOT });
       expect(JSON.parse(viaPnpm.stdout)).toEqual(fromApi);
-      const viaNpx = await promisify(execFile)('npx', ['--no-install', 'beacon', 'ls', '--json'], { ...options, cwd: `${REPO_ROOT}/cli` });
-      expect(JSON.parse(viaNpx.stdout)).toEqual(fromApi);
+      for (const cwd of [REPO_ROOT, `${REPO_ROOT}/cli`]) {
+        const viaNpx = await promisify(execFile)('npx', ['--no-install', 'beacon', 'ls', '--json'], { ...options, cwd });
+        expect(JSON.parse(viaNpx.stdout), cwd).toEqual(fromApi);
+      }
     } finally {
       await own.dispose();
     }
