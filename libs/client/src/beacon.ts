@@ -43,6 +43,8 @@ export interface BeaconOptions {
   token?: string;
   /** Per request; default 10 000. */
   timeoutMs?: number;
+  /** The largest answer body read, in bytes; a larger one is a `protocol` error. Default 64 MiB. */
+  maxResponseBytes?: number;
   /** Default `globalThis.fetch`. */
   fetch?: typeof fetch;
   /** Default `globalThis.WebSocket`, else the `ws` package loaded lazily (Node 20). */
@@ -86,6 +88,7 @@ export interface WebhookCreate {
 
 export const DEFAULT_URL = 'http://localhost:8097';
 export const DEFAULT_TIMEOUT_MS = 10_000;
+export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
 const SERVICES = '/api/v1/services';
 const INCIDENTS = '/api/v1/incidents';
@@ -142,7 +145,13 @@ export class Beacon {
     this.token = options.token ?? env('BEACON_TOKEN');
     this.WebSocketClass = options.WebSocket;
     const fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
-    this.http = new HttpClient({ url: this.url, token: this.token, timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS, fetch: fetchImpl });
+    this.http = new HttpClient({
+      url: this.url,
+      token: this.token,
+      timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      maxResponseBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
+      fetch: fetchImpl,
+    });
     const http = this.http;
 
     this.incidents = {

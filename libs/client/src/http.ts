@@ -10,6 +10,8 @@ export interface HttpOptions {
   token?: string;
   timeoutMs: number;
   fetch: typeof fetch;
+  /** An answer's body may be at most this many bytes (a larger one is refused, not buffered). */
+  maxResponseBytes: number;
 }
 
 export interface RequestOptions {
@@ -66,18 +68,41 @@ export class HttpClient {
       new BeaconError({ ...init, method, path: target });
 
     let response: Response;
-    let text: string;
     try {
       response = await this.options.fetch(url, {
         method,
         headers,
         body: payload,
         signal: AbortSignal.timeout(this.options.timeoutMs),
+        // The API never redirects: following one would turn a POST into a GET elsewhere (302/303)
+        // and take that answer as the result, or send a DELETE where it was not meant to go.
+        redirect: 'manual',
       });
-      text = await response.text();
     } catch (error) {
       throw fail({ code: 'network', status: 0, detail: networkDetail(error, url, this.options.timeoutMs), cause: error });
     }
+    if (response.type === 'opaqueredirect' || (response.status >= 300 && response.status < 400)) {
+      await response.body?.cancel().catch(() => undefined);
+      const location = response.headers.get('location');
+      throw fail({
+        code: 'protocol',
+        status: response.status,
+        detail: `${method} ${url} answered a redirect${location ? ` to ${new URL(location, url).href}` : ''}: the SDK does not follow redirects, set its url to where Beacon answers`,
+      });
+    }
+    const limit = this.options.maxResponseBytes;
+    let text: string | undefined;
+    try {
+      text = await readText(response, limit);
+    } catch (error) {
+      throw fail({ code: 'network', status: 0, detail: networkDetail(error, url, this.options.timeoutMs), cause: error });
+    }
+    if (text === undefined)
+      throw fail({
+        code: 'protocol',
+        status: response.status,
+        detail: `${method} ${url} answered HTTP ${response.status} with a body larger than ${limit} bytes (the client's maxResponseBytes)`,
+      });
 
     const parsed = parseJson(text);
     if (!response.ok) {
@@ -96,6 +121,33 @@ export class HttpClient {
       });
     }
     return parsed.value as T;
+  }
+}
+
+/**
+ * The body as text, or undefined once it passes `limit` bytes (declared or read): the rest is
+ * not read, and the connection is let go.
+ */
+async function readText(response: Response, limit: number): Promise<string | undefined> {
+  const declared = Number(response.headers.get('content-length') ?? Number.NaN);
+  if (Number.isFinite(declared) && declared > limit) {
+    await response.body?.cancel().catch(() => undefined);
+    return undefined;
+  }
+  if (response.body === null) return '';
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  let bytes = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return text + decoder.decode();
+    bytes += value.byteLength;
+    if (bytes > limit) {
+      await reader.cancel().catch(() => undefined);
+      return undefined;
+    }
+    text += decoder.decode(value, { stream: true });
   }
 }
 

@@ -6,6 +6,7 @@ export { BeaconError, codeForStatus, isBeaconError, type BeaconErrorCode, type B
 export { buildQuery, type Query, type QueryValue } from './http';
 export {
   Beacon,
+  DEFAULT_MAX_RESPONSE_BYTES,
   DEFAULT_TIMEOUT_MS,
   DEFAULT_URL,
   type BeaconOptions,
