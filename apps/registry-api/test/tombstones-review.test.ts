@@ -172,3 +172,33 @@ describe('kill -9 with many deletes in flight', () => {
     }
   }, 90_000);
 });
+
+describe('BEACON_TOMBSTONE_TTL lowered (or 0) over tombstones already stored', () => {
+  it('answers as the running configuration says: with 0 ("no tombstones") a service deleted before the restart gets 404, not 410', async () => {
+    const own = await startRegistry();
+    try {
+      const service = await own.register({ name: 'ttl-lowered', host: '10.75.0.1', port: 1 });
+      const unregistered = await fetchJson<{ service_id: string }>('POST', `${own.api.url}/v1/discovery/register`, {
+        service_name: 'ttl-lowered-v1',
+        instance_id: 'i-1',
+        host: '10.75.0.2',
+        port: 1,
+      });
+      expect((await fetchJson('DELETE', `${own.base}/services/${service.service_id}`)).status).toBe(204);
+      expect((await fetchJson('DELETE', `${own.api.url}/v1/discovery/unregister/ttl-lowered-v1/i-1`)).status).toBe(200);
+      expect((await fetchJson('PUT', `${own.base}/services/${service.service_id}/heartbeat`)).status).toBe(410);
+      await own.api.stop();
+      await own.restart({ BEACON_TOMBSTONE_TTL: '0' });
+      expect((await fetchJson('PUT', `${own.base}/services/${service.service_id}/heartbeat`)).status).toBe(404);
+      expect((await fetchJson('PUT', `${own.base}/services/${unregistered.body.service_id}/heartbeat`)).status).toBe(404);
+      const v1 = await fetchJson('POST', `${own.api.url}/v1/discovery/heartbeat`, { service_name: 'ttl-lowered-v1', instance_id: 'i-1' });
+      expect(v1.status).toBe(404);
+      await own.api.stop();
+      // Lowered to 1 s: a deletion older than that is forgotten too.
+      await own.restart({ BEACON_TOMBSTONE_TTL: '1' });
+      expect((await fetchJson('PUT', `${own.base}/services/${service.service_id}/heartbeat`)).status).toBe(404);
+    } finally {
+      await own.dispose();
+    }
+  }, 60_000);
+});

@@ -131,7 +131,8 @@ export class CatalogService {
 
   /** The 404 of an id: naming its deletion when an operator deleted it recently. */
   private async notFound(serviceId: string): Promise<ServiceNotFound> {
-    return new ServiceNotFound(serviceId, (await this.store.tombstone(serviceId, Date.now())) ?? undefined);
+    const now = Date.now();
+    return new ServiceNotFound(serviceId, this.inForce(await this.store.tombstone(serviceId, now), now) ?? undefined);
   }
 
   async heartbeat(serviceId: string, ttl: number | undefined): Promise<Service> {
@@ -152,7 +153,7 @@ export class CatalogService {
     );
     if (!outcome) {
       // Deleted by an operator: 410, so the client stops rather than registering again.
-      const tombstone = await this.store.tombstone(serviceId, now);
+      const tombstone = this.inForce(await this.store.tombstone(serviceId, now), now);
       throw tombstone ? new ServiceDeleted(tombstone) : new ServiceNotFound(serviceId);
     }
     const service = toWire(outcome.record, now);
@@ -208,8 +209,18 @@ export class CatalogService {
   }
 
   /** The live tombstone of seed 004's `(name, instanceId)`, or null. */
-  instanceTombstone(name: string, instanceId: string): Promise<Tombstone | null> {
-    return this.store.instanceTombstone(name, instanceId, Date.now());
+  async instanceTombstone(name: string, instanceId: string): Promise<Tombstone | null> {
+    const now = Date.now();
+    return this.inForce(await this.store.instanceTombstone(name, instanceId, now), now);
+  }
+
+  /**
+   * A stored tombstone as the running `BEACON_TOMBSTONE_TTL` sees it: one left under a longer
+   * TTL (before a restart that lowered it, or set it to 0, "no tombstones") no longer answers
+   * 410 once its deletion is older than the TTL now configured.
+   */
+  private inForce(tombstone: Tombstone | null, now: number): Tombstone | null {
+    return tombstone && tombstone.deleted_at + this.config.BEACON_TOMBSTONE_TTL * 1000 > now ? tombstone : null;
   }
 
   /** Tombstones stored (`beacon_tombstones`). */
