@@ -1,5 +1,6 @@
-import { DEFAULT_LIVE_EVENT_TYPES, LIMITS, LIVE_EVENT_TYPES, type LiveEventType, type Service } from '@beacon/contracts';
+import { DEFAULT_LIVE_EVENT_TYPES, LIMITS, LIVE_EVENT_TYPES, type LiveEventType } from '@beacon/contracts';
 import type { Outgoing } from '../feed/outgoing';
+import type { ServiceScope } from '../feed/service-scopes';
 
 /** What one client wants to receive. */
 export interface ClientFilters {
@@ -144,7 +145,7 @@ export function parseSubscribe(message: Record<string, unknown>): Parsed<ClientF
 }
 
 /** Whether a service passes the service filters (type, tags, name, service_id). */
-export function matchesService(filters: ClientFilters, service: Service): boolean {
+export function matchesService(filters: ClientFilters, service: Omit<ServiceScope, 'revision'>): boolean {
   if (filters.type !== undefined && service.type !== filters.type) return false;
   if (filters.name !== undefined && service.name !== filters.name) return false;
   if (filters.serviceIds && !filters.serviceIds.has(service.service_id)) return false;
@@ -152,10 +153,15 @@ export function matchesService(filters: ClientFilters, service: Service): boolea
   return true;
 }
 
-/** Whether a client wants an event: its type, and for service events the service filters. */
+/**
+ * Whether a client wants an event: its type, and for service events the service filters,
+ * met by the new record or by the version before it (the change that takes a service out of
+ * the client's filters is sent once, with the record that no longer matches: the client drops it).
+ */
 export function wants(filters: ClientFilters, event: Outgoing): boolean {
   if (!filters.events.has(event.type)) return false;
-  return event.service === null || matchesService(filters, event.service);
+  if (event.service === null || matchesService(filters, event.service)) return true;
+  return event.previous !== null && matchesService(filters, event.previous);
 }
 
 /** The filters as the greeting and `subscribed` show them. */

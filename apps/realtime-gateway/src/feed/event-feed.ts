@@ -1,9 +1,10 @@
 import { EVENTS_STREAM, type StoredEvent } from '@beacon/contracts';
-import { MetricsService, NatsService, ROOT_LOGGER, type EventStreamReader, type Gauge, type Logger } from '@beacon/platform';
+import { CatalogView, MetricsService, NatsService, ROOT_LOGGER, type EventStreamReader, type Gauge, type Logger } from '@beacon/platform';
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { GATEWAY_ENV, type GatewayEnv } from '../config';
 import { fromStoredEvent, type Outgoing } from './outgoing';
 import { ReplayRing } from './replay-ring';
+import { ServiceScopes } from './service-scopes';
 import { StreamReplay, listReplay, type ReplayEvents } from './stream-replay';
 
 /** How often the feed looks again for a stream that is not there yet (registry-api creates it), or follows it again after it stopped. */
@@ -43,6 +44,7 @@ export type Replay =
 @Injectable()
 export class EventFeed implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly ring: ReplayRing;
+  private readonly scopes: ServiceScopes;
   private readonly listeners = new Set<(event: Outgoing) => void>();
   private readonly resetListeners = new Set<() => void>();
   private readonly ringBytes: Gauge;
@@ -60,8 +62,10 @@ export class EventFeed implements OnApplicationBootstrap, OnApplicationShutdown 
     @Inject(GATEWAY_ENV) private readonly config: GatewayEnv,
     @Inject(ROOT_LOGGER) private readonly logger: Logger,
     @Inject(MetricsService) metrics: MetricsService,
+    @Inject(CatalogView) view: CatalogView,
   ) {
     this.ring = new ReplayRing({ maxEvents: config.GATEWAY_REPLAY_EVENTS, maxBytes: config.GATEWAY_REPLAY_BYTES });
+    this.scopes = new ServiceScopes(view);
     this.ringBytes = metrics.gauge(
       'beacon_gateway_replay_bytes',
       'Size of the encoded events the replay ring holds (bounded by GATEWAY_REPLAY_BYTES)',
@@ -190,6 +194,7 @@ export class EventFeed implements OnApplicationBootstrap, OnApplicationShutdown 
   private restartAt(position: number): void {
     this.position = position;
     this.ring.clear();
+    this.scopes.clear();
     this.ringBytes.set(0);
     for (const listener of this.resetListeners) listener();
   }
@@ -228,7 +233,7 @@ export class EventFeed implements OnApplicationBootstrap, OnApplicationShutdown 
   /** One event to the ring and every listener; a listener that throws is logged and the others still hear it. */
   private take(stored: StoredEvent): void {
     this.position = stored.seq;
-    const event = fromStoredEvent(stored);
+    const event: Outgoing = { ...fromStoredEvent(stored), previous: this.scopes.advance(stored) };
     this.ring.push(event);
     this.ringBytes.set(this.ring.bytes);
     for (const listener of this.listeners) {

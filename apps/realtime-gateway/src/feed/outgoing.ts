@@ -7,17 +7,21 @@ import type {
   ServiceEvent,
   StoredEvent,
 } from '@beacon/contracts';
+import type { ServiceScope } from './service-scopes';
 
 /**
  * One event as clients receive it, serialized once for every client. `seq` is its
  * position in the BEACON_EVENTS stream (null for renewals, which the stream does not
- * keep); `revision` orders changes to services; `service` is what filters look at.
+ * keep); `revision` orders changes to services; `service` is what filters look at, and
+ * `previous` (the version before a service event, when the feed knows it) lets a client
+ * whose filters matched it hear the change that takes the service out of them.
  */
 export interface Outgoing {
   type: LiveEventType;
   seq: number | null;
   revision: number | null;
   service: Service | null;
+  previous: ServiceScope | null;
   /** When the owner published it (ms), for the fan-out latency. */
   publishedAt: number;
   json: string;
@@ -41,6 +45,7 @@ function outgoing(
     seq,
     revision,
     service,
+    previous: null,
     publishedAt: Date.parse(event.timestamp) || Date.now(),
     json: message(type, data, event.timestamp, seq, revision),
   };

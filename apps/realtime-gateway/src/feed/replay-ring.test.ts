@@ -7,6 +7,7 @@ const event = (seq: number, size: number): Outgoing => ({
   seq,
   revision: seq,
   service: null,
+  previous: null,
   publishedAt: 0,
   json: 'x'.repeat(size),
 });
