@@ -202,3 +202,35 @@ describe('BEACON_TOMBSTONE_TTL lowered (or 0) over tombstones already stored', (
     }
   }, 60_000);
 });
+
+describe('a burst of deletes past BEACON_TOMBSTONE_MAX', () => {
+  it('keeps exactly the cap, the newest deletions, whatever the group commits hold', async () => {
+    const CAP = 50;
+    const own = await startRegistry({ env: { BEACON_TOMBSTONE_MAX: String(CAP) } });
+    try {
+      const services: Service[] = [];
+      for (let start = 0; start < 600; start += 50) {
+        const batch = Array.from({ length: 50 }, (_, offset) =>
+          own.register({ name: `burst-${start + offset}`, host: '10.76.0.1', port: 1000 + start + offset }),
+        );
+        services.push(...(await Promise.all(batch)));
+      }
+      // Two waves, so the second wave's deletions are the newest, whatever order each wave commits in.
+      const [older, newer] = [services.slice(0, 500), services.slice(500)];
+      for (const wave of [older, newer]) {
+        const statuses = await Promise.all(
+          wave.map(async (service) => (await fetchJson('DELETE', `${own.base}/services/${service.service_id}`)).status),
+        );
+        expect(new Set(statuses)).toEqual(new Set([204]));
+      }
+      const metrics = await (await fetch(`${own.api.url}/metrics`)).text();
+      expect(/^beacon_tombstones(?:\{[^}]*\})? (\d+)$/m.exec(metrics)?.[1]).toBe(String(CAP));
+      const beats = async (wave: Service[]) =>
+        Promise.all(wave.map(async (service) => (await fetchJson('PUT', `${own.base}/services/${service.service_id}/heartbeat`)).status));
+      expect((await beats(older)).filter((status) => status === 410)).toHaveLength(0);
+      expect((await beats(newer)).filter((status) => status === 410)).toHaveLength(CAP);
+    } finally {
+      await own.dispose();
+    }
+  }, 120_000);
+});
