@@ -59,6 +59,15 @@ interface Message {
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 const isService = (value: unknown): value is Service =>
   isObject(value) && typeof value.service_id === 'string' && typeof value.revision === 'number' && typeof value.status === 'string';
+/**
+ * A list filter as the gateway reads it from the query (split on commas, trimmed, empty
+ * items dropped): the watch sends and matches this, so it keeps exactly what the gateway sends.
+ */
+const listOf = (values: readonly string[] | undefined): string[] =>
+  (values ?? [])
+    .flatMap((value) => value.split(','))
+    .map((value) => value.trim())
+    .filter((value) => value.length > 0);
 const numberOr = (value: unknown, fallback: number): number => (typeof value === 'number' && Number.isFinite(value) ? value : fallback);
 
 /**
@@ -73,6 +82,9 @@ export class Watch {
   private readonly changeListeners = new Set<(change: WatchChange) => void>();
   private readonly eventListeners = new Map<WatchEvent, Set<() => void>>();
   private readonly cursor: { last?: string } = {};
+  /** The filter's lists as the gateway reads them. */
+  private readonly tags: string[];
+  private readonly ids: string[];
   /** pick()'s candidates, kept until the cache changes or the first of them lapses. */
   private pool: { pool: Service[]; validUntil: number } | undefined;
   private position = 0;
@@ -99,6 +111,8 @@ export class Watch {
     readonly filter: WatchFilter = {},
     readonly options: WatchOptions = {},
   ) {
+    this.tags = listOf(filter.tags);
+    this.ids = listOf(filter.service_id);
     this.ready = new Promise<void>((resolve, reject) => {
       this.settleReady = { resolve, reject };
     });
@@ -211,9 +225,9 @@ export class Watch {
     const events = this.options.heartbeats === false ? SERVICE_EVENTS : [...SERVICE_EVENTS, 'service_heartbeat'];
     query.set('events', events.join(','));
     if (this.filter.type !== undefined) query.set('type', this.filter.type);
-    if (this.filter.tags?.length) query.set('tags', this.filter.tags.join(','));
+    if (this.tags.length > 0) query.set('tags', this.tags.join(','));
     if (this.filter.name !== undefined) query.set('name', this.filter.name);
-    if (this.filter.service_id?.length) query.set('service_id', this.filter.service_id.join(','));
+    if (this.ids.length > 0) query.set('service_id', this.ids.join(','));
     if (this.needSnapshot) query.set('snapshot', 'true');
     else query.set('since', String(this.position));
     if (withToken && this.connection.token) query.set('token', this.connection.token);
@@ -281,7 +295,9 @@ export class Watch {
     const removedAt = this.tombstones.get(service.service_id);
     if (removedAt !== undefined && removedAt >= service.revision) return;
     if (!this.matches(service)) {
+      // A service that left the filter: the gateway sends that change once, then nothing.
       if (held) {
+        this.remember(service.service_id, service.revision);
         this.cache.delete(service.service_id);
         this.emit({ kind: 'remove', service_id: service.service_id, event: type });
       }
@@ -303,13 +319,16 @@ export class Watch {
     this.emit({ kind: 'upsert', service: renewed, event: 'service_heartbeat' });
   }
 
-  /** The gateway filters on the record it sends; this drops one that stopped matching locally too. */
+  /**
+   * The gateway's own test (matchesService in realtime-gateway): it also sends the change that
+   * takes a service out of the filter, with the record that no longer matches, which this drops.
+   */
   private matches(service: Service): boolean {
-    const { type, name, tags, service_id: ids } = this.filter;
+    const { type, name } = this.filter;
     if (type !== undefined && service.type !== type) return false;
     if (name !== undefined && service.name !== name) return false;
-    if (ids?.length && !ids.includes(service.service_id)) return false;
-    return (tags ?? []).every((tag) => service.tags.includes(tag));
+    if (this.ids.length > 0 && !this.ids.includes(service.service_id)) return false;
+    return this.tags.every((tag) => service.tags.includes(tag));
   }
 
   private remember(id: string, revision: number): void {
