@@ -184,6 +184,7 @@ describe('BEACON_TOMBSTONE_TTL lowered (or 0) over tombstones already stored', (
         host: '10.75.0.2',
         port: 1,
       });
+      const deletedBy = Date.now();
       expect((await fetchJson('DELETE', `${own.base}/services/${service.service_id}`)).status).toBe(204);
       expect((await fetchJson('DELETE', `${own.api.url}/v1/discovery/unregister/ttl-lowered-v1/i-1`)).status).toBe(200);
       expect((await fetchJson('PUT', `${own.base}/services/${service.service_id}/heartbeat`)).status).toBe(410);
@@ -195,6 +196,7 @@ describe('BEACON_TOMBSTONE_TTL lowered (or 0) over tombstones already stored', (
       expect(v1.status).toBe(404);
       await own.api.stop();
       // Lowered to 1 s: a deletion older than that is forgotten too.
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, deletedBy + 1500 - Date.now())));
       await own.restart({ BEACON_TOMBSTONE_TTL: '1' });
       expect((await fetchJson('PUT', `${own.base}/services/${service.service_id}/heartbeat`)).status).toBe(404);
     } finally {
