@@ -1,6 +1,8 @@
 import type { Service } from '@beacon/contracts';
 import {
+  SseClient,
   WsClient,
+  waitFor,
   fetchJson,
   startApp,
   startRegistry,
@@ -28,9 +30,10 @@ const updates = (client: WsClient, service: Service): Message[] =>
 const tagsOf = (message: Message | undefined): unknown => (message?.data as { tags?: unknown } | undefined)?.tags;
 
 /** Registers a blue service and waits until `client` has its event: everything published before has arrived. */
-async function marker(...clients: WsClient[]): Promise<void> {
+async function marker(...clients: WsClient[]): Promise<Service> {
   const last = await register(['blue']);
   for (const client of clients) await client.waitForEvents(1, (m) => m.data?.service_id === last.service_id);
+  return last;
 }
 
 beforeAll(async () => {
@@ -51,6 +54,7 @@ afterAll(async () => {
 describe('a service that leaves a client filter', () => {
   it('is sent once with the record that no longer matches; a service never matching is never sent', async () => {
     const client = await WsClient.connect(`${ws}?tags=blue`);
+    const sse = await SseClient.connect(`http://127.0.0.1:${gateway.port}/api/v1/events?tags=blue`);
     const leaving = await register(['blue', 'edge']);
     const never = await register(['green']);
     await client.waitForEvents(1, (m) => m.data?.service_id === leaving.service_id);
@@ -60,12 +64,22 @@ describe('a service that leaves a client filter', () => {
     // No longer matching, before or after: nothing about these.
     await put(leaving, { version: '2.0' });
     await put(never, { version: '2.0', tags: ['green', 'red'] });
-    await marker(client);
+    const mark = await marker(client);
 
     const left = updates(client, leaving);
     expect(left).toHaveLength(1);
     expect(tagsOf(left[0])).toEqual(['green']);
     expect(client.forService(never.service_id)).toEqual([]);
+    // An SSE client alike.
+    const sseFor = (service: Service): { event: string; data: Message }[] =>
+      sse.events.filter((e) => e.data.data?.service_id === service.service_id);
+    await waitFor('the SSE client to get the marker', () => (sseFor(mark).length > 0 ? true : undefined), 10_000);
+    expect(sseFor(leaving).map((e) => [e.event, tagsOf(e.data)])).toEqual([
+      ['service_registered', ['blue', 'edge']],
+      ['service_updated', ['green']],
+    ]);
+    expect(sseFor(never)).toEqual([]);
+    sse.close();
 
     // Back in its filter: sent again, as any matching change.
     await put(leaving, { tags: ['blue'] });
