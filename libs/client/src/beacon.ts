@@ -209,9 +209,12 @@ export class Beacon {
     return this.http.request('DELETE', `${SERVICES}/${id$(id)}`, { expect: 'none' });
   }
 
-  /** 404 → `not_found` (unknown, or expired and purged); 410 → `gone` (deleted by an operator). */
-  heartbeat(id: string, ttl?: number): Promise<HeartbeatResponse> {
-    return this.http.request('PUT', `${SERVICES}/${id$(id)}/heartbeat`, { query: { ttl } });
+  /**
+   * 404 → `not_found` (unknown, or expired and purged); 410 → `gone` (deleted by an operator).
+   * `options.timeoutMs` shortens the client's timeout for this call (keep-alive gives up at its cadence).
+   */
+  heartbeat(id: string, ttl?: number, options: { timeoutMs?: number } = {}): Promise<HeartbeatResponse> {
+    return this.http.request('PUT', `${SERVICES}/${id$(id)}/heartbeat`, { query: { ttl }, timeoutMs: options.timeoutMs });
   }
 
   /** Checks the service now. */

@@ -19,6 +19,8 @@ export interface RequestOptions {
   body?: unknown;
   /** `json` (default): the answer must be a JSON body; `none`: the body is ignored (204). */
   expect?: 'json' | 'none';
+  /** A shorter timeout for this request than the client's (a longer one is ignored). */
+  timeoutMs?: number;
 }
 
 /** `?a=1&tags=x,y&metadata.k=v`, or '' when nothing is set. Undefined and null values are left out. */
@@ -64,6 +66,7 @@ export class HttpClient {
       headers['content-type'] = 'application/json';
       payload = JSON.stringify(options.body);
     }
+    const timeoutMs = Math.min(options.timeoutMs ?? Infinity, this.options.timeoutMs);
     const fail = (init: { code: BeaconError['code']; status: number; detail: string; body?: unknown; cause?: unknown }): BeaconError =>
       new BeaconError({ ...init, method, path: target });
 
@@ -73,13 +76,13 @@ export class HttpClient {
         method,
         headers,
         body: payload,
-        signal: AbortSignal.timeout(this.options.timeoutMs),
+        signal: AbortSignal.timeout(timeoutMs),
         // The API never redirects: following one would turn a POST into a GET elsewhere (302/303)
         // and take that answer as the result, or send a DELETE where it was not meant to go.
         redirect: 'manual',
       });
     } catch (error) {
-      throw fail({ code: 'network', status: 0, detail: networkDetail(error, url, this.options.timeoutMs), cause: error });
+      throw fail({ code: 'network', status: 0, detail: networkDetail(error, url, timeoutMs), cause: error });
     }
     if (response.type === 'opaqueredirect' || (response.status >= 300 && response.status < 400)) {
       await response.body?.cancel().catch(() => undefined);
@@ -95,7 +98,7 @@ export class HttpClient {
     try {
       text = await readText(response, limit);
     } catch (error) {
-      throw fail({ code: 'network', status: 0, detail: networkDetail(error, url, this.options.timeoutMs), cause: error });
+      throw fail({ code: 'network', status: 0, detail: networkDetail(error, url, timeoutMs), cause: error });
     }
     if (text === undefined)
       throw fail({

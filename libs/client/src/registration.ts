@@ -95,10 +95,11 @@ export class Registration {
 
   /**
    * Seconds between heartbeats × 3: the body's ttl, else the option's, but never longer than
-   * the record's (the registry's default when the body had none), or it would expire between beats.
+   * the record's as the registry last renewed it (its default when the body had none; an
+   * operator may have lowered it since), or it would expire between beats.
    */
   private get ttlSeconds(): number {
-    return this.body.ttl ?? Math.min(this.options.ttl ?? Infinity, this.current.ttl);
+    return Math.min(this.body.ttl ?? this.options.ttl ?? Infinity, this.current.ttl);
   }
 
   on<E extends keyof RegistrationEvents>(event: E, listener: RegistrationEvents[E]): () => void {
@@ -128,9 +129,13 @@ export class Registration {
     }
   }
 
+  /** The cadence without jitter, in ms: also how long one heartbeat may take before it is given up. */
+  private get cadenceMs(): number {
+    return (this.ttlSeconds * 1000) / 3;
+  }
+
   private interval(): number {
-    const base = (this.ttlSeconds * 1000) / 3;
-    const normal = base * (1 - JITTER + Math.random() * 2 * JITTER);
+    const normal = this.cadenceMs * (1 - JITTER + Math.random() * 2 * JITTER);
     return this.status === 'lost' ? Math.min(normal, LOST_RETRY_MAX_MS) : normal;
   }
 
@@ -153,10 +158,15 @@ export class Registration {
 
   private async beat(): Promise<void> {
     try {
-      const answer = await this.beacon.heartbeat(this.id);
+      // A request stuck longer than the cadence (a half-open connection, a paused registry) is
+      // given up, so the next one goes out in time rather than after the client's whole timeout.
+      const answer = await this.beacon.heartbeat(this.id, undefined, { timeoutMs: Math.ceil(this.cadenceMs) });
       if (this.ended()) return;
       const { status, expires_at, last_heartbeat } = answer;
-      this.current = { ...this.current, status, expires_at, last_heartbeat };
+      // The TTL the registry renewed the record by: it follows an operator's update of `ttl`.
+      const renewed = Math.round((Date.parse(expires_at) - Date.parse(last_heartbeat)) / 1000);
+      const ttl = Number.isFinite(renewed) && renewed > 0 ? renewed : this.current.ttl;
+      this.current = { ...this.current, status, expires_at, last_heartbeat, ttl };
       this.emit('heartbeat', answer);
       if (this.status === 'lost') this.restore(this.current);
     } catch (error) {
