@@ -95,7 +95,7 @@ describe('a service that leaves a client filter', () => {
     resumed.close();
   }, 60_000);
 
-  it('applies to the type, name and service_id filters alike', async () => {
+  it('applies to the type and name filters alike (with service_id alongside)', async () => {
     const service = await registry.register({ name: unique('leave-named'), host: '10.7.0.2', type: 'http' });
     const other = await registry.register({ name: service.name, host: '10.7.0.3', type: 'http' });
     const byType = await WsClient.connect(`${ws}?type=http&service_id=${service.service_id},${other.service_id}`);
@@ -109,6 +109,43 @@ describe('a service that leaves a client filter', () => {
       expect(updates(client, service)).toHaveLength(1);
       expect(updates(client, service)[0]?.data).toMatchObject({ type: 'grpc', version: null });
       client.close();
+    }
+  }, 60_000);
+
+  it('is replayed from the stream too when a resume reaches back past the recent events, with changes it cannot place', async () => {
+    const small = await startApp('realtime-gateway', {
+      env: { NATS_URL: registry.nats.url, GATEWAY_REPLAY_EVENTS: '100' },
+      portVariable: 'HTTP_PORT',
+      readyPath: '/ready',
+    });
+    try {
+      const smallWs = `ws://127.0.0.1:${small.port}/api/v1/ws`;
+      const other = await register(['green']);
+      const first = await WsClient.connect(`${smallWs}?tags=blue`);
+      const since = (first.messages[0] as Message).seq;
+      first.close();
+      const leaving = await register(['blue']);
+      // More than the gateway keeps: the resume reads the stream.
+      await Promise.all(Array.from({ length: 110 }, () => register(['green'])));
+      await put(leaving, { tags: ['green'] });
+      await put(leaving, { version: '2.0' });
+      await put(other, { version: '2.0' });
+      const live = await WsClient.connect(`${smallWs}?tags=blue`);
+      const mark = await marker(live);
+      live.close();
+
+      const resumed = await WsClient.connect(`${smallWs}?tags=blue&since=${String(since)}`);
+      await resumed.waitForEvents(1, (m) => m.data?.service_id === mark.service_id);
+      expect(resumed.forService(leaving.service_id).map((m) => [m.type, tagsOf(m)])).toEqual([
+        ['service_registered', ['blue']],
+        ['service_updated', ['green']],
+      ]);
+      // Its first change in the replay: the gateway cannot tell it never matched, so it is sent (and dropped by the client).
+      expect(resumed.forService(other.service_id).map((m) => [m.type, tagsOf(m)])).toEqual([['service_updated', ['green']]]);
+      expect(resumed.events('service_registered').every((m) => (tagsOf(m) as string[]).includes('blue'))).toBe(true);
+      resumed.close();
+    } finally {
+      await small.stop();
     }
   }, 60_000);
 });

@@ -156,11 +156,13 @@ export function matchesService(filters: ClientFilters, service: Omit<ServiceScop
 /**
  * Whether a client wants an event: its type, and for service events the service filters,
  * met by the new record or by the version before it (the change that takes a service out of
- * the client's filters is sent once, with the record that no longer matches: the client drops it).
+ * the client's filters is sent once, with the record that no longer matches: the client drops it;
+ * so is a change whose version before the gateway cannot tell, as the client may hold it).
  */
 export function wants(filters: ClientFilters, event: Outgoing): boolean {
   if (!filters.events.has(event.type)) return false;
   if (event.service === null || matchesService(filters, event.service)) return true;
+  if (event.previous === 'unknown') return true;
   return event.previous !== null && matchesService(filters, event.previous);
 }
 

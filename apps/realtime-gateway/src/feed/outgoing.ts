@@ -7,7 +7,7 @@ import type {
   ServiceEvent,
   StoredEvent,
 } from '@beacon/contracts';
-import type { ServiceScope } from './service-scopes';
+import type { Previous } from './service-scopes';
 
 /**
  * One event as clients receive it, serialized once for every client. `seq` is its
@@ -21,7 +21,7 @@ export interface Outgoing {
   seq: number | null;
   revision: number | null;
   service: Service | null;
-  previous: ServiceScope | null;
+  previous: Previous;
   /** When the owner published it (ms), for the fan-out latency. */
   publishedAt: number;
   json: string;

@@ -1,11 +1,13 @@
 import type { Service, StoredEvent } from '@beacon/contracts';
 import type { CatalogChange } from '@beacon/platform';
 import { describe, expect, it } from 'vitest';
-import { ServiceScopes } from './service-scopes';
+import { ServiceScopes, type Previous } from './service-scopes';
+
+const tagsOf = (previous: Previous): unknown => (previous === null || previous === 'unknown' ? previous : previous.tags);
 
 const record = (id: string, revision: number, tags: string[]): Service =>
   ({ service_id: id, name: `svc-${id}`, type: 'http', tags, revision }) as Service;
-const stored = (type: 'service.updated' | 'service.deregistered', service: Service): StoredEvent =>
+const stored = (type: 'service.registered' | 'service.updated' | 'service.deregistered', service: Service): StoredEvent =>
   ({
     seq: service.revision,
     subject: `beacon.events.${type}`,
@@ -35,26 +37,28 @@ describe('ServiceScopes', () => {
   it('gives the version the feed passed on before, whatever the catalog copy holds', () => {
     const scopes = new ServiceScopes(copy(record('a', 3, ['red'])));
     scopes.advance(stored('service.updated', record('a', 1, ['blue'])));
-    expect(scopes.advance(stored('service.updated', record('a', 2, ['green'])))?.tags).toEqual(['blue']);
-    expect(scopes.advance(stored('service.updated', record('a', 3, ['red'])))?.tags).toEqual(['green']);
+    expect(tagsOf(scopes.advance(stored('service.updated', record('a', 2, ['green']))))).toEqual(['blue']);
+    expect(tagsOf(scopes.advance(stored('service.updated', record('a', 3, ['red']))))).toEqual(['green']);
   });
 
   it('falls back to the copy only when it holds an older version', () => {
-    expect(new ServiceScopes(copy(record('a', 1, ['blue']))).advance(stored('service.updated', record('a', 2, [])))?.tags).toEqual([
+    expect(tagsOf(new ServiceScopes(copy(record('a', 1, ['blue']))).advance(stored('service.updated', record('a', 2, []))))).toEqual([
       'blue',
     ]);
-    // The copy applied this very event first: it cannot tell what came before.
-    expect(new ServiceScopes(copy(record('a', 2, []))).advance(stored('service.updated', record('a', 2, [])))).toBeNull();
+    // The copy applied this very event first and announced no version before it: unknown.
+    expect(new ServiceScopes(copy(record('a', 2, []))).advance(stored('service.updated', record('a', 2, [])))).toBe('unknown');
+    // A registration had none.
+    expect(new ServiceScopes(copy()).advance(stored('service.registered', record('b', 4, [])))).toBeNull();
   });
 
   it('learns the version replaced from the copy when the copy applies a change first', () => {
     const catalog = copy(record('a', 1, ['blue']));
     const scopes = new ServiceScopes(catalog);
     catalog.apply(record('a', 2, ['green']));
-    expect(scopes.advance(stored('service.updated', record('a', 2, ['green'])))?.tags).toEqual(['blue']);
+    expect(tagsOf(scopes.advance(stored('service.updated', record('a', 2, ['green']))))).toEqual(['blue']);
     // From there on the feed's own record, even when the copy is ahead again.
     catalog.apply(record('a', 3, ['red']));
-    expect(scopes.advance(stored('service.updated', record('a', 3, ['red'])))?.tags).toEqual(['green']);
+    expect(tagsOf(scopes.advance(stored('service.updated', record('a', 3, ['red']))))).toEqual(['green']);
   });
 
   it('forgets deregistered services and stays within its bound', () => {
@@ -64,5 +68,8 @@ describe('ServiceScopes', () => {
     expect(scopes.size).toBe(0);
     for (let i = 0; i < 10_050; i += 1) scopes.advance(stored('service.updated', record(`s${i}`, i + 10, [])));
     expect(scopes.size).toBe(10_000);
+    // The oldest went first: its next change cannot be told.
+    expect(scopes.advance(stored('service.updated', record('s0', 20_000, [])))).toBe('unknown');
+    expect(scopes.advance(stored('service.updated', record('s10049', 20_001, [])))).toEqual(record('s10049', 10_059, []));
   });
 });

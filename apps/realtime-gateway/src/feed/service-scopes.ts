@@ -4,6 +4,16 @@ import type { CatalogChange } from '@beacon/platform';
 /** What client filters look at in a service record (type, tags, name, service_id), and its revision. */
 export type ServiceScope = Pick<Service, 'service_id' | 'type' | 'tags' | 'name' | 'revision'>;
 
+/**
+ * The version of a service before an event: its filter fields, `null` when there was none
+ * (a registration, or not a service event), or `unknown` when the gateway cannot tell (a
+ * client whose filters the new record misses may still hold the service: it gets the event).
+ */
+export type Previous = ServiceScope | null | 'unknown';
+
+/** A catalog copy that knows nothing: for a replay read from the stream, which tells only what it reads. */
+export const NO_COPY: CatalogCopy = { size: 0, get: () => undefined, onChange: () => undefined };
+
 /** What the scopes read of the gateway's catalog copy (`CatalogView`). */
 export interface CatalogCopy {
   readonly size: number;
@@ -23,7 +33,7 @@ const MIN_ENTRIES = 10_000;
  * tells the version its change replaced, and that is kept until the feed sees the change.
  * Bounded by the catalog: a deregistration forgets its service, and past
  * `max(MIN_ENTRIES, 2 × catalog size)` the least recently changed go first (their next
- * change falls back to the copy).
+ * change falls back to the copy, else is `unknown`).
  */
 export class ServiceScopes {
   private readonly held = new Map<string, ServiceScope>();
@@ -38,11 +48,8 @@ export class ServiceScopes {
     return this.held.size;
   }
 
-  /**
-   * The version of the event's service before it (null when unknown, or for events that are
-   * not about a service), and remembers the event's own version.
-   */
-  advance({ event }: StoredEvent): ServiceScope | null {
+  /** The version of the event's service before it, and remembers the event's own version. */
+  advance({ event }: StoredEvent): Previous {
     const service = recordOf(event);
     if (!service) return null;
     const id = service.service_id;
@@ -52,10 +59,12 @@ export class ServiceScopes {
     for (const candidate of [remembered, this.catalog.get(id)]) {
       if (candidate && candidate.revision < service.revision && candidate.revision > (previous?.revision ?? -1)) previous = candidate;
     }
+    // An event older than one passed on already changes nothing a client holds.
     if (remembered && remembered.revision >= service.revision) return previous && scopeOf(previous);
     if (event.type === 'service.deregistered') this.held.delete(id);
     else this.remember(service);
-    return previous && scopeOf(previous);
+    if (previous) return scopeOf(previous);
+    return event.type === 'service.registered' ? null : 'unknown';
   }
 
   /** Keeps a version, most recently changed last, within the bound. */

@@ -1,5 +1,6 @@
 import type { NatsService } from '@beacon/platform';
 import { fromStoredEvent, type Outgoing } from './outgoing';
+import { NO_COPY, ServiceScopes } from './service-scopes';
 
 /** One page of the stream, read when the client has taken the previous one. */
 const PAGE_BYTES = 1024 * 1024;
@@ -29,7 +30,8 @@ export function listReplay(events: readonly Outgoing[]): ReplayEvents {
 /**
  * Stored events `from` to `to` read from JetStream a page at a time, each page only once
  * the client has taken the one before: a resume from far back never holds more than a
- * page per client in memory (it once read up to 100,000 events at once).
+ * page per client in memory (it once read up to 100,000 events at once). Each event carries
+ * the version before it when the replay has read one (else `unknown`: the client may hold it).
  */
 export class StreamReplay implements ReplayEvents {
   private reached = false;
@@ -46,13 +48,14 @@ export class StreamReplay implements ReplayEvents {
 
   async *[Symbol.asyncIterator](): AsyncIterator<Outgoing> {
     const pages = await this.nats.pageEventStream(this.from, PAGE_BYTES);
+    const scopes = new ServiceScopes(NO_COPY);
     let progressAt = Date.now();
     try {
       while (pages.lastSeq < this.to && Date.now() - progressAt < IDLE_MS) {
         const before = pages.lastSeq;
         for (const stored of await pages.next(PAGE_WAIT_MS)) {
           if (stored.seq > this.to) return;
-          yield fromStoredEvent(stored);
+          yield { ...fromStoredEvent(stored), previous: scopes.advance(stored) };
         }
         if (pages.lastSeq > before) progressAt = Date.now();
       }
