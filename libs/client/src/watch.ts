@@ -111,6 +111,14 @@ export class Watch {
     readonly filter: WatchFilter = {},
     readonly options: WatchOptions = {},
   ) {
+    // The gateway refuses an empty one (400) before the upgrade, which a WebSocket reports as
+    // a failed connection only: refused here, it would be retried for ever.
+    for (const key of ['type', 'name'] as const) {
+      const value: unknown = filter[key];
+      if (value !== undefined && (typeof value !== 'string' || value.length === 0)) {
+        throw new TypeError(`watch(): filter.${key} must be a non-empty string when given`);
+      }
+    }
     this.tags = listOf(filter.tags);
     this.ids = listOf(filter.service_id);
     this.ready = new Promise<void>((resolve, reject) => {

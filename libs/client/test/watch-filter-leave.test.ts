@@ -71,4 +71,10 @@ describe('watch({ tags }) and a service that leaves the filter', () => {
     await put(kept, { version: '3.0' });
     await waitFor('the change', () => (watch.get(kept.service_id)?.version === '3.0' ? true : undefined), 10_000);
   }, 60_000);
+
+  it('refuses an empty type or name at once instead of retrying a connection the gateway refuses', () => {
+    const beacon = new Beacon({ url: registry.api.url });
+    expect(() => beacon.watch({ type: '' }, { url: gateway.url })).toThrow(/filter\.type must be a non-empty string/);
+    expect(() => beacon.watch({ name: '' }, { url: gateway.url })).toThrow(/filter\.name must be a non-empty string/);
+  });
 });
