@@ -41,6 +41,14 @@ export interface EventSubscription<S extends StreamSubject> extends AsyncIterabl
   close(): Promise<void>;
 }
 
+/**
+ * How long the server keeps a subscription's consumer once nobody pulls from it. nats.js never
+ * deletes an ordered consumer on close, and its own default keeps each for 5 minutes: a program
+ * that subscribes often piled them up. A consumer dropped while the connection is down is
+ * recreated by nats.js from its last position, so nothing is skipped.
+ */
+const CONSUMER_IDLE_MS = 10_000;
+
 /** The ordered consumer's start, from `from`. */
 export function startOptions(from: EventsFrom = 'new'): Partial<OrderedConsumerOptions> {
   if (from === 'new') return { deliver_policy: DeliverPolicy.New };
@@ -108,12 +116,21 @@ export function subscribeEvents<S extends StreamSubject = StreamSubject>(
     if (started) throw new Error('subscribeEvents: a subscription can be iterated once');
     started = true;
     if (closed) return;
-    const consumer = await nc
-      .jetstream()
-      .consumers.get(EVENTS_STREAM, { ...start, ...(filter === undefined ? {} : { filterSubjects: filter }) });
-    // consume() waits until the server accepts the consumer: a close() meanwhile must still end the loop.
-    const opened = await Promise.race([consumer.consume(), closedSignal]);
-    if (opened === 'closed') return;
+    const consumer = await nc.jetstream().consumers.get(EVENTS_STREAM, {
+      ...start,
+      ...(filter === undefined ? {} : { filterSubjects: filter }),
+      inactive_threshold: CONSUMER_IDLE_MS,
+    });
+    if (closed) return;
+    // consume() waits until the server accepts the consumer: a close() meanwhile must still end
+    // the loop, and the consumer it opens late must be closed too (left running, it kept its
+    // server-side consumer and pulled messages nobody reads).
+    const consuming = consumer.consume();
+    const opened = await Promise.race([consuming, closedSignal]);
+    if (opened === 'closed') {
+      void consuming.then((late) => late.close()).catch(() => undefined);
+      return;
+    }
     messages = opened;
     if (closed) await messages.close();
     try {
