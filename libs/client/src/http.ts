@@ -70,6 +70,14 @@ export class HttpClient {
     const fail = (init: { code: BeaconError['code']; status: number; detail: string; body?: unknown; cause?: unknown }): BeaconError =>
       new BeaconError({ ...init, method, path: target });
 
+    if (headers.authorization !== undefined && !isHeaderValue(headers.authorization))
+      throw fail({
+        code: 'bad_request',
+        status: 0,
+        detail:
+          'the token cannot be sent as a header: it holds a line break, a control character or a character past U+00FF (BEACON_TOKEN or the token option)',
+      });
+
     let response: Response;
     try {
       response = await this.options.fetch(url, {
@@ -125,6 +133,14 @@ export class HttpClient {
     }
     return parsed.value as T;
   }
+}
+
+/**
+ * Whether `value` can be sent as a header value: fetch trims the whitespace around it, and
+ * refuses a line break, NUL or a character past U+00FF inside it (as "fetch failed").
+ */
+function isHeaderValue(value: string): boolean {
+  return !/[^\t\x20-\xff]/.test(value.trim());
 }
 
 /**

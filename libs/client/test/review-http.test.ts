@@ -88,6 +88,21 @@ describe('the REST core against hostile loopback servers', () => {
     expect(error.detail).toMatch(/larger than 1000 bytes/);
   });
 
+  it('a token read from a file keeps no line break; one that cannot be a header is refused as such, not as a network failure', async () => {
+    const server = await hostile((_request, response) => {
+      response.setHeader('content-type', 'application/json');
+      response.end('{"total_services":0}');
+    });
+    await new Beacon({ url: server.url, token: 'secret-token\n' }).stats();
+    expect(server.seen.map((s) => s.authorization)).toEqual(['Bearer secret-token']);
+
+    const error = await errorOf(new Beacon({ url: server.url, token: 'secret\ntoken' }).stats());
+    expect(error.code).toBe('bad_request');
+    expect(error.status).toBe(0);
+    expect(error.detail).toMatch(/token/);
+    expect(server.seen).toHaveLength(1);
+  });
+
   it('a body that never ends is cut by the per-request timeout', async () => {
     const { url } = await hostile((_request, response) => {
       response.writeHead(200, { 'content-type': 'application/json' });
