@@ -144,15 +144,20 @@ export function subscribeEvents<S extends StreamSubject = StreamSubject>(
     }
   }
 
+  const close = async (): Promise<void> => {
+    closed = true;
+    markClosed();
+    await messages?.close();
+  };
+  // nats.js's ordered consumer waits for ever once its connection is closed: a `for await` loop
+  // would never end when the program closes its connection (drain() did end it).
+  void nc.closed().then(close, close);
+
   return {
     get skipped() {
       return skipped;
     },
     [Symbol.asyncIterator]: iterate,
-    async close() {
-      closed = true;
-      markClosed();
-      await messages?.close();
-    },
+    close,
   };
 }
