@@ -31,6 +31,13 @@ const LOST_RETRY_MAX_MS = 5_000;
 const JITTER = 0.1;
 const EXIT_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 
+/**
+ * Registrations of this process still closing because of an exit signal: the signal is raised
+ * again only when the last of them is done (each handler is a `once` listener, so when the
+ * first close() ended, no listener was left and it ended the process under the others).
+ */
+const closingOnExit = new Map<NodeJS.Signals, number>();
+
 /** Node's `process` when there is one (browsers have none). */
 function nodeProcess(): NodeJS.Process | undefined {
   return typeof process !== 'undefined' && typeof process.on === 'function' ? process : undefined;
@@ -246,12 +253,15 @@ export class Registration {
     if (!node) return;
     for (const signal of EXIT_SIGNALS) {
       const handler = (): void => {
+        closingOnExit.set(signal, (closingOnExit.get(signal) ?? 0) + 1);
         this.close()
           .catch((error: unknown) => this.emit('error', error))
           .finally(() => {
+            const left = (closingOnExit.get(signal) ?? 1) - 1;
+            closingOnExit.set(signal, left);
             // Our handler is gone now, so raising the signal again does what it would have done
             // without us; a program with its own handler got this signal too and decides itself.
-            if (node.listenerCount(signal) === 0) node.kill(node.pid, signal);
+            if (left === 0 && node.listenerCount(signal) === 0) node.kill(node.pid, signal);
           });
       };
       this.signalHandlers.set(signal, handler);
