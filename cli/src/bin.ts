@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** The `beacon` command (docs/cli.md). */
 import { explain } from './exit-codes';
+import { printable } from './output';
 import { buildProgram } from './program';
 
 // `beacon ls | head -1`: a reader that stopped reading is not an error.
@@ -14,7 +15,7 @@ async function main(): Promise<void> {
     await buildProgram().parseAsync(process.argv);
   } catch (error) {
     const { code, message } = explain(error);
-    if (message !== undefined) process.stderr.write(`beacon: ${message}\n`);
+    if (message !== undefined) process.stderr.write(`beacon: ${printable(message)}\n`);
     process.exitCode = code;
   }
 }

@@ -1,5 +1,6 @@
 import { Beacon, DEFAULT_URL } from '@beacon/client';
 import type { Command } from 'commander';
+import { CliError } from './exit-codes';
 import { findBeacon } from './mdns';
 import { Output, wantsColor, type OutputMode } from './output';
 
@@ -17,6 +18,8 @@ export interface Context {
   output: Output;
   /** Beacon's client; resolving the URL may ask mDNS, so it is made on first use. */
   client: () => Promise<Beacon>;
+  /** The URL the client talks to, once `client()` resolved it. */
+  url: () => string | undefined;
   options: GlobalOptions;
 }
 
@@ -60,11 +63,16 @@ export function makeContext(command: Command): Context {
     width: process.stdout.isTTY ? process.stdout.columns : undefined,
   });
   let client: Promise<Beacon> | undefined;
+  let resolved: string | undefined;
   return {
     output,
     options,
+    url: () => resolved,
     client: () => {
-      client ??= resolveUrl(options, output).then((url) => new Beacon({ url, token: options.token ?? env('BEACON_TOKEN') }));
+      client ??= resolveUrl(options, output).then((url) => {
+        resolved = url;
+        return new Beacon({ url, token: options.token ?? env('BEACON_TOKEN') });
+      });
       return client;
     },
   };
@@ -74,6 +82,15 @@ export function makeContext(command: Command): Context {
 export function act<A extends unknown[]>(handler: (context: Context, ...args: A) => Promise<void>): (...args: unknown[]) => Promise<void> {
   return async (...args) => {
     const command = args[args.length - 1] as Command;
-    await handler(makeContext(command), ...(args.slice(0, -1) as A));
+    const context = makeContext(command);
+    try {
+      await handler(context, ...(args.slice(0, -1) as A));
+    } catch (error) {
+      // The commands read the API's answers as the contracts type them; a server that answers
+      // 200 with another shape (another service on that port, a proxy's page) fails there.
+      const url = context.url();
+      if (!(error instanceof TypeError) || url === undefined) throw error;
+      throw new CliError(`${url} answered with JSON that is not shaped like Beacon's answer (${error.message}): is that Beacon's URL?`);
+    }
   };
 }

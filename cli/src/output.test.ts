@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { defaultElectorUrl } from './commands/registry';
 import { eventLine, liveUrl } from './commands/watch';
 import { metadata } from './options';
-import { ago, fitWidths, Output, wantsColor, type OutputOptions } from './output';
+import { ago, fitWidths, Output, printable, wantsColor, type OutputOptions } from './output';
 
 function capture(options: Omit<OutputOptions, 'stdout' | 'stderr'>): { output: Output; text: () => string } {
   const stdout = new PassThrough();
@@ -115,5 +115,24 @@ describe('parsing and addresses', () => {
       output,
     );
     expect(incident).toMatch(/incident_opened\s+db\s+i1 {2}down {2}refused$/);
+  });
+});
+
+describe('printable', () => {
+  it('shows control and bidi characters as escapes and leaves other text alone', () => {
+    expect(printable('a\u001b[2Jb\u0007\r\u009b\u202e\u2066z')).toBe('a\\x1b[2Jb\\x07\\x0d\\x9b\\u202e\\u2066z');
+    expect(printable('café 東京 -_=:/')).toBe('café 東京 -_=:/');
+  });
+
+  it('a table cell and a record value never carry them raw', () => {
+    const { output, text } = capture({ mode: 'table', color: true, width: undefined });
+    output.table([{ name: 'x\u001b]0;title\u0007\ny' }], [{ header: 'NAME', value: (row) => row.name }]);
+    output.record({}, 'id', [['cause', 'a\u001b[31mred']]);
+    const written = text();
+    expect(written).toContain('x\\x1b]0;title\\x07 y');
+    expect(written).toContain('a\\x1b[31mred');
+    // The only escapes left are this CLI's own colours (bold header, dim keys).
+    // eslint-disable-next-line no-control-regex -- looking for raw control characters
+    expect(written.replace(/\u001b\[\d+m/g, '')).not.toMatch(/[\u0000-\u0009\u000b-\u001f]/);
   });
 });

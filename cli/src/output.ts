@@ -91,9 +91,9 @@ export class Output {
     this.stdout.write(`${text}\n`);
   }
 
-  /** A note for the person (stderr, so stdout stays clean for scripts). */
+  /** A note for the person (stderr, so stdout stays clean for scripts); it may quote the server. */
   note(text: string): void {
-    this.stderr.write(`beacon: ${text}\n`);
+    this.stderr.write(`beacon: ${printable(text)}\n`);
   }
 
   /** The API's answer as one JSON document. */
@@ -105,7 +105,7 @@ export class Output {
   list<T>(value: unknown, view: TableView<T>): void {
     if (this.mode === 'json') return this.json(value);
     if (this.mode === 'quiet') {
-      for (const row of view.rows) this.line(view.id(row));
+      for (const row of view.rows) this.line(printable(view.id(row)));
       return;
     }
     this.table(view.rows, view.columns);
@@ -115,15 +115,16 @@ export class Output {
   /** One record: `key  value` lines for people, the id for -q. */
   record(value: unknown, id: string, fields: [string, string, boolean?][]): void {
     if (this.mode === 'json') return this.json(value);
-    if (this.mode === 'quiet') return this.line(id);
+    if (this.mode === 'quiet') return this.line(printable(id));
     const width = Math.max(...fields.map(([key]) => key.length));
-    for (const [key, text, tone] of fields) {
+    for (const [key, raw, tone] of fields) {
+      const text = printable(oneLine(raw));
       this.line(`${this.dim(key.padEnd(width))}  ${tone ? this.tone(text) : this.cut(text, (this.width ?? Infinity) - width - 2)}`);
     }
   }
 
   table<T>(rows: T[], columns: Column<T>[]): void {
-    const cells = rows.map((row) => columns.map((column) => oneLine(column.value(row))));
+    const cells = rows.map((row) => columns.map((column) => printable(oneLine(column.value(row)))));
     const widths = fitWidths(
       columns.map((column, index) => Math.max(column.header.length, ...cells.map((row) => (row[index] ?? '').length))),
       this.width,
@@ -158,6 +159,22 @@ export class Output {
 
 function oneLine(text: string): string {
   return text.replace(/\s+/g, ' ');
+}
+
+// C0 and C1 controls (ESC starts colour, cursor, title and hyperlink sequences; CR rewrites
+// the line) and the bidi controls that reorder what follows them on screen.
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Text from a server, made safe to print on a terminal: every control character shown as an
+ * escape (`\x1b`, `\u202e`), so a name or a cause cannot drive the terminal or disguise itself.
+ */
+export function printable(text: string): string {
+  return text.replace(UNSAFE, (char) => {
+    const code = char.charCodeAt(0);
+    return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
 }
 
 /** Shrinks the widest columns until the row fits the terminal (no less than 6 wide each). */

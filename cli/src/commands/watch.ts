@@ -3,7 +3,7 @@ import WebSocket from 'ws';
 import { act, resolveUrl, type Context } from '../context';
 import { CliError, EXIT } from '../exit-codes';
 import { addFilterFlags, collect, integer, type FilterFlags } from '../options';
-import type { Output } from '../output';
+import { printable, type Output } from '../output';
 
 interface LiveMessage {
   type: string;
@@ -12,6 +12,11 @@ interface LiveMessage {
   seq?: number | null;
   message?: string;
 }
+
+/** A connection that lived this long was a good one: the next drop retries quickly again. */
+const STABLE_MS = 10_000;
+const FIRST_DELAY_MS = 250;
+const MAX_DELAY_MS = 5_000;
 
 const COLORS: Record<string, number> = {
   service_registered: 32,
@@ -37,7 +42,29 @@ export function liveUrl(base: string, query: Record<string, string | undefined>)
   return url.toString();
 }
 
-const str = (value: unknown): string | undefined => (typeof value === 'string' || typeof value === 'number' ? String(value) : undefined);
+const str = (value: unknown): string | undefined =>
+  typeof value === 'string' || typeof value === 'number' ? printable(String(value)) : undefined;
+
+/** A frame as a live message, or undefined when it is not one (not JSON, no string `type`). */
+export function parseMessage(text: string): LiveMessage | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const message = value as Record<string, unknown>;
+  if (typeof message.type !== 'string') return undefined;
+  const data = typeof message.data === 'object' && !Array.isArray(message.data) ? (message.data as LiveMessage['data']) : undefined;
+  return {
+    type: message.type,
+    data,
+    timestamp: typeof message.timestamp === 'string' ? message.timestamp : undefined,
+    seq: typeof message.seq === 'number' ? message.seq : undefined,
+    message: typeof message.message === 'string' ? message.message : undefined,
+  };
+}
 
 function utf8(raw: WebSocket.RawData): string {
   if (Buffer.isBuffer(raw)) return raw.toString('utf8');
@@ -51,19 +78,18 @@ export function eventLine(message: LiveMessage, output: Output): string {
   const service = (typeof data.service === 'object' && data.service !== null ? data.service : data) as Record<string, unknown>;
   const name = str(service.name) ?? str(data.service_name) ?? str(data.node_id) ?? '-';
   const id = str(data.incident_id) ?? str(service.service_id) ?? str(data.service_id) ?? '';
-  const time = (message.timestamp ?? new Date().toISOString()).slice(11, 19);
+  const time = printable((message.timestamp ?? new Date().toISOString()).slice(11, 19));
   const details: string[] = [];
-  if (typeof service.host === 'string') details.push(`${service.host}:${String(service.port)}`);
-  if (typeof data.health === 'string') details.push(`health ${output.tone(data.health)}`);
-  else if (typeof service.health === 'string' && message.type === 'health_status_changed')
-    details.push(`health ${output.tone(service.health)}`);
-  if (typeof data.previous_health === 'string') details.push(`was ${data.previous_health}`);
-  if (typeof data.reason === 'string') details.push(data.reason);
-  if (typeof data.kind === 'string') details.push(data.kind);
-  if (typeof data.role === 'string') details.push(`role ${data.role}`);
+  if (typeof service.host === 'string') details.push(printable(`${service.host}:${String(service.port)}`));
+  const health = str(data.health) ?? (message.type === 'health_status_changed' ? str(service.health) : undefined);
+  if (health !== undefined) details.push(`health ${output.tone(health)}`);
+  if (typeof data.previous_health === 'string') details.push(`was ${printable(data.previous_health)}`);
+  if (typeof data.reason === 'string') details.push(printable(data.reason));
+  if (typeof data.kind === 'string') details.push(printable(data.kind));
+  if (typeof data.role === 'string') details.push(`role ${printable(data.role)}`);
   if (typeof data.load === 'number') details.push(`load ${data.load}`);
-  if (typeof data.cause === 'string') details.push(data.cause);
-  const type = output.paint(message.type.padEnd(22), COLORS[message.type] ?? 0);
+  if (typeof data.cause === 'string') details.push(printable(data.cause));
+  const type = output.paint(printable(message.type).padEnd(22), COLORS[message.type] ?? 0);
   return `${output.dim(time)} ${type} ${name.padEnd(20)} ${id}${details.length ? `  ${details.join('  ')}` : ''}`.trimEnd();
 }
 
@@ -83,7 +109,7 @@ async function watch(context: Context, flags: WatchFlags): Promise<void> {
   const base = flags.gatewayUrl ?? env('BEACON_GATEWAY_URL') ?? (await resolveUrl(options, output));
   const token = options.token ?? env('BEACON_TOKEN');
   let since: number | undefined = flags.since;
-  let delay = 250;
+  let delay = FIRST_DELAY_MS;
   let stopping = false;
   let socket: WebSocket | undefined;
   const events = flags.event;
@@ -106,24 +132,22 @@ async function watch(context: Context, flags: WatchFlags): Promise<void> {
       });
       const ws = new WebSocket(url, { headers: token ? { authorization: `Bearer ${token}` } : {}, maxPayload: 16 * 1024 * 1024 });
       socket = ws;
-      let opened = false;
+      let openedAt: number | undefined;
       ws.on('open', () => {
-        opened = true;
-        delay = 250;
+        openedAt = Date.now();
       });
       ws.on('unexpected-response', (_request, response) => {
         const code = response.statusCode ?? 0;
         ws.terminate();
-        if (code === 401 || code === 403) return reject(new CliError(`the gateway refused the token (HTTP ${code})`, EXIT.unauthorized));
+        if (code === 401 || code === 403) {
+          stopping = true;
+          return reject(new CliError(`the gateway refused the token (HTTP ${code})`, EXIT.unauthorized));
+        }
         output.note(`the gateway answered HTTP ${code}; trying again`);
       });
       ws.on('message', (raw) => {
-        let message: LiveMessage;
-        try {
-          message = JSON.parse(utf8(raw)) as LiveMessage;
-        } catch {
-          return;
-        }
+        const message = parseMessage(utf8(raw));
+        if (message === undefined) return;
         if (message.type === 'connection_established') {
           // Live from here: a later drop resumes after this position even if no event came yet.
           if (since === undefined && typeof message.seq === 'number') since = message.seq;
@@ -145,9 +169,12 @@ async function watch(context: Context, flags: WatchFlags): Promise<void> {
       ws.on('error', () => undefined);
       ws.on('close', () => {
         if (stopping) return;
-        if (opened) output.note(`connection lost; resuming${since === undefined ? '' : ` after seq ${since}`}`);
+        // Back off until a connection holds: a gateway that accepts and drops at once is not hammered.
+        if (openedAt !== undefined && Date.now() - openedAt >= STABLE_MS) delay = FIRST_DELAY_MS;
+        if (openedAt !== undefined)
+          output.note(`connection lost; resuming${since === undefined ? '' : ` after seq ${since}`} in ${delay / 1000}s`);
         setTimeout(connect, delay);
-        delay = Math.min(delay * 2, 5_000);
+        delay = Math.min(delay * 2, MAX_DELAY_MS);
       });
     };
     connect();
