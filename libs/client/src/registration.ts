@@ -209,7 +209,9 @@ export class Registration {
         this.lose(error);
         return;
       default:
-        // unauthorized, bad_request…: the registry answered but refused; say so and keep the cadence.
+        // unauthorized, bad_request…: the registry answered but refused, so the record is not
+        // renewed either (a rotated token lets it lapse): lost, and the refusal said as an error.
+        this.lose(error);
         this.emit('error', error);
     }
   }

@@ -45,6 +45,43 @@ describe('keepAlive under attack, against a real registry-api', () => {
     expect(lost).toBe(0);
   }, 90_000);
 
+  it("a heartbeat refused 401 (the registry's token rotated) is a failed heartbeat: lost once, restored when the token works again", async () => {
+    const fixture = await startRegistry({ env: { BEACON_AUTH_TOKEN: 'token-before-rotation' } });
+    registry = fixture;
+    const beacon = new Beacon({ url: fixture.api.url, token: 'token-before-rotation' });
+    registration = await beacon.register(
+      { name: uniqueName('sdk-review-401'), host: '127.0.0.1', port: 7202, ttl: TTL },
+      { keepAlive: true },
+    );
+    const reg = registration;
+    const lost: BeaconError[] = [];
+    const errors: unknown[] = [];
+    let restored = 0;
+    let beats = 0;
+    reg.on('lost', (error) => lost.push(error));
+    reg.on('error', (error) => errors.push(error));
+    reg.on('restored', () => (restored += 1));
+    reg.on('heartbeat', () => (beats += 1));
+    await waitFor('a first heartbeat', () => beats >= 1, 15_000);
+
+    const port = String(fixture.api.port);
+    await fixture.api.stop();
+    await fixture.restart({ BEACON_PORT: port, BEACON_AUTH_TOKEN: 'token-after-rotation' });
+    await waitFor('two refused heartbeats', () => errors.length >= 2 || lost.length >= 2, 30_000);
+    // The record is no longer renewed: the registration must not say it is alive.
+    expect(reg.state).toBe('lost');
+    expect(lost).toHaveLength(1);
+    // (A heartbeat may have fallen in the restart's gap first.)
+    expect(['unauthorized', 'network']).toContain(lost[0]!.code);
+    expect(errors.some((error) => error instanceof BeaconError && error.code === 'unauthorized')).toBe(true);
+
+    await fixture.api.stop();
+    await fixture.restart({ BEACON_PORT: port, BEACON_AUTH_TOKEN: 'token-before-rotation' });
+    await waitFor('restored', () => restored >= 1, 30_000);
+    expect(reg.state).toBe('alive');
+    expect(lost).toHaveLength(1);
+  }, 120_000);
+
   it('SIGSTOP of registry-api: each heartbeat is abandoned within the cadence, one in flight, lost once, restored once after SIGCONT', async () => {
     const fixture = await startRegistry();
     registry = fixture;
