@@ -75,8 +75,11 @@ export interface RegisterFlags {
   checkInterval?: number;
 }
 
-/** The flags of `register` and `run` (run defaults --host to this machine's LAN address). */
-export function addRegisterFlags(command: Command, hostRequired: boolean): Command {
+/**
+ * The flags of `register` and `run` (run defaults --host to this machine's LAN address, and
+ * --ttl to `ttlDefault` rather than the registry's own default).
+ */
+export function addRegisterFlags(command: Command, hostRequired: boolean, ttlDefault?: number): Command {
   const host = new Option(
     '--host <host>',
     hostRequired ? 'address others reach it at' : "address others reach it at (default: this machine's first LAN IPv4 address)",
@@ -91,7 +94,7 @@ export function addRegisterFlags(command: Command, hostRequired: boolean): Comma
     .option('--version <version>', "the service's version")
     .option('--tag <tag>', 'a tag (repeatable)', collect)
     .option('--meta <key=value>', 'a metadata entry (repeatable)', collect)
-    .option('--ttl <seconds>', 'seconds a heartbeat keeps it alive', integer('--ttl', 1))
+    .addOption(new Option('--ttl <seconds>', 'seconds a heartbeat keeps it alive').argParser(integer('--ttl', 1)).default(ttlDefault))
     .option('--check-url <url>', 'URL the health prober checks')
     .option('--check-interval <seconds>', 'seconds between health checks', integer('--check-interval', 1));
 }

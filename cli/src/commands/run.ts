@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { constants, networkInterfaces } from 'node:os';
 import type { Command } from 'commander';
 import { isBeaconError, type Registration } from '@beacon/client';
@@ -6,8 +7,30 @@ import { act, type Context } from '../context';
 import { usage } from '../exit-codes';
 import { addRegisterFlags, registerBody, type RegisterFlags } from '../options';
 
-const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const;
+/** The signals a terminal sends to its whole foreground process group (Ctrl-C, Ctrl-\\). */
+const FROM_TERMINAL = new Set<NodeJS.Signals>(['SIGINT', 'SIGQUIT']);
 const RETRY_MS = 2_000;
+// A run killed with SIGKILL cannot deregister: its record lasts until this TTL runs out (the
+// registry's default, 300 s, would keep a dead process listed for 5 minutes).
+const RUN_TTL_SECONDS = 30;
+
+/**
+ * Whether this process is in its terminal's foreground process group (Linux: /proc/self/stat's
+ * pgrp and tpgid). The child shares that group, so a Ctrl-C reached it from the terminal already.
+ */
+export function inForegroundGroup(): boolean {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    // Fields after the command name in parentheses: state ppid pgrp session tty_nr tpgid …
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const pgrp = Number(fields[2]);
+    const tpgid = Number(fields[5]);
+    return tpgid > 0 && tpgid === pgrp;
+  } catch {
+    return false;
+  }
+}
 
 /** This machine's first non-internal IPv4 address, else 127.0.0.1. */
 export function lanAddress(): string {
@@ -34,7 +57,9 @@ async function run(context: Context, argv: string[], flags: RegisterFlags): Prom
 
   const forwards = FORWARDED.map((signal) => {
     const forward = (): void => {
-      if (!exited) child.kill(signal);
+      // Sent again, a Ctrl-C would reach the command twice: many take a second one as "force quit".
+      if (exited || (FROM_TERMINAL.has(signal) && inForegroundGroup())) return;
+      child.kill(signal);
     };
     process.on(signal, forward);
     return () => process.off(signal, forward);
@@ -64,13 +89,15 @@ async function run(context: Context, argv: string[], flags: RegisterFlags): Prom
   };
 
   const ended = new Promise<number>((resolve) => {
-    child.on('error', (error) => {
-      output.note(`cannot start ${file}: ${error.message}`);
-      resolve(127);
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      // As shells do: 127 when there is no such command, 126 when it cannot be run.
+      output.note(`cannot start ${file}: ${error.code === 'ENOENT' ? 'no such command' : error.message}`);
+      resolve(error.code === 'ENOENT' ? 127 : 126);
     });
     child.on('exit', (code, signal) => resolve(code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0)));
   });
-  void register();
+  // Only a command that started is registered (none comes and goes for a typo).
+  child.once('spawn', () => void register());
   const code = await ended;
   exited = true;
   clearTimeout(retry);
@@ -94,5 +121,6 @@ export function addRunCommand(program: Command): void {
       .argument('<command...>', 'the command and its arguments, after --')
       .usage('--name <name> --port <port> [options] -- <command> [args...]'),
     false,
+    RUN_TTL_SECONDS,
   ).action(act(run));
 }
