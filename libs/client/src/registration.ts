@@ -231,8 +231,10 @@ export class Registration {
   private async reregister(): Promise<void> {
     try {
       const service = await this.beacon.registerOnce(this.body);
-      if (this.ended()) return;
+      // Kept even when close() came meanwhile: close() waits for this and must DELETE the id
+      // the registration just created (it deleted the old one, and the new one stayed).
       this.current = service;
+      if (this.ended()) return;
       this.restore(service);
     } catch (error) {
       if (this.ended()) return;
