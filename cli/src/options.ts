@@ -18,11 +18,15 @@ export function integer(name: string, min: number, max = Number.MAX_SAFE_INTEGER
 /** `key=value` pairs of repeated --meta flags. */
 export function metadata(pairs: string[] | undefined): Record<string, string> | undefined {
   if (pairs === undefined || pairs.length === 0) return undefined;
-  const result: Record<string, string> = {};
+  // No prototype: `--meta __proto__=x` is a key like any other.
+  const result = Object.create(null) as Record<string, string>;
   for (const pair of pairs) {
     const at = pair.indexOf('=');
     if (at <= 0) throw usage(`--meta takes key=value, not "${pair}"`);
-    result[pair.slice(0, at)] = pair.slice(at + 1);
+    const key = pair.slice(0, at);
+    // One value per key: a second would silently replace the first (or ask for an impossible filter).
+    if (Object.hasOwn(result, key)) throw usage(`--meta ${key} is given twice`);
+    result[key] = pair.slice(at + 1);
   }
   return result;
 }

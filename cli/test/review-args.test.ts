@@ -1,0 +1,61 @@
+/**
+ * The CLI against a real registry with awkward input: a metadata value the registry stores with
+ * an escape sequence in it (names and tags are refused, metadata values are freer), `=` inside a
+ * --meta value, and a --meta key given twice.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRegistry, type RegistryFixture } from '@beacon/testing';
+import type { Service } from '@beacon/contracts';
+import { cli, type CliResult } from './helpers';
+
+let registry: RegistryFixture;
+const run = (...args: string[]): Promise<CliResult> => cli(args, { BEACON_URL: registry.api.url });
+
+beforeAll(async () => {
+  registry = await startRegistry();
+});
+
+afterAll(async () => {
+  await registry?.dispose();
+});
+
+describe('beacon with awkward input', () => {
+  it('a stored metadata value holding an OSC title sequence and a clear-screen is shown escaped by get; --json is exact', async () => {
+    const evil = '\u001b]0;pwned\u0007\u001b[2J';
+    const registered = await registry.register({ name: 'review-meta', host: '127.0.0.1', port: 8124, metadata: { banner: evil } });
+    expect(registered.metadata).toEqual({ banner: evil });
+    const shown = await run('get', registered.service_id);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toContain('banner=\\x1b]0;pwned\\x07\\x1b[2J');
+    expect(shown.stdout).not.toContain('\u001b');
+    const exact = await run('get', registered.service_id, '--json');
+    expect((JSON.parse(exact.stdout) as Service).metadata).toEqual({ banner: evil });
+  });
+
+  it('--meta keeps every "=" after the first in the value, for register and the ls filter', async () => {
+    const registered = await run(
+      'register',
+      '--name',
+      'review-eq',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '8125',
+      '--meta',
+      'url=http://x/?a=b',
+      '-q',
+    );
+    expect(registered.code, registered.stderr).toBe(0);
+    const found = await run('ls', '--meta', 'url=http://x/?a=b', '-q');
+    expect(found.stdout.trim()).toBe(registered.stdout.trim());
+  });
+
+  it('a --meta key given twice is a usage error (2), not the last one silently winning', async () => {
+    const twice = await run('register', '--name', 'review-dup', '--host', '127.0.0.1', '--port', '8126', '--meta', 'k=1', '--meta', 'k=2');
+    expect(twice.code).toBe(2);
+    expect(twice.stderr).toContain('--meta k is given twice');
+    const filter = await run('ls', '--meta', 'k=1', '--meta', 'k=2');
+    expect(filter.code).toBe(2);
+    expect((await run('ls', '--name', 'review-dup', '-q')).stdout).toBe('');
+  });
+});
