@@ -107,6 +107,19 @@ function filterQuery(filter: ServiceFilter = {}): Query {
 
 const id$ = encodeURIComponent;
 
+/** The longest timer `AbortSignal.timeout` takes. */
+const MAX_TIMEOUT_MS = 4_294_967_295;
+
+/**
+ * `value` when it is a whole number from 1 to `max`; else a RangeError naming the option (a bad
+ * one failed every call later as a misleading `network` error, or turned the cap off).
+ */
+function wholeNumber(option: string, value: number, max: number): number {
+  if (!Number.isInteger(value) || value < 1 || value > max)
+    throw new RangeError(`${option} must be a whole number from 1 to ${max}, not ${String(value)}`);
+  return value;
+}
+
 function isHealthBody(body: unknown): body is RegistryHealthResponse {
   return typeof body === 'object' && body !== null && (body as { status?: unknown }).status === 'unhealthy' && 'database' in body;
 }
@@ -141,6 +154,12 @@ export class Beacon {
   private readonly WebSocketClass: WebSocketClass | undefined;
 
   constructor(options: BeaconOptions = {}) {
+    const timeoutMs = wholeNumber('timeoutMs', options.timeoutMs ?? DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS);
+    const maxResponseBytes = wholeNumber(
+      'maxResponseBytes',
+      options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
+      Number.MAX_SAFE_INTEGER,
+    );
     this.url = normalizeUrl(options.url ?? env('BEACON_URL') ?? DEFAULT_URL);
     this.token = options.token ?? env('BEACON_TOKEN');
     this.WebSocketClass = options.WebSocket;
@@ -148,8 +167,8 @@ export class Beacon {
     this.http = new HttpClient({
       url: this.url,
       token: this.token,
-      timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-      maxResponseBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
+      timeoutMs,
+      maxResponseBytes,
       fetch: fetchImpl,
     });
     const http = this.http;
