@@ -38,13 +38,21 @@ async function answers(url: string, timeoutMs: number): Promise<boolean> {
 }
 
 /**
- * `--url`, else BEACON_URL, else localhost:8097 when it answers, else the first Beacon that
- * answers `_beacon._tcp` over mDNS (said on stderr), else localhost:8097 (whose error is then shown).
+ * `--url`, else BEACON_URL, else localhost:8097 when it answers, else (with no token to give
+ * away) the first Beacon that answers `_beacon._tcp` over mDNS (said on stderr), else
+ * localhost:8097 (whose error is then shown).
  */
 export async function resolveUrl(options: GlobalOptions, output: Output): Promise<string> {
   const given = options.url ?? env('BEACON_URL');
   if (given !== undefined) return given;
   if (await answers(DEFAULT_URL, 1_000)) return DEFAULT_URL;
+  if ((options.token ?? env('BEACON_TOKEN')) !== undefined) {
+    // Anyone on the LAN can answer mDNS first: the token would go to them.
+    output.note(
+      `nothing answers on ${DEFAULT_URL}; not looking over mDNS, as a token is only sent to a URL you give (--url or BEACON_URL)`,
+    );
+    return DEFAULT_URL;
+  }
   const found = await findBeacon(Number(options.mdnsTimeout ?? 2_000));
   if (found === undefined) {
     output.note(`nothing answers on ${DEFAULT_URL} and no _beacon._tcp answered over mDNS`);
