@@ -144,6 +144,25 @@ describe('beacon watch against a hostile gateway', () => {
     expect(code).toBe(0);
   });
 
+  it('--json prints each event as the gateway sent it, every field kept', async () => {
+    const event = {
+      type: 'service_registered',
+      v: 1,
+      seq: 2,
+      timestamp: '2026-01-01T00:00:00.000Z',
+      data: { name: 'a' },
+      extra: [1, null],
+    };
+    const { url } = await gateway((socket) => {
+      socket.send(JSON.stringify({ type: 'connection_established', seq: 1 }));
+      socket.send('null');
+      socket.send(JSON.stringify(event));
+    });
+    const { output } = await watchUntil(['--gateway-url', url, '--json'], (text) => text.includes('extra'));
+    const line = output.split('\n').find((text) => text.includes('service_registered')) ?? '';
+    expect(JSON.parse(line)).toEqual(event);
+  });
+
   it('a refused token (401) exits 4 at once instead of reconnecting', async () => {
     const { url, server } = await serve(json(404, {}));
     let upgrades = 0;

@@ -45,8 +45,11 @@ export function liveUrl(base: string, query: Record<string, string | undefined>)
 const str = (value: unknown): string | undefined =>
   typeof value === 'string' || typeof value === 'number' ? printable(String(value)) : undefined;
 
-/** A frame as a live message, or undefined when it is not one (not JSON, no string `type`). */
-export function parseMessage(text: string): LiveMessage | undefined {
+/**
+ * A frame as a live message (fields of the wrong type left out) and the object as sent (what
+ * --json prints), or undefined when it is not one (not JSON, not an object with a string `type`).
+ */
+export function parseMessage(text: string): { message: LiveMessage; sent: Record<string, unknown> } | undefined {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -58,11 +61,14 @@ export function parseMessage(text: string): LiveMessage | undefined {
   if (typeof message.type !== 'string') return undefined;
   const data = typeof message.data === 'object' && !Array.isArray(message.data) ? (message.data as LiveMessage['data']) : undefined;
   return {
-    type: message.type,
-    data,
-    timestamp: typeof message.timestamp === 'string' ? message.timestamp : undefined,
-    seq: typeof message.seq === 'number' ? message.seq : undefined,
-    message: typeof message.message === 'string' ? message.message : undefined,
+    message: {
+      type: message.type,
+      data,
+      timestamp: typeof message.timestamp === 'string' ? message.timestamp : undefined,
+      seq: typeof message.seq === 'number' ? message.seq : undefined,
+      message: typeof message.message === 'string' ? message.message : undefined,
+    },
+    sent: message,
   };
 }
 
@@ -146,8 +152,9 @@ async function watch(context: Context, flags: WatchFlags): Promise<void> {
         output.note(`the gateway answered HTTP ${code}; trying again`);
       });
       ws.on('message', (raw) => {
-        const message = parseMessage(utf8(raw));
-        if (message === undefined) return;
+        const parsed = parseMessage(utf8(raw));
+        if (parsed === undefined) return;
+        const { message } = parsed;
         if (message.type === 'connection_established') {
           // Live from here: a later drop resumes after this position even if no event came yet.
           if (since === undefined && typeof message.seq === 'number') since = message.seq;
@@ -163,7 +170,7 @@ async function watch(context: Context, flags: WatchFlags): Promise<void> {
         if (message.type === 'error') return output.note(`gateway: ${message.message ?? 'error'}`);
         if (message.type === 'pong' || message.type === 'subscribed' || message.type === 'snapshot') return;
         if (typeof message.seq === 'number') since = message.seq;
-        if (output.mode === 'json') output.line(JSON.stringify(message));
+        if (output.mode === 'json') output.line(JSON.stringify(parsed.sent));
         else output.line(eventLine(message, output));
       });
       ws.on('error', () => undefined);
