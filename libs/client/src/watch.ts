@@ -54,6 +54,7 @@ interface Message {
   data?: unknown;
   seq?: unknown;
   revision?: unknown;
+  timestamp?: unknown;
 }
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -103,6 +104,8 @@ export class Watch {
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private pingTimer: ReturnType<typeof setInterval> | undefined;
   private lastMessageAt = 0;
+  /** The gateway's clock minus this one, from the last greeting, snapshot or pong (0 until one). */
+  private clockOffsetMs = 0;
   private resolved: Promise<ResolvedWebSocket> | undefined;
   private settleReady: { resolve: () => void; reject: (error: Error) => void } | undefined;
 
@@ -156,7 +159,7 @@ export class Watch {
 
   /** One instance that may take traffic (see pick.ts for the rules), or undefined. */
   pick(strategy: PickStrategy = 'random'): Service | undefined {
-    const now = Date.now();
+    const now = Date.now() + this.clockOffsetMs;
     if (!this.pool || now >= this.pool.validUntil) this.pool = candidatePool(this.cache.values(), now);
     return choose(this.pool.pool, strategy, this.cursor);
   }
@@ -242,12 +245,25 @@ export class Watch {
     return query;
   }
 
+  private learnClock(timestamp: unknown): void {
+    const at = typeof timestamp === 'string' ? Date.parse(timestamp) : NaN;
+    // A message's own time is a little before its arrival: within a second, the clocks agree.
+    if (Number.isFinite(at)) {
+      const offset = at - Date.now();
+      this.clockOffsetMs = Math.abs(offset) < 1000 ? 0 : offset;
+      this.pool = undefined;
+    }
+  }
+
   private receive(data: unknown): void {
     const text = messageText(data);
     if (text === undefined || text.length > this.maxMessageBytes) return;
     const message: unknown = JSON.parse(text);
     if (!isObject(message)) return;
     const { type } = message as Message;
+    // Messages made as they are sent carry the gateway's clock: pick() judges `expires_at`
+    // (the registry's clock) by it, so a client clock minutes off still picks live instances.
+    if (type === 'connection_established' || type === 'snapshot' || type === 'pong') this.learnClock((message as Message).timestamp);
     if (type === 'connection_established') {
       if (!this.needSnapshot) this.caughtUp();
     } else if (type === 'snapshot') this.applySnapshot(message);
