@@ -4,7 +4,7 @@
  * --meta value, and a --meta key given twice.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRegistry, type RegistryFixture } from '@beacon/testing';
+import { startApp, startRegistry, type RegistryFixture } from '@beacon/testing';
 import type { Service } from '@beacon/contracts';
 import { cli, type CliResult } from './helpers';
 
@@ -57,5 +57,23 @@ describe('beacon with awkward input', () => {
     const filter = await run('ls', '--meta', 'k=1', '--meta', 'k=2');
     expect(filter.code).toBe(2);
     expect((await run('ls', '--name', 'review-dup', '-q')).stdout).toBe('');
+  });
+
+  it('watch with a filter the gateway refuses (--event bogus) exits 1 with its detail, and watch at registry-api (no live feed) says where to point', async () => {
+    const gateway = await startApp('realtime-gateway', {
+      env: { NATS_URL: registry.nats.url },
+      portVariable: 'HTTP_PORT',
+      readyPath: '/ready',
+    });
+    try {
+      const refused = await run('watch', '--gateway-url', gateway.url, '--event', 'bogus');
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/^beacon: the gateway refused the watch \(HTTP 400\): .*bogus/m);
+      const registryOnly = await run('watch', '--gateway-url', registry.api.url);
+      expect(registryOnly.code).toBe(1);
+      expect(registryOnly.stderr).toContain('has no live feed at /api/v1/ws (HTTP 404)');
+    } finally {
+      await gateway.stop();
+    }
   });
 });

@@ -176,6 +176,33 @@ describe('beacon watch against a hostile gateway', () => {
     expect(upgrades).toBe(1);
   });
 
+  it('a URL with no live feed (404, e.g. registry-api itself) exits 1 saying where to point, instead of retrying forever', async () => {
+    const { url, server } = await serve(json(404, {}));
+    let upgrades = 0;
+    server.on('upgrade', (_request, socket) => {
+      upgrades += 1;
+      socket.end('HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n');
+    });
+    const result = await cli(['watch', '--gateway-url', url]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`${url} has no live feed at /api/v1/ws (HTTP 404): point --gateway-url or BEACON_GATEWAY_URL`);
+    expect(upgrades).toBe(1);
+  });
+
+  it('a refused watch (400 with a detail, as the gateway answers --event bogus) exits 1 with the detail instead of retrying forever', async () => {
+    const { url, server } = await serve(json(404, {}));
+    let upgrades = 0;
+    server.on('upgrade', (_request, socket) => {
+      upgrades += 1;
+      const body = JSON.stringify({ detail: 'events: unknown event type "bogus"' });
+      socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`);
+    });
+    const result = await cli(['watch', '--gateway-url', url, '--event', 'bogus']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('the gateway refused the watch (HTTP 400): events: unknown event type "bogus"');
+    expect(upgrades).toBe(1);
+  });
+
   it('a gateway that accepts and drops every connection at once gets ever longer waits, not a fixed quick loop', async () => {
     const { url, connections } = await gateway((socket) => socket.close());
     const { output } = await watchUntil(['--gateway-url', url], (text) => text.includes('in 2s'));

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { Command } from 'commander';
 import WebSocket from 'ws';
 import { act, resolveUrl, type Context } from '../context';
@@ -72,6 +73,32 @@ export function parseMessage(text: string): { message: LiveMessage; sent: Record
   };
 }
 
+/** The `detail` of a refused upgrade's body (its first 4 KiB, for at most 2 s), if it has one. */
+function refusalDetail(response: IncomingMessage): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = (): void => {
+      clearTimeout(timer);
+      response.destroy();
+      try {
+        const detail = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { detail?: unknown }).detail;
+        resolve(typeof detail === 'string' ? detail : undefined);
+      } catch {
+        resolve(undefined);
+      }
+    };
+    const timer = setTimeout(done, 2_000);
+    response.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size >= 4_096) done();
+    });
+    response.on('end', done);
+    response.on('error', done);
+  });
+}
+
 function utf8(raw: WebSocket.RawData): string {
   if (Buffer.isBuffer(raw)) return raw.toString('utf8');
   if (Array.isArray(raw)) return Buffer.concat(raw).toString('utf8');
@@ -144,11 +171,24 @@ async function watch(context: Context, flags: WatchFlags): Promise<void> {
       });
       ws.on('unexpected-response', (_request, response) => {
         const code = response.statusCode ?? 0;
-        ws.terminate();
-        if (code === 401 || code === 403) {
+        // A refusal (4xx) is not a passing state, unlike a gateway restarting behind nginx (502):
+        // retrying would print the same refusal forever.
+        if (code >= 400 && code < 500 && code !== 408 && code !== 429) {
           stopping = true;
-          return reject(new CliError(`the gateway refused the token (HTTP ${code})`, EXIT.unauthorized));
+          void refusalDetail(response).then((detail) => {
+            ws.terminate();
+            if (code === 401 || code === 403) reject(new CliError(`the gateway refused the token (HTTP ${code})`, EXIT.unauthorized));
+            else if (code === 404)
+              reject(
+                new CliError(
+                  `${base} has no live feed at /api/v1/ws (HTTP 404): point --gateway-url or BEACON_GATEWAY_URL at the realtime-gateway (port 8098 without nginx)`,
+                ),
+              );
+            else reject(new CliError(`the gateway refused the watch (HTTP ${code})${detail === undefined ? '' : `: ${detail}`}`));
+          });
+          return;
         }
+        ws.terminate();
         output.note(`the gateway answered HTTP ${code}; trying again`);
       });
       ws.on('message', (raw) => {
