@@ -48,6 +48,54 @@ function unrefTimer(timer: ReturnType<typeof setTimeout>): void {
   if (typeof timer === 'object' && timer !== null && 'unref' in timer && typeof timer.unref === 'function') timer.unref();
 }
 
+const REGISTER_PATH = '/api/v1/services/register';
+
+/**
+ * The registry's record, or a `protocol` error: a 2xx from something else (a stub, a proxy's
+ * page as JSON) was kept as the record, and heartbeats then went to `/services/undefined`.
+ */
+function registered(value: unknown): Service {
+  const record = value as Partial<Service> | null;
+  if (
+    typeof record === 'object' &&
+    record !== null &&
+    typeof record.service_id === 'string' &&
+    record.service_id !== '' &&
+    typeof record.ttl === 'number'
+  )
+    return record as Service;
+  throw new BeaconError({
+    code: 'protocol',
+    status: 201,
+    detail: `POST ${REGISTER_PATH} answered without a service record (no service_id or ttl): is the url Beacon's?`,
+    body: value,
+    method: 'POST',
+    path: REGISTER_PATH,
+  });
+}
+
+/** A heartbeat's answer, or a `protocol` error (a 200 `{}` renewed nothing, and emptied the record held). */
+function renewal(value: unknown, id: string): HeartbeatResponse {
+  const answer = value as Partial<HeartbeatResponse> | null;
+  if (
+    typeof answer === 'object' &&
+    answer !== null &&
+    typeof answer.status === 'string' &&
+    typeof answer.expires_at === 'string' &&
+    typeof answer.last_heartbeat === 'string'
+  )
+    return answer as HeartbeatResponse;
+  const path = `/api/v1/services/${encodeURIComponent(id)}/heartbeat`;
+  throw new BeaconError({
+    code: 'protocol',
+    status: 200,
+    detail: `PUT ${path} answered without status, expires_at and last_heartbeat: is the url Beacon's?`,
+    body: value,
+    method: 'PUT',
+    path,
+  });
+}
+
 /**
  * A registered service, kept alive by heartbeats when asked: lost on a failed heartbeat,
  * re-registered when the registry no longer knows it (404), stopped for good when an
@@ -79,7 +127,7 @@ export class Registration {
 
   /** Registers, then starts heartbeats and the exit hooks as asked. The first registration's error is thrown. */
   static async start(beacon: Beacon, body: RegisterRequest, options: RegisterOptions = {}): Promise<Registration> {
-    const service = await beacon.registerOnce(body);
+    const service = registered(await beacon.registerOnce(body));
     const registration = new Registration(beacon, body, options, service);
     if (options.keepAlive) registration.schedule();
     if (options.deregisterOnExit) registration.hookSignals();
@@ -167,7 +215,7 @@ export class Registration {
     try {
       // A request stuck longer than the cadence (a half-open connection, a paused registry) is
       // given up, so the next one goes out in time rather than after the client's whole timeout.
-      const answer = await this.beacon.heartbeat(this.id, undefined, { timeoutMs: Math.ceil(this.cadenceMs) });
+      const answer = renewal(await this.beacon.heartbeat(this.id, undefined, { timeoutMs: Math.ceil(this.cadenceMs) }), this.id);
       if (this.ended()) return;
       const { status, expires_at, last_heartbeat } = answer;
       // The TTL the registry renewed the record by: it follows an operator's update of `ttl`.
@@ -230,7 +278,7 @@ export class Registration {
   /** The registry no longer knows the id: register the original body again (same identity, same record when it exists). */
   private async reregister(): Promise<void> {
     try {
-      const service = await this.beacon.registerOnce(this.body);
+      const service = registered(await this.beacon.registerOnce(this.body));
       // Kept even when close() came meanwhile: close() waits for this and must DELETE the id
       // the registration just created (it deleted the old one, and the new one stayed).
       this.current = service;

@@ -147,3 +147,52 @@ describe('keepAlive against a loopback registry that misbehaves', () => {
     expect(registration.state).toBe('closed');
   }, 60_000);
 });
+
+describe('keepAlive when something other than Beacon answers 2xx', () => {
+  afterEach(async () => {
+    for (const server of servers.splice(0)) {
+      server.closeAllConnections();
+      await new Promise((done) => server.close(done));
+    }
+  });
+
+  it('a heartbeat answered 200 {} (a proxy, a stub) is a failed heartbeat, and the record held is not overwritten with holes', async () => {
+    const registry = await loopbackRegistry((request, response) => {
+      if (request.method === 'POST') json(response, 201, service('id-1'));
+      else if (request.method === 'PUT') json(response, 200, {});
+      else json(response, 204);
+    });
+    const registration = await new Beacon({ url: registry.url }).register(
+      { name: 'svc', host: '127.0.0.1', port: 1, ttl: TTL },
+      { keepAlive: true },
+    );
+    const lost: BeaconError[] = [];
+    let beats = 0;
+    registration.on('lost', (error) => lost.push(error));
+    registration.on('heartbeat', () => (beats += 1));
+    try {
+      await waitFor(
+        'the first heartbeat answered',
+        () => registry.log.filter((r) => r.startsWith('PUT')).length >= 1 && registry.inflight() === 0,
+        15_000,
+      );
+      await waitFor('lost', () => lost.length >= 1, 5_000).catch(() => undefined);
+      expect(beats).toBe(0);
+      expect(registration.state).toBe('lost');
+      expect(lost[0]?.code).toBe('protocol');
+      expect(registration.service.status).toBe('active');
+      expect(typeof registration.service.expires_at).toBe('string');
+    } finally {
+      await registration.close();
+    }
+  }, 60_000);
+
+  it('a registration answered 201 {} is refused as a protocol error, not kept with an undefined id', async () => {
+    const registry = await loopbackRegistry((_request, response) => json(response, 201, {}));
+    const error = await new Beacon({ url: registry.url })
+      .register({ name: 'svc', host: '127.0.0.1', port: 1, ttl: TTL }, { keepAlive: true })
+      .catch((thrown: unknown) => thrown);
+    expect(error).toBeInstanceOf(BeaconError);
+    expect((error as BeaconError).code).toBe('protocol');
+  });
+});
