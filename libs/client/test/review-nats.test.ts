@@ -42,4 +42,24 @@ describe('subscribeEvents: close() at any moment leaves nothing behind (real nat
     await waitFor('the consumers to be gone', async () => (await consumers()) === before, 30_000).catch(() => undefined);
     expect(await consumers()).toBe(before);
   }, 60_000);
+
+  it("replays from a time before the stream's first message (the epoch, a year ago): the same as from 'all'", async () => {
+    await registry.register({ name: 'sdk-review-nats-replay' });
+    await waitFor('an event stored', async () => (await jsm.streams.info(EVENTS_STREAM)).state.messages > 0);
+    const first = async (from: Parameters<typeof subscribeEvents>[1]): Promise<number | undefined> => {
+      const subscription = subscribeEvents(nc, from);
+      const giveUp = setTimeout(() => void subscription.close(), 15_000);
+      try {
+        for await (const event of subscription) return event.seq;
+        return undefined;
+      } finally {
+        clearTimeout(giveUp);
+        await subscription.close();
+      }
+    };
+    const fromAll = await first({ from: 'all' });
+    expect(fromAll).toBeGreaterThanOrEqual(1);
+    expect(await first({ from: { time: new Date(0) } })).toBe(fromAll);
+    expect(await first({ from: { time: new Date(Date.now() - 365 * 86_400_000).toISOString() } })).toBe(fromAll);
+  }, 60_000);
 });
