@@ -1,6 +1,6 @@
 import { Beacon, DEFAULT_URL } from '@beacon/client';
 import type { Command } from 'commander';
-import { CliError } from './exit-codes';
+import { CliError, usage } from './exit-codes';
 import { findBeacon } from './mdns';
 import { Output, wantsColor, type OutputMode } from './output';
 
@@ -37,13 +37,32 @@ async function answers(url: string, timeoutMs: number): Promise<boolean> {
   }
 }
 
+/** `url` when it is an absolute URL of one of `protocols`, else a usage error naming `where`. */
+export function checkedUrl(url: string, where: string, protocols: string[]): string {
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed === undefined || !protocols.includes(parsed.protocol))
+    throw usage(`${where} must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}, not "${url}"`);
+  return url;
+}
+
+/** `--url`, else BEACON_URL, checked; undefined when neither is set. */
+export function givenUrl(options: GlobalOptions): string | undefined {
+  const given = options.url ?? env('BEACON_URL');
+  return given === undefined ? undefined : checkedUrl(given, '--url or BEACON_URL', ['http:', 'https:']);
+}
+
 /**
  * `--url`, else BEACON_URL, else localhost:8097 when it answers, else (with no token to give
  * away) the first Beacon that answers `_beacon._tcp` over mDNS (said on stderr), else
  * localhost:8097 (whose error is then shown).
  */
 export async function resolveUrl(options: GlobalOptions, output: Output): Promise<string> {
-  const given = options.url ?? env('BEACON_URL');
+  const given = givenUrl(options);
   if (given !== undefined) return given;
   if (await answers(DEFAULT_URL, 1_000)) return DEFAULT_URL;
   if ((options.token ?? env('BEACON_TOKEN')) !== undefined) {

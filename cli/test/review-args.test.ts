@@ -3,10 +3,15 @@
  * an escape sequence in it (names and tags are refused, metadata values are freer), `=` inside a
  * --meta value, and a --meta key given twice.
  */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, startRegistry, type RegistryFixture } from '@beacon/testing';
 import type { Service } from '@beacon/contracts';
 import { cli, type CliResult } from './helpers';
+
+const dir = mkdtempSync(join(tmpdir(), 'beacon-args-review-'));
 
 let registry: RegistryFixture;
 const run = (...args: string[]): Promise<CliResult> => cli(args, { BEACON_URL: registry.api.url });
@@ -17,6 +22,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await registry?.dispose();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 describe('beacon with awkward input', () => {
@@ -57,6 +63,20 @@ describe('beacon with awkward input', () => {
     const filter = await run('ls', '--meta', 'k=1', '--meta', 'k=2');
     expect(filter.code).toBe(2);
     expect((await run('ls', '--name', 'review-dup', '-q')).stdout).toBe('');
+  });
+
+  it('a --url, BEACON_URL or BEACON_GATEWAY_URL that is not an http(s) URL is a usage error (2); run then does not start the command', async () => {
+    const plain = await cli(['--url', 'localhost:8097', 'ls']);
+    expect(plain.code).toBe(2);
+    expect(plain.stderr).toContain('beacon: --url or BEACON_URL must be a URL starting with http:// or https://, not "localhost:8097"');
+    expect((await cli(['ls'], { BEACON_URL: 'ftp://127.0.0.1:1' })).code).toBe(2);
+    const gateway = await cli(['watch'], { BEACON_GATEWAY_URL: '127.0.0.1:8098' });
+    expect(gateway.code).toBe(2);
+    expect(gateway.stderr).toContain('--gateway-url or BEACON_GATEWAY_URL must be a URL');
+    const marker = join(dir, 'started');
+    const run = await cli(['run', '--name', 'r', '--port', '80', '--', 'touch', marker], { BEACON_URL: 'localhost:8097' });
+    expect(run.code).toBe(2);
+    expect(existsSync(marker)).toBe(false);
   });
 
   it('watch with a filter the gateway refuses (--event bogus) exits 1 with its detail, and watch at registry-api (no live feed) says where to point', async () => {

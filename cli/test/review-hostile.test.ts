@@ -9,7 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { waitFor } from '@beacon/testing';
+import { freePort, waitFor } from '@beacon/testing';
 import { BIN, cli } from './helpers';
 
 const servers: Server[] = [];
@@ -201,6 +201,15 @@ describe('beacon watch against a hostile gateway', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('the gateway refused the watch (HTTP 400): events: unknown event type "bogus"');
     expect(upgrades).toBe(1);
+  });
+
+  it('a gateway that cannot be reached is said, with the wait before each try, instead of a blank screen', async () => {
+    const port = await freePort();
+    const { output } = await watchUntil(['--gateway-url', `http://127.0.0.1:${port}`], (text) => text.includes('in 0.5s'));
+    expect(output).toContain(
+      `beacon: cannot reach the gateway at http://127.0.0.1:${port} (connect ECONNREFUSED 127.0.0.1:${port}); trying again in 0.25s`,
+    );
+    expect(output).toContain('trying again in 0.5s');
   });
 
   it('a gateway that accepts and drops every connection at once gets ever longer waits, not a fixed quick loop', async () => {

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { constants, networkInterfaces } from 'node:os';
 import type { Command } from 'commander';
 import { isBeaconError, type Registration } from '@beacon/client';
-import { act, type Context } from '../context';
+import { act, givenUrl, type Context } from '../context';
 import { usage } from '../exit-codes';
 import { addRegisterFlags, registerBody, type RegisterFlags } from '../options';
 
@@ -49,6 +49,8 @@ async function run(context: Context, argv: string[], flags: RegisterFlags): Prom
   const { output } = context;
   const [file, ...args] = argv;
   if (file === undefined) throw usage('beacon run needs a command after --');
+  // A URL that can never work is a usage error before the command starts, not a note after.
+  givenUrl(context.options);
   const body = registerBody(flags, flags.host ?? lanAddress());
   const child = spawn(file, args, { stdio: 'inherit' });
   let exited = false;

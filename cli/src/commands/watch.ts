@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Command } from 'commander';
 import WebSocket from 'ws';
-import { act, resolveUrl, type Context } from '../context';
+import { act, checkedUrl, resolveUrl, type Context } from '../context';
 import { CliError, EXIT } from '../exit-codes';
 import { addFilterFlags, collect, integer, type FilterFlags } from '../options';
 import { printable, type Output } from '../output';
@@ -139,7 +139,11 @@ interface WatchFlags extends FilterFlags {
  */
 async function watch(context: Context, flags: WatchFlags): Promise<void> {
   const { output, options } = context;
-  const base = flags.gatewayUrl ?? env('BEACON_GATEWAY_URL') ?? (await resolveUrl(options, output));
+  const gateway = flags.gatewayUrl ?? env('BEACON_GATEWAY_URL');
+  const base =
+    gateway === undefined
+      ? await resolveUrl(options, output)
+      : checkedUrl(gateway, '--gateway-url or BEACON_GATEWAY_URL', ['http:', 'https:', 'ws:', 'wss:']);
   const token = options.token ?? env('BEACON_TOKEN');
   let since: number | undefined = flags.since;
   let delay = FIRST_DELAY_MS;
@@ -213,13 +217,18 @@ async function watch(context: Context, flags: WatchFlags): Promise<void> {
         if (output.mode === 'json') output.line(JSON.stringify(parsed.sent));
         else output.line(eventLine(message, output));
       });
-      ws.on('error', () => undefined);
+      let failure: string | undefined;
+      ws.on('error', (error) => {
+        failure = error.message;
+      });
       ws.on('close', () => {
         if (stopping) return;
         // Back off until a connection holds: a gateway that accepts and drops at once is not hammered.
         if (openedAt !== undefined && Date.now() - openedAt >= STABLE_MS) delay = FIRST_DELAY_MS;
         if (openedAt !== undefined)
           output.note(`connection lost; resuming${since === undefined ? '' : ` after seq ${since}`} in ${delay / 1000}s`);
+        // Never connected: say why, or the person watches a blank screen while it retries.
+        else if (failure !== undefined) output.note(`cannot reach the gateway at ${base} (${failure}); trying again in ${delay / 1000}s`);
         setTimeout(connect, delay);
         delay = Math.min(delay * 2, MAX_DELAY_MS);
       });
