@@ -112,12 +112,20 @@ export class Output {
     if (view.footer !== undefined) this.stderr.write(`${view.footer}\n`);
   }
 
-  /** One record: `key  value` lines for people, the id for -q. */
-  record(value: unknown, id: string, fields: [string, string, boolean?][]): void {
+  /**
+   * One record: `key  value` lines for people, the id for -q. A value is made printable and cut
+   * to the terminal, or toned whole (`true`); `'painted'`: the command coloured parts of it and
+   * passed every part from the server through `printable` itself.
+   */
+  record(value: unknown, id: string, fields: [string, string, (boolean | 'painted')?][]): void {
     if (this.mode === 'json') return this.json(value);
     if (this.mode === 'quiet') return this.line(printable(id));
     const width = Math.max(...fields.map(([key]) => key.length));
     for (const [key, raw, tone] of fields) {
+      if (tone === 'painted') {
+        this.line(`${this.dim(key.padEnd(width))}  ${raw}`);
+        continue;
+      }
       const text = printable(oneLine(raw));
       this.line(`${this.dim(key.padEnd(width))}  ${tone ? this.tone(text) : this.cut(text, (this.width ?? Infinity) - width - 2)}`);
     }

@@ -4,12 +4,14 @@
  * --meta value, and a --meta key given twice.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, startRegistry, type RegistryFixture } from '@beacon/testing';
 import type { Service } from '@beacon/contracts';
-import { cli, type CliResult } from './helpers';
+import { cli, Tmux, type CliResult } from './helpers';
 
 const dir = mkdtempSync(join(tmpdir(), 'beacon-args-review-'));
 
@@ -94,6 +96,55 @@ describe('beacon with awkward input', () => {
       expect(registryOnly.stderr).toContain('has no live feed at /api/v1/ws (HTTP 404)');
     } finally {
       await gateway.stop();
+    }
+  });
+
+  it('status on a terminal colours its words (not printed as escaped codes), and shows a hostile elector escaped', async () => {
+    const elector = createServer((_request, response) => {
+      response.setHeader('content-type', 'application/json');
+      response.end(JSON.stringify({ mode: 'server', node_id: 'node\u001b]0;pwned\u0007', backend: 'nats', server: null }));
+    });
+    await new Promise<void>((resolve) => elector.listen(0, '127.0.0.1', resolve));
+    const tmux = new Tmux({ BEACON_URL: registry.api.url });
+    try {
+      tmux.type(`beacon status --elector-url http://127.0.0.1:${(elector.address() as AddressInfo).port}/discovery; echo "done=$?"`);
+      const screen = await tmux.waitForScreen('the status', (text) => /done=\d/.test(text));
+      expect(screen).toContain('done=0');
+      expect(screen).toMatch(/elector\s+server node node\\x1b\]0;pwned\\x07 \(nats\)/);
+      expect(screen).not.toMatch(/\\x1b\[\d+m/);
+      // eslint-disable-next-line no-control-regex -- the colour code itself
+      expect(tmux.screen(true)).toMatch(/\u001b\[32m(healthy|ok)/);
+    } finally {
+      tmux.dispose();
+      elector.closeAllConnections();
+      await new Promise((resolve) => elector.close(resolve));
+    }
+  });
+
+  it('status stops reading an elector answer that never ends (at 1 MiB), and shows it unreachable', async () => {
+    let written = 0;
+    const elector = createServer((_request, response) => {
+      response.setHeader('content-type', 'application/json');
+      response.write('{"mode":"');
+      const chunk = 'a'.repeat(64 * 1024);
+      const more = (): void => {
+        while (!response.destroyed && response.write(chunk)) written += chunk.length;
+        if (!response.destroyed) response.once('drain', more);
+      };
+      response.on('close', () => response.removeAllListeners('drain'));
+      more();
+    });
+    await new Promise<void>((resolve) => elector.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(elector.address() as AddressInfo).port}/discovery`;
+    try {
+      const result = await run('status', '--elector-url', url);
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout).toContain(`unreachable (${url})`);
+      // Read for its whole 2 s, an endless body on loopback reaches hundreds of MB.
+      expect(written).toBeLessThan(32 * 1024 * 1024);
+    } finally {
+      elector.closeAllConnections();
+      await new Promise((resolve) => elector.close(resolve));
     }
   });
 });

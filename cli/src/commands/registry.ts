@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { ElectorStatus } from '@beacon/contracts';
 import { act } from '../context';
+import { printable as p } from '../output';
 
 const env = (name: string): string | undefined => (process.env[name] === '' ? undefined : process.env[name]);
 
@@ -10,11 +11,25 @@ export function defaultElectorUrl(beaconUrl: string): string {
   return `${url.protocol}//${url.hostname.includes(':') ? `[${url.hostname}]` : url.hostname}:9999/discovery`;
 }
 
+/** More than any /discovery answer: a larger body is not read on (the elector is then unreachable). */
+const ELECTOR_MAX_BYTES = 1024 * 1024;
+
 async function elector(url: string): Promise<ElectorStatus | null> {
   try {
     const answer = await fetch(url, { signal: AbortSignal.timeout(2_000) });
-    if (!answer.ok) return null;
-    return (await answer.json()) as ElectorStatus;
+    if (!answer.ok || answer.body === null) return null;
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    for await (const chunk of answer.body as AsyncIterable<Uint8Array>) {
+      size += chunk.byteLength;
+      if (size > ELECTOR_MAX_BYTES) {
+        await answer.body.cancel().catch(() => undefined);
+        return null;
+      }
+      chunks.push(chunk);
+    }
+    const value: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    return typeof value === 'object' && value !== null ? (value as ElectorStatus) : null;
   } catch {
     return null;
   }
@@ -56,7 +71,11 @@ export function addRegistryCommands(program: Command): void {
         const mdns = health.mdns;
         const c = health.services;
         output.record({ registry: health, elector: role, elector_url: electorUrl }, health.status, [
-          ['beacon', `${beacon.url}  ${output.tone(health.status)}  v${health.version}, up ${Math.round(health.uptime)}s`],
+          [
+            'beacon',
+            `${p(beacon.url)}  ${output.tone(p(health.status))}  v${p(health.version)}, up ${Math.round(health.uptime)}s`,
+            'painted',
+          ],
           [
             'services',
             Object.entries(c)
@@ -65,7 +84,8 @@ export function addRegistryCommands(program: Command): void {
           ],
           [
             'store',
-            `${health.database.backend} ${health.database.connected ? 'connected' : output.tone('unhealthy')}${health.database.ping_ms === null ? '' : ` (${health.database.ping_ms} ms)`}`,
+            `${p(health.database.backend)} ${health.database.connected ? 'connected' : output.tone('unhealthy')}${health.database.ping_ms === null ? '' : ` (${health.database.ping_ms} ms)`}`,
+            'painted',
           ],
           ['nats', health.nats.connected ? 'connected' : 'disconnected'],
           [
@@ -77,8 +97,9 @@ export function addRegistryCommands(program: Command): void {
           [
             'elector',
             role === null
-              ? `unreachable (${electorUrl})`
-              : `${output.tone(role.mode)} node ${role.node_id} (${role.backend})${role.server ? `, server ${role.server.host}:${role.server.port}` : ''}`,
+              ? `unreachable (${p(electorUrl)})`
+              : `${output.tone(p(role.mode))} node ${p(role.node_id)} (${p(role.backend)})${role.server ? `, server ${p(`${role.server.host}:${role.server.port}`)}` : ''}`,
+            'painted',
           ],
         ]);
       }),
