@@ -75,7 +75,7 @@ describe('beacon in a terminal', () => {
     tmux.clear();
   });
 
-  it('run registers a node HTTP server, heartbeats, and on Ctrl-C forwards SIGINT, deregisters and passes the exit code', async () => {
+  it('run registers a node HTTP server, heartbeats, and on Ctrl-C (which reaches the server from the terminal) deregisters and passes the exit code', async () => {
     const port = await freePort();
     const server = `require('http').createServer((q, s) => s.end('ok')).listen(${port}, '127.0.0.1', () => console.log('serving ${port}'))`;
     tmux.type(
