@@ -91,6 +91,16 @@ export class Output {
     this.stdout.write(`${text}\n`);
   }
 
+  /** A line for a stream of them: false when stdout's buffer is full (wait for `drained`). */
+  streamLine(text: string): boolean {
+    return this.stdout.write(`${text}\n`);
+  }
+
+  /** Calls `then` once stdout has drained its buffer. */
+  drained(then: () => void): void {
+    this.stdout.once('drain', then);
+  }
+
   /** A note for the person (stderr, so stdout stays clean for scripts); it may quote the server. */
   note(text: string): void {
     this.stderr.write(`beacon: ${printable(text)}\n`);

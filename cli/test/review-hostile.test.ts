@@ -5,6 +5,7 @@
  * an exit code, never a stack trace, and nothing from the server reaches the terminal raw.
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -220,5 +221,47 @@ describe('beacon watch against a hostile gateway', () => {
     // One connection per announced wait (and perhaps the one after the last, before Ctrl-C).
     expect(connections()).toBeGreaterThanOrEqual(waits.length);
     expect(connections()).toBeLessThanOrEqual(waits.length + 1);
+  });
+
+  it('a feed faster than its reader (stdout a pipe no one reads) waits in TCP, not in the CLI: the gateway cannot hand over every event', async () => {
+    const total = 100_000;
+    const padding = 'x'.repeat(1_000);
+    let sent = 0;
+    const { url } = await gateway((socket) => {
+      socket.send(JSON.stringify({ type: 'connection_established', seq: 0 }));
+      const pump = (): void => {
+        // Send while the socket takes it: what the CLI does not read piles up here, then stops.
+        while (sent < total && socket.readyState === socket.OPEN && socket.bufferedAmount < 1024 * 1024) {
+          sent += 1;
+          socket.send(JSON.stringify({ type: 'service_heartbeat', seq: sent, data: { name: 'flood', padding } }));
+        }
+        if (sent < total && socket.readyState === socket.OPEN) setTimeout(pump, 20);
+      };
+      pump();
+    });
+    const child = spawn(process.execPath, [BIN, 'watch', '--json', '--gateway-url', url], {
+      env: { PATH: process.env.PATH ?? '' },
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    try {
+      // Nothing reads child.stdout: its pipe fills at a few dozen KB.
+      let last = -1;
+      await waitFor(
+        'the gateway to stop getting rid of events, or to send them all',
+        () => {
+          const settled = sent === last || sent === total;
+          last = sent;
+          return settled;
+        },
+        60_000,
+        2_000,
+      );
+      expect(sent).toBeLessThan(total / 2);
+      const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1];
+      // Well under the 100 MB of events it would have buffered.
+      expect(Number(rss)).toBeLessThan(150 * 1024);
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 });

@@ -153,7 +153,10 @@ async function watch(context: Context, flags: WatchFlags): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     const stop = (): void => {
       stopping = true;
-      socket?.close();
+      // A paused socket would not read the gateway's close frame: the closing handshake would hold
+      // the process until its timeout.
+      if (socket?.isPaused) socket.terminate();
+      else socket?.close();
       resolve();
     };
     process.once('SIGINT', stop);
@@ -214,8 +217,13 @@ async function watch(context: Context, flags: WatchFlags): Promise<void> {
         if (message.type === 'error') return output.note(`gateway: ${message.message ?? 'error'}`);
         if (message.type === 'pong' || message.type === 'subscribed' || message.type === 'snapshot') return;
         if (typeof message.seq === 'number') since = message.seq;
-        if (output.mode === 'json') output.line(JSON.stringify(parsed.sent));
-        else output.line(eventLine(message, output));
+        const written = output.streamLine(output.mode === 'json' ? JSON.stringify(parsed.sent) : eventLine(message, output));
+        // A reader slower than the feed (a pipe, a paused pager): stop reading the socket until
+        // stdout drains, so the backlog waits in TCP and the gateway's bounded buffer, not here.
+        if (!written && !ws.isPaused) {
+          ws.pause();
+          output.drained(() => ws.resume());
+        }
       });
       let failure: string | undefined;
       ws.on('error', (error) => {
