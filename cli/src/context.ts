@@ -109,6 +109,8 @@ export function makeContext(command: Command): Context {
 export function act<A extends unknown[]>(handler: (context: Context, ...args: A) => Promise<void>): (...args: unknown[]) => Promise<void> {
   return async (...args) => {
     const command = args[args.length - 1] as Command;
+    // An empty id would change the request's path (`get ""` is GET /api/v1/services/, the list).
+    if (args.slice(0, -1).some((arg) => arg === '')) throw usage(`${command.name()}: an empty argument is not an id or a name`);
     const context = makeContext(command);
     try {
       await handler(context, ...(args.slice(0, -1) as A));

@@ -81,6 +81,21 @@ describe('beacon with awkward input', () => {
     expect(existsSync(marker)).toBe(false);
   });
 
+  it('an empty id is a usage error (2): get "" would ask GET /api/v1/services/, the list', async () => {
+    for (const args of [
+      ['get', ''],
+      ['deregister', ''],
+      ['heartbeat', ''],
+      ['pings', ''],
+      ['incidents', 'get', ''],
+      ['webhooks', 'rm', ''],
+    ]) {
+      const result = await run(...args);
+      expect(result.code, `${args.join(' ')}: ${result.stdout}${result.stderr}`).toBe(2);
+      expect(result.stderr).toContain('an empty argument is not an id or a name');
+    }
+  });
+
   it('watch with a filter the gateway refuses (--event bogus) exits 1 with its detail, and watch at registry-api (no live feed) says where to point', async () => {
     const gateway = await startApp('realtime-gateway', {
       env: { NATS_URL: registry.nats.url },
