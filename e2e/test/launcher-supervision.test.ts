@@ -448,18 +448,7 @@ describe.skipIf(!natsServer)('the launcher gives up on the single process when a
 });
 
 /** single/dist/main.js on its own, as a container or a unit file could run it. */
-function runSingle(env: Record<string, string>): Launcher {
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'single', 'dist', 'main.js')], {
-    cwd: REPO_ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_FORMAT: 'json', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let text = '';
-  child.stdout?.on('data', (chunk: Buffer) => (text += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (text += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, output: () => text, exited };
-}
+const runSingle = (env: Record<string, string>): Launcher => launchStack(env, join('single', 'dist', 'main.js'));
 
 describe.skipIf(!natsServer)('the single process on its own (single/dist/main.js)', () => {
   let nats: NatsServerHandle;

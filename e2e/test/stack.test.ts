@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, findBinary, launch, SseClient, WsClient, freePort, register, waitFor, type Launcher } from '@beacon/testing';
+import { REPO_ROOT, findBinary, launch, SseClient, WsClient, freePorts, register, waitFor, type Launcher } from '@beacon/testing';
 
 /**
  * The README's start command end to end: `scripts/start.mjs` (what `./beacon.sh start` runs
@@ -20,19 +20,7 @@ const natsServer = findBinary('nats-server');
 
 /** Every port the launcher takes, free on loopback now. */
 async function ports(): Promise<Record<string, number>> {
-  const names = [
-    'BEACON_PORT',
-    'REGISTRY_PORT',
-    'GATEWAY_HTTP_PORT',
-    'REAPER_HTTP_PORT',
-    'PROBER_HTTP_PORT',
-    'ANNOUNCER_HTTP_PORT',
-    'ELECTOR_PORT',
-    'BEACON_NATS_PORT',
-  ];
-  const entries: [string, number][] = [];
-  for (const name of names) entries.push([name, await freePort()]);
-  return Object.fromEntries(entries);
+  return Object.fromEntries(Object.entries(await freePorts()).map(([name, value]) => [name, Number(value)]));
 }
 
 const asEnv = (values: Record<string, number>): Record<string, string> =>

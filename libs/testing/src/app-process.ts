@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { freePort, waitFor } from './ports';
+import { freePort, listensOn, waitFor } from './ports';
 
 /** The monorepo root, from this file's place in libs/testing/src. */
 export const REPO_ROOT = resolve(__dirname, '..', '..', '..');
@@ -52,43 +52,6 @@ export async function startApp(name: string, options: StartAppOptions): Promise<
 }
 
 class PortTakenError extends Error {}
-
-/**
- * Whether the process `pid` holds the listening TCP socket on `port` (read from /proc, in the
- * process's own network namespace). Elsewhere than Linux it cannot tell and says yes.
- */
-function listensOn(pid: number, port: number): boolean {
-  const inodes = new Set<string>();
-  let readable = false;
-  for (const table of ['tcp', 'tcp6']) {
-    let text: string;
-    try {
-      text = readFileSync(`/proc/${pid}/net/${table}`, 'utf8');
-      readable = true;
-    } catch {
-      continue;
-    }
-    for (const line of text.split('\n').slice(1)) {
-      const fields = line.trim().split(/\s+/);
-      // local_address is HEXIP:HEXPORT; state 0A is LISTEN; the inode is the tenth field.
-      if (fields.length > 9 && fields[3] === '0A' && parseInt(fields[1]?.split(':')[1] ?? '', 16) === port) inodes.add(fields[9] ?? '');
-    }
-  }
-  if (!readable) return true;
-  if (inodes.size === 0) return false;
-  try {
-    return readdirSync(`/proc/${pid}/fd`).some((fd) => {
-      try {
-        const link = readlinkSync(`/proc/${pid}/fd/${fd}`);
-        return inodes.has(link.slice('socket:['.length, -1));
-      } catch {
-        return false;
-      }
-    });
-  } catch {
-    return true;
-  }
-}
 
 async function startOnce(name: string, entry: string, options: StartAppOptions, port: number): Promise<AppProcess> {
   const command = options.netns ? 'ip' : process.execPath;

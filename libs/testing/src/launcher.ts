@@ -11,9 +11,12 @@ export interface Launcher {
   exited: Promise<number | null>;
 }
 
-/** Starts the launcher with a minimal environment (JSON logs) and `env` on top. */
-export function launch(env: Record<string, string>): Launcher {
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'scripts', 'start.mjs')], {
+/**
+ * Starts the launcher (or another entry of the repository, such as single/dist/main.js) with a
+ * minimal environment (JSON logs) and `env` on top.
+ */
+export function launch(env: Record<string, string>, entry: string = join('scripts', 'start.mjs')): Launcher {
+  const child = spawn(process.execPath, [join(REPO_ROOT, entry)], {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_FORMAT: 'json', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

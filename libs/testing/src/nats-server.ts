@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type ConnectionOptions } from 'nats';
 import { findBinary } from './binaries';
-import { freePort, waitFor } from './ports';
+import { freePort, listensOn, waitFor } from './ports';
 
 /** nats-server's path (see `findBinary`); throws with how to install it when it is missing. */
 export function findNatsServer(): string {
@@ -98,7 +98,8 @@ export async function startNatsServer(
       if (child?.exitCode !== null) throw new Error(`nats-server exited: ${output}`);
       const probe = await connect({ servers: url, reconnect: false, timeout: 500, ...credentials(READER_IDENTITY) });
       await probe.close();
-      return true;
+      // The answer may come from another suite's server that took the port first (see freePort).
+      return child?.pid !== undefined && listensOn(child.pid, port);
     });
   };
 
