@@ -316,13 +316,16 @@ export class SqliteStore implements ServiceStore {
     const batch = this.batch;
     this.batch = null;
     if (!batch) return;
+    const stored: number[] = [];
     try {
       this.db.transaction(() => {
         for (const [id, record] of batch.writes) this.write(id, record);
         this.tombstones.apply(batch.tombstones, batch.purgeTombstonesAt);
         for (const check of batch.checks) {
           // A service removed since its result arrived keeps no history.
-          if (this.index.get(check.serviceId)) this.pings.append(this.uptime.seriesOf(check.serviceId), check.entry, check.checkedAt);
+          if (!this.index.get(check.serviceId)) continue;
+          this.pings.append(this.uptime.seriesOf(check.serviceId), check.entry, check.checkedAt);
+          stored.push(check.checkedAt);
         }
         this.saveRevision.run(batch.revision);
         this.stageEvents(batch);
@@ -340,6 +343,8 @@ export class SqliteStore implements ServiceStore {
       }
       return;
     }
+    // Counted once committed: the statistic is of stored results, so a crash cannot take back what it showed.
+    for (const checkedAt of stored) this.recentChecks.add(checkedAt);
     for (const waiter of batch.waiters) waiter.resolve();
   }
 
@@ -551,7 +556,6 @@ export class SqliteStore implements ServiceStore {
     const batch = this.pendingBatch();
     const checkedAt = Date.parse(entry.checked_at);
     batch.checks.push({ serviceId, checkedAt, entry });
-    this.recentChecks.add(checkedAt);
     return new Promise((resolve, reject) => batch.waiters.push({ resolve, reject }));
   }
 
